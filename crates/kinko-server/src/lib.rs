@@ -1,0 +1,1 @@
+//! kinko-server
