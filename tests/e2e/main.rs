@@ -1,1 +1,13 @@
-//! e2e
+//! End-to-end tests: a real `kinko server` process on a free loopback port,
+//! driven by the official AWS SDK for Rust and the aws CLI, as a user would.
+//!
+//! One test binary (so the SDK links once); one module per area.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod durability;
+mod ssm;
+mod support;
+mod tls;
+mod wire;

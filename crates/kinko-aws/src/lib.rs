@@ -1,1 +1,68 @@
-//! kinko-aws
+//! The AWS JSON 1.1 wire, framework-free: SigV4 verification, the
+//! `X-Amz-Target` dispatch, request/response shapes per service, and the
+//! one error table.
+//!
+//! The server hands this crate an already-authenticated request (target,
+//! body, [`RequestContext`]) and gets back bytes or an [`AwsError`].
+
+pub mod error;
+pub mod sigv4;
+pub mod ssm;
+
+pub use error::{AwsError, MessageKey};
+
+/// Who is calling and where: derived from the verified SigV4 credential scope
+/// and the server configuration.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The region of the credential scope; data is partitioned by it.
+    pub region: String,
+    pub account_id: String,
+    /// ARN of the authenticated principal (`arn:aws:iam::<acct>:user/admin`).
+    pub principal_arn: String,
+    /// The `x-amzn-RequestId` of this request.
+    pub request_id: String,
+}
+
+/// The services behind the wire.
+pub struct Services {
+    pub ssm: kinko_core::ssm::ParameterStore,
+}
+
+/// The services by `X-Amz-Target` prefix, with their SigV4 service names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Ssm,
+}
+
+impl Service {
+    /// Splits `AmazonSSM.GetParameter` into the service and the operation name.
+    pub fn from_target(target: &str) -> Option<(Service, &str)> {
+        let (prefix, op) = target.split_once('.')?;
+        let service = match prefix {
+            "AmazonSSM" => Service::Ssm,
+            _ => return None,
+        };
+        (!op.is_empty()).then_some((service, op))
+    }
+
+    /// The service name a SigV4 credential scope must carry for this service.
+    pub fn signing_name(self) -> &'static str {
+        match self {
+            Service::Ssm => "ssm",
+        }
+    }
+}
+
+/// Decodes, runs and encodes one operation. Errors come back AWS-shaped.
+pub async fn dispatch(
+    services: &Services,
+    service: Service,
+    operation: &str,
+    body: &[u8],
+    ctx: &RequestContext,
+) -> Result<Vec<u8>, AwsError> {
+    match service {
+        Service::Ssm => ssm::handle(&services.ssm, operation, body, ctx).await,
+    }
+}

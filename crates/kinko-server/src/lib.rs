@@ -1,1 +1,12 @@
-//! kinko-server
+//! The kinko server: an axum app that verifies SigV4, dispatches on
+//! `X-Amz-Target` to the AWS wire layer, and answers AWS-shaped JSON.
+//!
+//! [`router`] builds the app (tests drive it without a socket);
+//! [`listener::serve`] runs it on a TCP listener, with optional TLS and
+//! graceful shutdown.
+
+pub mod app;
+pub mod auth;
+pub mod listener;
+
+pub use app::{AppState, ServerSettings, router};

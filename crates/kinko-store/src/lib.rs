@@ -1,1 +1,335 @@
-//! kinko-store
+//! The storage layer: the [`Store`] trait, its records, and its backends.
+//!
+//! A store only ever holds ciphertext: every value arrives already sealed by
+//! `kinko-crypto` (see `kinko-core`), so a stolen database file is useless
+//! without the root key. The store's job is durability and atomicity:
+//! version allocation, label moves and tag updates happen in one transaction,
+//! and concurrent writers never lose an update.
+//!
+//! Data is partitioned by region, as on AWS: every parameter and key record is
+//! addressed by `(region, name)`.
+//!
+//! Semantics that belong to the AWS APIs (name rules, which errors to return,
+//! what an overwrite keeps) live in `kinko-core`; the store offers the few
+//! atomic primitives those semantics need (compare-and-swap on the latest
+//! version, label moves, tag upserts with a cap).
+
+pub mod sqlite;
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+
+use async_trait::async_trait;
+
+pub use sqlite::SqliteStore;
+
+/// One version of a parameter, as stored. `value` is a sealed envelope
+/// (see `kinko_crypto::envelope`), never plaintext, whatever the type.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ParameterVersion {
+    pub version: u32,
+    /// Sealed envelope bytes.
+    pub value: Vec<u8>,
+    /// `String`, `StringList` or `SecureString`.
+    pub parameter_type: String,
+    /// KMS key the value was sealed with, as the caller named it
+    /// (`alias/aws/ssm`, a key id, an ARN); `None` for non-SecureString.
+    pub key_id: Option<String>,
+    pub description: Option<String>,
+    pub allowed_pattern: Option<String>,
+    /// Effective tier: `Standard` or `Advanced`.
+    pub tier: String,
+    /// Parameter policies as the JSON text the caller sent.
+    pub policies: Option<String>,
+    /// `text`, `aws:ec2:image`, `aws:ssm:integration`.
+    pub data_type: String,
+    /// Labels on this version, sorted.
+    pub labels: Vec<String>,
+    /// Milliseconds since the Unix epoch.
+    pub last_modified_ms: i64,
+    /// ARN of the principal that wrote this version.
+    pub last_modified_user: String,
+}
+
+impl std::fmt::Debug for ParameterVersion {
+    // The value is ciphertext, but there is no reason to print it either.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParameterVersion")
+            .field("version", &self.version)
+            .field("value", &format_args!("<{} sealed bytes>", self.value.len()))
+            .field("parameter_type", &self.parameter_type)
+            .field("key_id", &self.key_id)
+            .field("tier", &self.tier)
+            .field("data_type", &self.data_type)
+            .field("labels", &self.labels)
+            .field("last_modified_ms", &self.last_modified_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// A parameter with one of its versions (the latest, unless a selector
+/// chose another) and its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterRecord {
+    /// The canonical name the store is keyed by (chosen by `kinko-core`).
+    pub name: String,
+    /// The name as the caller spelled it when the parameter was created.
+    pub display_name: String,
+    /// Highest version number that exists.
+    pub latest_version: u32,
+    /// The selected version.
+    pub version: ParameterVersion,
+    /// Tags, sorted by key.
+    pub tags: Vec<Tag>,
+}
+
+/// Which version of a parameter to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionSelector {
+    Latest,
+    Version(u32),
+    Label(String),
+}
+
+// Returned by value once per lookup; boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParameterLookup {
+    Found(ParameterRecord),
+    /// The parameter exists but the selected version or label does not.
+    VersionNotFound,
+    NotFound,
+}
+
+/// A new version to write with compare-and-swap on the latest version.
+#[derive(Debug, Clone)]
+pub struct ParameterWrite {
+    /// Canonical name.
+    pub name: String,
+    /// Used only when the write creates the parameter.
+    pub display_name: String,
+    /// The latest version the caller based this write on; `None` means the
+    /// parameter must not exist yet. `version.version` must be this + 1
+    /// (or 1 on create).
+    pub expected_latest: Option<u32>,
+    pub version: ParameterVersion,
+    /// Tags to set; only allowed when creating.
+    pub tags: Vec<Tag>,
+    /// How many versions are kept (AWS: 100). When a write would exceed it,
+    /// the oldest version is dropped, unless it carries a label.
+    pub max_versions: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutOutcome {
+    Written,
+    /// The latest version is not `expected_latest` (another writer won);
+    /// nothing was written. The caller re-reads and retries.
+    Conflict,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnlabelOutcome {
+    pub removed: Vec<String>,
+    pub invalid: Vec<String>,
+}
+
+/// A page request over parameters in name order.
+#[derive(Debug, Clone, Default)]
+pub struct ParameterQuery {
+    /// Only names that start with this string.
+    pub prefix: Option<String>,
+    /// Only names strictly greater than this one (the paging cursor).
+    pub after: Option<String>,
+    /// At most this many records.
+    pub limit: usize,
+}
+
+/// A KMS-style key. `wrapped_material` is the key material wrapped under the
+/// root key; the store never sees it in the clear.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KmsKeyRecord {
+    pub region: String,
+    /// The key id (a UUID, as on AWS).
+    pub key_id: String,
+    pub wrapped_material: Vec<u8>,
+    pub description: String,
+    pub enabled: bool,
+    /// `AWS` for the managed keys (`alias/aws/ssm`), `CUSTOMER` otherwise.
+    pub key_manager: String,
+    pub created_ms: i64,
+    /// Further KMS metadata as JSON, owned by `kinko-core`, so that later
+    /// features (key state, deletion date) need no schema change.
+    pub metadata: String,
+}
+
+impl std::fmt::Debug for KmsKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KmsKeyRecord")
+            .field("region", &self.region)
+            .field("key_id", &self.key_id)
+            .field("enabled", &self.enabled)
+            .field("key_manager", &self.key_manager)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An access key for SigV4. The secret is sealed (see `kinko-core`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessKeyRecord {
+    pub access_key_id: String,
+    /// ARN of the principal that owns the key.
+    pub principal_arn: String,
+    pub sealed_secret: Vec<u8>,
+    pub active: bool,
+    pub created_ms: i64,
+}
+
+impl std::fmt::Debug for AccessKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessKeyRecord")
+            .field("access_key_id", &self.access_key_id)
+            .field("principal_arn", &self.principal_arn)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("parameter not found")]
+    ParameterNotFound,
+    #[error("parameter version not found")]
+    VersionNotFound,
+    #[error("the version would carry more than {max} labels")]
+    LabelLimitExceeded { max: usize },
+    #[error("version {version}, the oldest, carries a label and cannot be dropped")]
+    OldestVersionLabelled { version: u32 },
+    #[error("the resource would carry more than {max} tags")]
+    TooManyTags { max: usize },
+    #[error("already exists")]
+    AlreadyExists,
+    #[error("tags can only be set when a parameter is created")]
+    TagsOnOverwrite,
+    /// The backend cannot be reached (a database restarting). Retryable.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else the backend reported. Never contains a value.
+    #[error("store failure: {0}")]
+    Backend(String),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- parameters ----
+
+    async fn get_parameter(
+        &self,
+        region: &str,
+        name: &str,
+        selector: &VersionSelector,
+    ) -> Result<ParameterLookup, StoreError>;
+
+    /// Every kept version, oldest first, or `None` when the parameter does not exist.
+    async fn parameter_history(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<Vec<ParameterVersion>>, StoreError>;
+
+    /// Compare-and-swap write of a new version (see [`ParameterWrite`]).
+    /// Errors: `OldestVersionLabelled`, `TagsOnOverwrite`, `TooManyTags`.
+    async fn put_parameter_version(
+        &self,
+        region: &str,
+        write: ParameterWrite,
+    ) -> Result<PutOutcome, StoreError>;
+
+    /// Deletes every version, label and tag. `false` when it did not exist.
+    async fn delete_parameter(&self, region: &str, name: &str) -> Result<bool, StoreError>;
+
+    /// Latest version of each parameter, in name order.
+    async fn list_parameters(
+        &self,
+        region: &str,
+        query: &ParameterQuery,
+    ) -> Result<Vec<ParameterRecord>, StoreError>;
+
+    /// Attaches `labels` to `version` (the latest when `None`), moving each
+    /// label off any other version of the parameter, atomically. Returns the
+    /// version labelled. Labels already on that version are no-ops.
+    /// Errors: `ParameterNotFound`, `VersionNotFound`, `LabelLimitExceeded`.
+    async fn label_parameter_version(
+        &self,
+        region: &str,
+        name: &str,
+        version: Option<u32>,
+        labels: &[String],
+        max_labels: usize,
+    ) -> Result<u32, StoreError>;
+
+    /// Errors: `ParameterNotFound`, `VersionNotFound`.
+    async fn unlabel_parameter_version(
+        &self,
+        region: &str,
+        name: &str,
+        version: u32,
+        labels: &[String],
+    ) -> Result<UnlabelOutcome, StoreError>;
+
+    /// Upserts tags by key. Errors: `ParameterNotFound`, `TooManyTags`.
+    async fn add_parameter_tags(
+        &self,
+        region: &str,
+        name: &str,
+        tags: &[Tag],
+        max_tags: usize,
+    ) -> Result<(), StoreError>;
+
+    /// Unknown keys are ignored. Errors: `ParameterNotFound`.
+    async fn remove_parameter_tags(
+        &self,
+        region: &str,
+        name: &str,
+        keys: &[String],
+    ) -> Result<(), StoreError>;
+
+    // ---- KMS-style keys ----
+
+    async fn get_kms_key(&self, region: &str, key_id: &str)
+    -> Result<Option<KmsKeyRecord>, StoreError>;
+
+    /// The key id an alias (`alias/aws/ssm`) points to.
+    async fn get_kms_alias(&self, region: &str, alias: &str) -> Result<Option<String>, StoreError>;
+
+    /// Inserts a key and, when given, an alias to it, in one transaction.
+    /// Errors: `AlreadyExists` when the key id or the alias exists.
+    async fn create_kms_key(
+        &self,
+        key: KmsKeyRecord,
+        alias: Option<&str>,
+    ) -> Result<(), StoreError>;
+
+    // ---- access keys ----
+
+    async fn get_access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<AccessKeyRecord>, StoreError>;
+
+    /// Errors: `AlreadyExists`.
+    async fn create_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError>;
+
+    // ---- server metadata (schema facts, the root-key check value) ----
+
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Sets the value only when the key is absent; returns the value now stored.
+    async fn init_meta(&self, key: &str, value: &[u8]) -> Result<Vec<u8>, StoreError>;
+}

@@ -1,1 +1,364 @@
-//! kinko-testkit
+//! Test support (dev-only): start a real `kinko server` on a free loopback
+//! port in a temporary data directory, and talk to it with the official AWS
+//! SDK for Rust or the aws CLI, isolated from the developer's own AWS config.
+//!
+//! Every server gets its own port (`127.0.0.1:0`) and directory, so tests run
+//! in parallel.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: fail loudly
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
+
+/// The region tests use unless they say otherwise.
+pub const REGION: &str = "us-east-1";
+
+/// How long a server may take to become ready before the test gives up. A
+/// bound on waiting, not a performance assertion.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct ServerBuilder {
+    binary: PathBuf,
+    dev: bool,
+    args: Vec<String>,
+    envs: Vec<(String, String)>,
+}
+
+impl ServerBuilder {
+    /// Dev mode: in-memory store, any credentials accepted.
+    pub fn dev(mut self) -> Self {
+        self.dev = true;
+        self
+    }
+
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.envs.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn start(self) -> KinkoServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut server = KinkoServer {
+            binary: self.binary,
+            dev: self.dev,
+            args: self.args,
+            envs: self.envs,
+            data_dir: dir.path().join("data"),
+            log_dir: dir.path().to_path_buf(),
+            _dir: dir,
+            child: None,
+            endpoint: String::new(),
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+            starts: 0,
+        };
+        server.launch();
+        server
+    }
+}
+
+/// A running `kinko server` process. Stopped (SIGKILL) when dropped.
+pub struct KinkoServer {
+    binary: PathBuf,
+    dev: bool,
+    args: Vec<String>,
+    envs: Vec<(String, String)>,
+    pub data_dir: PathBuf,
+    log_dir: PathBuf,
+    _dir: tempfile::TempDir,
+    child: Option<Child>,
+    /// `http://127.0.0.1:PORT`
+    pub endpoint: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    starts: usize,
+}
+
+impl KinkoServer {
+    /// `binary` is the `kinko` executable (`env!("CARGO_BIN_EXE_kinko")`).
+    pub fn builder(binary: impl Into<PathBuf>) -> ServerBuilder {
+        ServerBuilder {
+            binary: binary.into(),
+            dev: false,
+            args: Vec::new(),
+            envs: Vec::new(),
+        }
+    }
+
+    fn launch(&mut self) {
+        self.starts += 1;
+        let info = self.data_dir.join("server.json");
+        let _ = std::fs::remove_file(&info);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("log file");
+        let mut command = Command::new(&self.binary);
+        command
+            .arg("server")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(&self.args)
+            .env_remove("KINKO_ROOT_KEY")
+            .env_remove("KINKO_ROOT_PASSPHRASE")
+            .env("KINKO_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log);
+        if self.dev {
+            command.arg("--dev");
+        }
+        for (k, v) in &self.envs {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("spawn kinko server");
+        let started = Instant::now();
+        self.endpoint = if self.dev {
+            // Dev mode writes no files: read the endpoint from the log line.
+            loop {
+                if let Some(endpoint) = self.logs().lines().rev().find_map(|l| {
+                    l.split("listening on ")
+                        .nth(1)
+                        .map(|e| e.trim().to_owned())
+                }) {
+                    break endpoint;
+                }
+                self.check_alive(&mut child, started);
+            }
+        } else {
+            loop {
+                if let Ok(text) = std::fs::read_to_string(&info)
+                    && let Ok(json) = serde_json::from_str::<serde_json::Value>(&text)
+                {
+                    break json["endpoint_url"].as_str().unwrap().to_owned();
+                }
+                self.check_alive(&mut child, started);
+            }
+        };
+        while health_status(&self.endpoint) != Some(200) {
+            self.check_alive(&mut child, started);
+        }
+        if !self.dev {
+            let creds = std::fs::read_to_string(self.data_dir.join("credentials")).unwrap();
+            self.access_key_id = ini_value(&creds, "aws_access_key_id");
+            self.secret_access_key = ini_value(&creds, "aws_secret_access_key");
+        }
+        self.child = Some(child);
+    }
+
+    fn check_alive(&self, child: &mut Child, started: Instant) {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "kinko server exited during start-up ({status}); log:\n{}",
+                self.logs()
+            );
+        }
+        assert!(
+            started.elapsed() < START_TIMEOUT,
+            "kinko server did not become ready; log:\n{}",
+            self.logs()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.log_dir.join("server.log")
+    }
+
+    /// Everything the server printed (stdout and stderr, all starts).
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server running").id()
+    }
+
+    /// SIGTERM, then wait for a clean exit; returns the exit status.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("server running");
+        signal(child.id(), "TERM");
+        child.wait().expect("wait for kinko server")
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same data directory (a new port).
+    pub fn restart(&mut self) {
+        if self.child.is_some() {
+            self.stop();
+        }
+        self.launch();
+    }
+
+    /// An SSM client for this server in the default test region.
+    pub fn ssm(&self) -> aws_sdk_ssm::Client {
+        self.ssm_in(REGION)
+    }
+
+    pub fn ssm_in(&self, region: &str) -> aws_sdk_ssm::Client {
+        self.ssm_with(region, &self.access_key_id, &self.secret_access_key)
+    }
+
+    /// A client with other credentials (to test authentication failures).
+    pub fn ssm_with(&self, region: &str, key_id: &str, secret: &str) -> aws_sdk_ssm::Client {
+        let config = aws_sdk_ssm::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(Credentials::new(key_id, secret, None, None, "kinko-testkit"))
+            // Retries would hide the first answer: tests assert on it.
+            .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_ssm::Client::from_conf(config)
+    }
+
+    /// Runs the aws CLI against this server, isolated from the user's AWS
+    /// config and credentials.
+    pub fn aws_cli(&self, args: &[&str]) -> Output {
+        self.aws_cli_command(args).output().expect("run the aws CLI")
+    }
+
+    pub fn aws_cli_command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("aws");
+        command
+            .args(args)
+            .env("AWS_CONFIG_FILE", self.log_dir.join("no-aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.log_dir.join("no-aws-credentials"),
+            )
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", &self.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &self.secret_access_key)
+            .env("AWS_REGION", REGION)
+            .env("AWS_DEFAULT_REGION", REGION)
+            .env("AWS_PAGER", "")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN");
+        command
+    }
+
+    /// Path of the store's SQLite file (for tampering tests).
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("kinko.db")
+    }
+
+    pub fn data_path(&self, name: &str) -> PathBuf {
+        self.data_dir.join(name)
+    }
+}
+
+impl Drop for KinkoServer {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{name} {pid} failed");
+}
+
+fn ini_value(text: &str, key: &str) -> String {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .find(|(k, _)| k.trim() == key)
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_else(|| panic!("no {key} in credentials file"))
+}
+
+/// `GET /health`; over TLS through curl (the test certificates are
+/// self-signed, so verification is not the point of a readiness probe).
+fn health_status(endpoint: &str) -> Option<u16> {
+    if endpoint.starts_with("https://") {
+        let output = Command::new("curl")
+            .args(["-sk", "-o", "/dev/null", "-w", "%{http_code}"])
+            .arg(format!("{endpoint}/health"))
+            .output()
+            .ok()?;
+        return String::from_utf8_lossy(&output.stdout).trim().parse().ok();
+    }
+    http_get(endpoint, "/health").map(|(status, _)| status)
+}
+
+/// A minimal HTTP/1.1 GET over a plain socket (no client library needed):
+/// returns the status and the body.
+pub fn http_get(endpoint: &str, path: &str) -> Option<(u16, String)> {
+    let host = endpoint.strip_prefix("http://")?;
+    let mut stream = TcpStream::connect(host).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+/// A raw HTTP/1.1 POST (for wire-level tests: bad JSON, missing auth).
+pub fn http_post(
+    endpoint: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Option<(u16, Vec<(String, String)>, String)> {
+    let host = endpoint.strip_prefix("http://")?;
+    let mut stream = TcpStream::connect(host).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut request = format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    stream.write_all(body).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    let mut lines = head.lines();
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Some((status, headers, body.to_owned()))
+}
+
+/// Finds `needle` in a file's raw bytes (leak tests over the database file).
+pub fn file_contains(path: &Path, needle: &[u8]) -> bool {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    bytes.windows(needle.len()).any(|w| w == needle)
+}

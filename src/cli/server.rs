@@ -1,0 +1,254 @@
+//! `kinko server`: open (or create) the data directory, the root key and the
+//! store, make sure an admin access key exists, and serve until SIGINT/SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use kinko_aws::Services;
+use kinko_aws::sigv4::SigningKeyCache;
+use kinko_core::credentials::Credentials;
+use kinko_core::keyring::Keyring;
+use kinko_core::ssm::ParameterStore;
+use kinko_crypto::RootKey;
+use kinko_server::{AppState, ServerSettings};
+use kinko_store::{SqliteStore, Store};
+
+use crate::config::{LogFormat, RootKeySource, ServerConfig};
+use crate::paths::{self, DataDir};
+
+#[derive(Debug, clap::Args)]
+pub struct ServerArgs {
+    /// Address to listen on [default: 127.0.0.1:4566, LocalStack's port]
+    #[arg(long, env = "KINKO_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the database, the root key and the admin credentials
+    /// [default: ~/.local/share/kinko]
+    #[arg(long, env = "KINKO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// In-memory store, any credentials accepted: for local development and tests
+    #[arg(long, env = "KINKO_DEV")]
+    pub dev: bool,
+    /// Region of `kinko env` and of unsigned dev requests [default: us-east-1];
+    /// every request is served in the region of its own credential scope
+    #[arg(long, env = "KINKO_REGION")]
+    pub region: Option<String>,
+    /// Account id in ARNs [default: 000000000000]
+    #[arg(long, env = "KINKO_ACCOUNT_ID")]
+    pub account_id: Option<String>,
+    /// Root key file (base64, mode 0600) [default: DATA_DIR/root.key, created
+    /// on first start]. KINKO_ROOT_KEY (base64) or KINKO_ROOT_PASSPHRASE
+    /// (Argon2id) take precedence when set.
+    #[arg(long, env = "KINKO_ROOT_KEY_FILE")]
+    pub root_key_file: Option<PathBuf>,
+    /// TOML file with the same settings (flags and env vars win over it)
+    #[arg(long, env = "KINKO_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// PEM certificate chain: serve HTTPS (with --tls-key)
+    #[arg(long, env = "KINKO_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert
+    #[arg(long, env = "KINKO_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Log format
+    #[arg(long, env = "KINKO_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Log filter (tracing syntax: `info`, `warn`, `kinko_server=debug`)
+    #[arg(long, env = "KINKO_LOG")]
+    pub log_level: Option<String>,
+}
+
+/// Settings that the request path needs beyond the config.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn run(args: ServerArgs) -> anyhow::Result<()> {
+    let config = ServerConfig::resolve(args)?;
+    init_logging(&config);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(config))
+}
+
+fn init_logging(config: &ServerConfig) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn serve(config: ServerConfig) -> anyhow::Result<()> {
+    let data = DataDir::new(config.data_dir.clone());
+    let (store, root): (Arc<dyn Store>, RootKey) = if config.dev {
+        let store = SqliteStore::open_in_memory().context("cannot open the in-memory store")?;
+        (Arc::new(store), RootKey::generate())
+    } else {
+        data.create()?;
+        let root = load_root_key(&config.root_key, &data)?;
+        let store = SqliteStore::open(&data.database())
+            .with_context(|| format!("cannot open the store {}", data.database().display()))?;
+        (Arc::new(store), root)
+    };
+
+    let keyring = Arc::new(Keyring::new(store.clone(), root, config.account_id.clone()));
+    keyring
+        .verify_root_key()
+        .await
+        .context("the root key does not open this store (wrong key file or passphrase?)")?;
+    let credentials = Arc::new(Credentials::new(store.clone(), keyring.clone()));
+    if !config.dev {
+        ensure_admin_credentials(&*store, &credentials, &config, &data).await?;
+    }
+
+    let state = Arc::new(AppState {
+        services: Services {
+            ssm: ParameterStore::new(store.clone(), keyring.clone()),
+        },
+        credentials,
+        signing_keys: SigningKeyCache::new(),
+        settings: ServerSettings {
+            account_id: config.account_id.clone(),
+            default_region: config.region.clone(),
+            dev: config.dev,
+            max_body_bytes: MAX_BODY_BYTES,
+        },
+    });
+
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(kinko_server::listener::tls_config(cert, key)?),
+        None => None,
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let host = if local.ip().is_unspecified() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), local.port())
+    } else {
+        local
+    };
+    let endpoint = format!("{scheme}://{host}");
+    if !config.dev {
+        let info = serde_json::json!({ "endpoint_url": endpoint, "region": config.region });
+        paths::write_private(&data.server_info(), info.to_string().as_bytes())?;
+    }
+    tracing::info!(%endpoint, dev = config.dev, region = %config.region, "kinko listening");
+    if config.dev {
+        eprintln!("kinko (dev mode: in-memory, any credentials accepted) listening on {endpoint}");
+    } else {
+        eprintln!("kinko listening on {endpoint}");
+        eprintln!(
+            "admin credentials: {} (profile kinko); run: eval \"$(kinko env --data-dir {})\"",
+            data.credentials().display(),
+            data.root.display()
+        );
+    }
+
+    let app = kinko_server::router(state);
+    kinko_server::listener::serve(listener, app, tls, shutdown_signal()).await?;
+    Ok(())
+}
+
+fn load_root_key(source: &RootKeySource, data: &DataDir) -> anyhow::Result<RootKey> {
+    match source {
+        RootKeySource::Env(text) => {
+            RootKey::from_base64(text).context("KINKO_ROOT_KEY is not a base64 256-bit key")
+        }
+        RootKeySource::Passphrase(passphrase) => {
+            let salt_path = data.root_salt();
+            let salt = match std::fs::read(&salt_path) {
+                Ok(salt) => salt,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let salt = kinko_crypto::random_bytes(16);
+                    paths::write_private(&salt_path, &salt)?;
+                    salt
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot read {}", salt_path.display()));
+                }
+            };
+            RootKey::from_passphrase(passphrase, &salt)
+                .context("cannot derive the root key from KINKO_ROOT_PASSPHRASE")
+        }
+        RootKeySource::File { path, create: true } => {
+            let (key, created) = RootKey::load_or_create_file(path)?;
+            if created {
+                eprintln!("created the root key {} (mode 0600): back it up; without it the data cannot be read", path.display());
+            }
+            Ok(key)
+        }
+        RootKeySource::File { path, create: false } => Ok(RootKey::load_file(path)?),
+    }
+}
+
+/// Meta key naming the bootstrap admin's access key.
+const ADMIN_KEY_META: &str = "admin-access-key-id";
+
+/// On first start, creates the admin access key; on every start, makes sure
+/// the credentials file for it exists (it is re-written from the store if
+/// someone deleted it).
+async fn ensure_admin_credentials(
+    store: &dyn Store,
+    credentials: &Credentials,
+    config: &ServerConfig,
+    data: &DataDir,
+) -> anyhow::Result<()> {
+    let admin_arn = kinko_core::arn::iam_user(&config.region, &config.account_id, "admin");
+    let existing = store.get_meta(ADMIN_KEY_META).await?;
+    let key_id = match existing {
+        Some(id) => String::from_utf8(id).context("corrupt admin key id in the store")?,
+        None => {
+            let key = credentials.create(&admin_arn).await?;
+            let stored = store
+                .init_meta(ADMIN_KEY_META, key.access_key_id.as_bytes())
+                .await?;
+            String::from_utf8(stored).context("corrupt admin key id in the store")?
+        }
+    };
+    if data.credentials().exists() {
+        return Ok(());
+    }
+    let key = credentials
+        .lookup(&key_id)
+        .await?
+        .context("the admin access key recorded in the store is missing")?;
+    let file = format!(
+        "# Written by `kinko server`: the admin access key of {}.\n[kinko]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        data.root.display(),
+        key_id,
+        key.secret.expose()
+    );
+    paths::write_private(&data.credentials(), file.as_bytes())?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,163 @@
+//! Server configuration: flags, then `KINKO_…` environment variables (both
+//! through clap), then the optional TOML file, then defaults. Parsed once
+//! into [`ServerConfig`], whose fields are already validated.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::cli::server::ServerArgs;
+use crate::paths;
+
+/// The TOML file (`--config FILE`): the same settings as the flags, in
+/// snake_case. Unknown keys are an error, so a typo does not pass silently.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub dev: Option<bool>,
+    pub region: Option<String>,
+    pub account_id: Option<String>,
+    pub root_key_file: Option<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub log_format: Option<LogFormat>,
+    pub log_level: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where the root key comes from, in order of precedence.
+#[derive(Debug, Clone)]
+pub enum RootKeySource {
+    /// Base64 in `KINKO_ROOT_KEY` (containers, secrets injected by the platform).
+    Env(kinko_crypto::SecretString),
+    /// A passphrase in `KINKO_ROOT_PASSPHRASE`, stretched with Argon2id.
+    Passphrase(kinko_crypto::SecretString),
+    /// A key file (created 0600 on first start when it is the default one).
+    File { path: PathBuf, create: bool },
+}
+
+#[derive(Debug)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub dev: bool,
+    pub region: String,
+    pub account_id: String,
+    pub root_key: RootKeySource,
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub log_format: LogFormat,
+    pub log_level: String,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4566";
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// LocalStack's account id, so existing local setups see familiar ARNs.
+pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
+
+impl ServerConfig {
+    pub fn resolve(args: ServerArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => load_file(path)?,
+            None => FileConfig::default(),
+        };
+        let listen = match args.listen.or(file.listen) {
+            Some(addr) => addr,
+            None => DEFAULT_LISTEN.parse()?,
+        };
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(paths::default_data_dir);
+        let region = args
+            .region
+            .or(file.region)
+            .unwrap_or_else(|| DEFAULT_REGION.to_owned());
+        if !kinko_server::auth::is_region(&region) {
+            bail!("--region {region:?} is not a region name like us-east-1");
+        }
+        let account_id = args
+            .account_id
+            .or(file.account_id)
+            .unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned());
+        if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+            bail!("--account-id must be 12 digits, not {account_id:?}");
+        }
+        let root_key = if let Some(text) = non_empty_env("KINKO_ROOT_KEY") {
+            RootKeySource::Env(text.into())
+        } else if let Some(text) = non_empty_env("KINKO_ROOT_PASSPHRASE") {
+            RootKeySource::Passphrase(text.into())
+        } else if let Some(path) = args.root_key_file.or(file.root_key_file) {
+            RootKeySource::File {
+                path,
+                create: false,
+            }
+        } else {
+            RootKeySource::File {
+                path: paths::DataDir::new(data_dir.clone()).root_key(),
+                create: true,
+            }
+        };
+        let tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => bail!("--tls-cert and --tls-key go together"),
+        };
+        Ok(Self {
+            listen,
+            data_dir,
+            dev: args.dev || file.dev.unwrap_or(false),
+            region,
+            account_id,
+            root_key,
+            tls,
+            log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
+            log_level: args
+                .log_level
+                .or(file.log_level)
+                .unwrap_or_else(|| "info".to_owned()),
+        })
+    }
+}
+
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        let err = toml::from_str::<FileConfig>("listen = \"127.0.0.1:1\"\nregoin = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("regoin"), "{err}");
+    }
+
+    #[test]
+    fn file_values_parse() {
+        let file: FileConfig = toml::from_str(
+            "listen = \"127.0.0.1:9000\"\nregion = \"eu-north-1\"\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        assert_eq!(file.listen, Some("127.0.0.1:9000".parse().unwrap()));
+        assert_eq!(file.log_format, Some(LogFormat::Json));
+    }
+}
