@@ -128,7 +128,8 @@ impl From<kinko_core::ssm::SsmError> for AwsError {
     fn from(e: kinko_core::ssm::SsmError) -> Self {
         use kinko_core::ssm::SsmError as E;
         let lower = |code: &'static str, m: String| AwsError::new(code, m);
-        let upper = |code: &'static str, m: String| AwsError::new(code, m).with_key(MessageKey::Upper);
+        let upper =
+            |code: &'static str, m: String| AwsError::new(code, m).with_key(MessageKey::Upper);
         let bare = |code: &'static str| AwsError::new(code, "").with_key(MessageKey::None);
         match e {
             E::ParameterNotFound(m) => lower("ParameterNotFound", m),

@@ -1,0 +1,521 @@
+//! One handler per operation: parse the body, check the model's
+//! constraints, call `kinko_core::ssm::ParameterStore`, encode the result.
+
+use kinko_core::ssm::{
+    Caller, DescribeParametersInput, GetParameterHistoryInput, GetParametersByPathInput,
+    LegacyFilter, ParameterFilter, ParameterStore, ParameterType, PutParameterInput, Tag, Tier,
+};
+
+use serde::Serialize;
+
+use super::decode::{
+    FILTER_KEY_PATTERN, KEY_ID_PATTERN, TAG_PATTERN, Violations, is_filter_key, is_key_id,
+    is_tag_text, parse_body,
+};
+use super::shapes::*;
+use crate::{AwsError, RequestContext};
+
+const NAME_MAX: usize = 2048;
+
+/// Runs `AmazonSSM.<operation>` for an authenticated caller.
+pub async fn handle(
+    store: &ParameterStore,
+    operation: &str,
+    body: &[u8],
+    ctx: &RequestContext,
+) -> Result<Vec<u8>, AwsError> {
+    let caller = Caller {
+        region: ctx.region.clone(),
+        account_id: ctx.account_id.clone(),
+        user_arn: ctx.principal_arn.clone(),
+    };
+    match operation {
+        "PutParameter" => put_parameter(store, &caller, body).await,
+        "GetParameter" => get_parameter(store, &caller, body).await,
+        "GetParameters" => get_parameters(store, &caller, body).await,
+        "DeleteParameter" => delete_parameter(store, &caller, body).await,
+        "DeleteParameters" => delete_parameters(store, &caller, body).await,
+        "GetParametersByPath" => get_parameters_by_path(store, &caller, body).await,
+        "DescribeParameters" => describe_parameters(store, &caller, body).await,
+        "GetParameterHistory" => get_parameter_history(store, &caller, body).await,
+        "LabelParameterVersion" => label_parameter_version(store, &caller, body).await,
+        "UnlabelParameterVersion" => unlabel_parameter_version(store, &caller, body).await,
+        "AddTagsToResource" => add_tags_to_resource(store, &caller, body).await,
+        "RemoveTagsFromResource" => remove_tags_from_resource(store, &caller, body).await,
+        "ListTagsForResource" => list_tags_for_resource(store, &caller, body).await,
+        _ => Err(AwsError::unknown_operation(&format!(
+            "AmazonSSM.{operation}"
+        ))),
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, AwsError> {
+    serde_json::to_vec(value).map_err(|_| AwsError::internal())
+}
+
+fn check_name(v: &mut Violations, name: &Option<String>, path: &str) {
+    if let Some(n) = v.required(name, path) {
+        v.length(n, path, 1, NAME_MAX);
+    }
+}
+
+fn check_names(v: &mut Violations, names: &Option<Vec<String>>, path: &str) {
+    if let Some(list) = v.required(names, path) {
+        v.list_length(list, path, 1, 10);
+        for (i, n) in list.iter().enumerate() {
+            v.length(n, &format!("{path}.{}.member", i + 1), 1, NAME_MAX);
+        }
+    }
+}
+
+/// Checks a tag list; returns the tags when all are well-formed.
+fn check_tags(v: &mut Violations, tags: &[TagShape], path: &str) -> Vec<Tag> {
+    v.count(tags.len(), path, 0, 1000);
+    let mut out = Vec::with_capacity(tags.len());
+    for (i, t) in tags.iter().enumerate() {
+        let base = format!("{path}.{}.member", i + 1);
+        let key_path = format!("{base}.key");
+        let value_path = format!("{base}.value");
+        let key = v.required(&t.key, &key_path);
+        let value = v.required(&t.value, &value_path);
+        if let Some(k) = key {
+            v.length(k, &key_path, 1, 128);
+            v.pattern(k, &key_path, is_tag_text(k), TAG_PATTERN);
+        }
+        if let Some(val) = value {
+            v.length(val, &value_path, 0, 256);
+            v.pattern(val, &value_path, is_tag_text(val), TAG_PATTERN);
+        }
+        if let (Some(k), Some(val)) = (key, value) {
+            out.push(Tag {
+                key: k.clone(),
+                value: val.clone(),
+            });
+        }
+    }
+    out
+}
+
+async fn put_parameter(
+    store: &ParameterStore,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let req: PutParameterRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_name(&mut v, &req.name, "name");
+    v.opt_length(&req.description, "description", 0, 1024);
+    if let Some(value) = v.required(&req.value, "value") {
+        v.secret_length(value.0.expose().chars().count(), "value", 1, 8192);
+    }
+    v.enum_value(&req.parameter_type, "type", &ParameterType::ALL);
+    if let Some(k) = &req.key_id {
+        v.length(k, "keyId", 1, 256);
+        v.pattern(k, "keyId", is_key_id(k), KEY_ID_PATTERN);
+    }
+    v.opt_length(&req.allowed_pattern, "allowedPattern", 0, 1024);
+    let tags = check_tags(&mut v, req.tags.as_deref().unwrap_or_default(), "tags");
+    v.enum_value(&req.tier, "tier", &Tier::ALL);
+    v.opt_length(&req.policies, "policies", 1, 4096);
+    v.opt_length(&req.data_type, "dataType", 0, 128);
+    v.finish()?;
+
+    let (Some(name), Some(value)) = (req.name, req.value) else {
+        return Err(AwsError::internal());
+    };
+    let input = PutParameterInput {
+        name,
+        value: value.0,
+        parameter_type: req.parameter_type.as_deref().and_then(ParameterType::parse),
+        description: req.description,
+        key_id: req.key_id,
+        overwrite: req.overwrite.unwrap_or(false),
+        allowed_pattern: req.allowed_pattern,
+        tags,
+        tier: req.tier.as_deref().and_then(Tier::parse),
+        policies: req.policies,
+        data_type: req.data_type,
+    };
+    let out = store.put_parameter(caller, input).await?;
+    encode(&PutParameterResponse {
+        version: out.version,
+        tier: &out.tier,
+    })
+}
+
+async fn get_parameter(
+    store: &ParameterStore,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let req: GetParameterRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_name(&mut v, &req.name, "name");
+    v.finish()?;
+    let name = req.name.unwrap_or_default();
+    let p = store
+        .get_parameter(caller, &name, req.with_decryption.unwrap_or(false))
+        .await?;
+    encode(&GetParameterResponse {
+        parameter: ParameterShape::from(&p),
+    })
+}
+
+async fn get_parameters(
+    store: &ParameterStore,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let req: GetParametersRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_names(&mut v, &req.names, "names");
+    v.finish()?;
+    let names = req.names.unwrap_or_default();
+    let out = store
+        .get_parameters(caller, &names, req.with_decryption.unwrap_or(false))
+        .await?;
+    encode(&GetParametersResponse {
+        parameters: out.parameters.iter().map(ParameterShape::from).collect(),
+        invalid_parameters: &out.invalid_parameters,
+    })
+}
+
+async fn delete_parameter(
+    store: &ParameterStore,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let req: DeleteParameterRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_name(&mut v, &req.name, "name");
+    v.finish()?;
+    store
+        .delete_parameter(caller, req.name.as_deref().unwrap_or_default())
+        .await?;
+    encode(&Empty {})
+}
+
+async fn delete_parameters(
+    store: &ParameterStore,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let req: DeleteParametersRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_names(&mut v, &req.names, "names");
+    v.finish()?;
+    let out = store
+        .delete_parameters(caller, req.names.as_deref().unwrap_or_default())
+        .await?;
+    encode(&DeleteParametersResponse {
+        deleted_parameters: &out.deleted,
+        invalid_parameters: &out.invalid,
+    })
+}
+
+const RESOURCE_TYPES: [&str; 10] = [
+    "Document",
+    "ManagedInstance",
+    "MaintenanceWindow",
+    "Parameter",
+    "PatchBaseline",
+    "OpsItem",
+    "OpsMetadata",
+    "Automation",
+    "Association",
+    "CloudConnector",
+];
+
+fn check_filter_values(v: &mut Violations, values: &[String], path: &str) {
+    v.list_length(values, path, 1, 50);
+    for (j, value) in values.iter().enumerate() {
+        v.length(value, &format!("{path}.{}.member", j + 1), 1, 1024);
+    }
+}
+
+/// `ParameterStringFilter` list: model constraints here, semantics in core.
+fn check_parameter_filters(
+    v: &mut Violations,
+    filters: Option<Vec<ParameterStringFilterShape>>,
+) -> Vec<ParameterFilter> {
+    let filters = filters.unwrap_or_default();
+    let mut out = Vec::with_capacity(filters.len());
+    for (i, f) in filters.into_iter().enumerate() {
+        let base = format!("parameterFilters.{}.member", i + 1);
+        let key_path = format!("{base}.key");
+        if let Some(key) = v.required(&f.key, &key_path) {
+            v.length(key, &key_path, 1, 132);
+            v.pattern(key, &key_path, is_filter_key(key), FILTER_KEY_PATTERN);
+        }
+        v.opt_length(&f.option, &format!("{base}.option"), 1, 10);
+        if let Some(values) = &f.values {
+            check_filter_values(v, values, &format!("{base}.values"));
+        }
+        out.push(ParameterFilter {
+            key: f.key.unwrap_or_default(),
+            option: f.option,
+            values: f.values.unwrap_or_default(),
+        });
+    }
+    out
+}
+
+fn to_max_results(value: Option<i64>, default: usize) -> usize {
+    value
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(default)
+}
+
+async fn get_parameters_by_path(
+    store: &ParameterStore,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let req: GetParametersByPathRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_name(&mut v, &req.path, "path");
+    let parameter_filters = check_parameter_filters(&mut v, req.parameter_filters);
+    v.range(req.max_results, "maxResults", 1, 10);
+    v.finish()?;
+    let input = GetParametersByPathInput {
+        path: req.path.unwrap_or_default(),
+        recursive: req.recursive.unwrap_or(false),
+        parameter_filters,
+        with_decryption: req.with_decryption.unwrap_or(false),
+        max_results: to_max_results(req.max_results, 10),
+        next_token: req.next_token,
+    };
+    let page = store.get_parameters_by_path(caller, &input).await?;
+    encode(&ParametersPageResponse {
+        parameters: page.parameters.iter().map(ParameterShape::from).collect(),
+        next_token: page.next_token.as_deref(),
+    })
+}
+
+async fn describe_parameters(
+    store: &ParameterStore,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let req: DescribeParametersRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    let legacy = req.filters.unwrap_or_default();
+    let mut filters = Vec::with_capacity(legacy.len());
+    for (i, f) in legacy.into_iter().enumerate() {
+        let base = format!("filters.{}.member", i + 1);
+        let key_path = format!("{base}.key");
+        v.required(&f.key, &key_path);
+        v.enum_value(&f.key, &key_path, &["Name", "Type", "KeyId"]);
+        let values_path = format!("{base}.values");
+        if let Some(values) = v.required(&f.values, &values_path) {
+            check_filter_values(&mut v, values, &values_path);
+        }
+        filters.push(LegacyFilter {
+            key: f.key.unwrap_or_default(),
+            values: f.values.unwrap_or_default(),
+        });
+    }
+    let parameter_filters = check_parameter_filters(&mut v, req.parameter_filters);
+    v.range(req.max_results, "maxResults", 1, 50);
+    v.finish()?;
+    if req.shared == Some(true) {
+        // kinko has no cross-account sharing: nobody shares with this caller.
+        return encode(&DescribeParametersResponse {
+            parameters: Vec::new(),
+            next_token: None,
+        });
+    }
+    let input = DescribeParametersInput {
+        filters,
+        parameter_filters,
+        max_results: to_max_results(req.max_results, 10),
+        next_token: req.next_token,
+    };
+    let page = store.describe_parameters(caller, &input).await?;
+    encode(&DescribeParametersResponse {
+        parameters: page
+            .parameters
+            .iter()
+            .map(ParameterMetadataShape::from)
+            .collect(),
+        next_token: page.next_token.as_deref(),
+    })
+}
+
+async fn get_parameter_history(
+    store: &ParameterStore,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let req: GetParameterHistoryRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_name(&mut v, &req.name, "name");
+    v.range(req.max_results, "maxResults", 1, 50);
+    v.finish()?;
+    let input = GetParameterHistoryInput {
+        name: req.name.unwrap_or_default(),
+        with_decryption: req.with_decryption.unwrap_or(false),
+        max_results: to_max_results(req.max_results, 50),
+        next_token: req.next_token,
+    };
+    let page = store.get_parameter_history(caller, &input).await?;
+    encode(&GetParameterHistoryResponse {
+        parameters: page
+            .parameters
+            .iter()
+            .map(ParameterHistoryShape::from)
+            .collect(),
+        next_token: page.next_token.as_deref(),
+    })
+}
+
+fn check_labels(v: &mut Violations, labels: &Option<Vec<String>>) {
+    if let Some(list) = v.required(labels, "labels") {
+        v.list_length(list, "labels", 1, 10);
+        for (i, l) in list.iter().enumerate() {
+            v.length(l, &format!("labels.{}.member", i + 1), 1, 100);
+        }
+    }
+}
+
+/// `ParameterVersion` is a long in the model; versions above u32 do not exist.
+fn to_version(value: i64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+async fn label_parameter_version(
+    store: &ParameterStore,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let req: LabelParameterVersionRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_name(&mut v, &req.name, "name");
+    check_labels(&mut v, &req.labels);
+    v.finish()?;
+    let out = store
+        .label_parameter_version(
+            caller,
+            req.name.as_deref().unwrap_or_default(),
+            req.parameter_version.map(to_version),
+            req.labels.as_deref().unwrap_or_default(),
+        )
+        .await?;
+    encode(&LabelParameterVersionResponse {
+        invalid_labels: &out.invalid_labels,
+        parameter_version: out.version,
+    })
+}
+
+async fn unlabel_parameter_version(
+    store: &ParameterStore,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let req: LabelParameterVersionRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_name(&mut v, &req.name, "name");
+    v.required(&req.parameter_version, "parameterVersion");
+    check_labels(&mut v, &req.labels);
+    v.finish()?;
+    let out = store
+        .unlabel_parameter_version(
+            caller,
+            req.name.as_deref().unwrap_or_default(),
+            to_version(req.parameter_version.unwrap_or_default()),
+            req.labels.as_deref().unwrap_or_default(),
+        )
+        .await?;
+    encode(&UnlabelParameterVersionResponse {
+        removed_labels: &out.removed_labels,
+        invalid_labels: &out.invalid_labels,
+    })
+}
+
+fn check_resource(
+    v: &mut Violations,
+    resource_type: &Option<String>,
+    resource_id: &Option<String>,
+) {
+    v.required(resource_type, "resourceType");
+    v.enum_value(resource_type, "resourceType", &RESOURCE_TYPES);
+    v.required(resource_id, "resourceId");
+}
+
+async fn add_tags_to_resource(
+    store: &ParameterStore,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let req: AddTagsToResourceRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_resource(&mut v, &req.resource_type, &req.resource_id);
+    let tags = match v.required(&req.tags, "tags") {
+        Some(t) => check_tags(&mut v, t, "tags"),
+        None => Vec::new(),
+    };
+    v.finish()?;
+    store
+        .add_tags_to_resource(
+            caller,
+            req.resource_type.as_deref().unwrap_or_default(),
+            req.resource_id.as_deref().unwrap_or_default(),
+            &tags,
+        )
+        .await?;
+    encode(&Empty {})
+}
+
+async fn remove_tags_from_resource(
+    store: &ParameterStore,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let req: RemoveTagsFromResourceRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_resource(&mut v, &req.resource_type, &req.resource_id);
+    if let Some(keys) = v.required(&req.tag_keys, "tagKeys") {
+        for (i, k) in keys.iter().enumerate() {
+            let path = format!("tagKeys.{}.member", i + 1);
+            v.length(k, &path, 1, 128);
+            v.pattern(k, &path, is_tag_text(k), TAG_PATTERN);
+        }
+    }
+    v.finish()?;
+    store
+        .remove_tags_from_resource(
+            caller,
+            req.resource_type.as_deref().unwrap_or_default(),
+            req.resource_id.as_deref().unwrap_or_default(),
+            req.tag_keys.as_deref().unwrap_or_default(),
+        )
+        .await?;
+    encode(&Empty {})
+}
+
+async fn list_tags_for_resource(
+    store: &ParameterStore,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let req: ListTagsForResourceRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_resource(&mut v, &req.resource_type, &req.resource_id);
+    v.finish()?;
+    let tags = store
+        .list_tags_for_resource(
+            caller,
+            req.resource_type.as_deref().unwrap_or_default(),
+            req.resource_id.as_deref().unwrap_or_default(),
+        )
+        .await?;
+    encode(&ListTagsForResourceResponse {
+        tag_list: tags
+            .iter()
+            .map(|t| TagOut {
+                key: &t.key,
+                value: &t.value,
+            })
+            .collect(),
+    })
+}

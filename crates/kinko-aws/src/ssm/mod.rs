@@ -1,0 +1,11 @@
+//! The SSM Parameter Store on the wire (`AmazonSSM.*`): request shapes,
+//! model-constraint validation and the per-operation handlers.
+
+pub mod decode;
+mod handle;
+pub mod shapes;
+
+pub use handle::handle;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,31 @@
+//! The SSM Parameter Store semantics: names, versions, labels, tiers,
+//! filters and paging, over the [`kinko_store::Store`] and the keyring.
+//! Wire shapes live in `kinko-aws`; this module knows none of them.
+
+mod delete;
+mod describe;
+pub mod error;
+pub mod filters;
+mod get;
+mod history;
+mod labels;
+pub mod model;
+pub mod names;
+pub mod paging;
+pub mod policies;
+mod put;
+pub mod service;
+mod tags;
+pub mod types;
+
+pub use error::SsmError;
+pub use filters::{LegacyFilter, ParameterFilter};
+/// Re-exported so the wire layer needs no dependency on the store.
+pub use kinko_store::Tag;
+pub use model::*;
+pub use names::{ParameterName, ParameterPath, ParameterRef, is_valid_label};
+pub use service::ParameterStore;
+pub use types::{DataType, ParameterType, Tier};
+
+#[cfg(test)]
+mod tests;

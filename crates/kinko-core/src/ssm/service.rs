@@ -1,0 +1,162 @@
+//! [`ParameterStore`]: the Parameter Store operations over a [`Store`] and
+//! the [`Keyring`]. The operations themselves live in `put`, `get`,
+//! `delete`, `describe`, `history`, `labels` and `tags`; this module holds
+//! what they share: sealing and opening values, and record conversions.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use kinko_crypto::SecretString;
+use kinko_store::{ParameterRecord, ParameterVersion, Store};
+
+use super::error::SsmError;
+use super::model::{Caller, Parameter, ParameterMetadata};
+use super::names::parameter_arn;
+use super::policies;
+use crate::keyring::{Keyring, KeyringError};
+
+/// The KMS-style key every value is sealed with unless the caller names
+/// another (SecureString only).
+pub const DEFAULT_KEY: &str = "alias/aws/ssm";
+/// AWS keeps the 100 newest versions of a parameter.
+pub const MAX_VERSIONS: u32 = 100;
+pub const MAX_LABELS_PER_VERSION: usize = 10;
+pub const MAX_TAGS: usize = 50;
+/// Compare-and-swap attempts before answering `TooManyUpdates`.
+pub const MAX_WRITE_ATTEMPTS: usize = 64;
+
+pub struct ParameterStore {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) keyring: Arc<Keyring>,
+}
+
+impl ParameterStore {
+    pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>) -> Self {
+        ParameterStore { store, keyring }
+    }
+
+    /// A store over a fresh in-memory SQLite database with a random root
+    /// key: for `--dev` mode and tests of the layers above.
+    pub fn in_memory(account_id: &str) -> Result<Self, SsmError> {
+        let store: Arc<dyn Store> = Arc::new(kinko_store::SqliteStore::open_in_memory()?);
+        let keyring = Arc::new(Keyring::new(
+            store.clone(),
+            kinko_crypto::RootKey::generate(),
+            account_id.to_owned(),
+        ));
+        Ok(Self::new(store, keyring))
+    }
+
+    /// Binds a sealed value to its region, parameter and version, so a row
+    /// copied onto another parameter or version fails to open.
+    pub(super) fn aad(region: &str, canonical: &str, version: u32) -> Vec<u8> {
+        format!("ssm:{region}:{canonical}:{version}").into_bytes()
+    }
+
+    pub(super) async fn seal(
+        &self,
+        region: &str,
+        key_ref: &str,
+        canonical: &str,
+        version: u32,
+        value: &SecretString,
+    ) -> Result<Vec<u8>, SsmError> {
+        let aad = Self::aad(region, canonical, version);
+        let (sealed, _key) = self
+            .keyring
+            .seal(region, key_ref, value.expose().as_bytes(), &aad)
+            .await
+            .map_err(|e| keyring_error(e, key_ref))?;
+        Ok(sealed)
+    }
+
+    /// The value a read returns: plaintext, or for a SecureString read
+    /// without decryption the base64 of the sealed envelope (AWS returns
+    /// its ciphertext blob there).
+    pub(super) async fn read_value(
+        &self,
+        region: &str,
+        canonical: &str,
+        v: &ParameterVersion,
+        with_decryption: bool,
+    ) -> Result<SecretString, SsmError> {
+        if v.parameter_type == "SecureString" && !with_decryption {
+            return Ok(SecretString::new(STANDARD.encode(&v.value)));
+        }
+        let aad = Self::aad(region, canonical, v.version);
+        let plain = self
+            .keyring
+            .open(region, &v.value, &aad)
+            .await
+            .map_err(|e| keyring_error(e, v.key_id.as_deref().unwrap_or(DEFAULT_KEY)))?;
+        plain
+            .into_secret_string()
+            .map_err(|_| SsmError::Internal(format!("stored value of {canonical} is not UTF-8")))
+    }
+
+    pub(super) async fn to_parameter(
+        &self,
+        caller: &Caller,
+        record: ParameterRecord,
+        selector: Option<String>,
+        with_decryption: bool,
+    ) -> Result<Parameter, SsmError> {
+        let value = self
+            .read_value(
+                &caller.region,
+                &record.name,
+                &record.version,
+                with_decryption,
+            )
+            .await?;
+        let arn = parameter_arn(&caller.region, &caller.account_id, &record.name);
+        let v = record.version;
+        Ok(Parameter {
+            name: record.display_name,
+            parameter_type: v.parameter_type,
+            value,
+            version: v.version,
+            selector,
+            last_modified_ms: v.last_modified_ms,
+            arn,
+            data_type: v.data_type,
+        })
+    }
+}
+
+pub(super) fn to_metadata(caller: &Caller, record: ParameterRecord) -> ParameterMetadata {
+    let arn = parameter_arn(&caller.region, &caller.account_id, &record.name);
+    let v = record.version;
+    ParameterMetadata {
+        name: record.display_name,
+        arn,
+        policies: policies::inline(v.policies.as_deref()),
+        parameter_type: v.parameter_type,
+        key_id: v.key_id,
+        last_modified_ms: v.last_modified_ms,
+        last_modified_user: v.last_modified_user,
+        description: v.description,
+        allowed_pattern: v.allowed_pattern,
+        version: v.version,
+        tier: v.tier,
+        data_type: v.data_type,
+    }
+}
+
+pub(super) fn keyring_error(e: KeyringError, key_ref: &str) -> SsmError {
+    match e {
+        KeyringError::KeyNotFound(_) => {
+            SsmError::InvalidKeyId(format!("Key {key_ref} is not found."))
+        }
+        KeyringError::KeyDisabled(_) => {
+            SsmError::InvalidKeyId(format!("Key {key_ref} is disabled."))
+        }
+        KeyringError::Store(kinko_store::StoreError::Unavailable(m)) => SsmError::Unavailable(m),
+        other => SsmError::Internal(format!("keyring: {other}")),
+    }
+}
+
+pub(super) fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
