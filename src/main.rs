@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server (AWS SSM Parameter Store API over SigV4)
-    Server(cli::server::ServerArgs),
+    Server(Box<cli::server::ServerArgs>),
     /// Print `export` lines that point the aws CLI and SDKs at a local server
     Env(cli::env::EnvArgs),
 }
@@ -32,7 +32,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Server(args) => cli::server::run(args),
+        Command::Server(args) => cli::server::run(*args),
         Command::Env(args) => cli::env::run(args),
     };
     match result {

@@ -1,5 +1,6 @@
 //! Shared helpers for the end-to-end tests.
 
+use aws_sdk_ssm::error::ProvideErrorMetadata;
 use kinko_testkit::KinkoServer;
 
 /// A fresh server with its own data directory and admin key.
@@ -15,7 +16,7 @@ pub fn dev_server() -> KinkoServer {
 /// The AWS error code of an SDK error (`ParameterNotFound`, …).
 pub fn code<E, R>(err: &aws_sdk_ssm::error::SdkError<E, R>) -> String
 where
-    E: aws_sdk_ssm::error::ProvideErrorMetadata,
+    E: ProvideErrorMetadata,
 {
     err.code().unwrap_or("<no code>").to_owned()
 }
@@ -23,7 +24,7 @@ where
 /// The AWS error message of an SDK error.
 pub fn message<E, R>(err: &aws_sdk_ssm::error::SdkError<E, R>) -> String
 where
-    E: aws_sdk_ssm::error::ProvideErrorMetadata,
+    E: ProvideErrorMetadata,
 {
     err.message().unwrap_or("<no message>").to_owned()
 }

@@ -326,12 +326,15 @@ pub fn http_get(endpoint: &str, path: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
+/// Status, lower-cased headers and body of a raw HTTP response.
+pub type RawResponse = (u16, Vec<(String, String)>, String);
+
 /// A raw HTTP/1.1 POST (for wire-level tests: bad JSON, missing auth).
 pub fn http_post(
     endpoint: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-) -> Option<(u16, Vec<(String, String)>, String)> {
+) -> Option<RawResponse> {
     let host = endpoint.strip_prefix("http://")?;
     let mut stream = TcpStream::connect(host).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
