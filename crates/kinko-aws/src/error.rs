@@ -167,6 +167,10 @@ impl From<kinko_core::ssm::SsmError> for AwsError {
                 tracing::warn!(%cause, "store unavailable");
                 AwsError::unavailable()
             }
+            E::Tampered(m) => {
+                tracing::error!(message = %m, "stored value failed authentication");
+                upper("InternalServerError", m).with_status(500)
+            }
             E::Internal(cause) => {
                 tracing::error!(%cause, "ssm internal error");
                 upper(

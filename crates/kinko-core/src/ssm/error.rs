@@ -63,6 +63,10 @@ pub enum SsmError {
     /// The store is unreachable for now (retryable, 503).
     #[error("ServiceUnavailable: {0}")]
     Unavailable(String),
+    /// A stored value failed authentication: altered or moved in the
+    /// database. A fault on the server's side, with a message that says so.
+    #[error("InternalServerError: {0}")]
+    Tampered(String),
     /// A fault of ours. The text is for the log; the wire sends a generic one.
     #[error("InternalServerError: {0}")]
     Internal(String),

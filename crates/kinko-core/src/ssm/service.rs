@@ -89,7 +89,15 @@ impl ParameterStore {
             .keyring
             .open(region, &v.value, &aad)
             .await
-            .map_err(|e| keyring_error(e, v.key_id.as_deref().unwrap_or(DEFAULT_KEY)))?;
+            .map_err(|e| match e {
+                KeyringError::Decrypt => SsmError::Tampered(format!(
+                    "The stored value of parameter {canonical} (version {}) failed its integrity check: \
+                     it was altered or copied from another parameter in the database. \
+                     Restore it from a backup or overwrite it.",
+                    v.version
+                )),
+                other => keyring_error(other, v.key_id.as_deref().unwrap_or(DEFAULT_KEY)),
+            })?;
         plain
             .into_secret_string()
             .map_err(|_| SsmError::Internal(format!("stored value of {canonical} is not UTF-8")))
