@@ -56,7 +56,10 @@ impl std::fmt::Debug for ParameterVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ParameterVersion")
             .field("version", &self.version)
-            .field("value", &format_args!("<{} sealed bytes>", self.value.len()))
+            .field(
+                "value",
+                &format_args!("<{} sealed bytes>", self.value.len()),
+            )
             .field("parameter_type", &self.parameter_type)
             .field("key_id", &self.key_id)
             .field("tier", &self.tier)
@@ -201,6 +204,120 @@ impl std::fmt::Debug for AccessKeyRecord {
     }
 }
 
+/// A KMS alias (`alias/NAME`) and the key it points to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsAliasRecord {
+    pub region: String,
+    /// `alias/NAME`.
+    pub alias: String,
+    pub key_id: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// A Secrets Manager secret's metadata. Values live in [`SecretVersion`]s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRecord {
+    pub region: String,
+    /// The secret name (the store key within a region).
+    pub name: String,
+    /// Full ARN, with AWS's 6-character random suffix.
+    pub arn: String,
+    pub description: Option<String>,
+    /// The KMS key as the caller named it; `None` = `alias/aws/secretsmanager`.
+    pub kms_key_id: Option<String>,
+    /// Tags in the order they were first added (AWS keeps append order).
+    pub tags: Vec<Tag>,
+    /// Whether tags were ever set (DescribeSecret omits `Tags` until then).
+    pub tagged: bool,
+    /// The resource policy JSON, as the caller sent it.
+    pub resource_policy: Option<String>,
+    pub created_ms: i64,
+    pub last_changed_ms: i64,
+    pub last_accessed_ms: Option<i64>,
+    /// Set while the secret is scheduled for deletion.
+    pub deleted_ms: Option<i64>,
+    /// When a scheduled deletion becomes a purge.
+    pub deletion_date_ms: Option<i64>,
+    /// For a replica: the region of its primary. `None` for a primary.
+    pub primary_region: Option<String>,
+    /// Further Secrets Manager state as JSON owned by `kinko-core` (rotation
+    /// configuration, replication status), so later features need no schema change.
+    pub metadata: String,
+    /// Incremented by every write; the compare-and-swap token of [`SecretWrite`].
+    pub revision: u64,
+}
+
+/// One version of a secret. `value` is sealed, never plaintext.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretVersion {
+    /// The `ClientRequestToken` that created it.
+    pub version_id: String,
+    pub value: Vec<u8>,
+    /// `SecretBinary` rather than `SecretString`.
+    pub binary: bool,
+    /// Staging labels, sorted; empty = deprecated.
+    pub stages: Vec<String>,
+    pub created_ms: i64,
+    pub last_accessed_ms: Option<i64>,
+    /// The KMS key the value was sealed under, as the caller named it.
+    pub kms_key_id: Option<String>,
+}
+
+impl std::fmt::Debug for SecretVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretVersion")
+            .field("version_id", &self.version_id)
+            .field(
+                "value",
+                &format_args!("<{} sealed bytes>", self.value.len()),
+            )
+            .field("binary", &self.binary)
+            .field("stages", &self.stages)
+            .field("created_ms", &self.created_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A secret with every version it keeps, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretState {
+    pub record: SecretRecord,
+    pub versions: Vec<SecretVersion>,
+}
+
+/// One atomic change to one secret, based on the revision the caller read.
+///
+/// All semantics (stage moves, idempotency, deletion rules) are decided in
+/// `kinko-core`; the store applies the result all-or-nothing.
+#[derive(Debug, Clone)]
+pub enum SecretWrite {
+    /// Create a secret that must not exist in `record.region` (`record.revision` is ignored;
+    /// the stored secret starts at revision 1).
+    Create { state: SecretState },
+    /// Replace the record and upsert/delete versions, if the stored revision is `expected_revision`.
+    Update {
+        expected_revision: u64,
+        record: SecretRecord,
+        upsert_versions: Vec<SecretVersion>,
+        delete_versions: Vec<String>,
+    },
+    /// Remove the secret and all its versions, if the stored revision is `expected_revision`.
+    Delete {
+        region: String,
+        name: String,
+        expected_revision: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Written,
+    /// A secret to create already exists, or a revision did not match:
+    /// nothing of the batch was written. The caller re-reads and retries.
+    Conflict,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("parameter not found")]
@@ -215,6 +332,8 @@ pub enum StoreError {
     TooManyTags { max: usize },
     #[error("already exists")]
     AlreadyExists,
+    #[error("not found")]
+    NotFound,
     #[error("tags can only be set when a parameter is created")]
     TagsOnOverwrite,
     /// The backend cannot be reached (a database restarting). Retryable.
@@ -225,6 +344,9 @@ pub enum StoreError {
     Backend(String),
 }
 
+// The Secrets Manager and KMS-listing methods have error bodies until every
+// backend implements them.
+#[allow(unused_variables)]
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // ---- parameters ----
@@ -302,8 +424,11 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- KMS-style keys ----
 
-    async fn get_kms_key(&self, region: &str, key_id: &str)
-    -> Result<Option<KmsKeyRecord>, StoreError>;
+    async fn get_kms_key(
+        &self,
+        region: &str,
+        key_id: &str,
+    ) -> Result<Option<KmsKeyRecord>, StoreError>;
 
     /// The key id an alias (`alias/aws/ssm`) points to.
     async fn get_kms_alias(&self, region: &str, alias: &str) -> Result<Option<String>, StoreError>;
@@ -315,6 +440,90 @@ pub trait Store: Send + Sync + 'static {
         key: KmsKeyRecord,
         alias: Option<&str>,
     ) -> Result<(), StoreError>;
+
+    /// Every key of a region, in key id order.
+    async fn list_kms_keys(&self, region: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
+        Err(StoreError::Backend(
+            "not implemented by this store yet".into(),
+        ))
+    }
+
+    /// Replaces a key's mutable fields (`enabled`, `description`, `metadata`,
+    /// `wrapped_material` for re-wrapping). Errors: `NotFound` if absent.
+    async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError> {
+        Err(StoreError::Backend(
+            "not implemented by this store yet".into(),
+        ))
+    }
+
+    /// Every alias of a region, in alias order.
+    async fn list_kms_aliases(&self, region: &str) -> Result<Vec<KmsAliasRecord>, StoreError> {
+        Err(StoreError::Backend(
+            "not implemented by this store yet".into(),
+        ))
+    }
+
+    /// Errors: `AlreadyExists`.
+    async fn create_kms_alias(&self, alias: KmsAliasRecord) -> Result<(), StoreError> {
+        Err(StoreError::Backend(
+            "not implemented by this store yet".into(),
+        ))
+    }
+
+    /// Points an existing alias at another key. Errors: `NotFound`.
+    async fn update_kms_alias(
+        &self,
+        region: &str,
+        alias: &str,
+        key_id: &str,
+        updated_ms: i64,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Backend(
+            "not implemented by this store yet".into(),
+        ))
+    }
+
+    /// `false` when it did not exist.
+    async fn delete_kms_alias(&self, region: &str, alias: &str) -> Result<bool, StoreError> {
+        Err(StoreError::Backend(
+            "not implemented by this store yet".into(),
+        ))
+    }
+
+    // ---- Secrets Manager ----
+
+    async fn get_secret(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<SecretState>, StoreError> {
+        Err(StoreError::Backend(
+            "not implemented by this store yet".into(),
+        ))
+    }
+
+    /// Every secret of a region with its versions, in name order. (Filtering,
+    /// sorting and paging are Secrets Manager semantics, done in `kinko-core`.)
+    async fn list_secrets(&self, region: &str) -> Result<Vec<SecretState>, StoreError> {
+        Err(StoreError::Backend(
+            "not implemented by this store yet".into(),
+        ))
+    }
+
+    /// Secrets of every region whose `deletion_date_ms` is at or before `now_ms`.
+    async fn secrets_due_for_purge(&self, now_ms: i64) -> Result<Vec<SecretRecord>, StoreError> {
+        Err(StoreError::Backend(
+            "not implemented by this store yet".into(),
+        ))
+    }
+
+    /// Applies every write in one transaction (a primary and its replicas move
+    /// together), or none of them.
+    async fn write_secrets(&self, writes: Vec<SecretWrite>) -> Result<WriteOutcome, StoreError> {
+        Err(StoreError::Backend(
+            "not implemented by this store yet".into(),
+        ))
+    }
 
     // ---- access keys ----
 

@@ -1,0 +1,1507 @@
+//! One conformance suite for every [`Store`] backend.
+//!
+//! Each property is a pub async fn over a store; [`run_all`] runs them all.
+//! Every property works in its own regions, so they can share one store. A
+//! backend's tests call `run_all` on a fresh store (SQLite: a temp file and
+//! an in-memory database; PostgreSQL: a fresh schema), and the `kinko-store`
+//! feature `conformance` exposes this module to other crates.
+//!
+//! These are assertions, so they panic on failure like any test.
+
+// A test suite compiled outside `cfg(test)` when the feature is on.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crate::{
+    AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, ParameterLookup, ParameterQuery,
+    ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome, SecretRecord, SecretState,
+    SecretVersion, SecretWrite, Store, StoreError, Tag, UnlabelOutcome, VersionSelector,
+    WriteOutcome,
+};
+
+/// Runs every property against `store`.
+pub async fn run_all(store: Arc<dyn Store>) {
+    create_read_overwrite(&*store).await;
+    compare_and_swap(&*store).await;
+    delete_and_recreate(&*store).await;
+    version_cap(&*store).await;
+    labels(&*store).await;
+    unlabel(&*store).await;
+    tags(&*store).await;
+    listing(&*store).await;
+    regions_isolated(&*store).await;
+    kms_keys(&*store).await;
+    kms_management(&*store).await;
+    access_keys(&*store).await;
+    meta(&*store).await;
+    secrets(&*store).await;
+    concurrent_writers(store).await;
+}
+
+// ---- helpers ----
+
+/// A version with every optional field set, so round trips are checked.
+pub fn full_version(version: u32, value: &[u8]) -> ParameterVersion {
+    ParameterVersion {
+        version,
+        value: value.to_vec(),
+        parameter_type: "SecureString".to_owned(),
+        key_id: Some("alias/aws/ssm".to_owned()),
+        description: Some(format!("version {version}")),
+        allowed_pattern: Some("^.*$".to_owned()),
+        tier: "Advanced".to_owned(),
+        policies: Some(r#"[{"Type":"Expiration"}]"#.to_owned()),
+        data_type: "text".to_owned(),
+        labels: Vec::new(),
+        last_modified_ms: 1_700_000_000_000 + i64::from(version),
+        last_modified_user: "arn:aws:iam::000000000000:user/alice".to_owned(),
+    }
+}
+
+/// A version with every optional field empty.
+pub fn plain_version(version: u32, value: &[u8]) -> ParameterVersion {
+    ParameterVersion {
+        version,
+        value: value.to_vec(),
+        parameter_type: "String".to_owned(),
+        key_id: None,
+        description: None,
+        allowed_pattern: None,
+        tier: "Standard".to_owned(),
+        policies: None,
+        data_type: "text".to_owned(),
+        labels: Vec::new(),
+        last_modified_ms: 1_700_000_000_000,
+        last_modified_user: "arn:aws:iam::000000000000:user/bob".to_owned(),
+    }
+}
+
+fn create(name: &str, value: &[u8]) -> ParameterWrite {
+    ParameterWrite {
+        name: name.to_owned(),
+        display_name: name.to_owned(),
+        expected_latest: None,
+        version: plain_version(1, value),
+        tags: Vec::new(),
+        max_versions: 100,
+    }
+}
+
+fn overwrite(name: &str, latest: u32, value: &[u8]) -> ParameterWrite {
+    ParameterWrite {
+        name: name.to_owned(),
+        display_name: name.to_owned(),
+        expected_latest: Some(latest),
+        version: plain_version(latest + 1, value),
+        tags: Vec::new(),
+        max_versions: 100,
+    }
+}
+
+fn tag(key: &str, value: &str) -> Tag {
+    Tag {
+        key: key.to_owned(),
+        value: value.to_owned(),
+    }
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+async fn put(store: &dyn Store, region: &str, write: ParameterWrite) {
+    let outcome = store.put_parameter_version(region, write).await.unwrap();
+    assert_eq!(outcome, PutOutcome::Written);
+}
+
+/// Creates `name` with versions 1..=count (values `v1`, `v2`, ...).
+async fn put_versions(store: &dyn Store, region: &str, name: &str, count: u32) {
+    put(store, region, create(name, b"v1")).await;
+    for latest in 1..count {
+        let value = format!("v{}", latest + 1);
+        put(store, region, overwrite(name, latest, value.as_bytes())).await;
+    }
+}
+
+async fn found(
+    store: &dyn Store,
+    region: &str,
+    name: &str,
+    selector: VersionSelector,
+) -> ParameterRecord {
+    match store.get_parameter(region, name, &selector).await.unwrap() {
+        ParameterLookup::Found(record) => record,
+        other => panic!("{name} {selector:?} in {region}: expected Found, got {other:?}"),
+    }
+}
+
+async fn lookup(
+    store: &dyn Store,
+    region: &str,
+    name: &str,
+    selector: VersionSelector,
+) -> ParameterLookup {
+    store.get_parameter(region, name, &selector).await.unwrap()
+}
+
+async fn labels_of(store: &dyn Store, region: &str, name: &str, version: u32) -> Vec<String> {
+    found(store, region, name, VersionSelector::Version(version))
+        .await
+        .version
+        .labels
+}
+
+async fn history_numbers(store: &dyn Store, region: &str, name: &str) -> Vec<u32> {
+    store
+        .parameter_history(region, name)
+        .await
+        .unwrap()
+        .expect("parameter exists")
+        .iter()
+        .map(|v| v.version)
+        .collect()
+}
+
+// ---- parameters ----
+
+/// Create, read back every field, overwrite, read by version, history.
+pub async fn create_read_overwrite(store: &dyn Store) {
+    let region = "conf-basic";
+    let name = "/app/db/password";
+    assert_eq!(
+        lookup(store, region, name, VersionSelector::Latest).await,
+        ParameterLookup::NotFound
+    );
+    assert_eq!(store.parameter_history(region, name).await.unwrap(), None);
+
+    // Binary ciphertext with NUL and 0xFF bytes must round-trip untouched.
+    let first_value = vec![0u8, 1, 2, 0xFF, 0, 0x7F];
+    let first = full_version(1, &first_value);
+    let write = ParameterWrite {
+        name: name.to_owned(),
+        display_name: "/App/DB/password".to_owned(),
+        expected_latest: None,
+        version: first.clone(),
+        tags: vec![tag("team", "core"), tag("env", "prod")],
+        max_versions: 100,
+    };
+    put(store, region, write).await;
+
+    let record = found(store, region, name, VersionSelector::Latest).await;
+    assert_eq!(
+        record,
+        ParameterRecord {
+            name: name.to_owned(),
+            display_name: "/App/DB/password".to_owned(),
+            latest_version: 1,
+            version: first.clone(),
+            tags: vec![tag("env", "prod"), tag("team", "core")],
+        }
+    );
+
+    let second = plain_version(2, b"");
+    put(
+        store,
+        region,
+        ParameterWrite {
+            version: second.clone(),
+            ..overwrite(name, 1, b"")
+        },
+    )
+    .await;
+
+    let latest = found(store, region, name, VersionSelector::Latest).await;
+    assert_eq!(latest.latest_version, 2);
+    assert_eq!(latest.version, second);
+    assert_eq!(latest.display_name, "/App/DB/password", "display name kept");
+    assert_eq!(latest.tags.len(), 2, "tags kept on overwrite");
+
+    let old = found(store, region, name, VersionSelector::Version(1)).await;
+    assert_eq!(old.latest_version, 2);
+    assert_eq!(old.version, first);
+
+    assert_eq!(
+        lookup(store, region, name, VersionSelector::Version(3)).await,
+        ParameterLookup::VersionNotFound
+    );
+    assert_eq!(
+        lookup(
+            store,
+            region,
+            name,
+            VersionSelector::Label("nope".to_owned())
+        )
+        .await,
+        ParameterLookup::VersionNotFound
+    );
+    assert_eq!(
+        lookup(store, region, "/app/db", VersionSelector::Latest).await,
+        ParameterLookup::NotFound,
+        "a prefix of a name is not that name"
+    );
+
+    let history = store
+        .parameter_history(region, name)
+        .await
+        .unwrap()
+        .expect("exists");
+    assert_eq!(history, vec![first, second]);
+}
+
+/// `expected_latest` is a compare-and-swap: a stale write changes nothing.
+pub async fn compare_and_swap(store: &dyn Store) {
+    let region = "conf-cas";
+    let name = "cas";
+
+    let missing = store
+        .put_parameter_version(region, overwrite(name, 1, b"x"))
+        .await
+        .unwrap();
+    assert_eq!(
+        missing,
+        PutOutcome::Conflict,
+        "overwrite of a missing parameter"
+    );
+    assert_eq!(
+        lookup(store, region, name, VersionSelector::Latest).await,
+        ParameterLookup::NotFound
+    );
+
+    put(store, region, create(name, b"one")).await;
+    let again = store
+        .put_parameter_version(region, create(name, b"other"))
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        PutOutcome::Conflict,
+        "create of an existing parameter"
+    );
+
+    put(store, region, overwrite(name, 1, b"two")).await;
+    let stale = store
+        .put_parameter_version(region, overwrite(name, 1, b"stale"))
+        .await
+        .unwrap();
+    assert_eq!(
+        stale,
+        PutOutcome::Conflict,
+        "write based on version 1 after 2"
+    );
+
+    let tagged = ParameterWrite {
+        tags: vec![tag("k", "v")],
+        ..overwrite(name, 2, b"three")
+    };
+    match store.put_parameter_version(region, tagged).await {
+        Err(StoreError::TagsOnOverwrite) => {}
+        other => panic!("expected TagsOnOverwrite, got {other:?}"),
+    }
+
+    let record = found(store, region, name, VersionSelector::Latest).await;
+    assert_eq!(record.latest_version, 2);
+    assert_eq!(record.version.value, b"two");
+    assert!(record.tags.is_empty());
+    assert_eq!(history_numbers(store, region, name).await, vec![1, 2]);
+}
+
+/// Deleting removes everything; re-creating starts at version 1 with none
+/// of the old versions, labels or tags.
+pub async fn delete_and_recreate(store: &dyn Store) {
+    let region = "conf-delete";
+    let name = "/svc/token";
+    put(
+        store,
+        region,
+        ParameterWrite {
+            tags: vec![tag("owner", "ops")],
+            ..create(name, b"v1")
+        },
+    )
+    .await;
+    put(store, region, overwrite(name, 1, b"v2")).await;
+    put(store, region, overwrite(name, 2, b"v3")).await;
+    store
+        .label_parameter_version(region, name, Some(2), &strings(&["stable"]), 10)
+        .await
+        .unwrap();
+    put(store, region, create("/svc/token2", b"neighbour")).await;
+
+    assert!(store.delete_parameter(region, name).await.unwrap());
+    assert!(
+        !store.delete_parameter(region, name).await.unwrap(),
+        "already gone"
+    );
+    assert_eq!(
+        lookup(store, region, name, VersionSelector::Latest).await,
+        ParameterLookup::NotFound
+    );
+    assert_eq!(store.parameter_history(region, name).await.unwrap(), None);
+    assert_eq!(
+        lookup(
+            store,
+            region,
+            name,
+            VersionSelector::Label("stable".to_owned())
+        )
+        .await,
+        ParameterLookup::NotFound
+    );
+    assert_eq!(
+        found(store, region, "/svc/token2", VersionSelector::Latest)
+            .await
+            .version
+            .value,
+        b"neighbour",
+        "a neighbour survives"
+    );
+    assert!(
+        !store
+            .delete_parameter(region, "never-existed")
+            .await
+            .unwrap()
+    );
+
+    put(store, region, create(name, b"fresh")).await;
+    let record = found(store, region, name, VersionSelector::Latest).await;
+    assert_eq!(record.latest_version, 1);
+    assert_eq!(record.version.value, b"fresh");
+    assert!(record.version.labels.is_empty());
+    assert!(record.tags.is_empty(), "old tags must not reappear");
+    assert_eq!(history_numbers(store, region, name).await, vec![1]);
+    assert_eq!(
+        lookup(
+            store,
+            region,
+            name,
+            VersionSelector::Label("stable".to_owned())
+        )
+        .await,
+        ParameterLookup::VersionNotFound,
+        "old labels must not reappear"
+    );
+    assert_eq!(
+        lookup(store, region, name, VersionSelector::Version(2)).await,
+        ParameterLookup::VersionNotFound
+    );
+}
+
+/// At `max_versions` the oldest version is dropped, unless it is labelled.
+pub async fn version_cap(store: &dyn Store) {
+    let region = "conf-cap";
+    let name = "capped";
+    put_versions(store, region, name, 100).await;
+    assert_eq!(
+        history_numbers(store, region, name).await,
+        (1..=100).collect::<Vec<_>>()
+    );
+
+    put(store, region, overwrite(name, 100, b"v101")).await;
+    assert_eq!(
+        history_numbers(store, region, name).await,
+        (2..=101).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        lookup(store, region, name, VersionSelector::Version(1)).await,
+        ParameterLookup::VersionNotFound
+    );
+
+    store
+        .label_parameter_version(region, name, Some(2), &strings(&["pinned"]), 10)
+        .await
+        .unwrap();
+    match store
+        .put_parameter_version(region, overwrite(name, 101, b"v102"))
+        .await
+    {
+        Err(StoreError::OldestVersionLabelled { version: 2 }) => {}
+        other => panic!("expected OldestVersionLabelled {{ version: 2 }}, got {other:?}"),
+    }
+    let record = found(store, region, name, VersionSelector::Latest).await;
+    assert_eq!(record.latest_version, 101, "nothing written");
+    assert_eq!(record.version.value, b"v101");
+    assert_eq!(
+        history_numbers(store, region, name).await,
+        (2..=101).collect::<Vec<_>>()
+    );
+
+    // A labelled version that is not the oldest does not block.
+    let outcome = store
+        .unlabel_parameter_version(region, name, 2, &strings(&["pinned"]))
+        .await
+        .unwrap();
+    assert_eq!(outcome.removed, strings(&["pinned"]));
+    store
+        .label_parameter_version(region, name, Some(50), &strings(&["pinned"]), 10)
+        .await
+        .unwrap();
+    put(store, region, overwrite(name, 101, b"v102")).await;
+    assert_eq!(
+        history_numbers(store, region, name).await,
+        (3..=102).collect::<Vec<_>>()
+    );
+
+    // A smaller cap keeps exactly that many.
+    let small = "small";
+    put(
+        store,
+        region,
+        ParameterWrite {
+            max_versions: 3,
+            ..create(small, b"v1")
+        },
+    )
+    .await;
+    for latest in 1..5 {
+        put(
+            store,
+            region,
+            ParameterWrite {
+                max_versions: 3,
+                ..overwrite(small, latest, b"v")
+            },
+        )
+        .await;
+    }
+    assert_eq!(history_numbers(store, region, small).await, vec![3, 4, 5]);
+}
+
+/// Labels attach, move atomically between versions, and respect the limit.
+pub async fn labels(store: &dyn Store) {
+    let region = "conf-labels";
+    let name = "labelled";
+    put_versions(store, region, name, 3).await;
+
+    let version = store
+        .label_parameter_version(region, name, Some(1), &strings(&["zeta", "alpha"]), 10)
+        .await
+        .unwrap();
+    assert_eq!(version, 1);
+    assert_eq!(
+        labels_of(store, region, name, 1).await,
+        strings(&["alpha", "zeta"]),
+        "sorted"
+    );
+
+    // `None` labels the latest; "alpha" moves off version 1.
+    let version = store
+        .label_parameter_version(region, name, None, &strings(&["alpha"]), 10)
+        .await
+        .unwrap();
+    assert_eq!(version, 3);
+    assert_eq!(labels_of(store, region, name, 1).await, strings(&["zeta"]));
+    assert_eq!(labels_of(store, region, name, 3).await, strings(&["alpha"]));
+    let by_label = found(
+        store,
+        region,
+        name,
+        VersionSelector::Label("alpha".to_owned()),
+    )
+    .await;
+    assert_eq!(by_label.version.version, 3);
+    assert_eq!(by_label.version.value, b"v3");
+    assert_eq!(by_label.latest_version, 3);
+
+    // Relabelling with a label already there is a no-op.
+    store
+        .label_parameter_version(region, name, Some(3), &strings(&["alpha"]), 1)
+        .await
+        .unwrap();
+    assert_eq!(labels_of(store, region, name, 3).await, strings(&["alpha"]));
+
+    match store
+        .label_parameter_version(region, name, Some(9), &strings(&["x"]), 10)
+        .await
+    {
+        Err(StoreError::VersionNotFound) => {}
+        other => panic!("expected VersionNotFound, got {other:?}"),
+    }
+    match store
+        .label_parameter_version(region, "missing", None, &strings(&["x"]), 10)
+        .await
+    {
+        Err(StoreError::ParameterNotFound) => {}
+        other => panic!("expected ParameterNotFound, got {other:?}"),
+    }
+
+    // The limit counts the target version's labels after the move; on
+    // failure nothing moves, not even the labels that would fit.
+    store
+        .label_parameter_version(region, name, Some(2), &strings(&["x", "y", "z"]), 3)
+        .await
+        .unwrap();
+    match store
+        .label_parameter_version(region, name, Some(2), &strings(&["alpha", "w"]), 3)
+        .await
+    {
+        Err(StoreError::LabelLimitExceeded { max: 3 }) => {}
+        other => panic!("expected LabelLimitExceeded {{ max: 3 }}, got {other:?}"),
+    }
+    assert_eq!(
+        labels_of(store, region, name, 2).await,
+        strings(&["x", "y", "z"])
+    );
+    assert_eq!(labels_of(store, region, name, 3).await, strings(&["alpha"]));
+    assert_eq!(
+        lookup(store, region, name, VersionSelector::Label("w".to_owned())).await,
+        ParameterLookup::VersionNotFound
+    );
+
+    // Moving a label within the limit from one full version to another.
+    store
+        .label_parameter_version(region, name, Some(3), &strings(&["x"]), 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        labels_of(store, region, name, 2).await,
+        strings(&["y", "z"])
+    );
+    assert_eq!(
+        labels_of(store, region, name, 3).await,
+        strings(&["alpha", "x"])
+    );
+
+    // History reports each version's labels.
+    let history = store
+        .parameter_history(region, name)
+        .await
+        .unwrap()
+        .expect("exists");
+    let labels: Vec<Vec<String>> = history.into_iter().map(|v| v.labels).collect();
+    assert_eq!(
+        labels,
+        vec![
+            strings(&["zeta"]),
+            strings(&["y", "z"]),
+            strings(&["alpha", "x"])
+        ]
+    );
+}
+
+/// Unlabel removes labels on the named version and reports the others.
+pub async fn unlabel(store: &dyn Store) {
+    let region = "conf-unlabel";
+    let name = "u";
+    put_versions(store, region, name, 2).await;
+    store
+        .label_parameter_version(region, name, Some(1), &strings(&["b"]), 10)
+        .await
+        .unwrap();
+    store
+        .label_parameter_version(region, name, Some(2), &strings(&["a", "c"]), 10)
+        .await
+        .unwrap();
+
+    let outcome = store
+        .unlabel_parameter_version(region, name, 2, &strings(&["a", "nope", "b"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        UnlabelOutcome {
+            removed: strings(&["a"]),
+            invalid: strings(&["nope", "b"]),
+        }
+    );
+    assert_eq!(labels_of(store, region, name, 2).await, strings(&["c"]));
+    assert_eq!(
+        labels_of(store, region, name, 1).await,
+        strings(&["b"]),
+        "b was on another version"
+    );
+    assert_eq!(
+        lookup(store, region, name, VersionSelector::Label("a".to_owned())).await,
+        ParameterLookup::VersionNotFound
+    );
+
+    match store
+        .unlabel_parameter_version(region, name, 7, &strings(&["c"]))
+        .await
+    {
+        Err(StoreError::VersionNotFound) => {}
+        other => panic!("expected VersionNotFound, got {other:?}"),
+    }
+    match store
+        .unlabel_parameter_version(region, "missing", 1, &strings(&["c"]))
+        .await
+    {
+        Err(StoreError::ParameterNotFound) => {}
+        other => panic!("expected ParameterNotFound, got {other:?}"),
+    }
+    assert_eq!(labels_of(store, region, name, 2).await, strings(&["c"]));
+}
+
+/// Tags upsert by key, are removed by key, come back sorted, and are capped.
+pub async fn tags(store: &dyn Store) {
+    let region = "conf-tags";
+    let name = "tagged";
+    put(
+        store,
+        region,
+        ParameterWrite {
+            tags: vec![tag("m", "1")],
+            ..create(name, b"v")
+        },
+    )
+    .await;
+
+    store
+        .add_parameter_tags(region, name, &[tag("z", "26"), tag("a", "1")], 10)
+        .await
+        .unwrap();
+    store
+        .add_parameter_tags(region, name, &[tag("m", "13")], 10)
+        .await
+        .unwrap();
+    let record = found(store, region, name, VersionSelector::Latest).await;
+    assert_eq!(
+        record.tags,
+        vec![tag("a", "1"), tag("m", "13"), tag("z", "26")]
+    );
+
+    store
+        .remove_parameter_tags(region, name, &strings(&["a", "unknown"]))
+        .await
+        .unwrap();
+    let record = found(store, region, name, VersionSelector::Latest).await;
+    assert_eq!(record.tags, vec![tag("m", "13"), tag("z", "26")]);
+
+    // Upserting existing keys does not count against the cap.
+    store
+        .add_parameter_tags(region, name, &[tag("m", "x"), tag("z", "y")], 2)
+        .await
+        .unwrap();
+    match store
+        .add_parameter_tags(region, name, &[tag("m", "changed"), tag("new", "n")], 2)
+        .await
+    {
+        Err(StoreError::TooManyTags { max: 2 }) => {}
+        other => panic!("expected TooManyTags {{ max: 2 }}, got {other:?}"),
+    }
+    let record = found(store, region, name, VersionSelector::Latest).await;
+    assert_eq!(
+        record.tags,
+        vec![tag("m", "x"), tag("z", "y")],
+        "nothing changed"
+    );
+
+    match store
+        .add_parameter_tags(region, "missing", &[tag("k", "v")], 10)
+        .await
+    {
+        Err(StoreError::ParameterNotFound) => {}
+        other => panic!("expected ParameterNotFound, got {other:?}"),
+    }
+    match store
+        .remove_parameter_tags(region, "missing", &strings(&["k"]))
+        .await
+    {
+        Err(StoreError::ParameterNotFound) => {}
+        other => panic!("expected ParameterNotFound, got {other:?}"),
+    }
+}
+
+/// Name order, prefix (with LIKE wildcards and separators in names), the
+/// `after` cursor and `limit`; each record carries its latest version.
+pub async fn listing(store: &dyn Store) {
+    let region = "conf-list";
+    let names = [
+        "/a/", "/a/b", "/a/b/c", "/a_b", "/a%b", "/a.b", "/a-b", "/ab", "/aXb", "/a\\b", "/b",
+        "a_", "a", "ä/x", "Z",
+    ];
+    for name in names {
+        put(store, region, create(name, name.as_bytes())).await;
+    }
+    put(store, "conf-list-other", create("/a/b/other", b"x")).await;
+    // Only the latest version, with its own labels, is listed.
+    put(store, region, overwrite("/a/b", 1, b"latest")).await;
+    store
+        .label_parameter_version(region, "/a/b", Some(1), &strings(&["old"]), 10)
+        .await
+        .unwrap();
+    store
+        .label_parameter_version(region, "/a/b", Some(2), &strings(&["new"]), 10)
+        .await
+        .unwrap();
+    store
+        .add_parameter_tags(region, "/a/b", &[tag("k", "v")], 10)
+        .await
+        .unwrap();
+
+    let mut sorted: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    sorted.sort();
+
+    let list = |prefix: Option<&str>, after: Option<&str>, limit: usize| ParameterQuery {
+        prefix: prefix.map(str::to_owned),
+        after: after.map(str::to_owned),
+        limit,
+    };
+    let names_of = |records: Vec<ParameterRecord>| -> Vec<String> {
+        records.into_iter().map(|r| r.name).collect()
+    };
+
+    let all = store
+        .list_parameters(region, &list(None, None, 1000))
+        .await
+        .unwrap();
+    let ab = all.iter().find(|r| r.name == "/a/b").expect("listed");
+    assert_eq!(ab.latest_version, 2);
+    assert_eq!(ab.version.version, 2);
+    assert_eq!(ab.version.value, b"latest");
+    assert_eq!(ab.version.labels, strings(&["new"]));
+    assert_eq!(ab.tags, vec![tag("k", "v")]);
+    let a = all.iter().find(|r| r.name == "/a_b").expect("listed");
+    assert_eq!(a.version, plain_version(1, b"/a_b"));
+    assert!(a.tags.is_empty());
+    assert_eq!(names_of(all), sorted, "byte order of names");
+
+    // Paging with `after` visits every name exactly once.
+    let mut paged = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store
+            .list_parameters(region, &list(None, after.as_deref(), 4))
+            .await
+            .unwrap();
+        assert!(page.len() <= 4);
+        let Some(last) = page.last() else { break };
+        after = Some(last.name.clone());
+        paged.extend(names_of(page));
+    }
+    assert_eq!(paged, sorted);
+
+    let cases: &[(&str, &[&str])] = &[
+        ("/a_", &["/a_b"]),
+        ("/a%", &["/a%b"]),
+        ("/a.", &["/a.b"]),
+        ("/a-", &["/a-b"]),
+        ("/a\\", &["/a\\b"]),
+        ("/a/", &["/a/", "/a/b", "/a/b/c"]),
+        ("/a/b", &["/a/b", "/a/b/c"]),
+        ("a", &["a", "a_"]),
+        ("ä", &["ä/x"]),
+        ("/c", &[]),
+        ("/a/b/c/d", &[]),
+    ];
+    for (prefix, expected) in cases {
+        let got = store
+            .list_parameters(region, &list(Some(prefix), None, 100))
+            .await
+            .unwrap();
+        assert_eq!(names_of(got), strings(expected), "prefix {prefix:?}");
+    }
+
+    let page = store
+        .list_parameters(region, &list(Some("/a/"), Some("/a/"), 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        names_of(page),
+        strings(&["/a/b"]),
+        "prefix, after and limit together"
+    );
+    let page = store
+        .list_parameters(region, &list(Some("/a/"), Some("/a/b/c"), 10))
+        .await
+        .unwrap();
+    assert!(page.is_empty());
+    let page = store
+        .list_parameters(region, &list(None, None, 0))
+        .await
+        .unwrap();
+    assert!(page.is_empty(), "limit 0 returns nothing");
+    let empty = store
+        .list_parameters("conf-list-empty", &list(None, None, 10))
+        .await
+        .unwrap();
+    assert!(empty.is_empty());
+}
+
+/// The same name in two regions is two parameters.
+pub async fn regions_isolated(store: &dyn Store) {
+    let (east, west) = ("conf-region-east", "conf-region-west");
+    let name = "/shared/name";
+    put(store, east, create(name, b"east")).await;
+    put(store, west, create(name, b"west")).await;
+    put(store, west, overwrite(name, 1, b"west2")).await;
+    store
+        .label_parameter_version(west, name, Some(2), &strings(&["prod"]), 10)
+        .await
+        .unwrap();
+    store
+        .add_parameter_tags(west, name, &[tag("side", "west")], 10)
+        .await
+        .unwrap();
+
+    let e = found(store, east, name, VersionSelector::Latest).await;
+    assert_eq!(
+        (e.latest_version, e.version.value.as_slice()),
+        (1, &b"east"[..])
+    );
+    assert!(e.version.labels.is_empty());
+    assert!(e.tags.is_empty());
+    assert_eq!(
+        lookup(store, east, name, VersionSelector::Label("prod".to_owned())).await,
+        ParameterLookup::VersionNotFound
+    );
+
+    assert!(store.delete_parameter(east, name).await.unwrap());
+    let w = found(store, west, name, VersionSelector::Latest).await;
+    assert_eq!(w.version.value, b"west2");
+    assert_eq!(w.version.labels, strings(&["prod"]));
+    assert_eq!(w.tags, vec![tag("side", "west")]);
+
+    let listed = store
+        .list_parameters(
+            east,
+            &ParameterQuery {
+                limit: 10,
+                ..ParameterQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+}
+
+// ---- keys and metadata ----
+
+fn kms_key(region: &str, key_id: &str) -> KmsKeyRecord {
+    KmsKeyRecord {
+        region: region.to_owned(),
+        key_id: key_id.to_owned(),
+        wrapped_material: vec![9, 0, 8, 0xFF],
+        description: format!("key {key_id}"),
+        enabled: true,
+        key_manager: "AWS".to_owned(),
+        created_ms: 1_700_000_000_123,
+        metadata: r#"{"KeyState":"Enabled"}"#.to_owned(),
+    }
+}
+
+/// Keys and aliases are created together, read back, and never duplicated.
+pub async fn kms_keys(store: &dyn Store) {
+    let region = "conf-kms";
+    let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    assert_eq!(store.get_kms_key(region, id).await.unwrap(), None);
+    assert_eq!(
+        store.get_kms_alias(region, "alias/aws/ssm").await.unwrap(),
+        None
+    );
+
+    let key = kms_key(region, id);
+    store
+        .create_kms_key(key.clone(), Some("alias/aws/ssm"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_kms_key(region, id).await.unwrap(),
+        Some(key.clone())
+    );
+    assert_eq!(
+        store.get_kms_alias(region, "alias/aws/ssm").await.unwrap(),
+        Some(id.to_owned())
+    );
+
+    match store.create_kms_key(kms_key(region, id), None).await {
+        Err(StoreError::AlreadyExists) => {}
+        other => panic!("duplicate key id: expected AlreadyExists, got {other:?}"),
+    }
+    let other = "other-key";
+    match store
+        .create_kms_key(kms_key(region, other), Some("alias/aws/ssm"))
+        .await
+    {
+        Err(StoreError::AlreadyExists) => {}
+        other => panic!("duplicate alias: expected AlreadyExists, got {other:?}"),
+    }
+    assert_eq!(
+        store.get_kms_key(region, other).await.unwrap(),
+        None,
+        "a refused create leaves no key behind"
+    );
+
+    let disabled = KmsKeyRecord {
+        enabled: false,
+        key_manager: "CUSTOMER".to_owned(),
+        ..kms_key(region, other)
+    };
+    store.create_kms_key(disabled.clone(), None).await.unwrap();
+    assert_eq!(
+        store.get_kms_key(region, other).await.unwrap(),
+        Some(disabled)
+    );
+
+    // Another region has its own keys and aliases.
+    let elsewhere = "conf-kms-other";
+    assert_eq!(store.get_kms_key(elsewhere, id).await.unwrap(), None);
+    assert_eq!(
+        store
+            .get_kms_alias(elsewhere, "alias/aws/ssm")
+            .await
+            .unwrap(),
+        None
+    );
+    let there = kms_key(elsewhere, id);
+    store
+        .create_kms_key(there.clone(), Some("alias/aws/ssm"))
+        .await
+        .unwrap();
+    assert_eq!(store.get_kms_key(elsewhere, id).await.unwrap(), Some(there));
+}
+
+/// Listing, updating keys; creating, re-pointing, listing and deleting aliases.
+pub async fn kms_management(store: &dyn Store) {
+    let region = "conf-kms-manage";
+    assert!(store.list_kms_keys(region).await.unwrap().is_empty());
+    assert!(store.list_kms_aliases(region).await.unwrap().is_empty());
+
+    let (first, second) = ("b-key", "a-key");
+    store
+        .create_kms_key(kms_key(region, first), Some("alias/aws/ssm"))
+        .await
+        .unwrap();
+    store
+        .create_kms_key(kms_key(region, second), None)
+        .await
+        .unwrap();
+    store
+        .create_kms_key(kms_key("conf-kms-manage-other", "c-key"), Some("alias/x"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_kms_keys(region).await.unwrap(),
+        vec![kms_key(region, second), kms_key(region, first)],
+        "key id order, one region"
+    );
+    let created = kms_key(region, first).created_ms;
+    assert_eq!(
+        store.list_kms_aliases(region).await.unwrap(),
+        vec![KmsAliasRecord {
+            region: region.to_owned(),
+            alias: "alias/aws/ssm".to_owned(),
+            key_id: first.to_owned(),
+            created_ms: created,
+            updated_ms: created,
+        }],
+        "an alias made with its key carries the key's creation time"
+    );
+
+    // Update replaces the mutable fields only.
+    let updated = KmsKeyRecord {
+        wrapped_material: vec![7, 7, 7],
+        description: "rotated".to_owned(),
+        enabled: false,
+        metadata: r#"{"KeyState":"Disabled"}"#.to_owned(),
+        ..kms_key(region, first)
+    };
+    store.update_kms_key(updated.clone()).await.unwrap();
+    assert_eq!(
+        store.get_kms_key(region, first).await.unwrap(),
+        Some(updated)
+    );
+    match store.update_kms_key(kms_key(region, "no-such-key")).await {
+        Err(StoreError::NotFound) => {}
+        other => panic!("update of a missing key: expected NotFound, got {other:?}"),
+    }
+    assert_eq!(
+        store.get_kms_key(region, "no-such-key").await.unwrap(),
+        None
+    );
+
+    let alias = KmsAliasRecord {
+        region: region.to_owned(),
+        alias: "alias/app".to_owned(),
+        key_id: second.to_owned(),
+        created_ms: 10,
+        updated_ms: 11,
+    };
+    store.create_kms_alias(alias.clone()).await.unwrap();
+    assert_eq!(
+        store.get_kms_alias(region, "alias/app").await.unwrap(),
+        Some(second.to_owned())
+    );
+    match store.create_kms_alias(alias.clone()).await {
+        Err(StoreError::AlreadyExists) => {}
+        other => panic!("duplicate alias: expected AlreadyExists, got {other:?}"),
+    }
+    let dangling = KmsAliasRecord {
+        alias: "alias/dangling".to_owned(),
+        key_id: "no-such-key".to_owned(),
+        ..alias.clone()
+    };
+    match store.create_kms_alias(dangling).await {
+        Err(StoreError::NotFound) => {}
+        other => panic!("alias to a missing key: expected NotFound, got {other:?}"),
+    }
+
+    store
+        .update_kms_alias(region, "alias/app", first, 20)
+        .await
+        .unwrap();
+    let aliases = store.list_kms_aliases(region).await.unwrap();
+    let names: Vec<&str> = aliases.iter().map(|a| a.alias.as_str()).collect();
+    assert_eq!(names, vec!["alias/app", "alias/aws/ssm"], "alias order");
+    assert_eq!(
+        aliases[0],
+        KmsAliasRecord {
+            key_id: first.to_owned(),
+            updated_ms: 20,
+            ..alias.clone()
+        }
+    );
+    match store
+        .update_kms_alias(region, "alias/none", first, 21)
+        .await
+    {
+        Err(StoreError::NotFound) => {}
+        other => panic!("update of a missing alias: expected NotFound, got {other:?}"),
+    }
+    match store
+        .update_kms_alias(region, "alias/app", "no-such-key", 21)
+        .await
+    {
+        Err(StoreError::NotFound) => {}
+        other => panic!("alias moved to a missing key: expected NotFound, got {other:?}"),
+    }
+    assert_eq!(
+        store.get_kms_alias(region, "alias/app").await.unwrap(),
+        Some(first.to_owned()),
+        "a refused update changes nothing"
+    );
+
+    assert!(store.delete_kms_alias(region, "alias/app").await.unwrap());
+    assert!(!store.delete_kms_alias(region, "alias/app").await.unwrap());
+    assert_eq!(
+        store.get_kms_alias(region, "alias/app").await.unwrap(),
+        None
+    );
+    assert!(
+        store.get_kms_key(region, first).await.unwrap().is_some(),
+        "deleting an alias keeps its key"
+    );
+    assert_eq!(
+        store
+            .get_kms_alias("conf-kms-manage-other", "alias/x")
+            .await
+            .unwrap(),
+        Some("c-key".to_owned())
+    );
+}
+
+/// Access keys are created once and read back whole.
+pub async fn access_keys(store: &dyn Store) {
+    let id = "AKIACONFORMANCE0001";
+    assert_eq!(store.get_access_key(id).await.unwrap(), None);
+    let key = AccessKeyRecord {
+        access_key_id: id.to_owned(),
+        principal_arn: "arn:aws:iam::000000000000:user/alice".to_owned(),
+        sealed_secret: vec![1, 0, 2, 0xFE],
+        active: true,
+        created_ms: 1_700_000_000_456,
+    };
+    store.create_access_key(key.clone()).await.unwrap();
+    assert_eq!(store.get_access_key(id).await.unwrap(), Some(key.clone()));
+
+    let impostor = AccessKeyRecord {
+        principal_arn: "arn:aws:iam::000000000000:user/mallory".to_owned(),
+        ..key.clone()
+    };
+    match store.create_access_key(impostor).await {
+        Err(StoreError::AlreadyExists) => {}
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    assert_eq!(store.get_access_key(id).await.unwrap(), Some(key));
+
+    let inactive = AccessKeyRecord {
+        access_key_id: "AKIACONFORMANCE0002".to_owned(),
+        principal_arn: "arn:aws:iam::000000000000:role/deploy".to_owned(),
+        sealed_secret: Vec::new(),
+        active: false,
+        created_ms: 0,
+    };
+    store.create_access_key(inactive.clone()).await.unwrap();
+    assert_eq!(
+        store.get_access_key("AKIACONFORMANCE0002").await.unwrap(),
+        Some(inactive)
+    );
+    assert_eq!(
+        store.get_access_key("akiaconformance0001").await.unwrap(),
+        None,
+        "ids are exact"
+    );
+}
+
+/// `init_meta` is first-writer-wins.
+pub async fn meta(store: &dyn Store) {
+    let key = "conformance.check";
+    assert_eq!(store.get_meta(key).await.unwrap(), None);
+    assert_eq!(
+        store.init_meta(key, &[1, 0, 2]).await.unwrap(),
+        vec![1, 0, 2]
+    );
+    assert_eq!(
+        store.init_meta(key, b"second").await.unwrap(),
+        vec![1, 0, 2]
+    );
+    assert_eq!(store.get_meta(key).await.unwrap(), Some(vec![1, 0, 2]));
+    assert_eq!(store.get_meta("conformance.other").await.unwrap(), None);
+}
+
+// ---- Secrets Manager ----
+
+fn secret_record(region: &str, name: &str) -> SecretRecord {
+    SecretRecord {
+        region: region.to_owned(),
+        name: name.to_owned(),
+        arn: format!("arn:aws:secretsmanager:{region}:000000000000:secret:{name}-AbCdEf"),
+        description: Some("db credentials".to_owned()),
+        kms_key_id: None,
+        tags: vec![tag("z", "last"), tag("a", "first")],
+        tagged: true,
+        resource_policy: None,
+        created_ms: 1_000,
+        last_changed_ms: 1_000,
+        last_accessed_ms: None,
+        deleted_ms: None,
+        deletion_date_ms: None,
+        primary_region: None,
+        metadata: "{}".to_owned(),
+        revision: 42, // ignored on create
+    }
+}
+
+fn secret_version(id: &str, value: &[u8], stages: &[&str], created_ms: i64) -> SecretVersion {
+    SecretVersion {
+        version_id: id.to_owned(),
+        value: value.to_vec(),
+        binary: false,
+        stages: strings(stages),
+        created_ms,
+        last_accessed_ms: None,
+        kms_key_id: Some("alias/aws/secretsmanager".to_owned()),
+    }
+}
+
+async fn write_secrets(store: &dyn Store, writes: Vec<SecretWrite>) -> WriteOutcome {
+    store.write_secrets(writes).await.unwrap()
+}
+
+async fn secret(store: &dyn Store, region: &str, name: &str) -> SecretState {
+    store
+        .get_secret(region, name)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("secret {name} in {region} missing"))
+}
+
+/// Create, compare-and-swap update, all-or-nothing batches, purge scan,
+/// delete and re-create.
+pub async fn secrets(store: &dyn Store) {
+    let (region, replica_region) = ("conf-secrets", "conf-secrets-replica");
+    let name = "prod/db";
+    assert_eq!(store.get_secret(region, name).await.unwrap(), None);
+    assert!(store.list_secrets(region).await.unwrap().is_empty());
+
+    let v1 = secret_version("v1", &[0, 1, 0xFF], &["AWSPREVIOUS"], 1_000);
+    let v2 = SecretVersion {
+        binary: true,
+        last_accessed_ms: Some(1_500),
+        kms_key_id: None,
+        ..secret_version("v2", b"\x00two", &["AWSPENDING", "AWSCURRENT"], 2_000)
+    };
+    let created = SecretState {
+        record: secret_record(region, name),
+        versions: vec![v1.clone(), v2.clone()],
+    };
+    let outcome = write_secrets(
+        store,
+        vec![SecretWrite::Create {
+            state: created.clone(),
+        }],
+    )
+    .await;
+    assert_eq!(outcome, WriteOutcome::Written);
+
+    let stored = secret(store, region, name).await;
+    let mut expected = created.clone();
+    expected.record.revision = 1;
+    expected.versions[1].stages = strings(&["AWSCURRENT", "AWSPENDING"]);
+    assert_eq!(
+        stored, expected,
+        "revision starts at 1, tags keep their order, stages sorted"
+    );
+
+    let again = write_secrets(
+        store,
+        vec![SecretWrite::Create {
+            state: created.clone(),
+        }],
+    )
+    .await;
+    assert_eq!(
+        again,
+        WriteOutcome::Conflict,
+        "create of an existing secret"
+    );
+
+    // Update: new record fields and tags, one version replaced, one added,
+    // one deleted.
+    let updated_record = SecretRecord {
+        description: None,
+        tags: vec![tag("z", "last"), tag("a", "first"), tag("m", "middle")],
+        last_changed_ms: 3_000,
+        last_accessed_ms: Some(2_900),
+        resource_policy: Some(r#"{"Version":"2012-10-17"}"#.to_owned()),
+        metadata: r#"{"RotationEnabled":false}"#.to_owned(),
+        ..secret_record(region, name)
+    };
+    let v2_previous = SecretVersion {
+        stages: strings(&["AWSPREVIOUS"]),
+        ..v2.clone()
+    };
+    let v3 = secret_version("v3", b"three", &["AWSCURRENT"], 3_000);
+    let update = SecretWrite::Update {
+        expected_revision: 1,
+        record: updated_record.clone(),
+        upsert_versions: vec![v3.clone(), v2_previous.clone()],
+        delete_versions: strings(&["v1"]),
+    };
+    assert_eq!(
+        write_secrets(store, vec![update.clone()]).await,
+        WriteOutcome::Written
+    );
+    let stored = secret(store, region, name).await;
+    assert_eq!(
+        stored,
+        SecretState {
+            record: SecretRecord {
+                revision: 2,
+                ..updated_record.clone()
+            },
+            versions: vec![v2_previous.clone(), v3.clone()],
+        },
+        "versions oldest first"
+    );
+
+    // A stale revision changes nothing.
+    assert_eq!(
+        write_secrets(store, vec![update]).await,
+        WriteOutcome::Conflict
+    );
+    assert_eq!(secret(store, region, name).await, stored);
+
+    // A batch is all-or-nothing: the replica create is undone by the conflict.
+    let replica = SecretState {
+        record: SecretRecord {
+            primary_region: Some(region.to_owned()),
+            ..secret_record(replica_region, name)
+        },
+        versions: vec![v3.clone()],
+    };
+    let stale_delete = SecretWrite::Delete {
+        region: region.to_owned(),
+        name: name.to_owned(),
+        expected_revision: 1,
+    };
+    let outcome = write_secrets(
+        store,
+        vec![
+            SecretWrite::Create {
+                state: replica.clone(),
+            },
+            stale_delete,
+        ],
+    )
+    .await;
+    assert_eq!(outcome, WriteOutcome::Conflict);
+    assert_eq!(store.get_secret(replica_region, name).await.unwrap(), None);
+    assert_eq!(secret(store, region, name).await, stored);
+
+    // Primary and replica move together; the primary is scheduled for deletion.
+    let scheduled = SecretRecord {
+        deleted_ms: Some(4_000),
+        deletion_date_ms: Some(10_000),
+        ..updated_record.clone()
+    };
+    let outcome = write_secrets(
+        store,
+        vec![
+            SecretWrite::Update {
+                expected_revision: 2,
+                record: scheduled.clone(),
+                upsert_versions: Vec::new(),
+                delete_versions: Vec::new(),
+            },
+            SecretWrite::Create {
+                state: replica.clone(),
+            },
+        ],
+    )
+    .await;
+    assert_eq!(outcome, WriteOutcome::Written);
+    let stored = secret(store, region, name).await;
+    assert_eq!(stored.record.revision, 3);
+    assert_eq!(
+        stored.versions,
+        vec![v2_previous, v3.clone()],
+        "versions untouched"
+    );
+    assert_eq!(secret(store, replica_region, name).await.record.revision, 1);
+
+    // Listing is per region, in name order.
+    let other = SecretState {
+        record: secret_record(region, "a/first"),
+        versions: Vec::new(),
+    };
+    assert_eq!(
+        write_secrets(store, vec![SecretWrite::Create { state: other }]).await,
+        WriteOutcome::Written
+    );
+    let listed: Vec<String> = store
+        .list_secrets(region)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.record.name)
+        .collect();
+    assert_eq!(listed, strings(&["a/first", name]));
+    assert_eq!(store.list_secrets(replica_region).await.unwrap().len(), 1);
+
+    // The purge scan sees deletion dates at or before `now`, in every region.
+    assert!(store.secrets_due_for_purge(9_999).await.unwrap().is_empty());
+    let due = store.secrets_due_for_purge(10_000).await.unwrap();
+    assert_eq!(
+        due,
+        vec![SecretRecord {
+            revision: 3,
+            ..scheduled
+        }]
+    );
+
+    // Delete checks the revision; a re-created secret starts clean.
+    let delete = |expected_revision| SecretWrite::Delete {
+        region: region.to_owned(),
+        name: name.to_owned(),
+        expected_revision,
+    };
+    assert_eq!(
+        write_secrets(store, vec![delete(2)]).await,
+        WriteOutcome::Conflict
+    );
+    assert_eq!(
+        write_secrets(store, vec![delete(3)]).await,
+        WriteOutcome::Written
+    );
+    assert_eq!(store.get_secret(region, name).await.unwrap(), None);
+    assert_eq!(
+        write_secrets(store, vec![delete(3)]).await,
+        WriteOutcome::Conflict
+    );
+    assert!(
+        store
+            .secrets_due_for_purge(10_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .get_secret(replica_region, name)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let fresh = SecretState {
+        record: SecretRecord {
+            tags: Vec::new(),
+            tagged: false,
+            ..secret_record(region, name)
+        },
+        versions: vec![secret_version("n1", b"new", &["AWSCURRENT"], 5_000)],
+    };
+    assert_eq!(
+        write_secrets(
+            store,
+            vec![SecretWrite::Create {
+                state: fresh.clone()
+            }]
+        )
+        .await,
+        WriteOutcome::Written
+    );
+    let stored = secret(store, region, name).await;
+    assert_eq!(stored.record.revision, 1);
+    assert!(stored.record.tags.is_empty(), "old tags must not reappear");
+    assert_eq!(
+        stored.versions, fresh.versions,
+        "old versions must not reappear"
+    );
+}
+
+// ---- concurrency ----
+
+const WRITERS: u32 = 16;
+const WRITES_PER_WRITER: u32 = 10;
+
+/// 16 tasks each read the latest version and compare-and-swap a new one,
+/// retrying on conflict, 10 times: no update is lost and no version number
+/// is used twice.
+pub async fn concurrent_writers(store: Arc<dyn Store>) {
+    let region = "conf-concurrent";
+    let name = "/contended";
+    let mut tasks = Vec::new();
+    for writer in 0..WRITERS {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            for write in 0..WRITES_PER_WRITER {
+                let value = format!("{writer}-{write}").into_bytes();
+                loop {
+                    let latest = match store
+                        .get_parameter(region, name, &VersionSelector::Latest)
+                        .await
+                        .unwrap()
+                    {
+                        ParameterLookup::Found(record) => Some(record.latest_version),
+                        ParameterLookup::NotFound => None,
+                        ParameterLookup::VersionNotFound => panic!("latest version missing"),
+                    };
+                    let write = ParameterWrite {
+                        name: name.to_owned(),
+                        display_name: name.to_owned(),
+                        expected_latest: latest,
+                        version: plain_version(latest.map_or(1, |v| v + 1), &value),
+                        tags: Vec::new(),
+                        max_versions: 1000,
+                    };
+                    match store.put_parameter_version(region, write).await.unwrap() {
+                        PutOutcome::Written => break,
+                        PutOutcome::Conflict => tokio::task::yield_now().await,
+                    }
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("writer task");
+    }
+
+    let total = WRITERS * WRITES_PER_WRITER;
+    let history = store
+        .parameter_history(region, name)
+        .await
+        .unwrap()
+        .expect("exists");
+    let numbers: Vec<u32> = history.iter().map(|v| v.version).collect();
+    assert_eq!(numbers, (1..=total).collect::<Vec<_>>());
+    let values: BTreeSet<Vec<u8>> = history.into_iter().map(|v| v.value).collect();
+    let expected: BTreeSet<Vec<u8>> = (0..WRITERS)
+        .flat_map(|w| (0..WRITES_PER_WRITER).map(move |i| format!("{w}-{i}").into_bytes()))
+        .collect();
+    assert_eq!(values, expected, "every write present exactly once");
+    let record = found(&*store, region, name, VersionSelector::Latest).await;
+    assert_eq!(record.latest_version, total);
+}

@@ -1,0 +1,518 @@
+//! PostgreSQL backend: several kinko servers share one database.
+//!
+//! # Concurrency
+//!
+//! Every write is one transaction at READ COMMITTED that first locks what it
+//! changes, so read-check-write sequences are atomic across connections and
+//! across servers:
+//!
+//! - parameters: `SELECT … FOR UPDATE` on the parameter's row before the
+//!   compare-and-swap, a label move or a tag cap check; a create is an
+//!   `INSERT … ON CONFLICT DO NOTHING`, so of two concurrent creates one
+//!   inserts and the other sees [`PutOutcome::Conflict`].
+//! - secrets: a batch takes a transaction-scoped advisory lock per secret,
+//!   in sorted order (so two batches never deadlock, and a create of a name
+//!   that does not exist yet is serialized too), then checks revisions.
+//! - KMS keys, aliases, access keys, meta: single-row inserts with
+//!   `ON CONFLICT DO NOTHING`, whose row count says who won.
+//!
+//! Reads that take several queries run in one REPEATABLE READ, READ ONLY
+//! transaction, so they see one snapshot; single-query reads (the access key
+//! lookup on every request) run without one.
+//!
+//! # Connections
+//!
+//! A deadpool pool of tokio-postgres connections; statements are prepared
+//! once per connection and cached. Waiting for a connection and opening one
+//! time out after a few seconds, so a request fails fast with
+//! [`StoreError::Unavailable`] (a retryable 503) while PostgreSQL is down;
+//! connections the server closed are dropped when they return to the pool,
+//! so the store recovers by itself when PostgreSQL is back.
+//!
+//! The schema is whatever `search_path` selects (set it with
+//! `?options=-csearch_path%3Dkinko` in the URL); TLS to PostgreSQL is not
+//! supported yet (the connection uses `NoTls`, so `sslmode=require` fails).
+
+mod keys;
+mod migrations;
+mod parameters;
+pub mod schema;
+mod secrets;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{
+    Client, GenericClient, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime,
+};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{IsolationLevel, NoTls, Row};
+
+use crate::{
+    AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, ParameterLookup, ParameterQuery,
+    ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome, SecretRecord, SecretState,
+    SecretWrite, Store, StoreError, Tag, UnlabelOutcome, VersionSelector, WriteOutcome,
+};
+
+pub use migrations::Migration;
+
+/// Connections per server: enough for both cores and the requests waiting
+/// on the database, few enough that a handful of servers stay well under
+/// PostgreSQL's default `max_connections` (100).
+const POOL_SIZE: usize = 16;
+
+/// How long a request waits for a free connection, for a new connection to
+/// open, or for a returned one to be checked, before it fails as
+/// `Unavailable`. Short: a client retrying a 503 beats a hung request.
+const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// TCP connect timeout, when the URL does not set `connect_timeout`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A [`Store`] over PostgreSQL. Cheap to clone: clones share the pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    // The URL may carry a password: never print the configuration.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let status = self.pool.status();
+        f.debug_struct("PostgresStore")
+            .field("max_size", &status.max_size)
+            .field("size", &status.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user@host:port/db?options=…`) and
+    /// brings the schema up to date. Fails (as `Unavailable`) when
+    /// PostgreSQL cannot be reached.
+    pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let store = Self::connect(url)?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// A store over `url` without touching the database yet: connections
+    /// open on first use. For `kinko migrate`, which runs [`Self::migrate`]
+    /// itself; servers use [`Self::open`].
+    pub fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        let mut config: tokio_postgres::Config = url.parse().map_err(|err| {
+            // The parser's message names the bad option, never the password.
+            StoreError::Backend(format!("invalid PostgreSQL connection string: {err}"))
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("kinko");
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .wait_timeout(Some(POOL_TIMEOUT))
+            .create_timeout(Some(POOL_TIMEOUT))
+            .recycle_timeout(Some(POOL_TIMEOUT))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|err| StoreError::Backend(format!("cannot build the connection pool: {err}")))?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// Applies the migrations this build knows and the database lacks, in
+    /// one transaction under an advisory lock, so servers starting together
+    /// migrate once. A schema newer than this build is refused.
+    pub async fn migrate(&self) -> Result<Migration, StoreError> {
+        let mut client = self.client().await?;
+        migrations::migrate(&mut client).await
+    }
+
+    async fn client(&self) -> Result<Client, StoreError> {
+        Ok(self.pool.get().await?)
+    }
+}
+
+/// Runs `$body` (an expression using `$tx`, returning a future of
+/// `Result<T, StoreError>`) in one transaction: committed on `Ok`, rolled
+/// back on `Err`. `read` is a REPEATABLE READ, READ ONLY snapshot; `write`
+/// is READ COMMITTED, where the body takes its own row locks.
+macro_rules! transaction {
+    ($store:expr, read, |$tx:ident| $body:expr) => {{
+        let mut client = $store.client().await?;
+        let $tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        transaction!(@finish $tx, $body)
+    }};
+    ($store:expr, write, |$tx:ident| $body:expr) => {{
+        let mut client = $store.client().await?;
+        let $tx = client.transaction().await?;
+        transaction!(@finish $tx, $body)
+    }};
+    (@finish $tx:ident, $body:expr) => {{
+        match $body.await {
+            Ok(out) => {
+                $tx.commit().await?;
+                Ok(out)
+            }
+            Err(err) => {
+                // Best effort: a failed rollback means a dead connection,
+                // which the pool discards anyway.
+                let _ = $tx.rollback().await;
+                Err(err)
+            }
+        }
+    }};
+}
+
+// ---- query helpers: every statement is prepared once per connection ----
+
+async fn query(
+    conn: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>, StoreError> {
+    let stmt = conn.prepare_cached(sql).await?;
+    Ok(conn.query(&stmt, params).await?)
+}
+
+async fn query_opt(
+    conn: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Option<Row>, StoreError> {
+    let stmt = conn.prepare_cached(sql).await?;
+    Ok(conn.query_opt(&stmt, params).await?)
+}
+
+async fn query_one(
+    conn: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Row, StoreError> {
+    let stmt = conn.prepare_cached(sql).await?;
+    Ok(conn.query_one(&stmt, params).await?)
+}
+
+async fn execute(
+    conn: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, StoreError> {
+    let stmt = conn.prepare_cached(sql).await?;
+    Ok(conn.execute(&stmt, params).await?)
+}
+
+/// Version numbers are `u32` in the records and BIGINT in the schema; both
+/// directions are checked rather than cast.
+fn to_u32(stored: i64) -> Result<u32, StoreError> {
+    u32::try_from(stored)
+        .map_err(|_| StoreError::Backend(format!("stored number {stored} out of range")))
+}
+
+fn to_u64(stored: i64) -> Result<u64, StoreError> {
+    u64::try_from(stored)
+        .map_err(|_| StoreError::Backend(format!("stored number {stored} out of range")))
+}
+
+fn to_i64(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::Backend(format!("number {value} out of range")))
+}
+
+fn count(row: &Row) -> Result<usize, StoreError> {
+    let count: i64 = row.try_get(0)?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
+}
+
+// ---- errors ----
+
+/// SQLSTATEs that mean "the database is going away or cannot take us now":
+/// the request may succeed if retried, so they map to `Unavailable`.
+/// Serialization failures and deadlocks are retryable as well; the locking
+/// above avoids both, but a client retry is the right answer if one happens.
+fn is_retryable(code: &SqlState) -> bool {
+    code.code().starts_with("08") // connection exception class
+        || [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::TOO_MANY_CONNECTIONS,
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+        ]
+        .contains(code)
+}
+
+/// Connection failures are retryable, everything else is a backend error.
+/// The message is built from PostgreSQL's message and SQLSTATE only: the
+/// `DETAIL` of, say, a unique violation quotes the row's key values.
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(err: tokio_postgres::Error) -> Self {
+        if let Some(db) = err.as_db_error() {
+            let text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+            return if is_retryable(db.code()) {
+                StoreError::Unavailable(text)
+            } else {
+                StoreError::Backend(text)
+            };
+        }
+        let io = std::error::Error::source(&err).is_some_and(|source| source.is::<std::io::Error>());
+        let text = err.to_string();
+        if io || err.is_closed() || text.starts_with("timeout") || text.starts_with("error connecting")
+        {
+            StoreError::Unavailable(text)
+        } else {
+            StoreError::Backend(text)
+        }
+    }
+}
+
+impl From<PoolError> for StoreError {
+    fn from(err: PoolError) -> Self {
+        match err {
+            PoolError::Backend(err) => err.into(),
+            PoolError::Timeout(kind) => {
+                StoreError::Unavailable(format!("no database connection: {kind:?} timed out"))
+            }
+            PoolError::Closed => StoreError::Unavailable("the connection pool is closed".into()),
+            other => StoreError::Backend(other.to_string()),
+        }
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn get_parameter(
+        &self,
+        region: &str,
+        name: &str,
+        selector: &VersionSelector,
+    ) -> Result<ParameterLookup, StoreError> {
+        transaction!(self, read, |tx| parameters::get_parameter(
+            &tx, region, name, selector
+        ))
+    }
+
+    async fn parameter_history(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<Vec<ParameterVersion>>, StoreError> {
+        transaction!(self, read, |tx| parameters::parameter_history(
+            &tx, region, name
+        ))
+    }
+
+    async fn put_parameter_version(
+        &self,
+        region: &str,
+        write: ParameterWrite,
+    ) -> Result<PutOutcome, StoreError> {
+        transaction!(self, write, |tx| parameters::put_parameter_version(
+            &tx, region, &write
+        ))
+    }
+
+    async fn delete_parameter(&self, region: &str, name: &str) -> Result<bool, StoreError> {
+        // One statement: versions, labels and tags go with it (ON DELETE CASCADE).
+        let client = self.client().await?;
+        let deleted = execute(
+            &client,
+            "DELETE FROM parameters WHERE region = $1 AND name = $2",
+            &[&region, &name],
+        )
+        .await?;
+        Ok(deleted > 0)
+    }
+
+    async fn list_parameters(
+        &self,
+        region: &str,
+        query: &ParameterQuery,
+    ) -> Result<Vec<ParameterRecord>, StoreError> {
+        transaction!(self, read, |tx| parameters::list_parameters(
+            &tx, region, query
+        ))
+    }
+
+    async fn label_parameter_version(
+        &self,
+        region: &str,
+        name: &str,
+        version: Option<u32>,
+        labels: &[String],
+        max_labels: usize,
+    ) -> Result<u32, StoreError> {
+        transaction!(self, write, |tx| parameters::label_parameter_version(
+            &tx, region, name, version, labels, max_labels
+        ))
+    }
+
+    async fn unlabel_parameter_version(
+        &self,
+        region: &str,
+        name: &str,
+        version: u32,
+        labels: &[String],
+    ) -> Result<UnlabelOutcome, StoreError> {
+        transaction!(self, write, |tx| parameters::unlabel_parameter_version(
+            &tx, region, name, version, labels
+        ))
+    }
+
+    async fn add_parameter_tags(
+        &self,
+        region: &str,
+        name: &str,
+        tags: &[Tag],
+        max_tags: usize,
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| parameters::add_parameter_tags(
+            &tx, region, name, tags, max_tags
+        ))
+    }
+
+    async fn remove_parameter_tags(
+        &self,
+        region: &str,
+        name: &str,
+        keys: &[String],
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| parameters::remove_parameter_tags(
+            &tx, region, name, keys
+        ))
+    }
+
+    async fn get_kms_key(
+        &self,
+        region: &str,
+        key_id: &str,
+    ) -> Result<Option<KmsKeyRecord>, StoreError> {
+        let client = self.client().await?;
+        keys::get_kms_key(&client, region, key_id).await
+    }
+
+    async fn get_kms_alias(&self, region: &str, alias: &str) -> Result<Option<String>, StoreError> {
+        let client = self.client().await?;
+        keys::get_kms_alias(&client, region, alias).await
+    }
+
+    async fn create_kms_key(
+        &self,
+        key: KmsKeyRecord,
+        alias: Option<&str>,
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| keys::create_kms_key(&tx, &key, alias))
+    }
+
+    async fn list_kms_keys(&self, region: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
+        let client = self.client().await?;
+        keys::list_kms_keys(&client, region).await
+    }
+
+    async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        keys::update_kms_key(&client, &key).await
+    }
+
+    async fn list_kms_aliases(&self, region: &str) -> Result<Vec<KmsAliasRecord>, StoreError> {
+        let client = self.client().await?;
+        keys::list_kms_aliases(&client, region).await
+    }
+
+    async fn create_kms_alias(&self, alias: KmsAliasRecord) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| keys::create_kms_alias(&tx, &alias))
+    }
+
+    async fn update_kms_alias(
+        &self,
+        region: &str,
+        alias: &str,
+        key_id: &str,
+        updated_ms: i64,
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| keys::update_kms_alias(
+            &tx, region, alias, key_id, updated_ms
+        ))
+    }
+
+    async fn delete_kms_alias(&self, region: &str, alias: &str) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        keys::delete_kms_alias(&client, region, alias).await
+    }
+
+    async fn get_secret(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<SecretState>, StoreError> {
+        transaction!(self, read, |tx| secrets::get_secret(&tx, region, name))
+    }
+
+    async fn list_secrets(&self, region: &str) -> Result<Vec<SecretState>, StoreError> {
+        transaction!(self, read, |tx| secrets::list_secrets(&tx, region))
+    }
+
+    async fn secrets_due_for_purge(&self, now_ms: i64) -> Result<Vec<SecretRecord>, StoreError> {
+        transaction!(self, read, |tx| secrets::secrets_due_for_purge(&tx, now_ms))
+    }
+
+    async fn write_secrets(&self, writes: Vec<SecretWrite>) -> Result<WriteOutcome, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        match secrets::write_secrets(&tx, &writes).await {
+            Ok(WriteOutcome::Written) => {
+                tx.commit().await?;
+                Ok(WriteOutcome::Written)
+            }
+            // Nothing of the batch may stay: undo the writes already applied.
+            Ok(WriteOutcome::Conflict) => {
+                tx.rollback().await?;
+                Ok(WriteOutcome::Conflict)
+            }
+            Err(err) => {
+                let _ = tx.rollback().await;
+                Err(err)
+            }
+        }
+    }
+
+    async fn get_access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<AccessKeyRecord>, StoreError> {
+        let client = self.client().await?;
+        keys::get_access_key(&client, access_key_id).await
+    }
+
+    async fn create_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        keys::create_access_key(&client, &key).await
+    }
+
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let client = self.client().await?;
+        keys::get_meta(&client, key).await
+    }
+
+    async fn init_meta(&self, key: &str, value: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let client = self.client().await?;
+        keys::init_meta(&client, key, value).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,277 @@
+//! SQLite-specific tests, and the conformance suite run on both flavours.
+
+use std::sync::Arc;
+
+use super::{SqliteStore, Synchronous, migrations};
+use crate::conformance;
+use crate::{ParameterLookup, ParameterWrite, PutOutcome, Store, StoreError, VersionSelector};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_in_memory() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    conformance::run_all(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("kinko.db")).unwrap();
+    conformance::run_all(Arc::new(store)).await;
+}
+
+fn write(name: &str, value: &[u8]) -> ParameterWrite {
+    ParameterWrite {
+        name: name.to_owned(),
+        display_name: name.to_owned(),
+        expected_latest: None,
+        version: conformance::plain_version(1, value),
+        tags: Vec::new(),
+        max_versions: 100,
+    }
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn data_survives_reopen_and_files_are_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kinko.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        let wal = dir.path().join("kinko.db-wal");
+        assert!(wal.exists(), "WAL mode is on");
+        assert_eq!(mode(&wal), 0o600);
+        let outcome = store
+            .put_parameter_version("r", write("/kept", b"sealed"))
+            .await
+            .unwrap();
+        assert_eq!(outcome, PutOutcome::Written);
+        assert_eq!(store.init_meta("check", b"c").await.unwrap(), b"c");
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    match store
+        .get_parameter("r", "/kept", &VersionSelector::Latest)
+        .await
+        .unwrap()
+    {
+        ParameterLookup::Found(record) => assert_eq!(record.version.value, b"sealed"),
+        other => panic!("expected the parameter after reopening, got {other:?}"),
+    }
+    assert_eq!(store.get_meta("check").await.unwrap(), Some(b"c".to_vec()));
+    assert_eq!(mode(&path), 0o600);
+}
+
+/// The child half of `acknowledged_write_survives_kill_9`: set by the parent.
+const CRASH_CHILD_DB: &str = "KINKO_STORE_TEST_CRASH_CHILD_DB";
+/// What the child prints once its writes are acknowledged.
+const ACKNOWLEDGED: &str = "kinko-crash-child-acknowledged";
+
+/// Runs this test binary again as a child that writes and reports the write
+/// acknowledged, kills it with SIGKILL while it still holds the database
+/// open (no clean close, no checkpoint), and reopens the file.
+#[cfg(unix)]
+#[tokio::test]
+async fn acknowledged_write_survives_kill_9() {
+    use std::io::BufRead;
+
+    if let Some(path) = std::env::var_os(CRASH_CHILD_DB) {
+        let store = SqliteStore::open(std::path::Path::new(&path)).unwrap();
+        for i in 0..50 {
+            let outcome = store
+                .put_parameter_version("r", write(&format!("/crash/{i}"), b"sealed"))
+                .await
+                .unwrap();
+            assert_eq!(outcome, PutOutcome::Written);
+        }
+        // libtest may print "test <name> ... " on the same line first.
+        println!("{ACKNOWLEDGED}");
+        loop {
+            std::thread::park();
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kinko.db");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "sqlite::tests::acknowledged_write_survives_kill_9",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CRASH_CHILD_DB, &path)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let acknowledged = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|line| line.contains(ACKNOWLEDGED));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(acknowledged, "the child never reported its writes");
+
+    let store = SqliteStore::open(&path).unwrap();
+    for i in 0..50 {
+        let lookup = store
+            .get_parameter("r", &format!("/crash/{i}"), &VersionSelector::Latest)
+            .await
+            .unwrap();
+        assert!(
+            matches!(lookup, ParameterLookup::Found(_)),
+            "/crash/{i}: {lookup:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_write_is_visible_to_the_next_read_on_every_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("kinko.db")).unwrap();
+    store
+        .put_parameter_version("r", write("/n", b"v"))
+        .await
+        .unwrap();
+    // More reads than readers: each reader connection must see the commit.
+    for _ in 0..(super::READERS * 2) {
+        let lookup = store
+            .get_parameter("r", "/n", &VersionSelector::Latest)
+            .await
+            .unwrap();
+        assert!(matches!(lookup, ParameterLookup::Found(_)), "{lookup:?}");
+    }
+}
+
+#[test]
+fn open_applies_migrations_once_and_records_the_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kinko.db");
+    drop(SqliteStore::open(&path).unwrap());
+    // Reopening must not re-run the migrations (CREATE TABLE would fail).
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, migrations::latest_version() as i64);
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal", "WAL mode persists in the file");
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kinko.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 999).unwrap();
+    drop(conn);
+    match SqliteStore::open(&path) {
+        Err(StoreError::Backend(message)) => assert!(message.contains("999"), "{message}"),
+        other => panic!("expected a Backend error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_missing_directory_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no/such/dir/kinko.db");
+    assert!(matches!(
+        SqliteStore::open(&path),
+        Err(StoreError::Backend(_))
+    ));
+}
+
+#[tokio::test]
+async fn lock_held_by_another_process_is_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kinko.db");
+    let store = SqliteStore::open(&path).unwrap();
+    // Another connection (as another process would) holds the write lock.
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let err = store
+        .put_parameter_version("r", write("/n", b"v"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    other.execute_batch("ROLLBACK").unwrap();
+    let outcome = store
+        .put_parameter_version("r", write("/n", b"v"))
+        .await
+        .unwrap();
+    assert_eq!(outcome, PutOutcome::Written);
+}
+
+/// Not an assertion: prints the single-writer commit rate for each
+/// `synchronous` setting, the numbers quoted in the module doc. Run with
+/// `cargo test -p kinko-store write_rate -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement, prints numbers"]
+async fn write_rate() {
+    const WRITES: u32 = 2000;
+    for synchronous in [Synchronous::Full, Synchronous::Normal] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_with(&dir.path().join("kinko.db"), synchronous).unwrap();
+        let started = std::time::Instant::now();
+        for i in 0..WRITES {
+            let outcome = store
+                .put_parameter_version("r", write(&format!("/bench/{i}"), b"0123456789abcdef"))
+                .await
+                .unwrap();
+            assert_eq!(outcome, PutOutcome::Written);
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        println!(
+            "synchronous={}: {WRITES} writes in {elapsed:.2}s = {:.0} writes/s",
+            synchronous.pragma_value(),
+            f64::from(WRITES) / elapsed
+        );
+        let started = std::time::Instant::now();
+        for i in 0..WRITES {
+            let lookup = store
+                .get_parameter("r", &format!("/bench/{i}"), &VersionSelector::Latest)
+                .await
+                .unwrap();
+            assert!(matches!(lookup, ParameterLookup::Found(_)));
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        println!(
+            "  sequential get_parameter: {:.0} reads/s (debug build, one caller)",
+            f64::from(WRITES) / elapsed
+        );
+        let store: Arc<dyn Store> = Arc::new(store);
+        let started = std::time::Instant::now();
+        let mut tasks = Vec::new();
+        for task in 0..8 {
+            let store = Arc::clone(&store);
+            tasks.push(tokio::spawn(async move {
+                for i in 0..WRITES {
+                    let name = format!("/bench/{}", (i + task * 97) % WRITES);
+                    let lookup = store
+                        .get_parameter("r", &name, &VersionSelector::Latest)
+                        .await
+                        .unwrap();
+                    assert!(matches!(lookup, ParameterLookup::Found(_)));
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        println!(
+            "  8 concurrent callers: {:.0} reads/s (debug build)",
+            f64::from(WRITES * 8) / elapsed
+        );
+    }
+}
