@@ -8,4 +8,7 @@
 pub mod arn;
 pub mod credentials;
 pub mod keyring;
+pub mod kms;
+pub mod secrets;
 pub mod ssm;
+pub mod write_locks;

@@ -149,6 +149,7 @@ impl ParameterStore {
         let canonical = checked.name.canonical();
         let value_chars = input.value.expose().chars().count();
 
+        let _queued = self.write_locks.lock(&(region, canonical)).await;
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let current = match self
                 .store

@@ -29,11 +29,17 @@ pub const MAX_WRITE_ATTEMPTS: usize = 64;
 pub struct ParameterStore {
     pub(super) store: Arc<dyn Store>,
     pub(super) keyring: Arc<Keyring>,
+    /// Queues this server's writers of one name (see `write_locks`).
+    pub(super) write_locks: crate::write_locks::WriteLocks,
 }
 
 impl ParameterStore {
     pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>) -> Self {
-        ParameterStore { store, keyring }
+        ParameterStore {
+            store,
+            keyring,
+            write_locks: crate::write_locks::WriteLocks::new(),
+        }
     }
 
     /// A store over a fresh in-memory SQLite database with a random root

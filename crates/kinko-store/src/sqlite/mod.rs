@@ -241,6 +241,14 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // The bundled SQLite has STAT4, which marks bound parameters as
+    // "re-prepare on bind": every cached statement was being re-parsed on
+    // every execution (half of a GetParameter's instructions, measured with
+    // callgrind). Our queries are fixed and indexed; a stable plan is what we want.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(())
 }
 
