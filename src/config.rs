@@ -22,6 +22,8 @@ pub struct FileConfig {
     pub region: Option<String>,
     pub account_id: Option<String>,
     pub root_key_file: Option<PathBuf>,
+    /// `postgres://…` to share one PostgreSQL database between servers.
+    pub store: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub log_format: Option<LogFormat>,
@@ -46,6 +48,29 @@ pub enum RootKeySource {
     File { path: PathBuf, create: bool },
 }
 
+/// Where the data lives.
+#[derive(Debug, Clone)]
+pub enum StoreLocation {
+    /// SQLite in the data directory (the default).
+    DataDir,
+    /// A PostgreSQL database shared by any number of servers. The URL may
+    /// carry a password, hence the redacting wrapper.
+    Postgres(kinko_crypto::SecretString),
+}
+
+impl StoreLocation {
+    /// Parses `--store`: only PostgreSQL URLs for now (SQLite is the default
+    /// and lives in the data directory).
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(StoreLocation::Postgres(url.into()))
+        } else {
+            // Do not echo the value: it may be a URL with a password.
+            bail!("--store must be a postgres:// or postgresql:// URL")
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
@@ -54,6 +79,7 @@ pub struct ServerConfig {
     pub region: String,
     pub account_id: String,
     pub root_key: RootKeySource,
+    pub store: StoreLocation,
     pub tls: Option<(PathBuf, PathBuf)>,
     pub log_format: LogFormat,
     pub log_level: String,
@@ -107,7 +133,15 @@ impl ServerConfig {
                 create: true,
             }
         };
-        let tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
+        let store = match args.store.or(file.store) {
+            Some(url) => StoreLocation::parse(&url)?,
+            None => StoreLocation::DataDir,
+        };
+        check_shared_root_key(&store, &root_key, args.dev || file.dev.unwrap_or(false))?;
+        let tls = match (
+            args.tls_cert.or(file.tls_cert),
+            args.tls_key.or(file.tls_key),
+        ) {
             (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
             _ => bail!("--tls-cert and --tls-key go together"),
@@ -119,13 +153,45 @@ impl ServerConfig {
             region,
             account_id,
             root_key,
+            store,
             tls,
-            log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
+            log_format: args
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Text),
             log_level: args
                 .log_level
                 .or(file.log_level)
                 .unwrap_or_else(|| "info".to_owned()),
         })
+    }
+}
+
+/// Servers sharing a PostgreSQL store must all hold the same root key, so it
+/// has to come from somewhere the operator distributes: a key file or
+/// `KINKO_ROOT_KEY`. A key generated in one server's data directory, or a
+/// passphrase whose salt lives there, would differ between servers.
+fn check_shared_root_key(
+    store: &StoreLocation,
+    root_key: &RootKeySource,
+    dev: bool,
+) -> anyhow::Result<()> {
+    if !matches!(store, StoreLocation::Postgres(_)) {
+        return Ok(());
+    }
+    if dev {
+        bail!("--dev uses an in-memory store; it cannot be combined with --store");
+    }
+    match root_key {
+        RootKeySource::Env(_) | RootKeySource::File { create: false, .. } => Ok(()),
+        RootKeySource::Passphrase(_) => bail!(
+            "with --store postgres://…, give the root key as --root-key-file or KINKO_ROOT_KEY \
+             (the same on every server); KINKO_ROOT_PASSPHRASE keeps its salt in one server's data directory"
+        ),
+        RootKeySource::File { create: true, .. } => bail!(
+            "with --store postgres://…, give the root key as --root-key-file or KINKO_ROOT_KEY \
+             (the same on every server), so that every server can open the shared data"
+        ),
     }
 }
 
@@ -149,6 +215,46 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("regoin"), "{err}");
+    }
+
+    #[test]
+    fn store_urls() {
+        assert!(matches!(
+            StoreLocation::parse("postgres://u@h/db").unwrap(),
+            StoreLocation::Postgres(_)
+        ));
+        assert!(matches!(
+            StoreLocation::parse("postgresql://u@h/db").unwrap(),
+            StoreLocation::Postgres(_)
+        ));
+        let err = StoreLocation::parse("mysql://u:hunter2@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        let file: FileConfig = toml::from_str("store = \"postgres://h/db\"\n").unwrap();
+        assert_eq!(file.store.as_deref(), Some("postgres://h/db"));
+    }
+
+    #[test]
+    fn postgres_needs_a_root_key_every_server_shares() {
+        let pg = StoreLocation::Postgres("postgres://h/db".into());
+        let default_file = RootKeySource::File {
+            path: PathBuf::from("/data/root.key"),
+            create: true,
+        };
+        let given_file = RootKeySource::File {
+            path: PathBuf::from("/etc/kinko/root.key"),
+            create: false,
+        };
+        assert!(check_shared_root_key(&pg, &default_file, false).is_err());
+        assert!(check_shared_root_key(&pg, &RootKeySource::Passphrase("p".into()), false).is_err());
+        assert!(check_shared_root_key(&pg, &given_file, false).is_ok());
+        assert!(check_shared_root_key(&pg, &RootKeySource::Env("k".into()), false).is_ok());
+        assert!(
+            check_shared_root_key(&pg, &given_file, true).is_err(),
+            "--dev with --store"
+        );
+        assert!(check_shared_root_key(&StoreLocation::DataDir, &default_file, false).is_ok());
     }
 
     #[test]

@@ -27,6 +27,8 @@ enum Command {
     Server(Box<cli::server::ServerArgs>),
     /// Print `export` lines that point the aws CLI and SDKs at a local server
     Env(cli::env::EnvArgs),
+    /// Bring a PostgreSQL store's schema up to date (the server also does on start)
+    Migrate(cli::migrate::MigrateArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -34,6 +36,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Server(args) => cli::server::run(*args),
         Command::Env(args) => cli::env::run(args),
+        Command::Migrate(args) => cli::migrate::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

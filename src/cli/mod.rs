@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
 pub mod env;
+pub mod migrate;
 pub mod server;

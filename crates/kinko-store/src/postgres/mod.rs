@@ -125,7 +125,9 @@ impl PostgresStore {
             .recycle_timeout(Some(POOL_TIMEOUT))
             .runtime(Runtime::Tokio1)
             .build()
-            .map_err(|err| StoreError::Backend(format!("cannot build the connection pool: {err}")))?;
+            .map_err(|err| {
+                StoreError::Backend(format!("cannot build the connection pool: {err}"))
+            })?;
         Ok(PostgresStore { pool })
     }
 
@@ -269,9 +271,18 @@ impl From<tokio_postgres::Error> for StoreError {
                 StoreError::Backend(text)
             };
         }
-        let io = std::error::Error::source(&err).is_some_and(|source| source.is::<std::io::Error>());
-        let text = err.to_string();
-        if io || err.is_closed() || text.starts_with("timeout") || text.starts_with("error connecting")
+        let source = std::error::Error::source(&err);
+        let io = source.is_some_and(|source| source.is::<std::io::Error>());
+        // The source is an I/O or protocol error ("Connection refused"),
+        // which says why without quoting anything we sent.
+        let text = match source {
+            Some(source) => format!("{err}: {source}"),
+            None => err.to_string(),
+        };
+        if io
+            || err.is_closed()
+            || text.starts_with("timeout")
+            || text.starts_with("error connecting")
         {
             StoreError::Unavailable(text)
         } else {

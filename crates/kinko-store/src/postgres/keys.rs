@@ -1,0 +1,324 @@
+//! KMS-style keys and aliases, SigV4 access keys, and server metadata.
+//!
+//! Inserts use `ON CONFLICT DO NOTHING` and read the row count: of two
+//! servers creating the same key at once, exactly one sees it inserted.
+
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use super::{execute, query, query_opt};
+use crate::{AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, StoreError};
+
+const KEY_COLUMNS: &str =
+    "region, key_id, wrapped_material, description, enabled, key_manager, created_ms, metadata";
+
+fn key_from_row(row: &Row) -> Result<KmsKeyRecord, StoreError> {
+    Ok(KmsKeyRecord {
+        region: row.try_get(0)?,
+        key_id: row.try_get(1)?,
+        wrapped_material: row.try_get(2)?,
+        description: row.try_get(3)?,
+        enabled: row.try_get(4)?,
+        key_manager: row.try_get(5)?,
+        created_ms: row.try_get(6)?,
+        metadata: row.try_get(7)?,
+    })
+}
+
+pub(super) async fn get_kms_key(
+    conn: &impl GenericClient,
+    region: &str,
+    key_id: &str,
+) -> Result<Option<KmsKeyRecord>, StoreError> {
+    let sql = format!("SELECT {KEY_COLUMNS} FROM kms_keys WHERE region = $1 AND key_id = $2");
+    let row = query_opt(conn, &sql, &[&region, &key_id]).await?;
+    row.as_ref().map(key_from_row).transpose()
+}
+
+pub(super) async fn get_kms_alias(
+    conn: &impl GenericClient,
+    region: &str,
+    alias: &str,
+) -> Result<Option<String>, StoreError> {
+    let row = query_opt(
+        conn,
+        "SELECT key_id FROM kms_aliases WHERE region = $1 AND alias = $2",
+        &[&region, &alias],
+    )
+    .await?;
+    Ok(row.map(|row| row.try_get(0)).transpose()?)
+}
+
+async fn kms_key_exists(
+    conn: &impl GenericClient,
+    region: &str,
+    key_id: &str,
+) -> Result<bool, StoreError> {
+    let row = query_opt(
+        conn,
+        "SELECT 1 FROM kms_keys WHERE region = $1 AND key_id = $2",
+        &[&region, &key_id],
+    )
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Runs inside the caller's transaction: the key and its alias are
+/// inserted together or not at all.
+pub(super) async fn create_kms_key(
+    conn: &impl GenericClient,
+    key: &KmsKeyRecord,
+    alias: Option<&str>,
+) -> Result<(), StoreError> {
+    if let Some(alias) = alias
+        && get_kms_alias(conn, &key.region, alias).await?.is_some()
+    {
+        return Err(StoreError::AlreadyExists);
+    }
+    let params: [&(dyn ToSql + Sync); 8] = [
+        &key.region,
+        &key.key_id,
+        &key.wrapped_material,
+        &key.description,
+        &key.enabled,
+        &key.key_manager,
+        &key.created_ms,
+        &key.metadata,
+    ];
+    let inserted = execute(
+        conn,
+        "INSERT INTO kms_keys (region, key_id, wrapped_material, description, enabled, \
+         key_manager, created_ms, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (region, key_id) DO NOTHING",
+        &params,
+    )
+    .await?;
+    if inserted == 0 {
+        return Err(StoreError::AlreadyExists);
+    }
+    if let Some(alias) = alias {
+        insert_alias(
+            conn,
+            &KmsAliasRecord {
+                region: key.region.clone(),
+                alias: alias.to_owned(),
+                key_id: key.key_id.clone(),
+                created_ms: key.created_ms,
+                updated_ms: key.created_ms,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Errors: `AlreadyExists` when the alias is taken (also by a concurrent
+/// creator that committed first).
+async fn insert_alias(conn: &impl GenericClient, alias: &KmsAliasRecord) -> Result<(), StoreError> {
+    let inserted = execute(
+        conn,
+        "INSERT INTO kms_aliases (region, alias, key_id, created_ms, updated_ms) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (region, alias) DO NOTHING",
+        &[
+            &alias.region,
+            &alias.alias,
+            &alias.key_id,
+            &alias.created_ms,
+            &alias.updated_ms,
+        ],
+    )
+    .await?;
+    if inserted == 0 {
+        return Err(StoreError::AlreadyExists);
+    }
+    Ok(())
+}
+
+pub(super) async fn list_kms_keys(
+    conn: &impl GenericClient,
+    region: &str,
+) -> Result<Vec<KmsKeyRecord>, StoreError> {
+    let sql = format!("SELECT {KEY_COLUMNS} FROM kms_keys WHERE region = $1 ORDER BY key_id");
+    let rows = query(conn, &sql, &[&region]).await?;
+    rows.iter().map(key_from_row).collect()
+}
+
+/// Replaces the mutable fields; `key_manager` and `created_ms` are fixed at
+/// creation and kept.
+pub(super) async fn update_kms_key(
+    conn: &impl GenericClient,
+    key: &KmsKeyRecord,
+) -> Result<(), StoreError> {
+    let updated = execute(
+        conn,
+        "UPDATE kms_keys SET wrapped_material = $3, description = $4, enabled = $5, \
+         metadata = $6 WHERE region = $1 AND key_id = $2",
+        &[
+            &key.region,
+            &key.key_id,
+            &key.wrapped_material,
+            &key.description,
+            &key.enabled,
+            &key.metadata,
+        ],
+    )
+    .await?;
+    if updated == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub(super) async fn list_kms_aliases(
+    conn: &impl GenericClient,
+    region: &str,
+) -> Result<Vec<KmsAliasRecord>, StoreError> {
+    let rows = query(
+        conn,
+        "SELECT alias, key_id, created_ms, updated_ms FROM kms_aliases WHERE region = $1 \
+         ORDER BY alias",
+        &[&region],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(KmsAliasRecord {
+                region: region.to_owned(),
+                alias: row.try_get(0)?,
+                key_id: row.try_get(1)?,
+                created_ms: row.try_get(2)?,
+                updated_ms: row.try_get(3)?,
+            })
+        })
+        .collect()
+}
+
+/// Errors: `AlreadyExists` for a taken alias, `NotFound` when the target key
+/// does not exist in the alias's region (an alias never dangles).
+pub(super) async fn create_kms_alias(
+    conn: &impl GenericClient,
+    alias: &KmsAliasRecord,
+) -> Result<(), StoreError> {
+    if get_kms_alias(conn, &alias.region, &alias.alias)
+        .await?
+        .is_some()
+    {
+        return Err(StoreError::AlreadyExists);
+    }
+    if !kms_key_exists(conn, &alias.region, &alias.key_id).await? {
+        return Err(StoreError::NotFound);
+    }
+    insert_alias(conn, alias).await
+}
+
+/// Errors: `NotFound` when the alias or the new target key does not exist.
+pub(super) async fn update_kms_alias(
+    conn: &impl GenericClient,
+    region: &str,
+    alias: &str,
+    key_id: &str,
+    updated_ms: i64,
+) -> Result<(), StoreError> {
+    if !kms_key_exists(conn, region, key_id).await? {
+        return Err(StoreError::NotFound);
+    }
+    let updated = execute(
+        conn,
+        "UPDATE kms_aliases SET key_id = $3, updated_ms = $4 WHERE region = $1 AND alias = $2",
+        &[&region, &alias, &key_id, &updated_ms],
+    )
+    .await?;
+    if updated == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub(super) async fn delete_kms_alias(
+    conn: &impl GenericClient,
+    region: &str,
+    alias: &str,
+) -> Result<bool, StoreError> {
+    let deleted = execute(
+        conn,
+        "DELETE FROM kms_aliases WHERE region = $1 AND alias = $2",
+        &[&region, &alias],
+    )
+    .await?;
+    Ok(deleted > 0)
+}
+
+pub(super) async fn get_access_key(
+    conn: &impl GenericClient,
+    access_key_id: &str,
+) -> Result<Option<AccessKeyRecord>, StoreError> {
+    let row = query_opt(
+        conn,
+        "SELECT principal_arn, sealed_secret, active, created_ms FROM access_keys \
+         WHERE access_key_id = $1",
+        &[&access_key_id],
+    )
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some(AccessKeyRecord {
+        access_key_id: access_key_id.to_owned(),
+        principal_arn: row.try_get(0)?,
+        sealed_secret: row.try_get(1)?,
+        active: row.try_get(2)?,
+        created_ms: row.try_get(3)?,
+    }))
+}
+
+pub(super) async fn create_access_key(
+    conn: &impl GenericClient,
+    key: &AccessKeyRecord,
+) -> Result<(), StoreError> {
+    let inserted = execute(
+        conn,
+        "INSERT INTO access_keys (access_key_id, principal_arn, sealed_secret, active, \
+         created_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (access_key_id) DO NOTHING",
+        &[
+            &key.access_key_id,
+            &key.principal_arn,
+            &key.sealed_secret,
+            &key.active,
+            &key.created_ms,
+        ],
+    )
+    .await?;
+    if inserted == 0 {
+        return Err(StoreError::AlreadyExists);
+    }
+    Ok(())
+}
+
+pub(super) async fn get_meta(
+    conn: &impl GenericClient,
+    key: &str,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let row = query_opt(conn, "SELECT value FROM meta WHERE key = $1", &[&key]).await?;
+    Ok(row.map(|row| row.try_get(0)).transpose()?)
+}
+
+/// First writer wins, across servers: the insert is skipped when the key
+/// exists (waiting for a concurrent inserter to commit or roll back), and
+/// the read that follows, a separate statement at READ COMMITTED, sees
+/// whichever value was stored first.
+pub(super) async fn init_meta(
+    conn: &impl GenericClient,
+    key: &str,
+    value: &[u8],
+) -> Result<Vec<u8>, StoreError> {
+    execute(
+        conn,
+        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        &[&key, &value],
+    )
+    .await?;
+    get_meta(conn, key)
+        .await?
+        .ok_or_else(|| StoreError::Backend("meta value vanished after its insert".to_owned()))
+}

@@ -1,0 +1,421 @@
+//! PostgreSQL tests: the conformance suite, and what only a shared database
+//! can show (writers on different servers, connections the server closes).
+//!
+//! They need `KINKO_TEST_DATABASE_URL` (CI: `postgres://postgres@127.0.0.1:5432/test`);
+//! without it they print a note and pass. Each test works in its own fresh
+//! schema, dropped at the end (also when the test panics).
+
+use std::collections::BTreeSet;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+
+use super::{PostgresStore, migrations, schema};
+use crate::conformance;
+use crate::{
+    ParameterLookup, ParameterWrite, PutOutcome, SecretRecord, SecretState, SecretWrite, Store,
+    StoreError, VersionSelector, WriteOutcome,
+};
+
+const DATABASE_URL: &str = "KINKO_TEST_DATABASE_URL";
+
+/// A fresh schema in the test database, dropped on drop.
+struct TestSchema {
+    base_url: String,
+    name: String,
+    /// `base_url` with `search_path` and a unique `application_name`.
+    url: String,
+}
+
+impl TestSchema {
+    /// `None` (after printing why) when no test database is configured.
+    async fn create(test: &str) -> Option<TestSchema> {
+        let Some(base_url) = std::env::var(DATABASE_URL).ok().filter(|u| !u.is_empty()) else {
+            eprintln!("skipping {test}: set {DATABASE_URL} to run the PostgreSQL tests");
+            return None;
+        };
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let name = format!("kinko_test_{random:016x}");
+        schema::create_schema(&base_url, &name).await.unwrap();
+        let url = format!(
+            "{}&application_name={name}",
+            schema::url_with_search_path(&base_url, &name).unwrap()
+        );
+        Some(TestSchema {
+            base_url,
+            name,
+            url,
+        })
+    }
+
+    async fn store(&self) -> PostgresStore {
+        PostgresStore::open(&self.url).await.unwrap()
+    }
+}
+
+impl Drop for TestSchema {
+    // Drop cannot await, and may run inside a runtime: drop the schema from
+    // a thread with its own small runtime.
+    fn drop(&mut self) {
+        let (url, name) = (self.base_url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(schema::drop_schema(&url, &name))
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop the test schema {}", self.name);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance() {
+    let Some(schema) = TestSchema::create("conformance").await else {
+        return;
+    };
+    conformance::run_all(Arc::new(schema.store().await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_apply_once_and_refuse_a_newer_schema() {
+    let Some(schema) = TestSchema::create("migrations").await else {
+        return;
+    };
+    let store = PostgresStore::connect(&schema.url).unwrap();
+    let latest = migrations::latest_version();
+    assert_eq!(store.migrate().await.unwrap().from, 0);
+    let again = store.migrate().await.unwrap();
+    assert_eq!(
+        (again.from, again.to),
+        (latest, latest),
+        "nothing left to apply"
+    );
+
+    let client = store.client().await.unwrap();
+    client
+        .execute(
+            "UPDATE kinko_schema_version SET version = $1",
+            &[&(latest as i64 + 1)],
+        )
+        .await
+        .unwrap();
+    drop(client);
+    match PostgresStore::open(&schema.url).await {
+        Err(StoreError::Backend(message)) => assert!(message.contains("newer"), "{message}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_starting_together_migrate_once() {
+    let Some(schema) = TestSchema::create("migrate_together").await else {
+        return;
+    };
+    let (a, b) = tokio::join!(
+        PostgresStore::open(&schema.url),
+        PostgresStore::open(&schema.url)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.init_meta("k", b"a").await.unwrap(), b"a");
+    assert_eq!(b.get_meta("k").await.unwrap(), Some(b"a".to_vec()));
+}
+
+const SERVERS: usize = 2;
+const WRITERS_PER_SERVER: u32 = 6;
+const WRITES_PER_WRITER: u32 = 8;
+
+/// Two stores with their own pools stand in for two servers: writers on
+/// both compare-and-swap versions of one parameter; every version number is
+/// used once and every write is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_on_two_servers_never_lose_an_update() {
+    let Some(schema) = TestSchema::create("two_servers").await else {
+        return;
+    };
+    let mut servers = Vec::new();
+    for _ in 0..SERVERS {
+        servers.push(Arc::new(schema.store().await));
+    }
+    let (region, name) = ("us-east-1", "/cluster/contended");
+    let mut tasks = Vec::new();
+    for (server, store) in servers.iter().enumerate() {
+        for writer in 0..WRITERS_PER_SERVER {
+            let store = Arc::clone(store);
+            tasks.push(tokio::spawn(async move {
+                for write in 0..WRITES_PER_WRITER {
+                    let value = format!("{server}-{writer}-{write}").into_bytes();
+                    loop {
+                        let latest = match store
+                            .get_parameter(region, name, &VersionSelector::Latest)
+                            .await
+                            .unwrap()
+                        {
+                            ParameterLookup::Found(record) => Some(record.latest_version),
+                            _ => None,
+                        };
+                        let write = ParameterWrite {
+                            name: name.to_owned(),
+                            display_name: name.to_owned(),
+                            expected_latest: latest,
+                            version: conformance::plain_version(
+                                latest.map_or(1, |v| v + 1),
+                                &value,
+                            ),
+                            tags: Vec::new(),
+                            max_versions: 1000,
+                        };
+                        if store.put_parameter_version(region, write).await.unwrap()
+                            == PutOutcome::Written
+                        {
+                            break;
+                        }
+                    }
+                }
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let total = SERVERS as u32 * WRITERS_PER_SERVER * WRITES_PER_WRITER;
+    for store in &servers {
+        let history = store
+            .parameter_history(region, name)
+            .await
+            .unwrap()
+            .unwrap();
+        let numbers: Vec<u32> = history.iter().map(|v| v.version).collect();
+        assert_eq!(numbers, (1..=total).collect::<Vec<_>>());
+        let values: BTreeSet<Vec<u8>> = history.into_iter().map(|v| v.value).collect();
+        assert_eq!(values.len(), total as usize, "every write kept once");
+    }
+}
+
+fn secret(name: &str) -> SecretState {
+    SecretState {
+        record: SecretRecord {
+            region: "us-east-1".to_owned(),
+            name: name.to_owned(),
+            arn: format!("arn:aws:secretsmanager:us-east-1:000000000000:secret:{name}-abcdef"),
+            description: None,
+            kms_key_id: None,
+            tags: Vec::new(),
+            tagged: false,
+            resource_policy: None,
+            created_ms: 1,
+            last_changed_ms: 1,
+            last_accessed_ms: None,
+            deleted_ms: None,
+            deletion_date_ms: None,
+            primary_region: None,
+            metadata: "{}".to_owned(),
+            revision: 0,
+        },
+        versions: Vec::new(),
+    }
+}
+
+/// Secret revisions are a compare-and-swap across servers too: concurrent
+/// creates of one name yield one winner, and concurrent updates each bump
+/// the revision exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_revisions_are_atomic_across_servers() {
+    let Some(schema) = TestSchema::create("secret_cas").await else {
+        return;
+    };
+    let servers = [
+        Arc::new(schema.store().await),
+        Arc::new(schema.store().await),
+    ];
+    let mut creates = Vec::new();
+    for store in servers.iter().cycle().take(8) {
+        let store = Arc::clone(store);
+        creates.push(tokio::spawn(async move {
+            store
+                .write_secrets(vec![SecretWrite::Create {
+                    state: secret("db"),
+                }])
+                .await
+                .unwrap()
+        }));
+    }
+    let mut written = 0;
+    for create in creates {
+        if create.await.unwrap() == WriteOutcome::Written {
+            written += 1;
+        }
+    }
+    assert_eq!(written, 1, "one create wins");
+
+    const UPDATES: u64 = 10;
+    let mut tasks = Vec::new();
+    for (n, store) in servers.iter().cycle().take(6).enumerate() {
+        let store = Arc::clone(store);
+        tasks.push(tokio::spawn(async move {
+            for i in 0..UPDATES {
+                loop {
+                    let state = store.get_secret("us-east-1", "db").await.unwrap().unwrap();
+                    let mut record = state.record.clone();
+                    record.description = Some(format!("{n}-{i}"));
+                    let outcome = store
+                        .write_secrets(vec![SecretWrite::Update {
+                            expected_revision: state.record.revision,
+                            record,
+                            upsert_versions: Vec::new(),
+                            delete_versions: Vec::new(),
+                        }])
+                        .await
+                        .unwrap();
+                    if outcome == WriteOutcome::Written {
+                        break;
+                    }
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let state = servers[1]
+        .get_secret("us-east-1", "db")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.record.revision, 1 + 6 * UPDATES);
+}
+
+/// Nothing listens on the port: opening fails fast, as retryable.
+#[tokio::test]
+async fn unreachable_database_is_unavailable() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("postgres://kinko:not-the-password@127.0.0.1:{port}/kinko");
+    match PostgresStore::open(&url).await {
+        Err(StoreError::Unavailable(message)) => {
+            assert!(!message.contains("not-the-password"), "{message}");
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_bad_url_is_refused_without_echoing_it() {
+    match PostgresStore::connect("postgres://kinko:hunter2@127.0.0.1:notaport/kinko") {
+        Err(StoreError::Backend(message)) => assert!(!message.contains("hunter2"), "{message}"),
+        other => panic!("expected Backend, got {other:?}"),
+    }
+}
+
+/// The server closes every connection of the pool (what a PostgreSQL
+/// restart does): calls fail as `Unavailable` at most until the pool has
+/// dropped the dead connections, then succeed again with no intervention.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovers_when_the_server_closes_its_connections() {
+    let Some(schema) = TestSchema::create("recovery").await else {
+        return;
+    };
+    let store = schema.store().await;
+    assert_eq!(store.init_meta("k", b"v").await.unwrap(), b"v");
+    // Hold a few connections so there is more than one to kill.
+    let (a, b, c) = tokio::join!(
+        store.get_meta("k"),
+        store.get_meta("k"),
+        store.get_meta("k")
+    );
+    assert!(a.is_ok() && b.is_ok() && c.is_ok());
+
+    let admin = PostgresStore::connect(&schema.base_url).unwrap();
+    let client = admin.client().await.unwrap();
+    let killed = client
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            &[&schema.name],
+        )
+        .await
+        .unwrap();
+    assert!(!killed.is_empty(), "the store's connections were found");
+
+    let mut failures = 0;
+    loop {
+        match store.get_meta("k").await {
+            Ok(value) => {
+                assert_eq!(value, Some(b"v".to_vec()));
+                break;
+            }
+            Err(StoreError::Unavailable(_)) if failures < 20 => failures += 1,
+            Err(other) => panic!("after {failures} retries: {other:?}"),
+        }
+    }
+    // Writes work again too.
+    assert_eq!(store.init_meta("k2", b"w").await.unwrap(), b"w");
+}
+
+#[test]
+fn search_path_urls() {
+    assert_eq!(
+        schema::url_with_search_path("postgres://u@h/db", "s1").unwrap(),
+        "postgres://u@h/db?options=-csearch_path%3Ds1"
+    );
+    assert_eq!(
+        schema::url_with_search_path("postgres://u@h/db?sslmode=disable", "s1").unwrap(),
+        "postgres://u@h/db?sslmode=disable&options=-csearch_path%3Ds1"
+    );
+    assert_eq!(
+        schema::url_with_search_path("host=h dbname=db", "s1").unwrap(),
+        "host=h dbname=db options='-csearch_path=s1'"
+    );
+    assert!(schema::url_with_search_path("postgres://u@h/db", "x; DROP").is_err());
+    assert!(!schema::is_plain_identifier("1abc"));
+    assert!(!schema::is_plain_identifier("Abc"));
+    assert!(schema::is_plain_identifier("kinko_test_0f"));
+}
+
+/// Not a pass/fail test: prints single-caller write and read rates
+/// (`cargo test -p kinko-store postgres::tests::rates -- --ignored --nocapture`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, run by hand"]
+async fn rates() {
+    const COUNT: u32 = 1000;
+    let Some(schema) = TestSchema::create("rates").await else {
+        return;
+    };
+    let store = schema.store().await;
+    let started = std::time::Instant::now();
+    for i in 0..COUNT {
+        let name = format!("/bench/{i}");
+        let write = ParameterWrite {
+            name: name.clone(),
+            display_name: name,
+            expected_latest: None,
+            version: conformance::plain_version(1, b"0123456789abcdef"),
+            tags: Vec::new(),
+            max_versions: 100,
+        };
+        assert_eq!(
+            store.put_parameter_version("r", write).await.unwrap(),
+            PutOutcome::Written
+        );
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "put_parameter_version: {:.0} writes/s",
+        f64::from(COUNT) / elapsed
+    );
+    let started = std::time::Instant::now();
+    for i in 0..COUNT {
+        let lookup = store
+            .get_parameter("r", &format!("/bench/{i}"), &VersionSelector::Latest)
+            .await
+            .unwrap();
+        assert!(matches!(lookup, ParameterLookup::Found(_)));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!("get_parameter: {:.0} reads/s", f64::from(COUNT) / elapsed);
+}
