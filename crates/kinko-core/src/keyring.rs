@@ -57,6 +57,19 @@ const MANAGED_ALIASES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Whether `alias` is one of the AWS-managed aliases this keyring creates on
+/// first use.
+pub fn is_managed_alias(alias: &str) -> bool {
+    MANAGED_ALIASES.iter().any(|(name, _)| *name == alias)
+}
+
+/// The AWS-managed aliases, in name order.
+pub fn managed_aliases() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = MANAGED_ALIASES.iter().map(|(name, _)| *name).collect();
+    names.sort_unstable();
+    names
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum KeyringError {
     /// The key reference as the caller gave it.
@@ -214,6 +227,37 @@ impl Keyring {
             return Err(KeyringError::KeyDisabled(key.arn.clone()));
         }
         envelope::open(&key.material, sealed, aad).map_err(crypto_error)
+    }
+
+    /// The account every key ARN of this keyring names.
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    /// Creates a customer key (`KeyManager` `CUSTOMER`) with fresh material,
+    /// stored wrapped under the root key, and returns its record. The KMS
+    /// CreateKey path owns `description` and the `metadata` JSON.
+    pub async fn create_customer_key(
+        &self,
+        region: &str,
+        description: String,
+        metadata: String,
+    ) -> Result<KmsKeyRecord, KeyringError> {
+        let key_id = new_key_id();
+        let material = KeyMaterial::generate();
+        let record = KmsKeyRecord {
+            region: region.to_owned(),
+            key_id: key_id.clone(),
+            wrapped_material: self.root.wrap_key(&key_id, &material),
+            description,
+            enabled: true,
+            key_manager: "CUSTOMER".to_owned(),
+            created_ms: jiff::Timestamp::now().as_millisecond(),
+            metadata,
+        };
+        self.store.create_kms_key(record.clone(), None).await?;
+        tracing::info!(region, key_id, "created customer key");
+        Ok(record)
     }
 
     /// Forgets the cached key so the next use re-reads its record. The KMS
@@ -388,7 +432,8 @@ impl Keyring {
         Ok(key)
     }
 
-    fn key_arn(&self, region: &str, key_id: &str) -> String {
+    /// `arn:<partition>:kms:<region>:<account>:key/<key_id>`.
+    pub fn key_arn(&self, region: &str, key_id: &str) -> String {
         arn("kms", region, &self.account_id, &format!("key/{key_id}"))
     }
 }
@@ -453,6 +498,55 @@ mod tests {
 
     #[async_trait]
     impl Store for FakeStore {
+        async fn list_kms_keys(&self, _: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
+            unused()
+        }
+        async fn update_kms_key(&self, _: KmsKeyRecord) -> Result<(), StoreError> {
+            unused()
+        }
+        async fn list_kms_aliases(
+            &self,
+            _: &str,
+        ) -> Result<Vec<kinko_store::KmsAliasRecord>, StoreError> {
+            unused()
+        }
+        async fn create_kms_alias(&self, _: kinko_store::KmsAliasRecord) -> Result<(), StoreError> {
+            unused()
+        }
+        async fn update_kms_alias(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+            _: i64,
+        ) -> Result<(), StoreError> {
+            unused()
+        }
+        async fn delete_kms_alias(&self, _: &str, _: &str) -> Result<bool, StoreError> {
+            unused()
+        }
+        async fn get_secret(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<Option<kinko_store::SecretState>, StoreError> {
+            unused()
+        }
+        async fn list_secrets(&self, _: &str) -> Result<Vec<kinko_store::SecretState>, StoreError> {
+            unused()
+        }
+        async fn secrets_due_for_purge(
+            &self,
+            _: i64,
+        ) -> Result<Vec<kinko_store::SecretRecord>, StoreError> {
+            unused()
+        }
+        async fn write_secrets(
+            &self,
+            _: Vec<kinko_store::SecretWrite>,
+        ) -> Result<kinko_store::WriteOutcome, StoreError> {
+            unused()
+        }
         async fn get_parameter(
             &self,
             _: &str,
@@ -881,6 +975,43 @@ mod tests {
         assert!(!b.verify_token_mac(b"page-3", &tag));
         let other = Keyring::new(store.clone(), root_from(2), ACCOUNT.to_owned());
         assert!(!other.verify_token_mac(b"page-2", &tag));
+    }
+
+    #[tokio::test]
+    async fn customer_keys_are_created_wrapped_and_usable() {
+        let store = Arc::new(FakeStore::default());
+        let ring = keyring(&store);
+        let record = ring
+            .create_customer_key(REGION, "app".into(), "{\"x\":1}".into())
+            .await
+            .unwrap();
+        assert_eq!(record.key_manager, "CUSTOMER");
+        assert!(record.enabled);
+        let stored = store
+            .keys
+            .lock()
+            .unwrap()
+            .get(&(REGION.to_owned(), record.key_id.clone()))
+            .cloned()
+            .unwrap();
+        assert_eq!(stored, record);
+        assert_eq!(stored.description, "app");
+        assert_eq!(stored.metadata, "{\"x\":1}");
+        // Another node with the same root opens what this one sealed.
+        let (sealed, key) = ring.seal(REGION, &record.key_id, b"v", b"a").await.unwrap();
+        assert_eq!(key.arn, ring.key_arn(REGION, &record.key_id));
+        let other = keyring(&store);
+        assert_eq!(
+            other.open(REGION, &sealed, b"a").await.unwrap().expose(),
+            b"v"
+        );
+        assert_eq!(ring.account_id(), ACCOUNT);
+        assert!(is_managed_alias("alias/aws/ssm"));
+        assert!(!is_managed_alias("alias/aws/other"));
+        assert_eq!(
+            managed_aliases(),
+            ["alias/aws/secretsmanager", "alias/aws/ssm"]
+        );
     }
 
     #[test]

@@ -1,0 +1,397 @@
+//! One handler per operation: parse the body, check the model's
+//! constraints, call `kinko_core::kms::Kms`, encode the result.
+
+use kinko_core::kms::{
+    CreateKeyInput, DataKeySize, DecryptInput, EncryptInput, GenerateDataKeyInput, Kms,
+    MAX_CIPHERTEXT, MAX_PENDING_WINDOW_DAYS, MAX_PLAINTEXT, MAX_RANDOM_BYTES,
+    MIN_PENDING_WINDOW_DAYS, Tag,
+};
+use serde::Serialize;
+
+use super::shapes::*;
+use crate::ssm::decode::{Violations, parse_body};
+use crate::{AwsError, MessageKey, RequestContext};
+
+const KEY_ID_MAX: usize = 2048;
+const ALIAS_PATTERN: &str = "^[a-zA-Z0-9:/_-]+$";
+const KEY_USAGES: [&str; 3] = ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"];
+const KEY_SPECS: [&str; 13] = [
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "ECC_NIST_P256",
+    "ECC_NIST_P384",
+    "ECC_NIST_P521",
+    "ECC_SECG_P256K1",
+    "SYMMETRIC_DEFAULT",
+    "HMAC_224",
+    "HMAC_256",
+    "HMAC_384",
+    "HMAC_512",
+    "SM2",
+];
+const ORIGINS: [&str; 4] = ["AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"];
+const ENCRYPTION_ALGORITHMS: [&str; 4] = [
+    "SYMMETRIC_DEFAULT",
+    "RSAES_OAEP_SHA_1",
+    "RSAES_OAEP_SHA_256",
+    "SM2PKE",
+];
+const DATA_KEY_SPECS: [&str; 2] = ["AES_256", "AES_128"];
+
+/// Runs `TrentService.<operation>` for an authenticated caller.
+pub async fn handle(
+    kms: &Kms,
+    operation: &str,
+    body: &[u8],
+    ctx: &RequestContext,
+) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
+    match operation {
+        "CreateKey" => create_key(kms, region, body).await,
+        "DescribeKey" => describe_key(kms, region, body).await,
+        "ListKeys" => list_keys(kms, region, body).await,
+        "EnableKey" => enable_key(kms, region, body).await,
+        "DisableKey" => disable_key(kms, region, body).await,
+        "ScheduleKeyDeletion" => schedule_key_deletion(kms, region, body).await,
+        "CancelKeyDeletion" => cancel_key_deletion(kms, region, body).await,
+        "CreateAlias" => create_alias(kms, region, body).await,
+        "UpdateAlias" => update_alias(kms, region, body).await,
+        "DeleteAlias" => delete_alias(kms, region, body).await,
+        "ListAliases" => list_aliases(kms, region, body).await,
+        "Encrypt" => encrypt(kms, region, body).await,
+        "Decrypt" => decrypt(kms, region, body).await,
+        "GenerateDataKey" => generate_data_key(kms, region, body, true).await,
+        "GenerateDataKeyWithoutPlaintext" => generate_data_key(kms, region, body, false).await,
+        "GenerateRandom" => generate_random(kms, body),
+        _ => Err(AwsError::unknown_operation(&format!(
+            "TrentService.{operation}"
+        ))),
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, AwsError> {
+    serde_json::to_vec(value).map_err(|_| AwsError::internal())
+}
+
+/// KMS models `ValidationException` with a lower-case `message`.
+fn finish(v: Violations) -> Result<(), AwsError> {
+    v.finish().map_err(|e| e.with_key(MessageKey::Lower))
+}
+
+fn validation(message: &str) -> AwsError {
+    AwsError::new("ValidationException", message)
+}
+
+/// A required `KeyId` (any of the four forms; the core tells them apart).
+fn check_key_id<'a>(
+    v: &mut Violations,
+    key_id: &'a Option<String>,
+    path: &str,
+) -> Option<&'a String> {
+    let k = v.required(key_id, path)?;
+    v.length(k, path, 1, KEY_ID_MAX);
+    Some(k)
+}
+
+fn check_alias_name<'a>(v: &mut Violations, alias: &'a Option<String>) -> Option<&'a String> {
+    let a = v.required(alias, "aliasName")?;
+    v.length(a, "aliasName", 1, 256);
+    let ok = !a.is_empty()
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-'));
+    v.pattern(a, "aliasName", ok, ALIAS_PATTERN);
+    Some(a)
+}
+
+fn limit(value: Option<i64>, default: usize) -> usize {
+    value
+        .and_then(|l| usize::try_from(l).ok())
+        .unwrap_or(default)
+}
+
+fn empty() -> Result<Vec<u8>, AwsError> {
+    Ok(b"{}".to_vec())
+}
+
+/// Passes (or, without the checks having run, cannot) the required value on.
+fn present<T>(value: Option<T>) -> Result<T, AwsError> {
+    value.ok_or_else(AwsError::internal)
+}
+
+async fn create_key(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let req: CreateKeyRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    v.opt_length(&req.description, "description", 0, 8192);
+    v.enum_value(&req.key_usage, "keyUsage", &KEY_USAGES);
+    v.enum_value(&req.key_spec, "keySpec", &KEY_SPECS);
+    v.enum_value(
+        &req.customer_master_key_spec,
+        "customerMasterKeySpec",
+        &KEY_SPECS,
+    );
+    v.enum_value(&req.origin, "origin", &ORIGINS);
+    v.opt_length(&req.policy, "policy", 1, 131_072);
+    v.opt_length(&req.custom_key_store_id, "customKeyStoreId", 1, 64);
+    let mut tags = Vec::new();
+    for (i, t) in req.tags.as_deref().unwrap_or_default().iter().enumerate() {
+        let key_path = format!("tags.{}.member.tagKey", i + 1);
+        let value_path = format!("tags.{}.member.tagValue", i + 1);
+        let key = v.required(&t.tag_key, &key_path);
+        let value = v.required(&t.tag_value, &value_path);
+        if let Some(k) = key {
+            v.length(k, &key_path, 1, 128);
+        }
+        if let Some(val) = value {
+            v.length(val, &value_path, 0, 256);
+        }
+        if let (Some(k), Some(val)) = (key, value) {
+            tags.push(Tag {
+                key: k.clone(),
+                value: val.clone(),
+            });
+        }
+    }
+    finish(v)?;
+    let _ = req.bypass_policy_lockout_safety_check;
+    let input = CreateKeyInput {
+        description: req.description,
+        key_usage: req.key_usage,
+        key_spec: req.key_spec.or(req.customer_master_key_spec),
+        origin: req.origin,
+        policy: req.policy,
+        tags,
+        multi_region: req.multi_region.unwrap_or(false),
+        custom_key_store_id: req.custom_key_store_id.or(req.xks_key_id),
+    };
+    let meta = kms.create_key(region, input).await?;
+    encode(&KeyMetadataResponse {
+        key_metadata: (&meta).into(),
+    })
+}
+
+fn key_id_only(body: &[u8]) -> Result<(String, Option<i64>), AwsError> {
+    let req: KeyIdRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_key_id(&mut v, &req.key_id, "keyId");
+    v.range(
+        req.pending_window_in_days,
+        "pendingWindowInDays",
+        i64::from(MIN_PENDING_WINDOW_DAYS),
+        i64::from(MAX_PENDING_WINDOW_DAYS),
+    );
+    finish(v)?;
+    Ok((present(req.key_id)?, req.pending_window_in_days))
+}
+
+async fn describe_key(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let (key_id, _) = key_id_only(body)?;
+    let meta = kms.describe_key(region, &key_id).await?;
+    encode(&KeyMetadataResponse {
+        key_metadata: (&meta).into(),
+    })
+}
+
+async fn enable_key(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let (key_id, _) = key_id_only(body)?;
+    kms.enable_key(region, &key_id).await?;
+    empty()
+}
+
+async fn disable_key(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let (key_id, _) = key_id_only(body)?;
+    kms.disable_key(region, &key_id).await?;
+    empty()
+}
+
+async fn schedule_key_deletion(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let (key_id, days) = key_id_only(body)?;
+    let days = days.and_then(|d| u32::try_from(d).ok());
+    let out = kms.schedule_key_deletion(region, &key_id, days).await?;
+    encode(&ScheduleKeyDeletionResponse::from(&out))
+}
+
+async fn cancel_key_deletion(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let (key_id, _) = key_id_only(body)?;
+    let arn = kms.cancel_key_deletion(region, &key_id).await?;
+    encode(&KeyIdResponse { key_id: &arn })
+}
+
+fn check_list(req: &ListRequest, max: i64) -> Result<(), AwsError> {
+    let mut v = Violations::new();
+    v.range(req.limit, "limit", 1, max);
+    v.opt_length(&req.marker, "marker", 1, 1024);
+    if let Some(k) = &req.key_id {
+        v.length(k, "keyId", 1, KEY_ID_MAX);
+    }
+    finish(v)
+}
+
+async fn list_keys(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let req: ListRequest = parse_body(body)?;
+    check_list(&req, 1000)?;
+    let page = kms
+        .list_keys(region, limit(req.limit, 100), req.marker.as_deref())
+        .await?;
+    encode(&ListKeysResponse {
+        keys: page.items.iter().map(Into::into).collect(),
+        next_marker: page.next_marker.as_deref(),
+        truncated: page.truncated(),
+    })
+}
+
+async fn list_aliases(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let req: ListRequest = parse_body(body)?;
+    check_list(&req, 100)?;
+    let page = kms
+        .list_aliases(
+            region,
+            req.key_id.as_deref(),
+            limit(req.limit, 50),
+            req.marker.as_deref(),
+        )
+        .await?;
+    encode(&ListAliasesResponse {
+        aliases: page.items.iter().map(Into::into).collect(),
+        next_marker: page.next_marker.as_deref(),
+        truncated: page.truncated(),
+    })
+}
+
+fn alias_and_target(body: &[u8], need_target: bool) -> Result<(String, Option<String>), AwsError> {
+    let req: AliasRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_alias_name(&mut v, &req.alias_name);
+    if need_target {
+        check_key_id(&mut v, &req.target_key_id, "targetKeyId");
+    }
+    finish(v)?;
+    Ok((present(req.alias_name)?, req.target_key_id))
+}
+
+async fn create_alias(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let (alias, target) = alias_and_target(body, true)?;
+    kms.create_alias(region, &alias, &present(target)?).await?;
+    empty()
+}
+
+async fn update_alias(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let (alias, target) = alias_and_target(body, true)?;
+    kms.update_alias(region, &alias, &present(target)?).await?;
+    empty()
+}
+
+async fn delete_alias(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let (alias, _) = alias_and_target(body, false)?;
+    kms.delete_alias(region, &alias).await?;
+    empty()
+}
+
+async fn encrypt(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let req: EncryptRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_key_id(&mut v, &req.key_id, "keyId");
+    if let Some(p) = v.required(&req.plaintext, "plaintext") {
+        // The value is sensitive: AWS leaves it out of the sentence.
+        v.secret_length(p.0.len(), "plaintext", 1, MAX_PLAINTEXT);
+    }
+    v.enum_value(
+        &req.encryption_algorithm,
+        "encryptionAlgorithm",
+        &ENCRYPTION_ALGORITHMS,
+    );
+    finish(v)?;
+    let input = EncryptInput {
+        key_id: present(req.key_id)?,
+        plaintext: present(req.plaintext)?.0,
+        encryption_context: req.encryption_context.unwrap_or_default(),
+        encryption_algorithm: req.encryption_algorithm,
+        dry_run: req.dry_run.unwrap_or(false),
+    };
+    let out = kms.encrypt(region, input).await?;
+    encode(&EncryptResponse {
+        ciphertext_blob: Blob(&out.ciphertext_blob),
+        key_id: &out.key_id,
+        encryption_algorithm: kinko_core::kms::ENCRYPTION_ALGORITHM,
+    })
+}
+
+async fn decrypt(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let req: DecryptRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    if let Some(b) = v.required(&req.ciphertext_blob, "ciphertextBlob") {
+        v.secret_length(b.0.len(), "ciphertextBlob", 1, MAX_CIPHERTEXT);
+    }
+    if let Some(k) = &req.key_id {
+        v.length(k, "keyId", 1, KEY_ID_MAX);
+    }
+    v.enum_value(
+        &req.encryption_algorithm,
+        "encryptionAlgorithm",
+        &ENCRYPTION_ALGORITHMS,
+    );
+    finish(v)?;
+    let input = DecryptInput {
+        ciphertext_blob: present(req.ciphertext_blob)?.0,
+        encryption_context: req.encryption_context.unwrap_or_default(),
+        key_id: req.key_id,
+        encryption_algorithm: req.encryption_algorithm,
+        dry_run: req.dry_run.unwrap_or(false),
+    };
+    let out = kms.decrypt(region, input).await?;
+    encode(&DecryptResponse {
+        key_id: &out.key_id,
+        plaintext: ExposedBlob(&out.plaintext),
+        encryption_algorithm: kinko_core::kms::ENCRYPTION_ALGORITHM,
+    })
+}
+
+async fn generate_data_key(
+    kms: &Kms,
+    region: &str,
+    body: &[u8],
+    with_plaintext: bool,
+) -> Result<Vec<u8>, AwsError> {
+    let req: GenerateDataKeyRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_key_id(&mut v, &req.key_id, "keyId");
+    v.enum_value(&req.key_spec, "keySpec", &DATA_KEY_SPECS);
+    v.range(req.number_of_bytes, "numberOfBytes", 1, 1024);
+    finish(v)?;
+    let size = match (req.key_spec.as_deref(), req.number_of_bytes) {
+        (Some("AES_256"), None) => DataKeySize::Aes256,
+        (Some(_), None) => DataKeySize::Aes128,
+        (None, Some(n)) => DataKeySize::Bytes(usize::try_from(n).unwrap_or(0)),
+        _ => {
+            return Err(validation(
+                "Please specify either number of bytes or key spec.",
+            ));
+        }
+    };
+    let input = GenerateDataKeyInput {
+        key_id: present(req.key_id)?,
+        size,
+        encryption_context: req.encryption_context.unwrap_or_default(),
+        dry_run: req.dry_run.unwrap_or(false),
+    };
+    let out = kms.generate_data_key(region, input).await?;
+    encode(&GenerateDataKeyResponse {
+        ciphertext_blob: Blob(&out.ciphertext_blob),
+        plaintext: with_plaintext.then_some(ExposedBlob(&out.plaintext)),
+        key_id: &out.key_id,
+    })
+}
+
+fn generate_random(kms: &Kms, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let req: GenerateRandomRequest = parse_body(body)?;
+    let Some(n) = req.number_of_bytes else {
+        return Err(validation("NumberOfBytes is required."));
+    };
+    let mut v = Violations::new();
+    v.range(Some(n), "numberOfBytes", 1, MAX_RANDOM_BYTES as i64);
+    finish(v)?;
+    let bytes = kms.generate_random(usize::try_from(n).unwrap_or(0))?;
+    encode(&GenerateRandomResponse {
+        plaintext: ExposedBlob(&bytes),
+    })
+}

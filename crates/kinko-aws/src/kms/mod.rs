@@ -1,0 +1,10 @@
+//! The KMS subset on the wire (`TrentService.*`): request and response
+//! shapes, model-constraint validation and the per-operation handlers.
+
+mod handle;
+pub mod shapes;
+
+pub use handle::handle;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,514 @@
+//! Raw JSON in, raw JSON (or an AWS-shaped error) out.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use kinko_core::kms::Kms;
+use serde_json::{Value, json};
+
+use super::handle;
+use crate::{AwsError, RequestContext};
+
+const ACCOUNT: &str = "123456789012";
+
+fn ctx() -> RequestContext {
+    RequestContext {
+        region: "us-east-1".into(),
+        account_id: ACCOUNT.into(),
+        principal_arn: format!("arn:aws:iam::{ACCOUNT}:user/alice"),
+        request_id: "req-1".into(),
+    }
+}
+
+fn kms() -> Kms {
+    Kms::in_memory(ACCOUNT).unwrap()
+}
+
+async fn call(kms: &Kms, op: &str, body: Value) -> Result<Value, AwsError> {
+    let out = handle(kms, op, body.to_string().as_bytes(), &ctx()).await?;
+    Ok(serde_json::from_slice(&out).unwrap())
+}
+
+fn error_body(e: &AwsError) -> Value {
+    serde_json::from_slice(&e.to_body()).unwrap()
+}
+
+async fn create_key(kms: &Kms) -> Value {
+    call(kms, "CreateKey", json!({"Description": "d"}))
+        .await
+        .unwrap()["KeyMetadata"]
+        .clone()
+}
+
+#[tokio::test]
+async fn create_and_describe_key_shape() {
+    let k = kms();
+    let raw = handle(&k, "CreateKey", b"", &ctx()).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    assert!(text.contains("\"CreationDate\":1"), "{text}");
+    let meta: Value = serde_json::from_str::<Value>(&text).unwrap()["KeyMetadata"].clone();
+    let id = meta["KeyId"].as_str().unwrap().to_owned();
+    let arn = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{id}");
+    let want_keys = [
+        "AWSAccountId",
+        "Arn",
+        "CreationDate",
+        "CustomerMasterKeySpec",
+        "Description",
+        "Enabled",
+        "EncryptionAlgorithms",
+        "KeyId",
+        "KeyManager",
+        "KeySpec",
+        "KeyState",
+        "KeyUsage",
+        "MultiRegion",
+        "Origin",
+    ];
+    let mut got: Vec<&str> = meta
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, want_keys);
+    assert_eq!(meta["AWSAccountId"], ACCOUNT);
+    assert_eq!(meta["Arn"], arn);
+    assert!(meta["CreationDate"].is_f64());
+    assert_eq!(meta["Enabled"], true);
+    assert_eq!(meta["Description"], "");
+    assert_eq!(meta["KeyUsage"], "ENCRYPT_DECRYPT");
+    assert_eq!(meta["KeyState"], "Enabled");
+    assert_eq!(meta["Origin"], "AWS_KMS");
+    assert_eq!(meta["KeyManager"], "CUSTOMER");
+    assert_eq!(meta["KeySpec"], "SYMMETRIC_DEFAULT");
+    assert_eq!(meta["CustomerMasterKeySpec"], "SYMMETRIC_DEFAULT");
+    assert_eq!(meta["EncryptionAlgorithms"], json!(["SYMMETRIC_DEFAULT"]));
+    assert_eq!(meta["MultiRegion"], false);
+
+    let described = call(&k, "DescribeKey", json!({"KeyId": arn}))
+        .await
+        .unwrap();
+    assert_eq!(described["KeyMetadata"], meta);
+
+    let e = call(&k, "DescribeKey", json!({"KeyId": "fake-key-id"}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error_body(&e),
+        json!({"__type": "NotFoundException", "message": "Invalid keyId 'fake-key-id'"})
+    );
+    let e = call(&k, "DescribeKey", json!({})).await.unwrap_err();
+    assert_eq!(
+        error_body(&e),
+        json!({"__type": "ValidationException", "message": "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null"})
+    );
+}
+
+#[tokio::test]
+async fn create_key_validation_and_unsupported() {
+    let k = kms();
+    let e = call(&k, "CreateKey", json!({"KeyUsage": "BOGUS"}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "1 validation error detected: Value 'BOGUS' at 'keyUsage' failed to satisfy constraint: Member must satisfy enum value set: [ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC]"
+    );
+    let long = "k".repeat(129);
+    let e = call(
+        &k,
+        "CreateKey",
+        json!({"Tags": [{"TagKey": long, "TagValue": "v"}]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        e.message,
+        format!(
+            "1 validation error detected: Value '{long}' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length less than or equal to 128"
+        )
+    );
+    let e = call(
+        &k,
+        "CreateKey",
+        json!({"Tags": [{"TagKey": "aws:x", "TagValue": "v"}]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        error_body(&e),
+        json!({"__type": "TagException", "message": "Tags beginning with aws: are reserved"})
+    );
+    let e = call(&k, "CreateKey", json!({"KeySpec": "RSA_2048"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "UnsupportedOperationException");
+}
+
+#[tokio::test]
+async fn encrypt_decrypt_on_the_wire() {
+    let k = kms();
+    let meta = create_key(&k).await;
+    let arn = meta["Arn"].as_str().unwrap();
+    let plain = STANDARD.encode(b"hello world");
+    let out = call(
+        &k,
+        "Encrypt",
+        json!({"KeyId": meta["KeyId"], "Plaintext": plain, "EncryptionContext": {"a": "1"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["KeyId"], arn);
+    assert_eq!(out["EncryptionAlgorithm"], "SYMMETRIC_DEFAULT");
+    let blob = out["CiphertextBlob"].as_str().unwrap().to_owned();
+    assert!(STANDARD.decode(&blob).is_ok());
+
+    let back = call(
+        &k,
+        "Decrypt",
+        json!({"CiphertextBlob": blob, "EncryptionContext": {"a": "1"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        back,
+        json!({"KeyId": arn, "Plaintext": plain, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"})
+    );
+
+    let e = call(
+        &k,
+        "Decrypt",
+        json!({"CiphertextBlob": blob, "EncryptionContext": {"a": "2"}}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        error_body(&e),
+        json!({"__type": "InvalidCiphertextException", "message": ""})
+    );
+    let other = create_key(&k).await;
+    let e = call(
+        &k,
+        "Decrypt",
+        json!({"CiphertextBlob": blob, "EncryptionContext": {"a": "1"}, "KeyId": other["KeyId"]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        error_body(&e),
+        json!({"__type": "IncorrectKeyException", "message": "The key ID in the request does not identify a CMK that can perform this operation."})
+    );
+    let e = call(&k, "Decrypt", json!({"CiphertextBlob": "not base64!"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "SerializationException");
+
+    let dry = call(
+        &k,
+        "Encrypt",
+        json!({"KeyId": meta["KeyId"], "Plaintext": plain, "DryRun": true}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        error_body(&dry),
+        json!({"__type": "DryRunOperationException", "message": "The request would have succeeded, but the DryRun option is set."})
+    );
+}
+
+#[tokio::test]
+async fn oversized_plaintext_is_not_echoed() {
+    let k = kms();
+    let meta = create_key(&k).await;
+    let secret = "Z".repeat(4097);
+    let e = call(
+        &k,
+        "Encrypt",
+        json!({"KeyId": meta["KeyId"], "Plaintext": STANDARD.encode(&secret)}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        error_body(&e),
+        json!({"__type": "ValidationException", "message": "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"})
+    );
+    assert!(!e.message.contains("ZZZ"));
+    // 4096 bytes is fine, and its blob stays within Decrypt's 6144.
+    let out = call(
+        &k,
+        "Encrypt",
+        json!({"KeyId": meta["KeyId"], "Plaintext": STANDARD.encode([7u8; 4096])}),
+    )
+    .await
+    .unwrap();
+    let blob = STANDARD
+        .decode(out["CiphertextBlob"].as_str().unwrap())
+        .unwrap();
+    assert!(blob.len() <= 6144, "{}", blob.len());
+}
+
+#[tokio::test]
+async fn disabled_and_pending_deletion_on_the_wire() {
+    let k = kms();
+    let meta = create_key(&k).await;
+    let id = meta["KeyId"].clone();
+    let arn = meta["Arn"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(&k, "DisableKey", json!({"KeyId": id})).await.unwrap(),
+        json!({})
+    );
+    let e = call(
+        &k,
+        "GenerateDataKey",
+        json!({"KeyId": id, "KeySpec": "AES_256"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        error_body(&e),
+        json!({"__type": "DisabledException", "message": format!("{arn} is disabled.")})
+    );
+    call(&k, "EnableKey", json!({"KeyId": id})).await.unwrap();
+
+    let e = call(
+        &k,
+        "ScheduleKeyDeletion",
+        json!({"KeyId": id, "PendingWindowInDays": 6}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        e.message,
+        "1 validation error detected: Value '6' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value greater than or equal to 7"
+    );
+    let out = call(
+        &k,
+        "ScheduleKeyDeletion",
+        json!({"KeyId": id, "PendingWindowInDays": 7}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["KeyId"], arn);
+    assert_eq!(out["KeyState"], "PendingDeletion");
+    assert_eq!(out["PendingWindowInDays"], 7);
+    assert!(out["DeletionDate"].is_f64());
+    let described = call(&k, "DescribeKey", json!({"KeyId": id})).await.unwrap();
+    assert_eq!(described["KeyMetadata"]["KeyState"], "PendingDeletion");
+    assert_eq!(described["KeyMetadata"]["PendingDeletionWindowInDays"], 7);
+    assert_eq!(
+        described["KeyMetadata"]["DeletionDate"],
+        out["DeletionDate"]
+    );
+    let e = call(
+        &k,
+        "Encrypt",
+        json!({"KeyId": id, "Plaintext": STANDARD.encode("x")}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        error_body(&e),
+        json!({"__type": "KMSInvalidStateException", "message": format!("{arn} is pending deletion.")})
+    );
+    let out = call(&k, "CancelKeyDeletion", json!({"KeyId": id}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"KeyId": arn}));
+    let described = call(&k, "DescribeKey", json!({"KeyId": id})).await.unwrap();
+    assert_eq!(described["KeyMetadata"]["KeyState"], "Disabled");
+    assert_eq!(described["KeyMetadata"]["Enabled"], false);
+    assert!(described["KeyMetadata"].get("DeletionDate").is_none());
+}
+
+#[tokio::test]
+async fn data_keys_and_random() {
+    let k = kms();
+    let out = call(
+        &k,
+        "GenerateDataKey",
+        json!({"KeyId": "alias/aws/ssm", "NumberOfBytes": 64}),
+    )
+    .await
+    .unwrap();
+    let plain = STANDARD.decode(out["Plaintext"].as_str().unwrap()).unwrap();
+    assert_eq!(plain.len(), 64);
+    let back = call(
+        &k,
+        "Decrypt",
+        json!({"CiphertextBlob": out["CiphertextBlob"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(back["Plaintext"], out["Plaintext"]);
+    assert_eq!(back["KeyId"], out["KeyId"]);
+
+    let without = call(
+        &k,
+        "GenerateDataKeyWithoutPlaintext",
+        json!({"KeyId": "alias/aws/ssm", "KeySpec": "AES_128"}),
+    )
+    .await
+    .unwrap();
+    assert!(without.get("Plaintext").is_none());
+    let back = call(
+        &k,
+        "Decrypt",
+        json!({"CiphertextBlob": without["CiphertextBlob"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        STANDARD
+            .decode(back["Plaintext"].as_str().unwrap())
+            .unwrap()
+            .len(),
+        16
+    );
+
+    for body in [
+        json!({"KeyId": "alias/aws/ssm"}),
+        json!({"KeyId": "alias/aws/ssm", "KeySpec": "AES_256", "NumberOfBytes": 32}),
+    ] {
+        let e = call(&k, "GenerateDataKey", body).await.unwrap_err();
+        assert_eq!(e.code, "ValidationException");
+        assert_eq!(error_body(&e)["message"], e.message);
+    }
+
+    let r = call(&k, "GenerateRandom", json!({"NumberOfBytes": 16}))
+        .await
+        .unwrap();
+    assert_eq!(
+        STANDARD
+            .decode(r["Plaintext"].as_str().unwrap())
+            .unwrap()
+            .len(),
+        16
+    );
+    let e = call(&k, "GenerateRandom", json!({})).await.unwrap_err();
+    assert_eq!(
+        error_body(&e),
+        json!({"__type": "ValidationException", "message": "NumberOfBytes is required."})
+    );
+    let e = call(&k, "GenerateRandom", json!({"NumberOfBytes": 1025}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "1 validation error detected: Value '1025' at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024"
+    );
+}
+
+#[tokio::test]
+async fn aliases_and_listing_on_the_wire() {
+    let k = kms();
+    let meta = create_key(&k).await;
+    let id = meta["KeyId"].clone();
+    assert_eq!(
+        call(
+            &k,
+            "CreateAlias",
+            json!({"AliasName": "alias/app", "TargetKeyId": id})
+        )
+        .await
+        .unwrap(),
+        json!({})
+    );
+    let e = call(
+        &k,
+        "CreateAlias",
+        json!({"AliasName": "app", "TargetKeyId": id}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        error_body(&e),
+        json!({"__type": "ValidationException", "message": "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html"})
+    );
+    let e = call(
+        &k,
+        "CreateAlias",
+        json!({"AliasName": "alias/a b", "TargetKeyId": id}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        e.message,
+        "1 validation error detected: Value 'alias/a b' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$"
+    );
+    let e = call(
+        &k,
+        "CreateAlias",
+        json!({"AliasName": "alias/app", "TargetKeyId": id}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, "AlreadyExistsException");
+    let e = call(
+        &k,
+        "CreateAlias",
+        json!({"AliasName": "alias/aws/x", "TargetKeyId": id}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        error_body(&e),
+        json!({"__type": "NotAuthorizedException", "message": ""})
+    );
+
+    let list = call(&k, "ListAliases", json!({})).await.unwrap();
+    let names: Vec<&str> = list["Aliases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["AliasName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["alias/app", "alias/aws/secretsmanager", "alias/aws/ssm"]
+    );
+    assert_eq!(list["Truncated"], false);
+    assert!(list.get("NextMarker").is_none());
+    let app = &list["Aliases"][0];
+    assert_eq!(app["TargetKeyId"], id);
+    assert_eq!(
+        app["AliasArn"],
+        format!("arn:aws:kms:us-east-1:{ACCOUNT}:alias/app")
+    );
+    assert!(app["CreationDate"].is_f64());
+    assert!(list["Aliases"][2].get("TargetKeyId").is_none());
+
+    let page = call(&k, "ListAliases", json!({"Limit": 1})).await.unwrap();
+    assert_eq!(page["Truncated"], true);
+    let next = call(
+        &k,
+        "ListAliases",
+        json!({"Limit": 1, "Marker": page["NextMarker"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next["Aliases"][0]["AliasName"], "alias/aws/secretsmanager");
+    let e = call(&k, "ListKeys", json!({"Marker": "garbage"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "InvalidMarkerException");
+
+    let keys = call(&k, "ListKeys", json!({})).await.unwrap();
+    assert_eq!(
+        keys,
+        json!({"Keys": [{"KeyId": id, "KeyArn": meta["Arn"]}], "Truncated": false})
+    );
+
+    call(&k, "DeleteAlias", json!({"AliasName": "alias/app"}))
+        .await
+        .unwrap();
+    let e = call(&k, "DescribeKey", json!({"KeyId": "alias/app"}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error_body(&e),
+        json!({"__type": "NotFoundException", "message": format!("Alias arn:aws:kms:us-east-1:{ACCOUNT}:alias/app is not found.")})
+    );
+    let e = handle(&k, "Nope", b"{}", &ctx()).await.unwrap_err();
+    assert_eq!(e.code, "UnknownOperationException");
+}

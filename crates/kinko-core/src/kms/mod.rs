@@ -1,0 +1,325 @@
+//! The KMS subset (`TrentService.*`): customer keys and their states,
+//! aliases, and the encrypt/decrypt/data-key operations over the
+//! [`Keyring`]. Wire shapes live in `kinko-aws`; this module knows none.
+//!
+//! The operations live in `keys` (CreateKey ... CancelKeyDeletion),
+//! `aliases` and `crypto`; this module holds what they share: resolving
+//! the four key reference forms with AWS's error texts, and paging markers.
+//!
+//! A key's state is kept in the record's `metadata` JSON ([`StoredKeyMeta`])
+//! and mirrored in its `enabled` flag, which is what the keyring checks on
+//! every open: disabling a key (or scheduling its deletion) therefore makes
+//! SSM SecureStrings and secrets sealed under it unreadable until it is
+//! enabled again, and nothing is lost.
+
+mod aliases;
+pub mod context;
+mod crypto;
+pub mod error;
+mod keys;
+pub mod model;
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use kinko_store::{KmsKeyRecord, Store};
+
+pub use context::context_aad;
+pub use crypto::{MAX_CIPHERTEXT, MAX_PLAINTEXT, MAX_RANDOM_BYTES};
+pub use error::KmsError;
+pub use keys::{
+    DEFAULT_PENDING_WINDOW_DAYS, MAX_PENDING_WINDOW_DAYS, MAX_TAGS, MIN_PENDING_WINDOW_DAYS,
+};
+/// Re-exported so the wire layer needs no dependency on the store.
+pub use kinko_store::Tag;
+pub use model::*;
+
+use crate::arn::{Arn, arn};
+use crate::keyring::{Keyring, KeyringError, is_managed_alias};
+
+pub struct Kms {
+    store: Arc<dyn Store>,
+    keyring: Arc<Keyring>,
+}
+
+/// A key record with its parsed metadata and ARN.
+#[derive(Debug, Clone)]
+struct KeyHandle {
+    record: KmsKeyRecord,
+    meta: StoredKeyMeta,
+    arn: String,
+}
+
+impl KeyHandle {
+    fn state(&self) -> KeyState {
+        self.meta.state(&self.record)
+    }
+
+    fn is_managed(&self) -> bool {
+        self.record.key_manager == "AWS"
+    }
+
+    /// Encrypt, Decrypt and GenerateDataKey need an enabled key.
+    fn check_usable(&self) -> Result<(), KmsError> {
+        match self.state() {
+            KeyState::Enabled => Ok(()),
+            KeyState::Disabled => Err(KmsError::disabled(&self.arn)),
+            KeyState::PendingDeletion => Err(KmsError::pending_deletion(&self.arn)),
+        }
+    }
+}
+
+/// A key reference split into what it names.
+enum Target {
+    KeyId(String),
+    Alias(String),
+}
+
+impl Kms {
+    pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>) -> Self {
+        Kms { store, keyring }
+    }
+
+    /// KMS over a fresh in-memory SQLite database with a random root key:
+    /// for `--dev` mode and tests of the layers above.
+    pub fn in_memory(account_id: &str) -> Result<Self, KmsError> {
+        let store: Arc<dyn Store> = Arc::new(kinko_store::SqliteStore::open_in_memory()?);
+        let keyring = Arc::new(Keyring::new(
+            store.clone(),
+            kinko_crypto::RootKey::generate(),
+            account_id.to_owned(),
+        ));
+        Ok(Self::new(store, keyring))
+    }
+
+    fn account_id(&self) -> &str {
+        self.keyring.account_id()
+    }
+
+    fn key_arn(&self, region: &str, key_id: &str) -> String {
+        self.keyring.key_arn(region, key_id)
+    }
+
+    fn alias_arn(&self, region: &str, alias: &str) -> String {
+        arn("kms", region, self.account_id(), alias)
+    }
+
+    /// Splits a key id, key ARN, alias name or alias ARN, with AWS's texts
+    /// for the malformed ones.
+    fn parse_ref(&self, region: &str, key_ref: &str) -> Result<Target, KmsError> {
+        let invalid_id = || KmsError::NotFound(format!("Invalid keyId '{key_ref}'"));
+        if key_ref.starts_with("arn:") {
+            let parsed = Arn::parse(key_ref).ok_or_else(invalid_id)?;
+            if parsed.service != "kms" {
+                return Err(invalid_id());
+            }
+            if parsed.region != region {
+                return Err(KmsError::NotFound(format!("Invalid arn {}", parsed.region)));
+            }
+            if parsed.account_id != self.account_id() {
+                return Err(KmsError::NotFound(format!(
+                    "Key '{key_ref}' does not exist"
+                )));
+            }
+            if parsed.resource.starts_with("alias/") {
+                return Ok(Target::Alias(parsed.resource.to_owned()));
+            }
+            return match parsed.resource.strip_prefix("key/") {
+                Some(id) if is_key_id(id) => Ok(Target::KeyId(id.to_owned())),
+                _ => Err(invalid_id()),
+            };
+        }
+        if key_ref.starts_with("alias/") {
+            return Ok(Target::Alias(key_ref.to_owned()));
+        }
+        if is_key_id(key_ref) {
+            Ok(Target::KeyId(key_ref.to_owned()))
+        } else {
+            Err(invalid_id())
+        }
+    }
+
+    /// Loads the key any of the four reference forms names. The predefined
+    /// `alias/aws/*` get their key on first use, as on AWS.
+    async fn load(&self, region: &str, key_ref: &str) -> Result<KeyHandle, KmsError> {
+        match self.parse_ref(region, key_ref)? {
+            Target::KeyId(id) => self.load_id(region, &id).await,
+            Target::Alias(alias) => {
+                let key_id = self.alias_target(region, &alias).await?;
+                self.load_id(region, &key_id).await
+            }
+        }
+    }
+
+    /// Loads a key named by key id or key ARN only (CreateAlias's
+    /// `TargetKeyId`, ListAliases's `KeyId`).
+    async fn load_key_only(&self, region: &str, key_ref: &str) -> Result<KeyHandle, KmsError> {
+        match self.parse_ref(region, key_ref)? {
+            Target::KeyId(id) => self.load_id(region, &id).await,
+            Target::Alias(_) => Err(KmsError::Validation(
+                "Aliases must refer to keys. Not aliases".into(),
+            )),
+        }
+    }
+
+    async fn alias_target(&self, region: &str, alias: &str) -> Result<String, KmsError> {
+        if let Some(key_id) = self.store.get_kms_alias(region, alias).await? {
+            return Ok(key_id);
+        }
+        if is_managed_alias(alias) {
+            let resolved = self
+                .keyring
+                .resolve(region, alias)
+                .await
+                .map_err(keyring_error)?;
+            return Ok(resolved.key_id);
+        }
+        Err(self.alias_not_found(region, alias))
+    }
+
+    fn alias_not_found(&self, region: &str, alias: &str) -> KmsError {
+        KmsError::NotFound(format!(
+            "Alias {} is not found.",
+            self.alias_arn(region, alias)
+        ))
+    }
+
+    async fn load_id(&self, region: &str, key_id: &str) -> Result<KeyHandle, KmsError> {
+        let arn = self.key_arn(region, key_id);
+        let record = self
+            .store
+            .get_kms_key(region, key_id)
+            .await?
+            .ok_or_else(|| KmsError::NotFound(format!("Key '{arn}' does not exist")))?;
+        let meta = StoredKeyMeta::parse(&record)
+            .map_err(|e| KmsError::Internal(format!("metadata of key {key_id}: {e}")))?;
+        Ok(KeyHandle { record, meta, arn })
+    }
+
+    /// Writes a key's new state: `enabled` mirrors it, so the keyring (and
+    /// through it SSM and Secrets Manager) sees it; then drops this node's
+    /// cached copy so the change takes effect at once.
+    async fn save_state(&self, mut key: KeyHandle, state: KeyState) -> Result<KeyHandle, KmsError> {
+        key.meta.key_state = Some(state);
+        if state != KeyState::PendingDeletion {
+            key.meta.deletion_date_ms = None;
+            key.meta.pending_window_in_days = None;
+        }
+        key.record.enabled = state == KeyState::Enabled;
+        key.record.metadata = key
+            .meta
+            .to_json()
+            .map_err(|e| KmsError::Internal(format!("metadata: {e}")))?;
+        self.store.update_kms_key(key.record.clone()).await?;
+        self.keyring
+            .invalidate(&key.record.region, &key.record.key_id);
+        Ok(key)
+    }
+
+    fn metadata_of(&self, key: &KeyHandle) -> KeyMetadata {
+        KeyMetadata {
+            account_id: self.account_id().to_owned(),
+            key_id: key.record.key_id.clone(),
+            arn: key.arn.clone(),
+            creation_ms: key.record.created_ms,
+            enabled: key.state() == KeyState::Enabled,
+            description: key.record.description.clone(),
+            key_state: key.state(),
+            key_manager: key.record.key_manager.clone(),
+            deletion_date_ms: key.meta.deletion_date_ms,
+            pending_deletion_window_in_days: key.meta.pending_window_in_days,
+        }
+    }
+
+    /// An opaque paging marker naming the last item returned, MACed so a
+    /// forged or foreign marker is `InvalidMarkerException`.
+    fn marker(&self, kind: &str, last: &str) -> String {
+        let tag = self.keyring.token_mac(&marker_input(kind, last));
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(last),
+            URL_SAFE_NO_PAD.encode(tag)
+        )
+    }
+
+    fn parse_marker(&self, kind: &str, marker: &str) -> Result<String, KmsError> {
+        let (last, tag) = marker
+            .split_once('.')
+            .ok_or_else(KmsError::invalid_marker)?;
+        let last = URL_SAFE_NO_PAD
+            .decode(last)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(KmsError::invalid_marker)?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| KmsError::invalid_marker())?;
+        if self
+            .keyring
+            .verify_token_mac(&marker_input(kind, &last), &tag)
+        {
+            Ok(last)
+        } else {
+            Err(KmsError::invalid_marker())
+        }
+    }
+
+    /// Pages items sorted by `name`: those after the marker, `limit` of them.
+    fn page<T>(
+        &self,
+        kind: &str,
+        items: Vec<T>,
+        name: impl Fn(&T) -> &str,
+        limit: usize,
+        marker: Option<&str>,
+    ) -> Result<Page<T>, KmsError> {
+        let after = marker.map(|m| self.parse_marker(kind, m)).transpose()?;
+        let mut rest: Vec<T> = items
+            .into_iter()
+            .filter(|item| after.as_deref().is_none_or(|a| name(item) > a))
+            .collect();
+        let limit = limit.max(1);
+        let next_marker = if rest.len() > limit {
+            rest.truncate(limit);
+            rest.last().map(|last| self.marker(kind, name(last)))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: rest,
+            next_marker,
+        })
+    }
+}
+
+fn marker_input(kind: &str, last: &str) -> Vec<u8> {
+    format!("kms-marker\0{kind}\0{last}").into_bytes()
+}
+
+/// A lower-case UUID, the form of every key id kinko creates.
+fn is_key_id(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts.iter().all(|p| {
+            p.chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        })
+}
+
+fn keyring_error(e: KeyringError) -> KmsError {
+    match e {
+        KeyringError::KeyNotFound(r) => KmsError::NotFound(format!("Key '{r}' does not exist")),
+        KeyringError::KeyDisabled(arn) => KmsError::disabled(&arn),
+        KeyringError::Decrypt => KmsError::InvalidCiphertext,
+        KeyringError::Store(kinko_store::StoreError::Unavailable(m)) => KmsError::Unavailable(m),
+        other => KmsError::Internal(format!("keyring: {other}")),
+    }
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+#[cfg(test)]
+mod tests;
