@@ -10,12 +10,14 @@ use kinko_aws::Services;
 use kinko_aws::sigv4::SigningKeyCache;
 use kinko_core::credentials::Credentials;
 use kinko_core::keyring::Keyring;
+use kinko_core::kms::Kms;
+use kinko_core::secrets::SecretsManager;
 use kinko_core::ssm::ParameterStore;
 use kinko_crypto::RootKey;
 use kinko_server::{AppState, ServerSettings};
-use kinko_store::{SqliteStore, Store};
+use kinko_store::{PostgresStore, SqliteStore, Store};
 
-use crate::config::{LogFormat, RootKeySource, ServerConfig};
+use crate::config::{LogFormat, RootKeySource, ServerConfig, StoreLocation};
 use crate::paths::{self, DataDir};
 
 #[derive(Debug, clap::Args)]
@@ -42,6 +44,12 @@ pub struct ServerArgs {
     /// (Argon2id) take precedence when set.
     #[arg(long, env = "KINKO_ROOT_KEY_FILE")]
     pub root_key_file: Option<PathBuf>,
+    /// Store URL: `postgres://user@host/db` shares one PostgreSQL database
+    /// between servers (migrations are applied on start; every server needs
+    /// the same root key, from --root-key-file or KINKO_ROOT_KEY)
+    /// [default: SQLite in DATA_DIR]
+    #[arg(long, env = "KINKO_STORE", hide_env_values = true)]
+    pub store: Option<String>,
     /// TOML file with the same settings (flags and env vars win over it)
     #[arg(long, env = "KINKO_CONFIG")]
     pub config: Option<PathBuf>,
@@ -93,9 +101,19 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     } else {
         data.create()?;
         let root = load_root_key(&config.root_key, &data)?;
-        let store = SqliteStore::open(&data.database())
-            .with_context(|| format!("cannot open the store {}", data.database().display()))?;
-        (Arc::new(store), root)
+        let store: Arc<dyn Store> = match &config.store {
+            StoreLocation::DataDir => {
+                Arc::new(SqliteStore::open(&data.database()).with_context(|| {
+                    format!("cannot open the store {}", data.database().display())
+                })?)
+            }
+            StoreLocation::Postgres(url) => Arc::new(
+                PostgresStore::open(url.expose())
+                    .await
+                    .context("cannot open the PostgreSQL store")?,
+            ),
+        };
+        (store, root)
     };
 
     let keyring = Arc::new(Keyring::new(store.clone(), root, config.account_id.clone()));
@@ -108,9 +126,12 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         ensure_admin_credentials(&*store, &credentials, &config, &data).await?;
     }
 
+    let secrets = Arc::new(SecretsManager::new(store.clone(), keyring.clone()));
     let state = Arc::new(AppState {
         services: Services {
-            ssm: ParameterStore::new(store.clone(), keyring.clone()),
+            ssm: ParameterStore::new(store.clone(), keyring.clone()).with_secrets(secrets.clone()),
+            secrets,
+            kms: Kms::new(store.clone(), keyring.clone()),
         },
         credentials,
         signing_keys: SigningKeyCache::new(),
@@ -153,6 +174,10 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         );
     }
 
+    kinko_server::scheduler::spawn_purge(
+        state.services.secrets.clone(),
+        kinko_server::scheduler::PURGE_INTERVAL,
+    );
     let app = kinko_server::router(state);
     kinko_server::listener::serve(listener, app, tls, shutdown_signal()).await?;
     Ok(())
@@ -182,11 +207,17 @@ fn load_root_key(source: &RootKeySource, data: &DataDir) -> anyhow::Result<RootK
         RootKeySource::File { path, create: true } => {
             let (key, created) = RootKey::load_or_create_file(path)?;
             if created {
-                eprintln!("created the root key {} (mode 0600): back it up; without it the data cannot be read", path.display());
+                eprintln!(
+                    "created the root key {} (mode 0600): back it up; without it the data cannot be read",
+                    path.display()
+                );
             }
             Ok(key)
         }
-        RootKeySource::File { path, create: false } => Ok(RootKey::load_file(path)?),
+        RootKeySource::File {
+            path,
+            create: false,
+        } => Ok(RootKey::load_file(path)?),
     }
 }
 

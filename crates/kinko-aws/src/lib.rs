@@ -6,6 +6,8 @@
 //! body, [`RequestContext`]) and gets back bytes or an [`AwsError`].
 
 pub mod error;
+pub mod kms;
+pub mod secretsmanager;
 pub mod sigv4;
 pub mod ssm;
 
@@ -27,12 +29,17 @@ pub struct RequestContext {
 /// The services behind the wire.
 pub struct Services {
     pub ssm: kinko_core::ssm::ParameterStore,
+    /// Shared with the Parameter Store, which reads `/aws/reference/secretsmanager/…`.
+    pub secrets: std::sync::Arc<kinko_core::secrets::SecretsManager>,
+    pub kms: kinko_core::kms::Kms,
 }
 
 /// The services by `X-Amz-Target` prefix, with their SigV4 service names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
     Ssm,
+    SecretsManager,
+    Kms,
 }
 
 impl Service {
@@ -41,6 +48,8 @@ impl Service {
         let (prefix, op) = target.split_once('.')?;
         let service = match prefix {
             "AmazonSSM" => Service::Ssm,
+            "secretsmanager" => Service::SecretsManager,
+            "TrentService" => Service::Kms,
             _ => return None,
         };
         (!op.is_empty()).then_some((service, op))
@@ -50,6 +59,8 @@ impl Service {
     pub fn signing_name(self) -> &'static str {
         match self {
             Service::Ssm => "ssm",
+            Service::SecretsManager => "secretsmanager",
+            Service::Kms => "kms",
         }
     }
 }
@@ -64,5 +75,9 @@ pub async fn dispatch(
 ) -> Result<Vec<u8>, AwsError> {
     match service {
         Service::Ssm => ssm::handle(&services.ssm, operation, body, ctx).await,
+        Service::SecretsManager => {
+            secretsmanager::handle(&services.secrets, operation, body, ctx).await
+        }
+        Service::Kms => kms::handle(&services.kms, operation, body, ctx).await,
     }
 }

@@ -47,7 +47,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .fallback(aws_api)
         .with_state(state)
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
 }
 
 async fn health() -> Response {
@@ -120,7 +122,10 @@ async fn handle(
     if parts.method != Method::POST {
         return Err(AwsError::new(
             "UnknownOperationException",
-            format!("{} is not supported: the AWS JSON APIs take POST requests.", parts.method),
+            format!(
+                "{} is not supported: the AWS JSON APIs take POST requests.",
+                parts.method
+            ),
         ));
     }
     let routed = Service::from_target(target);

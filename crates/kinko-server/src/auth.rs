@@ -99,10 +99,24 @@ mod tests {
 
     #[test]
     fn regions_are_recognised() {
-        for ok in ["us-east-1", "eu-north-1", "us-gov-west-1", "cn-north-1", "ap-southeast-2"] {
+        for ok in [
+            "us-east-1",
+            "eu-north-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "ap-southeast-2",
+        ] {
             assert!(is_region(ok), "{ok}");
         }
-        for bad in ["", "us", "us-east", "US-EAST-1", "xx-foo", "us-east-1a", "us--1"] {
+        for bad in [
+            "",
+            "us",
+            "us-east",
+            "US-EAST-1",
+            "xx-foo",
+            "us-east-1a",
+            "us--1",
+        ] {
             assert!(!is_region(bad), "{bad}");
         }
     }

@@ -8,5 +8,6 @@
 pub mod app;
 pub mod auth;
 pub mod listener;
+pub mod scheduler;
 
 pub use app::{AppState, ServerSettings, router};

@@ -14,6 +14,7 @@
 //! atomic primitives those semantics need (compare-and-swap on the latest
 //! version, label moves, tag upserts with a cap).
 
+pub mod postgres;
 pub mod sqlite;
 
 #[cfg(any(test, feature = "conformance"))]
@@ -21,6 +22,7 @@ pub mod conformance;
 
 use async_trait::async_trait;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// One version of a parameter, as stored. `value` is a sealed envelope
@@ -344,9 +346,6 @@ pub enum StoreError {
     Backend(String),
 }
 
-// The Secrets Manager and KMS-listing methods have error bodies until every
-// backend implements them.
-#[allow(unused_variables)]
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // ---- parameters ----
@@ -442,33 +441,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     /// Every key of a region, in key id order.
-    async fn list_kms_keys(&self, region: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
-        Err(StoreError::Backend(
-            "not implemented by this store yet".into(),
-        ))
-    }
+    async fn list_kms_keys(&self, region: &str) -> Result<Vec<KmsKeyRecord>, StoreError>;
 
     /// Replaces a key's mutable fields (`enabled`, `description`, `metadata`,
     /// `wrapped_material` for re-wrapping). Errors: `NotFound` if absent.
-    async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError> {
-        Err(StoreError::Backend(
-            "not implemented by this store yet".into(),
-        ))
-    }
+    async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError>;
 
     /// Every alias of a region, in alias order.
-    async fn list_kms_aliases(&self, region: &str) -> Result<Vec<KmsAliasRecord>, StoreError> {
-        Err(StoreError::Backend(
-            "not implemented by this store yet".into(),
-        ))
-    }
+    async fn list_kms_aliases(&self, region: &str) -> Result<Vec<KmsAliasRecord>, StoreError>;
 
     /// Errors: `AlreadyExists`.
-    async fn create_kms_alias(&self, alias: KmsAliasRecord) -> Result<(), StoreError> {
-        Err(StoreError::Backend(
-            "not implemented by this store yet".into(),
-        ))
-    }
+    async fn create_kms_alias(&self, alias: KmsAliasRecord) -> Result<(), StoreError>;
 
     /// Points an existing alias at another key. Errors: `NotFound`.
     async fn update_kms_alias(
@@ -477,53 +460,26 @@ pub trait Store: Send + Sync + 'static {
         alias: &str,
         key_id: &str,
         updated_ms: i64,
-    ) -> Result<(), StoreError> {
-        Err(StoreError::Backend(
-            "not implemented by this store yet".into(),
-        ))
-    }
+    ) -> Result<(), StoreError>;
 
     /// `false` when it did not exist.
-    async fn delete_kms_alias(&self, region: &str, alias: &str) -> Result<bool, StoreError> {
-        Err(StoreError::Backend(
-            "not implemented by this store yet".into(),
-        ))
-    }
+    async fn delete_kms_alias(&self, region: &str, alias: &str) -> Result<bool, StoreError>;
 
     // ---- Secrets Manager ----
 
-    async fn get_secret(
-        &self,
-        region: &str,
-        name: &str,
-    ) -> Result<Option<SecretState>, StoreError> {
-        Err(StoreError::Backend(
-            "not implemented by this store yet".into(),
-        ))
-    }
+    async fn get_secret(&self, region: &str, name: &str)
+    -> Result<Option<SecretState>, StoreError>;
 
     /// Every secret of a region with its versions, in name order. (Filtering,
     /// sorting and paging are Secrets Manager semantics, done in `kinko-core`.)
-    async fn list_secrets(&self, region: &str) -> Result<Vec<SecretState>, StoreError> {
-        Err(StoreError::Backend(
-            "not implemented by this store yet".into(),
-        ))
-    }
+    async fn list_secrets(&self, region: &str) -> Result<Vec<SecretState>, StoreError>;
 
     /// Secrets of every region whose `deletion_date_ms` is at or before `now_ms`.
-    async fn secrets_due_for_purge(&self, now_ms: i64) -> Result<Vec<SecretRecord>, StoreError> {
-        Err(StoreError::Backend(
-            "not implemented by this store yet".into(),
-        ))
-    }
+    async fn secrets_due_for_purge(&self, now_ms: i64) -> Result<Vec<SecretRecord>, StoreError>;
 
     /// Applies every write in one transaction (a primary and its replicas move
     /// together), or none of them.
-    async fn write_secrets(&self, writes: Vec<SecretWrite>) -> Result<WriteOutcome, StoreError> {
-        Err(StoreError::Backend(
-            "not implemented by this store yet".into(),
-        ))
-    }
+    async fn write_secrets(&self, writes: Vec<SecretWrite>) -> Result<WriteOutcome, StoreError>;
 
     // ---- access keys ----
 

@@ -10,6 +10,39 @@ use super::model::{
 use super::names::{ParameterPath, ParameterRef};
 use super::paging::TokenScope;
 use super::service::ParameterStore;
+use crate::secrets::{GetSecretValueInput, SecretValue, SecretValueOutput, SecretsError};
+
+/// The Parameter Store's window onto Secrets Manager.
+const SECRETS_REFERENCE: &str = "/aws/reference/secretsmanager/";
+
+/// Splits `<secret-id>[:<selector>]`. A secret ARN has colons of its own:
+/// there the selector is a seventh `:` field.
+fn split_reference(reference: &str) -> (&str, Option<&str>) {
+    if reference.starts_with("arn:") {
+        let colons: Vec<usize> = reference.match_indices(':').map(|(i, _)| i).collect();
+        match colons.get(6) {
+            Some(&i) => (&reference[..i], Some(&reference[i + 1..])),
+            None => (reference, None),
+        }
+    } else {
+        match reference.split_once(':') {
+            Some((id, sel)) => (id, Some(sel)),
+            None => (reference, None),
+        }
+    }
+}
+
+fn secrets_error(e: SecretsError, name_as_sent: &str) -> SsmError {
+    match e {
+        SecretsError::ResourceNotFound(_) => SsmError::not_found(name_as_sent),
+        SecretsError::InvalidRequest(m) | SecretsError::Validation(m) => SsmError::Validation(m),
+        SecretsError::DecryptionFailure(m) => SsmError::InvalidKeyId(m),
+        SecretsError::AccessDenied(m) => SsmError::AccessDenied(m),
+        SecretsError::Unavailable(m) => SsmError::Unavailable(m),
+        SecretsError::Tampered(m) => SsmError::Tampered(m),
+        other => SsmError::Internal(other.to_string()),
+    }
+}
 
 /// How many records GetParametersByPath/DescribeParameters read from the
 /// store per round while filling a page.
@@ -31,6 +64,11 @@ impl ParameterStore {
         name: &str,
         with_decryption: bool,
     ) -> Result<Parameter, SsmError> {
+        if let Some(secret_id) = name.strip_prefix(SECRETS_REFERENCE) {
+            return self
+                .secret_reference(caller, name, secret_id, with_decryption)
+                .await;
+        }
         let r = ParameterRef::parse(name, &caller.region, &caller.account_id)?;
         match self
             .store
@@ -65,6 +103,17 @@ impl ParameterStore {
                 continue;
             }
             seen.push(raw);
+            if let Some(secret_id) = raw.strip_prefix(SECRETS_REFERENCE) {
+                match self
+                    .secret_reference(caller, raw, secret_id, with_decryption)
+                    .await
+                {
+                    Ok(p) => parameters.push(p),
+                    Err(SsmError::ParameterNotFound(_)) => invalid_parameters.push(raw.clone()),
+                    Err(e) => return Err(e),
+                }
+                continue;
+            }
             let Ok(r) = ParameterRef::parse(raw, &caller.region, &caller.account_id) else {
                 invalid_parameters.push(raw.clone());
                 continue;
@@ -178,6 +227,58 @@ impl ParameterStore {
         })
     }
 
+    /// `GetParameter /aws/reference/secretsmanager/<secret-id>[:<label or
+    /// version id>]`: the secret's value as a SecureString parameter, as AWS
+    /// serves it.
+    async fn secret_reference(
+        &self,
+        caller: &Caller,
+        name: &str,
+        reference: &str,
+        with_decryption: bool,
+    ) -> Result<Parameter, SsmError> {
+        let Some(secrets) = &self.secrets else {
+            return Err(SsmError::not_found(name));
+        };
+        if !with_decryption {
+            return Err(SsmError::Validation(
+                "WithDecryption flag must be True for retrieving a Secret Manager secret.".into(),
+            ));
+        }
+        let (secret_id, selector) = split_reference(reference);
+        if secret_id.is_empty() || selector.is_some_and(str::is_empty) {
+            return Err(SsmError::not_found(name));
+        }
+        let mut input = GetSecretValueInput {
+            secret_id: secret_id.to_owned(),
+            version_id: None,
+            version_stage: selector.map(str::to_owned),
+        };
+        // A selector of a version id's length may be one: try that first.
+        if let Some(sel) = selector
+            && (32..=64).contains(&sel.len())
+        {
+            let by_id = GetSecretValueInput {
+                version_id: Some(sel.to_owned()),
+                version_stage: None,
+                ..input.clone()
+            };
+            match secrets.get_secret_value(caller, &by_id).await {
+                Ok(out) => return Ok(reference_parameter(name, selector, out)),
+                Err(SecretsError::ResourceNotFound(_)) => {}
+                Err(e) => return Err(secrets_error(e, name)),
+            }
+        }
+        if selector.is_none() {
+            input.version_stage = None;
+        }
+        let out = secrets
+            .get_secret_value(caller, &input)
+            .await
+            .map_err(|e| secrets_error(e, name))?;
+        Ok(reference_parameter(name, selector, out))
+    }
+
     /// The version of `canonical` carrying the first of `labels` found.
     async fn labelled_version(
         &self,
@@ -196,5 +297,194 @@ impl ParameterStore {
             }
         }
         Ok(None)
+    }
+}
+
+/// A secret value dressed as the parameter AWS returns for a reference:
+/// SecureString, version 0, the secret's ARN, binary values in base64.
+fn reference_parameter(name: &str, selector: Option<&str>, out: SecretValueOutput) -> Parameter {
+    use base64::Engine;
+    let value = match out.value {
+        SecretValue::Text(s) => s,
+        SecretValue::Binary(b) => kinko_crypto::SecretString::new(
+            base64::engine::general_purpose::STANDARD.encode(b.expose()),
+        ),
+    };
+    let base = match selector {
+        Some(sel) => name
+            .strip_suffix(sel)
+            .and_then(|n| n.strip_suffix(':'))
+            .unwrap_or(name),
+        None => name,
+    };
+    Parameter {
+        name: base.to_owned(),
+        parameter_type: "SecureString".into(),
+        value,
+        version: 0,
+        selector: selector.map(|s| format!(":{s}")),
+        last_modified_ms: out.created_ms,
+        arn: out.arn,
+        data_type: "text".into(),
+    }
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use std::sync::Arc;
+
+    use kinko_crypto::{RootKey, SecretBytes, SecretString};
+    use kinko_store::{SqliteStore, Store};
+
+    use super::*;
+    use crate::keyring::Keyring;
+    use crate::secrets::{CreateSecretInput, PutSecretValueInput, SecretsManager};
+
+    const T1: &str = "11111111-1111-4111-8111-111111111111";
+    const T2: &str = "22222222-2222-4222-8222-222222222222";
+
+    fn caller() -> Caller {
+        Caller {
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            user_arn: "arn:aws:iam::123456789012:user/alice".into(),
+        }
+    }
+
+    fn services() -> (ParameterStore, Arc<SecretsManager>) {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let keyring = Arc::new(Keyring::new(
+            store.clone(),
+            RootKey::generate(),
+            "123456789012".into(),
+        ));
+        let secrets = Arc::new(SecretsManager::new(store.clone(), keyring.clone()));
+        let ssm = ParameterStore::new(store, keyring).with_secrets(secrets.clone());
+        (ssm, secrets)
+    }
+
+    #[test]
+    fn splits_selectors() {
+        assert_eq!(split_reference("db"), ("db", None));
+        assert_eq!(
+            split_reference("db:AWSPREVIOUS"),
+            ("db", Some("AWSPREVIOUS"))
+        );
+        let arn = "arn:aws:secretsmanager:us-east-1:1:secret:db-AbC123";
+        assert_eq!(split_reference(arn), (arn, None));
+        assert_eq!(split_reference(&format!("{arn}:v")), (arn, Some("v")));
+    }
+
+    #[tokio::test]
+    async fn get_parameter_reads_a_secret_by_reference() {
+        let (ssm, secrets) = services();
+        let c = caller();
+        let created = secrets
+            .create_secret(
+                &c,
+                CreateSecretInput {
+                    name: "app/db".into(),
+                    client_request_token: Some(T1.into()),
+                    value: Some(SecretValue::Text(SecretString::from("one"))),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        secrets
+            .put_secret_value(
+                &c,
+                PutSecretValueInput {
+                    secret_id: "app/db".into(),
+                    client_request_token: Some(T2.into()),
+                    value: Some(SecretValue::Text(SecretString::from("two"))),
+                    version_stages: None,
+                },
+            )
+            .await
+            .unwrap();
+
+        let name = "/aws/reference/secretsmanager/app/db";
+        let p = ssm.get_parameter(&c, name, true).await.unwrap();
+        assert_eq!(p.name, name);
+        assert_eq!(p.value.expose(), "two");
+        assert_eq!(p.parameter_type, "SecureString");
+        assert_eq!(p.version, 0);
+        assert_eq!(p.arn, created.arn);
+        assert_eq!(p.data_type, "text");
+        assert_eq!(p.selector, None);
+
+        let prev = ssm
+            .get_parameter(&c, &format!("{name}:AWSPREVIOUS"), true)
+            .await
+            .unwrap();
+        assert_eq!(prev.value.expose(), "one");
+        assert_eq!(prev.name, name);
+        assert_eq!(prev.selector.as_deref(), Some(":AWSPREVIOUS"));
+        let by_id = ssm
+            .get_parameter(&c, &format!("{name}:{T1}"), true)
+            .await
+            .unwrap();
+        assert_eq!(by_id.value.expose(), "one");
+        let by_arn = ssm
+            .get_parameter(
+                &c,
+                &format!("/aws/reference/secretsmanager/{}", created.arn),
+                true,
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_arn.value.expose(), "two");
+
+        assert_eq!(
+            ssm.get_parameter(&c, name, false).await.unwrap_err(),
+            SsmError::Validation(
+                "WithDecryption flag must be True for retrieving a Secret Manager secret.".into()
+            )
+        );
+        let missing = "/aws/reference/secretsmanager/nope";
+        assert_eq!(
+            ssm.get_parameter(&c, missing, true).await.unwrap_err(),
+            SsmError::not_found(missing)
+        );
+        let out = ssm
+            .get_parameters(&c, &[name.to_owned(), missing.to_owned()], true)
+            .await
+            .unwrap();
+        assert_eq!(out.parameters.len(), 1);
+        assert_eq!(out.invalid_parameters, [missing]);
+    }
+
+    #[tokio::test]
+    async fn binary_secrets_come_back_as_base64() {
+        let (ssm, secrets) = services();
+        let c = caller();
+        secrets
+            .create_secret(
+                &c,
+                CreateSecretInput {
+                    name: "bin".into(),
+                    client_request_token: Some(T1.into()),
+                    value: Some(SecretValue::Binary(SecretBytes::new(vec![0, 0xff, 0x80]))),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let p = ssm
+            .get_parameter(&c, "/aws/reference/secretsmanager/bin", true)
+            .await
+            .unwrap();
+        assert_eq!(p.value.expose(), "AP+A");
+    }
+
+    #[tokio::test]
+    async fn without_secrets_a_reference_is_not_found() {
+        let ssm = ParameterStore::in_memory("123456789012").unwrap();
+        let name = "/aws/reference/secretsmanager/x";
+        assert_eq!(
+            ssm.get_parameter(&caller(), name, true).await.unwrap_err(),
+            SsmError::not_found(name)
+        );
     }
 }

@@ -15,6 +15,7 @@ use super::model::{Caller, Parameter, ParameterMetadata};
 use super::names::parameter_arn;
 use super::policies;
 use crate::keyring::{Keyring, KeyringError};
+use crate::secrets::SecretsManager;
 
 /// The KMS-style key every value is sealed with unless the caller names
 /// another (SecureString only).
@@ -31,6 +32,8 @@ pub struct ParameterStore {
     pub(super) keyring: Arc<Keyring>,
     /// Queues this server's writers of one name (see `write_locks`).
     pub(super) write_locks: crate::write_locks::WriteLocks,
+    /// Serves `/aws/reference/secretsmanager/<secret-id>` reads, as AWS does.
+    pub(super) secrets: Option<Arc<SecretsManager>>,
 }
 
 impl ParameterStore {
@@ -39,7 +42,15 @@ impl ParameterStore {
             store,
             keyring,
             write_locks: crate::write_locks::WriteLocks::new(),
+            secrets: None,
         }
+    }
+
+    /// Lets GetParameter read Secrets Manager secrets through
+    /// `/aws/reference/secretsmanager/<secret-id>`.
+    pub fn with_secrets(mut self, secrets: Arc<SecretsManager>) -> Self {
+        self.secrets = Some(secrets);
+        self
     }
 
     /// A store over a fresh in-memory SQLite database with a random root

@@ -421,7 +421,7 @@ async fn a_sealed_row_copied_elsewhere_does_not_open() {
         .read_value("us-east-1", "/b", &a.version, true)
         .await
         .unwrap_err();
-    assert!(matches!(err, SsmError::Internal(_)));
+    assert!(matches!(err, SsmError::Tampered(_)));
 }
 
 async fn seed(ssm: &ParameterStore, names: &[&str]) {

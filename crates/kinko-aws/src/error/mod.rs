@@ -1,0 +1,129 @@
+//! The one place that knows AWS error codes (`__type`), HTTP statuses and
+//! which message key each error uses on the wire.
+//!
+//! Every service's domain error converts into [`AwsError`] here, so the
+//! mapping can be read (and checked against the spec) in one file.
+
+use serde_json::{Map, Value};
+
+/// Which JSON member carries the message, as each service model names it
+/// (see shared/spec/aws-json-protocol.md §4). Modeled-exception deserializers
+/// read exactly the modeled key, so this matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKey {
+    /// `message` (most SSM Parameter* errors, KMS, generic errors).
+    Lower,
+    /// `Message` (Secrets Manager, some SSM errors).
+    Upper,
+    /// The model has no message member; only `__type` is sent.
+    None,
+}
+
+/// An error as the client will see it: HTTP status, `__type` and message.
+///
+/// Messages must never contain a secret value: build them from names, ARNs
+/// and limits only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    pub code: &'static str,
+    pub status: u16,
+    pub message: String,
+    pub message_key: MessageKey,
+}
+
+impl AwsError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            status: 400,
+            message: message.into(),
+            message_key: MessageKey::Lower,
+        }
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn with_key(mut self, key: MessageKey) -> Self {
+        self.message_key = key;
+        self
+    }
+
+    /// `ValidationException` with a free-form message (`Message` key, as SSM models it).
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new("ValidationException", message).with_key(MessageKey::Upper)
+    }
+
+    /// The body was not JSON, or a member had the wrong JSON type.
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Self::new("SerializationException", message)
+    }
+
+    pub fn unknown_operation(target: &str) -> Self {
+        Self::new(
+            "UnknownOperationException",
+            format!("The operation '{target}' is not supported by this server."),
+        )
+    }
+
+    /// A fault of ours (500). The message is generic on purpose: the cause is logged, not sent.
+    pub fn internal() -> Self {
+        Self::new(
+            "InternalFailure",
+            "The request processing has failed because of an unknown error, exception or failure.",
+        )
+        .with_status(500)
+    }
+
+    /// The store is unreachable (a database restarting): 503, which clients retry.
+    pub fn unavailable() -> Self {
+        Self::new(
+            "ServiceUnavailable",
+            "The service is unavailable. Please try again later.",
+        )
+        .with_status(503)
+    }
+
+    /// The JSON body AWS sends: `{"__type": code, "message"|"Message": text}`.
+    pub fn to_body(&self) -> Vec<u8> {
+        let mut body = Map::new();
+        body.insert("__type".into(), Value::String(self.code.into()));
+        match self.message_key {
+            MessageKey::Lower => {
+                body.insert("message".into(), Value::String(self.message.clone()));
+            }
+            MessageKey::Upper => {
+                body.insert("Message".into(), Value::String(self.message.clone()));
+            }
+            MessageKey::None => {}
+        }
+        serde_json::to_vec(&Value::Object(body)).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// Formats AWS's validation-error sentence from its parts:
+/// `1 validation error detected: Value 'x' at 'name' failed to satisfy constraint: ...`.
+pub fn validation_errors(errors: &[String]) -> AwsError {
+    let n = errors.len();
+    let noun = if n == 1 { "error" } else { "errors" };
+    AwsError::validation(format!(
+        "{n} validation {noun} detected: {}",
+        errors.join("; ")
+    ))
+}
+
+// One file per service: the rows of the one error table that map each
+// service's domain errors onto AWS codes, statuses and message keys.
+mod kms;
+mod secretsmanager;
+mod ssm;

@@ -1,0 +1,210 @@
+//! Resource policies: stored and validated here (a JSON object with
+//! `Version` and `Statement`); evaluation comes with the IAM layer.
+
+use kinko_store::WriteOutcome;
+use serde_json::Value;
+
+use super::error::SecretsError;
+use super::model::{
+    Caller, PolicyValidationError, ResourcePolicyOutput, SecretIdentity,
+    ValidateResourcePolicyOutput,
+};
+use super::service::{
+    MAX_WRITE_ATTEMPTS, Plan, SecretsManager, check_live, check_primary, identity,
+};
+
+fn malformed(why: &str) -> SecretsError {
+    SecretsError::MalformedPolicyDocument(format!(
+        "This resource policy contains an unsupported or malformed element: {why}"
+    ))
+}
+
+/// The statements of a well-formed policy document.
+fn statements(policy: &str) -> Result<Vec<Value>, SecretsError> {
+    let doc: Value =
+        serde_json::from_str(policy).map_err(|_| malformed("the policy is not valid JSON."))?;
+    let Value::Object(doc) = doc else {
+        return Err(malformed("the policy must be a JSON object."));
+    };
+    if !doc.get("Version").is_some_and(Value::is_string) {
+        return Err(malformed("the policy has no Version."));
+    }
+    let list = match doc.get("Statement") {
+        Some(Value::Array(list)) if !list.is_empty() => list.clone(),
+        Some(s @ Value::Object(_)) => vec![s.clone()],
+        _ => return Err(malformed("the policy has no Statement.")),
+    };
+    for s in &list {
+        let Value::Object(s) = s else {
+            return Err(malformed("each Statement must be a JSON object."));
+        };
+        match s.get("Effect").and_then(Value::as_str) {
+            Some("Allow" | "Deny") => {}
+            _ => {
+                return Err(malformed(
+                    "each Statement needs an Effect of Allow or Deny.",
+                ));
+            }
+        }
+        if !s.contains_key("Action") && !s.contains_key("NotAction") {
+            return Err(malformed("each Statement needs an Action."));
+        }
+    }
+    Ok(list)
+}
+
+fn is_wildcard(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s == "*",
+        Value::Array(items) => items.iter().any(is_wildcard),
+        _ => false,
+    }
+}
+
+/// An Allow for `"Principal": "*"` or `{"AWS": "*"}` without a Condition.
+fn grants_public_access(statements: &[Value]) -> bool {
+    statements.iter().any(|s| {
+        let allow = s.get("Effect").and_then(Value::as_str) == Some("Allow");
+        let public = match s.get("Principal") {
+            Some(p @ Value::String(_)) => is_wildcard(p),
+            Some(Value::Object(m)) => m.get("AWS").is_some_and(is_wildcard),
+            _ => false,
+        };
+        let conditioned = s
+            .get("Condition")
+            .is_some_and(|c| c.as_object().is_some_and(|m| !m.is_empty()));
+        allow && public && !conditioned
+    })
+}
+
+impl SecretsManager {
+    pub async fn put_resource_policy(
+        &self,
+        caller: &Caller,
+        secret_id: &str,
+        policy: &str,
+        block_public_policy: bool,
+    ) -> Result<SecretIdentity, SecretsError> {
+        let list = statements(policy)?;
+        if block_public_policy && grants_public_access(&list) {
+            return Err(SecretsError::PublicPolicy(
+                "You can't attach a resource-based policy that allows broad access to the secret."
+                    .into(),
+            ));
+        }
+        self.write_policy(caller, secret_id, Some(policy.to_owned()))
+            .await
+    }
+
+    pub async fn delete_resource_policy(
+        &self,
+        caller: &Caller,
+        secret_id: &str,
+    ) -> Result<SecretIdentity, SecretsError> {
+        self.write_policy(caller, secret_id, None).await
+    }
+
+    async fn write_policy(
+        &self,
+        caller: &Caller,
+        secret_id: &str,
+        policy: Option<String>,
+    ) -> Result<SecretIdentity, SecretsError> {
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let state = self.resolve(caller, secret_id).await?;
+            check_primary(&state.record)?;
+            check_live(&state.record)?;
+            if state.record.resource_policy == policy {
+                return Ok(identity(&state.record, None));
+            }
+            let mut next = state.clone();
+            next.record.resource_policy = policy.clone();
+            let plan = Plan {
+                state: next,
+                new_values: Vec::new(),
+            };
+            if self.commit(&state, plan).await? == WriteOutcome::Written {
+                return Ok(identity(&state.record, None));
+            }
+        }
+        Err(SecretsError::too_much_contention(secret_id))
+    }
+
+    pub async fn get_resource_policy(
+        &self,
+        caller: &Caller,
+        secret_id: &str,
+    ) -> Result<ResourcePolicyOutput, SecretsError> {
+        let state = self.resolve(caller, secret_id).await?;
+        Ok(ResourcePolicyOutput {
+            arn: state.record.arn,
+            name: state.record.name,
+            resource_policy: state.record.resource_policy,
+        })
+    }
+
+    /// Syntax problems are a `MalformedPolicyDocumentException`; broad
+    /// access is reported as a failed check.
+    pub async fn validate_resource_policy(
+        &self,
+        caller: &Caller,
+        secret_id: Option<&str>,
+        policy: &str,
+    ) -> Result<ValidateResourcePolicyOutput, SecretsError> {
+        if let Some(id) = secret_id {
+            self.resolve(caller, id).await?;
+        }
+        let list = statements(policy)?;
+        let mut errors = Vec::new();
+        if grants_public_access(&list) {
+            errors.push(PolicyValidationError {
+                check_name: "BROAD_ACCESS".into(),
+                error_message: "The policy allows access to every principal (\"Principal\": \"*\") without a Condition.".into(),
+            });
+        }
+        Ok(ValidateResourcePolicyOutput {
+            passed: errors.is_empty(),
+            errors,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_documents() {
+        for bad in [
+            "not json",
+            "[]",
+            r#"{"Statement": []}"#,
+            r#"{"Version": "2012-10-17"}"#,
+            r#"{"Version": "2012-10-17", "Statement": [1]}"#,
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "*"}]}"#,
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]}"#,
+        ] {
+            assert!(
+                matches!(
+                    statements(bad),
+                    Err(SecretsError::MalformedPolicyDocument(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn public_policies() {
+        let public = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
+        let aws_star = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::1:root","*"]},"Action":"*","Resource":"*"}}"#;
+        let conditioned = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"1"}}}]}"#;
+        let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}"#;
+        let scoped = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":"*","Resource":"*"}]}"#;
+        assert!(grants_public_access(&statements(public).unwrap()));
+        assert!(grants_public_access(&statements(aws_star).unwrap()));
+        for ok in [conditioned, deny, scoped] {
+            assert!(!grants_public_access(&statements(ok).unwrap()), "{ok}");
+        }
+    }
+}
