@@ -40,13 +40,13 @@ pub fn run(args: EnvArgs) -> anyhow::Result<()> {
                 info["endpoint_url"]
                     .as_str()
                     .map_or_else(|| format!("http://{DEFAULT_LISTEN}"), str::to_owned),
-                info["region"]
-                    .as_str()
-                    .unwrap_or(DEFAULT_REGION)
-                    .to_owned(),
+                info["region"].as_str().unwrap_or(DEFAULT_REGION).to_owned(),
             )
         }
-        Err(_) => (format!("http://{DEFAULT_LISTEN}"), DEFAULT_REGION.to_owned()),
+        Err(_) => (
+            format!("http://{DEFAULT_LISTEN}"),
+            DEFAULT_REGION.to_owned(),
+        ),
     };
 
     println!("export AWS_ENDPOINT_URL={}", shell_quote(&endpoint));

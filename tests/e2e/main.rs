@@ -6,7 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod cluster;
 mod durability;
+mod kms;
+mod secrets;
 mod ssm;
 mod support;
 mod tls;

@@ -10,7 +10,9 @@ pub fn server() -> KinkoServer {
 
 /// A fresh dev-mode server (in-memory, any credentials).
 pub fn dev_server() -> KinkoServer {
-    KinkoServer::builder(env!("CARGO_BIN_EXE_kinko")).dev().start()
+    KinkoServer::builder(env!("CARGO_BIN_EXE_kinko"))
+        .dev()
+        .start()
 }
 
 /// The AWS error code of an SDK error (`ParameterNotFound`, …).

@@ -10,7 +10,15 @@ fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf
     let cert = dir.join("cert.pem");
     let key = dir.join("key.pem");
     let status = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ])
         .args(["-days", "2", "-subj", "/CN=127.0.0.1"])
         .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
         .arg("-keyout")
@@ -19,7 +27,11 @@ fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf
         .arg(&cert)
         .output()
         .expect("run openssl");
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     (cert, key)
 }
 
@@ -33,7 +45,11 @@ fn serves_https_with_the_given_certificate() {
         .arg("--tls-key")
         .arg(key.to_str().unwrap())
         .start();
-    assert!(server.endpoint.starts_with("https://127.0.0.1:"), "{}", server.endpoint);
+    assert!(
+        server.endpoint.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.endpoint
+    );
 
     // The certificate verifies against itself as the CA: a real TLS handshake.
     let health = Command::new("curl")
@@ -42,22 +58,53 @@ fn serves_https_with_the_given_certificate() {
         .arg(format!("{}/health", server.endpoint))
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&health.stdout), r#"{"status":"ok"}"#);
+    assert_eq!(
+        String::from_utf8_lossy(&health.stdout),
+        r#"{"status":"ok"}"#
+    );
 
     let ca = cert.to_str().unwrap();
     let put = server.aws_cli(&[
-        "ssm", "put-parameter", "--ca-bundle", ca, "--name", "/tls/x", "--type", "SecureString",
-        "--value", "over-tls",
+        "ssm",
+        "put-parameter",
+        "--ca-bundle",
+        ca,
+        "--name",
+        "/tls/x",
+        "--type",
+        "SecureString",
+        "--value",
+        "over-tls",
     ]);
-    assert!(put.status.success(), "{}", String::from_utf8_lossy(&put.stderr));
+    assert!(
+        put.status.success(),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
     let get = server.aws_cli(&[
-        "ssm", "get-parameter", "--ca-bundle", ca, "--name", "/tls/x", "--with-decryption",
-        "--query", "Parameter.Value", "--output", "text",
+        "ssm",
+        "get-parameter",
+        "--ca-bundle",
+        ca,
+        "--name",
+        "/tls/x",
+        "--with-decryption",
+        "--query",
+        "Parameter.Value",
+        "--output",
+        "text",
     ]);
-    assert!(get.status.success(), "{}", String::from_utf8_lossy(&get.stderr));
+    assert!(
+        get.status.success(),
+        "{}",
+        String::from_utf8_lossy(&get.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&get.stdout).trim(), "over-tls");
 
     // Plain HTTP to the TLS port is not served.
     let plain = server.endpoint.replace("https://", "http://");
-    assert_ne!(kinko_testkit::http_get(&plain, "/health").map(|r| r.0), Some(200));
+    assert_ne!(
+        kinko_testkit::http_get(&plain, "/health").map(|r| r.0),
+        Some(200)
+    );
 }

@@ -129,11 +129,12 @@ impl KinkoServer {
         self.endpoint = if self.dev {
             // Dev mode writes no files: read the endpoint from the log line.
             loop {
-                if let Some(endpoint) = self.logs().lines().rev().find_map(|l| {
-                    l.split("listening on ")
-                        .nth(1)
-                        .map(|e| e.trim().to_owned())
-                }) {
+                if let Some(endpoint) = self
+                    .logs()
+                    .lines()
+                    .rev()
+                    .find_map(|l| l.split("listening on ").nth(1).map(|e| e.trim().to_owned()))
+                {
                     break endpoint;
                 }
                 self.check_alive(&mut child, started);
@@ -225,17 +226,74 @@ impl KinkoServer {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(Credentials::new(key_id, secret, None, None, "kinko-testkit"))
+            .credentials_provider(Credentials::new(
+                key_id,
+                secret,
+                None,
+                None,
+                "kinko-testkit",
+            ))
             // Retries would hide the first answer: tests assert on it.
             .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
             .build();
         aws_sdk_ssm::Client::from_conf(config)
     }
 
+    /// A Secrets Manager client for this server in the default test region.
+    pub fn secrets(&self) -> aws_sdk_secretsmanager::Client {
+        self.secrets_in(REGION)
+    }
+
+    /// A Secrets Manager client in `region` (same endpoint and credentials):
+    /// the region goes into the SigV4 scope and so into the ARNs.
+    pub fn secrets_in(&self, region: &str) -> aws_sdk_secretsmanager::Client {
+        let config = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+            .region(aws_sdk_secretsmanager::config::Region::new(
+                region.to_owned(),
+            ))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(self.credentials())
+            // Retries would hide the first answer: tests assert on it.
+            .retry_config(aws_sdk_secretsmanager::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_secretsmanager::Client::from_conf(config)
+    }
+
+    /// A KMS client for this server in the default test region.
+    pub fn kms(&self) -> aws_sdk_kms::Client {
+        self.kms_in(REGION)
+    }
+
+    pub fn kms_in(&self, region: &str) -> aws_sdk_kms::Client {
+        let config = aws_sdk_kms::Config::builder()
+            .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+            .region(aws_sdk_kms::config::Region::new(region.to_owned()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(self.credentials())
+            // Retries would hide the first answer: tests assert on it.
+            .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_kms::Client::from_conf(config)
+    }
+
+    /// This server's admin credentials as an SDK credentials provider.
+    fn credentials(&self) -> Credentials {
+        Credentials::new(
+            &self.access_key_id,
+            &self.secret_access_key,
+            None,
+            None,
+            "kinko-testkit",
+        )
+    }
+
     /// Runs the aws CLI against this server, isolated from the user's AWS
     /// config and credentials.
     pub fn aws_cli(&self, args: &[&str]) -> Output {
-        self.aws_cli_command(args).output().expect("run the aws CLI")
+        self.aws_cli_command(args)
+            .output()
+            .expect("run the aws CLI")
     }
 
     pub fn aws_cli_command(&self, args: &[&str]) -> Command {
@@ -330,11 +388,7 @@ pub fn http_get(endpoint: &str, path: &str) -> Option<(u16, String)> {
 pub type RawResponse = (u16, Vec<(String, String)>, String);
 
 /// A raw HTTP/1.1 POST (for wire-level tests: bad JSON, missing auth).
-pub fn http_post(
-    endpoint: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Option<RawResponse> {
+pub fn http_post(endpoint: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<RawResponse> {
     let host = endpoint.strip_prefix("http://")?;
     let mut stream = TcpStream::connect(host).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
