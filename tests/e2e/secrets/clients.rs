@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use aws_sdk_ssm::types::ParameterType;
 use kinko_testkit::KinkoServer;
 
 use super::create;
@@ -164,7 +165,20 @@ async fn parameter_store_reads_secrets_through_the_reference_path() {
         .send()
         .await
         .unwrap();
-    assert_eq!(got.parameter().unwrap().value(), Some("hunter2"));
+    let parameter = got.parameter().unwrap();
+    assert_eq!(parameter.value(), Some("hunter2"));
+    assert_eq!(parameter.r#type(), Some(&ParameterType::SecureString));
+    assert!(
+        parameter
+            .arn()
+            .unwrap()
+            .contains(":secret:prod/db/password-")
+    );
+    // SourceResult carries the secret's DescribeSecret, as a JSON string.
+    let source: serde_json::Value =
+        serde_json::from_str(parameter.source_result().expect("SourceResult")).unwrap();
+    assert_eq!(source["Name"], "prod/db/password");
+    assert_eq!(source["ARN"].as_str(), parameter.arn());
 
     // The reference follows the secret's AWSCURRENT.
     super::put(&sm, "prod/db/password", "correct horse").await;

@@ -191,6 +191,9 @@ pub struct ParameterShape<'a> {
     #[serde(rename = "ARN")]
     pub arn: &'a str,
     pub data_type: &'a str,
+    /// The DescribeSecret JSON of a referenced secret, as a string (AWS's shape).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_result: Option<String>,
 }
 
 impl<'a> From<&'a kinko_core::ssm::Parameter> for ParameterShape<'a> {
@@ -204,6 +207,13 @@ impl<'a> From<&'a kinko_core::ssm::Parameter> for ParameterShape<'a> {
             last_modified_date: Epoch(p.last_modified_ms),
             arn: &p.arn,
             data_type: &p.data_type,
+            source_result: p.source.as_deref().and_then(|d| {
+                serde_json::to_string(&crate::secretsmanager::shapes::DescriptionShape {
+                    d,
+                    list_entry: false,
+                })
+                .ok()
+            }),
         }
     }
 }

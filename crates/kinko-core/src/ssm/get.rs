@@ -10,7 +10,9 @@ use super::model::{
 use super::names::{ParameterPath, ParameterRef};
 use super::paging::TokenScope;
 use super::service::ParameterStore;
-use crate::secrets::{GetSecretValueInput, SecretValue, SecretValueOutput, SecretsError};
+use crate::secrets::{
+    GetSecretValueInput, SecretDescription, SecretValue, SecretValueOutput, SecretsError,
+};
 
 /// The Parameter Store's window onto Secrets Manager.
 const SECRETS_REFERENCE: &str = "/aws/reference/secretsmanager/";
@@ -264,7 +266,13 @@ impl ParameterStore {
                 ..input.clone()
             };
             match secrets.get_secret_value(caller, &by_id).await {
-                Ok(out) => return Ok(reference_parameter(name, selector, out)),
+                Ok(out) => {
+                    let source = secrets
+                        .describe_secret(caller, secret_id)
+                        .await
+                        .map_err(|e| secrets_error(e, name))?;
+                    return Ok(reference_parameter(name, selector, out, source));
+                }
                 Err(SecretsError::ResourceNotFound(_)) => {}
                 Err(e) => return Err(secrets_error(e, name)),
             }
@@ -276,7 +284,11 @@ impl ParameterStore {
             .get_secret_value(caller, &input)
             .await
             .map_err(|e| secrets_error(e, name))?;
-        Ok(reference_parameter(name, selector, out))
+        let source = secrets
+            .describe_secret(caller, secret_id)
+            .await
+            .map_err(|e| secrets_error(e, name))?;
+        Ok(reference_parameter(name, selector, out, source))
     }
 
     /// The version of `canonical` carrying the first of `labels` found.
@@ -302,7 +314,12 @@ impl ParameterStore {
 
 /// A secret value dressed as the parameter AWS returns for a reference:
 /// SecureString, version 0, the secret's ARN, binary values in base64.
-fn reference_parameter(name: &str, selector: Option<&str>, out: SecretValueOutput) -> Parameter {
+fn reference_parameter(
+    name: &str,
+    selector: Option<&str>,
+    out: SecretValueOutput,
+    source: SecretDescription,
+) -> Parameter {
     use base64::Engine;
     let value = match out.value {
         SecretValue::Text(s) => s,
@@ -326,6 +343,7 @@ fn reference_parameter(name: &str, selector: Option<&str>, out: SecretValueOutpu
         last_modified_ms: out.created_ms,
         arn: out.arn,
         data_type: "text".into(),
+        source: Some(Box::new(source)),
     }
 }
 

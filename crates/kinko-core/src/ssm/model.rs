@@ -76,6 +76,9 @@ pub struct Parameter {
     pub last_modified_ms: i64,
     pub arn: String,
     pub data_type: String,
+    /// For `/aws/reference/secretsmanager/…`: the secret's DescribeSecret,
+    /// returned as `SourceResult` as AWS does.
+    pub source: Option<Box<crate::secrets::SecretDescription>>,
 }
 
 #[derive(Debug, Clone)]

@@ -138,6 +138,7 @@ impl ParameterStore {
         let arn = parameter_arn(&caller.region, &caller.account_id, &record.name);
         let v = record.version;
         Ok(Parameter {
+            source: None,
             name: record.display_name,
             parameter_type: v.parameter_type,
             value,
