@@ -29,12 +29,15 @@ OPS = [
     ("GetParametersByPath", "GetParametersByPath, first page (10 of 1,000), WithDecryption"),
     ("PutParameter", "PutParameter, String, Overwrite, one name"),
     ("PutParameterDistinct", "PutParameter, String, Overwrite, 1,000 names at random (supplementary)"),
+    ("GetSecretValue", "Secrets Manager GetSecretValue, JSON secret, AWSCURRENT"),
 ]
 
 # The targets, checked on every run.
 TARGET_GET_RPS = 15_000
 TARGET_GET_RATIO = 20.0
 TARGET_PUT_RPS = 1_000
+TARGET_SECRET_RPS = 15_000
+TARGET_SECRET_RATIO = 20.0
 TARGET_IDLE_RSS_MIB = 30.0
 TARGET_READY_MS = 200.0
 
@@ -234,6 +237,13 @@ def render(directory):
             w(f"| GetParameter ≥ {TARGET_GET_RATIO:.0f}× moto | {ratio:.1f}× | {met(ratio >= TARGET_GET_RATIO)} |")
         if put is not None:
             w(f"| PutParameter ≥ {TARGET_PUT_RPS:,} durable writes/s | {put:,.0f} writes/s | {met(put >= TARGET_PUT_RPS)} |")
+        secret = k.get("GetSecretValue")
+        if secret:
+            w(f"| GetSecretValue ≥ {TARGET_SECRET_RPS:,} req/s | {secret['rps']:,.0f} req/s | {met(secret['rps'] >= TARGET_SECRET_RPS)} |")
+            moto_secret = summaries["moto"].get("GetSecretValue")
+            if moto_secret and moto_secret["rps"] > 0:
+                r = secret["rps"] / moto_secret["rps"]
+                w(f"| GetSecretValue ≥ {TARGET_SECRET_RATIO:.0f}× moto | {r:.1f}× | {met(r >= TARGET_SECRET_RATIO)} |")
         w(f"| idle RSS ≤ {TARGET_IDLE_RSS_MIB:.0f} MB | {rss:.1f} MiB | {met(rss <= TARGET_IDLE_RSS_MIB)} |")
         w(f"| ready ≤ {TARGET_READY_MS:.0f} ms after start | {ms(ready)} | {met(ready <= TARGET_READY_MS)} |")
         w("")

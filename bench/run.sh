@@ -155,17 +155,22 @@ done
 # supplementary run, not a target: PutParameter where each request picks one of
 # 1,000 names at random (oha -Z picks a random line per request), which tells
 # contention on one parameter apart from the cost of a write itself.
-OPS=(GetParameter GetParametersByPath PutParameter PutParameterDistinct)
+OPS=(GetParameter GetParametersByPath PutParameter PutParameterDistinct GetSecretValue)
 declare -A TARGET=(
     [GetParameter]=GetParameter
     [GetParametersByPath]=GetParametersByPath
     [PutParameter]=PutParameter
     [PutParameterDistinct]=PutParameter
+    [GetSecretValue]=GetSecretValue
 )
+# X-Amz-Target prefix and SigV4 service name of each run (SSM unless listed).
+declare -A PREFIX=([GetSecretValue]=secretsmanager)
+declare -A SIGNING=([GetSecretValue]=secretsmanager)
 declare -A BODY=(
     [GetParameter]='{"Name":"/bench/secret","WithDecryption":true}'
     [GetParametersByPath]='{"Path":"/bench/path","Recursive":true,"WithDecryption":true,"MaxResults":10}'
     [PutParameter]='{"Name":"/bench/put","Value":"v","Type":"String","Overwrite":true}'
+    [GetSecretValue]='{"SecretId":"bench/app"}'
 )
 DISTINCT_BODIES="$WORK/put-distinct.txt"
 for i in $(seq -w 0 999); do
@@ -189,9 +194,9 @@ oha_run() { # SERVER OP OUTPUT [oha load options...]
     "${wrap[@]}" "$OHA" --no-tui --output-format json -o "$output" "$@" \
         -m POST \
         -H "Content-Type: application/x-amz-json-1.1" \
-        -H "X-Amz-Target: AmazonSSM.${TARGET[$op]}" \
+        -H "X-Amz-Target: ${PREFIX[$op]:-AmazonSSM}.${TARGET[$op]}" \
         "${body[@]}" \
-        --aws-sigv4 "aws:amz:${REGION[$server]}:ssm" \
+        --aws-sigv4 "aws:amz:${REGION[$server]}:${SIGNING[$op]:-ssm}" \
         -a "${ACCESS_KEY[$server]}:${SECRET_KEY[$server]}" \
         "${ENDPOINT[$server]}/"
 }
@@ -202,9 +207,9 @@ show_response() { # SERVER OP
     echo "--- one $op to $server, signed by curl --aws-sigv4:" >&2
     curl -sS -i -X POST \
         -H "Content-Type: application/x-amz-json-1.1" \
-        -H "X-Amz-Target: AmazonSSM.${TARGET[$op]}" \
+        -H "X-Amz-Target: ${PREFIX[$op]:-AmazonSSM}.${TARGET[$op]}" \
         --data-binary "${BODY[$op]}" \
-        --aws-sigv4 "aws:amz:${REGION[$server]}:ssm" \
+        --aws-sigv4 "aws:amz:${REGION[$server]}:${SIGNING[$op]:-ssm}" \
         --user "${ACCESS_KEY[$server]}:${SECRET_KEY[$server]}" \
         "${ENDPOINT[$server]}/" >&2 || true
     echo >&2

@@ -21,6 +21,8 @@ from botocore.config import Config
 SECRET_NAME = "/bench/secret"
 SECRET_VALUE = "bench-secret-value-0123456789abcdef"
 PATH = "/bench/path"
+APP_SECRET_NAME = "bench/app"
+APP_SECRET_VALUE = '{"DB_USER":"app","DB_PASSWORD":"bench-password-0123456789"}'
 THREADS = 16
 
 
@@ -59,6 +61,18 @@ def main():
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         # list() re-raises the first failed put instead of dropping it.
         list(pool.map(put, range(count)))
+
+    # The Secrets Manager run reads one JSON secret, as a container does at start-up.
+    sm = boto3.session.Session().client(
+        "secretsmanager",
+        endpoint_url=endpoint,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=region,
+    )
+    sm.create_secret(Name=APP_SECRET_NAME, SecretString=APP_SECRET_VALUE)
+    if sm.get_secret_value(SecretId=APP_SECRET_NAME)["SecretString"] != APP_SECRET_VALUE:
+        sys.exit(f"seed check failed: secret {APP_SECRET_NAME} read back with a different value")
 
     got = ssm.get_parameter(Name=SECRET_NAME, WithDecryption=True)["Parameter"]
     if got["Value"] != SECRET_VALUE or got["Type"] != "SecureString":
