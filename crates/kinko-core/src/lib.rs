@@ -9,6 +9,8 @@ pub mod arn;
 pub mod credentials;
 pub mod keyring;
 pub mod kms;
+pub mod references;
 pub mod secrets;
 pub mod ssm;
+pub mod value_source;
 pub mod write_locks;
