@@ -174,7 +174,15 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         );
     }
 
+    // Several servers on one PostgreSQL store: caches follow the others'
+    // changes, and the purge runs on one server at a time.
+    kinko_server::scheduler::spawn_invalidations(
+        &*store,
+        keyring.clone(),
+        state.credentials.clone(),
+    );
     kinko_server::scheduler::spawn_purge(
+        store.clone(),
         state.services.secrets.clone(),
         kinko_server::scheduler::PURGE_INTERVAL,
     );

@@ -3,9 +3,15 @@
 //! A secret access key is stored sealed under a key derived from the root
 //! key (never in the clear), and cached opened in memory after first use,
 //! because every request needs it.
+//!
+//! A cached key is trusted for [`DEFAULT_CACHE_TTL`] and then re-read, so a
+//! change made on another server sharing the store (a key deactivated)
+//! takes effect here within that time even if its invalidation was missed;
+//! the server applies invalidations it hears with [`Credentials::forget`].
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use kinko_crypto::{SecretString, random_bytes};
 use kinko_store::{AccessKeyRecord, Store, StoreError};
@@ -38,10 +44,15 @@ pub enum CredentialsError {
     CorruptSecret(String),
 }
 
+/// How long a cached access key is trusted before its record is read again
+/// (the same bound as the keyring's).
+pub const DEFAULT_CACHE_TTL: Duration = crate::keyring::DEFAULT_CACHE_TTL;
+
 pub struct Credentials {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
-    cache: RwLock<HashMap<String, Arc<ActiveKey>>>,
+    cache: RwLock<HashMap<String, (Instant, Arc<ActiveKey>)>>,
+    cache_ttl: Duration,
 }
 
 /// AWS access key ids are 20 upper-case alphanumerics starting `AKIA`.
@@ -66,7 +77,30 @@ impl Credentials {
             store,
             keyring,
             cache: RwLock::new(HashMap::new()),
+            cache_ttl: DEFAULT_CACHE_TTL,
         }
+    }
+
+    /// Sets how long cached keys are trusted (see the module doc).
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
+        self
+    }
+
+    /// Forgets one cached key, so the next request re-reads its record.
+    pub fn forget(&self, access_key_id: &str) {
+        self.cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(access_key_id);
+    }
+
+    /// Forgets every cached key (invalidations may have been missed).
+    pub fn forget_all(&self) {
+        self.cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// Creates a new active access key for a principal.
@@ -98,7 +132,8 @@ impl Credentials {
         access_key_id: &str,
     ) -> Result<Option<Arc<ActiveKey>>, CredentialsError> {
         if let Ok(cache) = self.cache.read()
-            && let Some(key) = cache.get(access_key_id)
+            && let Some((loaded_at, key)) = cache.get(access_key_id)
+            && loaded_at.elapsed() < self.cache_ttl
         {
             return Ok(Some(key.clone()));
         }
@@ -116,8 +151,220 @@ impl Credentials {
             active: record.active,
         });
         if let Ok(mut cache) = self.cache.write() {
-            cache.insert(access_key_id.to_owned(), key.clone());
+            cache.insert(access_key_id.to_owned(), (Instant::now(), key.clone()));
         }
         Ok(Some(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use kinko_crypto::RootKey;
+    use kinko_store::{
+        KmsAliasRecord, KmsKeyRecord, ParameterLookup, ParameterQuery, ParameterRecord,
+        ParameterVersion, ParameterWrite, PutOutcome, SecretRecord, SecretState, SecretWrite, Tag,
+        UnlabelOutcome, VersionSelector, WriteOutcome,
+    };
+
+    use super::*;
+
+    /// A store with only access keys, whose records a test can change
+    /// behind the cache's back (as another server would).
+    #[derive(Default)]
+    struct AccessKeyStore {
+        keys: Mutex<HashMap<String, AccessKeyRecord>>,
+    }
+
+    fn unused<T>() -> Result<T, StoreError> {
+        Err(StoreError::Unsupported("not in this test"))
+    }
+
+    #[async_trait]
+    impl Store for AccessKeyStore {
+        async fn get_parameter(
+            &self,
+            _: &str,
+            _: &str,
+            _: &VersionSelector,
+        ) -> Result<ParameterLookup, StoreError> {
+            unused()
+        }
+        async fn parameter_history(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<Option<Vec<ParameterVersion>>, StoreError> {
+            unused()
+        }
+        async fn put_parameter_version(
+            &self,
+            _: &str,
+            _: ParameterWrite,
+        ) -> Result<PutOutcome, StoreError> {
+            unused()
+        }
+        async fn delete_parameter(&self, _: &str, _: &str) -> Result<bool, StoreError> {
+            unused()
+        }
+        async fn list_parameters(
+            &self,
+            _: &str,
+            _: &ParameterQuery,
+        ) -> Result<Vec<ParameterRecord>, StoreError> {
+            unused()
+        }
+        async fn label_parameter_version(
+            &self,
+            _: &str,
+            _: &str,
+            _: Option<u32>,
+            _: &[String],
+            _: usize,
+        ) -> Result<u32, StoreError> {
+            unused()
+        }
+        async fn unlabel_parameter_version(
+            &self,
+            _: &str,
+            _: &str,
+            _: u32,
+            _: &[String],
+        ) -> Result<UnlabelOutcome, StoreError> {
+            unused()
+        }
+        async fn add_parameter_tags(
+            &self,
+            _: &str,
+            _: &str,
+            _: &[Tag],
+            _: usize,
+        ) -> Result<(), StoreError> {
+            unused()
+        }
+        async fn remove_parameter_tags(
+            &self,
+            _: &str,
+            _: &str,
+            _: &[String],
+        ) -> Result<(), StoreError> {
+            unused()
+        }
+        async fn get_kms_key(&self, _: &str, _: &str) -> Result<Option<KmsKeyRecord>, StoreError> {
+            unused()
+        }
+        async fn get_kms_alias(&self, _: &str, _: &str) -> Result<Option<String>, StoreError> {
+            unused()
+        }
+        async fn create_kms_key(&self, _: KmsKeyRecord, _: Option<&str>) -> Result<(), StoreError> {
+            unused()
+        }
+        async fn list_kms_keys(&self, _: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
+            unused()
+        }
+        async fn update_kms_key(&self, _: KmsKeyRecord) -> Result<(), StoreError> {
+            unused()
+        }
+        async fn list_kms_aliases(&self, _: &str) -> Result<Vec<KmsAliasRecord>, StoreError> {
+            unused()
+        }
+        async fn create_kms_alias(&self, _: KmsAliasRecord) -> Result<(), StoreError> {
+            unused()
+        }
+        async fn update_kms_alias(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+            _: i64,
+        ) -> Result<(), StoreError> {
+            unused()
+        }
+        async fn delete_kms_alias(&self, _: &str, _: &str) -> Result<bool, StoreError> {
+            unused()
+        }
+        async fn get_secret(&self, _: &str, _: &str) -> Result<Option<SecretState>, StoreError> {
+            unused()
+        }
+        async fn list_secrets(&self, _: &str) -> Result<Vec<SecretState>, StoreError> {
+            unused()
+        }
+        async fn secrets_due_for_purge(&self, _: i64) -> Result<Vec<SecretRecord>, StoreError> {
+            unused()
+        }
+        async fn write_secrets(&self, _: Vec<SecretWrite>) -> Result<WriteOutcome, StoreError> {
+            unused()
+        }
+        async fn get_access_key(&self, id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
+            Ok(self.keys.lock().unwrap().get(id).cloned())
+        }
+        async fn create_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError> {
+            self.keys
+                .lock()
+                .unwrap()
+                .insert(key.access_key_id.clone(), key);
+            Ok(())
+        }
+        async fn get_meta(&self, _: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            unused()
+        }
+        async fn init_meta(&self, _: &str, _: &[u8]) -> Result<Vec<u8>, StoreError> {
+            unused()
+        }
+    }
+
+    fn credentials(store: &Arc<AccessKeyStore>, ttl: Duration) -> Credentials {
+        let keyring = Arc::new(Keyring::new(
+            store.clone(),
+            RootKey::generate(),
+            "000000000000".to_owned(),
+        ));
+        Credentials::new(store.clone(), keyring).with_cache_ttl(ttl)
+    }
+
+    fn deactivate(store: &AccessKeyStore, id: &str) {
+        store.keys.lock().unwrap().get_mut(id).unwrap().active = false;
+    }
+
+    async fn active(credentials: &Credentials, id: &str) -> bool {
+        credentials.lookup(id).await.unwrap().unwrap().active
+    }
+
+    #[tokio::test]
+    async fn a_cached_key_is_reread_after_forget() {
+        let store = Arc::new(AccessKeyStore::default());
+        let credentials = credentials(&store, DEFAULT_CACHE_TTL);
+        let key = credentials
+            .create("arn:aws:iam::000000000000:user/a")
+            .await
+            .unwrap();
+        let id = key.access_key_id.as_str();
+        assert!(active(&credentials, id).await);
+
+        deactivate(&store, id);
+        assert!(active(&credentials, id).await, "still cached");
+        credentials.forget(id);
+        assert!(!active(&credentials, id).await);
+
+        store.keys.lock().unwrap().get_mut(id).unwrap().active = true;
+        assert!(!active(&credentials, id).await, "still cached");
+        credentials.forget_all();
+        assert!(active(&credentials, id).await);
+    }
+
+    #[tokio::test]
+    async fn an_expired_entry_is_reread() {
+        let store = Arc::new(AccessKeyStore::default());
+        let credentials = credentials(&store, Duration::ZERO);
+        let key = credentials
+            .create("arn:aws:iam::000000000000:user/a")
+            .await
+            .unwrap();
+        let id = key.access_key_id.as_str();
+        assert!(active(&credentials, id).await);
+        deactivate(&store, id);
+        assert!(!active(&credentials, id).await, "a zero TTL trusts nothing");
     }
 }

@@ -14,9 +14,14 @@
 //!
 //! - the KMS DisableKey/EnableKey path calls [`Keyring::invalidate`] after
 //!   writing the record, which makes the next use on this node re-read it;
+//! - [`Keyring::invalidate`] also publishes the change through the store
+//!   (`Store::publish_invalidation`: NOTIFY on PostgreSQL), and every server
+//!   applies what it hears with [`Keyring::forget`] (the server's
+//!   invalidation task), so a disable on one server takes effect on the
+//!   others within moments;
 //! - every cache entry is also re-read after [`DEFAULT_CACHE_TTL`], so that a
-//!   disable made by another server sharing the store takes effect within
-//!   that time.
+//!   notification that never arrived (a database restart, a node that was
+//!   partitioned) delays a disable by that much at most.
 //!
 //! Aliases are not cached (they can be re-pointed): `seal` with an alias reads
 //! the alias from the store each time; `seal` is on the write path only.
@@ -26,7 +31,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use kinko_crypto::{CryptoError, KeyMaterial, RootKey, SecretBytes, envelope};
-use kinko_store::{KmsKeyRecord, Store, StoreError};
+use kinko_store::{Invalidation, KmsKeyRecord, Store, StoreError};
 
 use crate::arn::{Arn, arn};
 
@@ -260,13 +265,47 @@ impl Keyring {
         Ok(record)
     }
 
-    /// Forgets the cached key so the next use re-reads its record. The KMS
-    /// DisableKey/EnableKey (and later deletion) paths call this.
+    /// Forgets the cached key so the next use re-reads its record, here and
+    /// (through the store) on every other server. The KMS
+    /// DisableKey/EnableKey (and later deletion) paths call this after
+    /// writing the record.
+    ///
+    /// The publish runs in the background: the caller's write is already
+    /// durable, and a publish that fails (the database going away) is
+    /// covered by the peers' cache TTL.
     pub fn invalidate(&self, region: &str, key_id: &str) {
+        self.forget(region, key_id);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let store = Arc::clone(&self.store);
+        let event = Invalidation::KmsKey {
+            region: region.to_owned(),
+            key_id: key_id.to_owned(),
+        };
+        runtime.spawn(async move {
+            if let Err(error) = store.publish_invalidation(&event).await {
+                tracing::warn!(%error, "could not tell the other servers about a key change");
+            }
+        });
+    }
+
+    /// Forgets one cached key on this server only: what a server does with
+    /// an invalidation it heard from another one.
+    pub fn forget(&self, region: &str, key_id: &str) {
         let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(keys) = cache.get_mut(region) {
             keys.remove(key_id);
         }
+    }
+
+    /// Forgets every cached key on this server (notifications may have been
+    /// missed).
+    pub fn forget_all(&self) {
+        self.cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// Seals kinko's own secrets (access-key secrets) under a key derived
@@ -481,6 +520,8 @@ mod tests {
         /// When set, the first two alias reads wait for each other, so two
         /// concurrent resolves both miss the alias and both try to create.
         alias_barrier: Option<tokio::sync::Barrier>,
+        /// Invalidations published through the store.
+        published: Mutex<Vec<Invalidation>>,
     }
 
     impl FakeStore {
@@ -686,6 +727,10 @@ mod tests {
                 .or_insert_with(|| value.to_vec())
                 .clone())
         }
+        async fn publish_invalidation(&self, event: &Invalidation) -> Result<(), StoreError> {
+            self.published.lock().unwrap().push(event.clone());
+            Ok(())
+        }
     }
 
     fn root_from(byte: u8) -> RootKey {
@@ -888,6 +933,51 @@ mod tests {
         assert_eq!(
             ring.open(REGION, &sealed, b"aad").await.unwrap().expose(),
             b"v"
+        );
+    }
+
+    /// A disable on this server is published for the others; what a server
+    /// hears from the others (`forget`, `forget_all`) is applied here only.
+    #[tokio::test]
+    async fn invalidate_publishes_and_forget_applies_locally() {
+        let store = Arc::new(FakeStore::default());
+        let root = root_from(1);
+        customer_key(&store, &root, "k-1");
+        let ring = keyring(&store);
+        let (sealed, _) = ring.seal(REGION, "k-1", b"v", b"aad").await.unwrap();
+
+        ring.invalidate(REGION, "k-1");
+        let expected = Invalidation::KmsKey {
+            region: REGION.to_owned(),
+            key_id: "k-1".to_owned(),
+        };
+        for _ in 0..200 {
+            if !store.published.lock().unwrap().is_empty() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(*store.published.lock().unwrap(), vec![expected]);
+
+        assert!(
+            ring.open(REGION, &sealed, b"aad").await.is_ok(),
+            "re-read and cached"
+        );
+        store.set_enabled("k-1", false);
+        assert!(ring.open(REGION, &sealed, b"aad").await.is_ok(), "cached");
+        ring.forget(REGION, "k-1");
+        assert!(matches!(
+            ring.open(REGION, &sealed, b"aad").await,
+            Err(KeyringError::KeyDisabled(_))
+        ));
+        store.set_enabled("k-1", true);
+        assert!(ring.open(REGION, &sealed, b"aad").await.is_err(), "cached");
+        ring.forget_all();
+        assert!(ring.open(REGION, &sealed, b"aad").await.is_ok());
+        assert_eq!(
+            store.published.lock().unwrap().len(),
+            1,
+            "forget publishes nothing"
         );
     }
 

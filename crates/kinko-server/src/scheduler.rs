@@ -1,32 +1,143 @@
 //! Background jobs of a running server.
 //!
-//! For now one: purging secrets whose deletion window has ended, as Secrets
-//! Manager does. Each run is idempotent (compare-and-swap deletes), so two
-//! servers on one database may both run it; the advisory-lock singleton
-//! belongs to the PostgreSQL issue.
+//! - Purging secrets whose deletion window has ended, as Secrets Manager
+//!   does. Several servers may share one database, so the purge is a
+//!   singleton job: it runs only on the server holding the store's lock for
+//!   it (`Store::try_singleton_lock`, a PostgreSQL advisory lock). The
+//!   others retry the lock every [`LOCK_RETRY`], so when the holder dies
+//!   (and PostgreSQL drops its session and the lock) another one takes over.
+//!   Each run is idempotent (compare-and-swap deletes) anyway.
+//! - Applying cache invalidations published by other servers (a KMS key
+//!   disabled on one server must stop working on all of them).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use kinko_core::credentials::Credentials;
+use kinko_core::keyring::Keyring;
 use kinko_core::secrets::SecretsManager;
+use kinko_store::{Invalidation, SingletonGuard, Store};
+use tokio::sync::broadcast::error::RecvError;
 
 /// How often scheduled deletions are checked. A secret is purged at most
 /// this long after its `DeletionDate`.
 pub const PURGE_INTERVAL: Duration = Duration::from_secs(60);
 
+/// How often a server that does not hold a singleton job's lock tries to
+/// take it: bounds how long a job stays unrun after its holder died.
+pub const LOCK_RETRY: Duration = Duration::from_secs(5);
+
+/// The singleton job name of the purge.
+pub const PURGE_JOB: &str = "purge-deleted-secrets";
+
 /// Spawns the purge loop; it stops when the runtime shuts down.
-pub fn spawn_purge(secrets: Arc<SecretsManager>, every: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_purge(
+    store: Arc<dyn Store>,
+    secrets: Arc<SecretsManager>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut guard: Option<SingletonGuard> = None;
         loop {
-            ticks.tick().await;
+            if !guard.as_ref().is_some_and(SingletonGuard::is_held) {
+                if guard.take().is_some() {
+                    tracing::warn!(job = PURGE_JOB, "lost the singleton lock");
+                }
+                guard = acquire(&*store, PURGE_JOB).await;
+                if guard.is_none() {
+                    tokio::time::sleep(LOCK_RETRY.min(every)).await;
+                    continue;
+                }
+            }
             let now_ms = jiff::Timestamp::now().as_millisecond();
             match secrets.purge_due(now_ms).await {
                 Ok(0) => {}
                 Ok(purged) => tracing::info!(purged, "purged secrets whose deletion window ended"),
                 Err(error) => tracing::warn!(%error, "purging deleted secrets failed; will retry"),
             }
+            tokio::time::sleep(every).await;
         }
     })
+}
+
+/// The job's lock if this server can take it now.
+async fn acquire(store: &dyn Store, job: &str) -> Option<SingletonGuard> {
+    match store.try_singleton_lock(job).await {
+        Ok(Some(guard)) => {
+            tracing::info!(job, "this server now runs the singleton job");
+            Some(guard)
+        }
+        Ok(None) => None,
+        Err(error) => {
+            tracing::warn!(job, %error, "cannot take the singleton lock; will retry");
+            None
+        }
+    }
+}
+
+/// Spawns the task that applies invalidations heard from the other servers
+/// sharing the store; `None` when the store has no peers (SQLite).
+pub fn spawn_invalidations(
+    store: &dyn Store,
+    keyring: Arc<Keyring>,
+    credentials: Arc<Credentials>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let mut events = store.invalidations()?;
+    Some(tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => apply(&event, &keyring, &credentials),
+                // Missed some: forget everything rather than guess.
+                Err(RecvError::Lagged(_)) => apply(&Invalidation::All, &keyring, &credentials),
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }))
+}
+
+fn apply(event: &Invalidation, keyring: &Keyring, credentials: &Credentials) {
+    tracing::debug!(?event, "applying a cache invalidation");
+    match event {
+        Invalidation::KmsKey { region, key_id } => keyring.forget(region, key_id),
+        Invalidation::AccessKey { access_key_id } => credentials.forget(access_key_id),
+        Invalidation::All => {
+            keyring.forget_all();
+            credentials.forget_all();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kinko_store::SqliteStore;
+
+    use super::*;
+
+    /// On a single-process store the purge always holds its lock and runs.
+    #[tokio::test]
+    async fn the_purge_runs_on_a_single_process_store() {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let guard = acquire(&*store, PURGE_JOB).await.unwrap();
+        assert!(guard.is_held());
+        assert!(
+            spawn_invalidations(
+                &*store,
+                Arc::new(Keyring::new(
+                    store.clone(),
+                    kinko_crypto::RootKey::generate(),
+                    "000000000000".to_owned()
+                )),
+                Arc::new(Credentials::new(
+                    store.clone(),
+                    Arc::new(Keyring::new(
+                        store.clone(),
+                        kinko_crypto::RootKey::generate(),
+                        "000000000000".to_owned()
+                    ))
+                )),
+            )
+            .is_none(),
+            "no peers, no listener"
+        );
+    }
 }

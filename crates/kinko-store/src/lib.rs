@@ -14,7 +14,9 @@
 //! atomic primitives those semantics need (compare-and-swap on the latest
 //! version, label moves, tag upserts with a cap).
 
+pub mod backup;
 pub mod postgres;
+pub mod singleton;
 pub mod sqlite;
 
 #[cfg(any(test, feature = "conformance"))]
@@ -23,14 +25,16 @@ pub mod conformance;
 use async_trait::async_trait;
 
 pub use postgres::PostgresStore;
+pub use singleton::SingletonGuard;
 pub use sqlite::SqliteStore;
 
 /// One version of a parameter, as stored. `value` is a sealed envelope
 /// (see `kinko_crypto::envelope`), never plaintext, whatever the type.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ParameterVersion {
     pub version: u32,
     /// Sealed envelope bytes.
+    #[serde(with = "backup::base64_bytes")]
     pub value: Vec<u8>,
     /// `String`, `StringList` or `SecureString`.
     pub parameter_type: String,
@@ -72,7 +76,7 @@ impl std::fmt::Debug for ParameterVersion {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tag {
     pub key: String,
     pub value: String,
@@ -158,11 +162,12 @@ pub struct ParameterQuery {
 
 /// A KMS-style key. `wrapped_material` is the key material wrapped under the
 /// root key; the store never sees it in the clear.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KmsKeyRecord {
     pub region: String,
     /// The key id (a UUID, as on AWS).
     pub key_id: String,
+    #[serde(with = "backup::base64_bytes")]
     pub wrapped_material: Vec<u8>,
     pub description: String,
     pub enabled: bool,
@@ -186,11 +191,12 @@ impl std::fmt::Debug for KmsKeyRecord {
 }
 
 /// An access key for SigV4. The secret is sealed (see `kinko-core`).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AccessKeyRecord {
     pub access_key_id: String,
     /// ARN of the principal that owns the key.
     pub principal_arn: String,
+    #[serde(with = "backup::base64_bytes")]
     pub sealed_secret: Vec<u8>,
     pub active: bool,
     pub created_ms: i64,
@@ -207,7 +213,7 @@ impl std::fmt::Debug for AccessKeyRecord {
 }
 
 /// A KMS alias (`alias/NAME`) and the key it points to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KmsAliasRecord {
     pub region: String,
     /// `alias/NAME`.
@@ -218,7 +224,7 @@ pub struct KmsAliasRecord {
 }
 
 /// A Secrets Manager secret's metadata. Values live in [`SecretVersion`]s.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SecretRecord {
     pub region: String,
     /// The secret name (the store key within a region).
@@ -251,10 +257,11 @@ pub struct SecretRecord {
 }
 
 /// One version of a secret. `value` is sealed, never plaintext.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SecretVersion {
     /// The `ClientRequestToken` that created it.
     pub version_id: String,
+    #[serde(with = "backup::base64_bytes")]
     pub value: Vec<u8>,
     /// `SecretBinary` rather than `SecretString`.
     pub binary: bool,
@@ -282,7 +289,7 @@ impl std::fmt::Debug for SecretVersion {
 }
 
 /// A secret with every version it keeps, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SecretState {
     pub record: SecretRecord,
     pub versions: Vec<SecretVersion>,
@@ -320,6 +327,64 @@ pub enum WriteOutcome {
     Conflict,
 }
 
+/// A parameter with every version it keeps, as a backup holds it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ParameterExport {
+    pub region: String,
+    /// Canonical name.
+    pub name: String,
+    pub display_name: String,
+    pub latest_version: u32,
+    /// Every kept version, oldest first, with its labels.
+    pub versions: Vec<ParameterVersion>,
+    /// Tags, sorted by key.
+    pub tags: Vec<Tag>,
+}
+
+/// Everything a store holds, read in one snapshot: what `kinko backup`
+/// writes and `kinko restore` loads. Values, key material and access-key
+/// secrets stay sealed under the root key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// In (region, name) order.
+    pub parameters: Vec<ParameterExport>,
+    /// In (region, key id) order.
+    pub kms_keys: Vec<KmsKeyRecord>,
+    /// In (region, alias) order.
+    pub kms_aliases: Vec<KmsAliasRecord>,
+    /// In (region, name) order, each with its versions.
+    pub secrets: Vec<SecretState>,
+    /// In access key id order.
+    pub access_keys: Vec<AccessKeyRecord>,
+    /// Server metadata (the root-key check value, the admin key id), in key order.
+    pub meta: Vec<(String, Vec<u8>)>,
+}
+
+impl Snapshot {
+    /// Whether the snapshot holds no user data (meta does not count: a
+    /// freshly opened store may already carry its root-key check value).
+    pub fn is_empty(&self) -> bool {
+        self.parameters.is_empty()
+            && self.kms_keys.is_empty()
+            && self.kms_aliases.is_empty()
+            && self.secrets.is_empty()
+            && self.access_keys.is_empty()
+    }
+}
+
+/// A cache entry that a node must forget because the record behind it
+/// changed, possibly on another node sharing the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalidation {
+    /// A KMS key's record (enabled flag, material) changed.
+    KmsKey { region: String, key_id: String },
+    /// An access key changed (deactivated, deleted).
+    AccessKey { access_key_id: String },
+    /// Notifications may have been missed (the listener reconnected):
+    /// forget everything.
+    All,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("parameter not found")]
@@ -338,6 +403,12 @@ pub enum StoreError {
     NotFound,
     #[error("tags can only be set when a parameter is created")]
     TagsOnOverwrite,
+    /// A restore found data in the target store; it only loads into an empty one.
+    #[error("the target store is not empty ({0}); restore only loads into an empty store")]
+    NotEmpty(String),
+    /// What this backend does not offer (a test double's store).
+    #[error("not supported by this store: {0}")]
+    Unsupported(&'static str),
     /// The backend cannot be reached (a database restarting). Retryable.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -497,4 +568,46 @@ pub trait Store: Send + Sync + 'static {
 
     /// Sets the value only when the key is absent; returns the value now stored.
     async fn init_meta(&self, key: &str, value: &[u8]) -> Result<Vec<u8>, StoreError>;
+
+    // ---- backup and restore ----
+    //
+    // Defaults say `Unsupported`, so test doubles of the trait need not
+    // implement them; both real backends do.
+
+    /// Everything the store holds, read in one consistent snapshot.
+    async fn export_snapshot(&self) -> Result<Snapshot, StoreError> {
+        Err(StoreError::Unsupported("export_snapshot"))
+    }
+
+    /// Loads `snapshot` in one transaction, keeping version numbers, labels,
+    /// stages and timestamps as they are. Errors: `NotEmpty` when the store
+    /// holds any parameter, secret, key or access key, or a meta key of the
+    /// snapshot with a different value (another root key's check value).
+    async fn import_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+        let _ = snapshot;
+        Err(StoreError::Unsupported("import_snapshot"))
+    }
+
+    // ---- several servers on one store ----
+
+    /// Tells every node sharing the store (this one included) to forget a
+    /// cache entry. A no-op for a store only one process uses.
+    async fn publish_invalidation(&self, event: &Invalidation) -> Result<(), StoreError> {
+        let _ = event;
+        Ok(())
+    }
+
+    /// Invalidations published by any node, or `None` when the store has no
+    /// peers to hear from (SQLite: one process).
+    fn invalidations(&self) -> Option<tokio::sync::broadcast::Receiver<Invalidation>> {
+        None
+    }
+
+    /// Tries to become the one node running the job named `job`; `None`
+    /// when another node holds it. The job is ours while the guard lives and
+    /// [`SingletonGuard::is_held`] says so. Single-process stores always grant it.
+    async fn try_singleton_lock(&self, job: &str) -> Result<Option<SingletonGuard>, StoreError> {
+        let _ = job;
+        Ok(Some(SingletonGuard::local()))
+    }
 }

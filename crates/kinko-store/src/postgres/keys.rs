@@ -115,7 +115,10 @@ pub(super) async fn create_kms_key(
 
 /// Errors: `AlreadyExists` when the alias is taken (also by a concurrent
 /// creator that committed first).
-async fn insert_alias(conn: &impl GenericClient, alias: &KmsAliasRecord) -> Result<(), StoreError> {
+pub(super) async fn insert_alias(
+    conn: &impl GenericClient,
+    alias: &KmsAliasRecord,
+) -> Result<(), StoreError> {
     let inserted = execute(
         conn,
         "INSERT INTO kms_aliases (region, alias, key_id, created_ms, updated_ms) \

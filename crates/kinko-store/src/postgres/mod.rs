@@ -33,12 +33,15 @@
 //! `?options=-csearch_path%3Dkinko` in the URL); TLS to PostgreSQL is not
 //! supported yet (the connection uses `NoTls`, so `sslmode=require` fails).
 
+mod cluster;
 mod keys;
 mod migrations;
 mod parameters;
 pub mod schema;
 mod secrets;
+mod snapshot;
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -54,6 +57,7 @@ use crate::{
     ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome, SecretRecord, SecretState,
     SecretWrite, Store, StoreError, Tag, UnlabelOutcome, VersionSelector, WriteOutcome,
 };
+use crate::{Invalidation, SingletonGuard, Snapshot};
 
 pub use migrations::Migration;
 
@@ -74,6 +78,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    /// For the sessions outside the pool (LISTEN, advisory locks).
+    config: Arc<tokio_postgres::Config>,
+    /// Invalidations heard on LISTEN, once someone asked for them; the
+    /// listener task ends when the last clone of the store is gone.
+    invalidations: Arc<Mutex<Option<Arc<tokio::sync::broadcast::Sender<Invalidation>>>>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -112,7 +121,7 @@ impl PostgresStore {
             config.application_name("kinko");
         }
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -128,7 +137,11 @@ impl PostgresStore {
             .map_err(|err| {
                 StoreError::Backend(format!("cannot build the connection pool: {err}"))
             })?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            config: Arc::new(config),
+            invalidations: Arc::new(Mutex::new(None)),
+        })
     }
 
     /// Applies the migrations this build knows and the database lacks, in
@@ -522,6 +535,44 @@ impl Store for PostgresStore {
     async fn init_meta(&self, key: &str, value: &[u8]) -> Result<Vec<u8>, StoreError> {
         let client = self.client().await?;
         keys::init_meta(&client, key, value).await
+    }
+
+    async fn export_snapshot(&self) -> Result<Snapshot, StoreError> {
+        transaction!(self, read, |tx| snapshot::export(&tx))
+    }
+
+    async fn import_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| snapshot::import(&tx, snapshot))
+    }
+
+    async fn publish_invalidation(&self, event: &Invalidation) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let payload = cluster::notify_payload(event);
+        execute(&client, cluster::NOTIFY_SQL, &[&payload]).await?;
+        Ok(())
+    }
+
+    /// Starts the LISTEN session on first use (it needs a runtime: `None`
+    /// outside one). Every (re)connect of that session emits
+    /// [`Invalidation::All`], since notifications sent while it was down are lost.
+    fn invalidations(&self) -> Option<tokio::sync::broadcast::Receiver<Invalidation>> {
+        let mut slot = self
+            .invalidations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(sender) = slot.as_ref() {
+            return Some(sender.subscribe());
+        }
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let sender = Arc::new(cluster::new_sender());
+        let receiver = sender.subscribe();
+        cluster::spawn_listener(Arc::clone(&self.config), Arc::downgrade(&sender), &runtime);
+        *slot = Some(sender);
+        Some(receiver)
+    }
+
+    async fn try_singleton_lock(&self, job: &str) -> Result<Option<SingletonGuard>, StoreError> {
+        cluster::try_lock(&self.config, job).await
     }
 }
 

@@ -121,7 +121,7 @@ async fn count_labels(
     count(&row)
 }
 
-async fn tags_of(
+pub(super) async fn tags_of(
     conn: &impl GenericClient,
     region: &str,
     name: &str,

@@ -267,7 +267,7 @@ async fn apply(conn: &impl GenericClient, write: &SecretWrite) -> Result<WriteOu
 }
 
 /// `false` when the secret already exists.
-async fn insert_record(
+pub(super) async fn insert_record(
     conn: &impl GenericClient,
     r: &SecretRecord,
     revision: u64,
@@ -334,7 +334,10 @@ async fn update_record(
 }
 
 /// The record's tag list is the whole truth: replace, keeping its order.
-async fn replace_tags(conn: &impl GenericClient, r: &SecretRecord) -> Result<(), StoreError> {
+pub(super) async fn replace_tags(
+    conn: &impl GenericClient,
+    r: &SecretRecord,
+) -> Result<(), StoreError> {
     execute(
         conn,
         "DELETE FROM secret_tags WHERE region = $1 AND name = $2",
@@ -354,7 +357,7 @@ async fn replace_tags(conn: &impl GenericClient, r: &SecretRecord) -> Result<(),
 }
 
 /// Inserts or replaces one version and sets its stages to exactly `stages`.
-async fn upsert_version(
+pub(super) async fn upsert_version(
     conn: &impl GenericClient,
     region: &str,
     name: &str,

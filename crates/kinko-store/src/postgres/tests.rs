@@ -419,3 +419,145 @@ async fn rates() {
     let elapsed = started.elapsed().as_secs_f64();
     println!("get_parameter: {:.0} reads/s", f64::from(COUNT) / elapsed);
 }
+
+/// SQLite → PostgreSQL → SQLite: the path from the embedded store to a
+/// shared one and back keeps everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_round_trip_sqlite_postgres_sqlite() {
+    let Some(schema) = TestSchema::create("backup_round_trip").await else {
+        return;
+    };
+    let sqlite = crate::SqliteStore::open_in_memory().unwrap();
+    conformance::fill_for_backup(&sqlite).await;
+    let postgres = schema.store().await;
+    conformance::backup_round_trip(&sqlite, &postgres).await;
+    // `backup_round_trip` wrote version 5 into the PostgreSQL store: the
+    // way back carries it too.
+    let back = crate::SqliteStore::open_in_memory().unwrap();
+    let snapshot = postgres.export_snapshot().await.unwrap();
+    back.import_snapshot(&snapshot).await.unwrap();
+    assert_eq!(back.export_snapshot().await.unwrap(), snapshot);
+    assert_eq!(snapshot.parameters[1].latest_version, 5);
+
+    let Some(other) = TestSchema::create("backup_refusal").await else {
+        return;
+    };
+    conformance::restore_refuses_non_empty(&postgres, &other.store().await).await;
+}
+
+/// One session holds a job's lock; a second is refused until the holder's
+/// session ends (here: the guard dropped), then gets it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn singleton_lock_moves_when_the_holder_goes() {
+    let Some(schema) = TestSchema::create("singleton_lock").await else {
+        return;
+    };
+    let a = schema.store().await;
+    let b = schema.store().await;
+    let held = a.try_singleton_lock("purge").await.unwrap().unwrap();
+    assert!(held.is_held());
+    assert!(b.try_singleton_lock("purge").await.unwrap().is_none());
+    assert!(
+        b.try_singleton_lock("other-job").await.unwrap().is_some(),
+        "locks are per job"
+    );
+    drop(held);
+    let mut taken = None;
+    for _ in 0..50 {
+        taken = b.try_singleton_lock("purge").await.unwrap();
+        if taken.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(taken.is_some_and(|guard| guard.is_held()));
+}
+
+/// The holder's connection killed by the server (what a crashed node
+/// looks like to PostgreSQL): the guard says it is lost, and another
+/// session takes the lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_lock_session_loses_the_lock() {
+    let Some(schema) = TestSchema::create("singleton_killed").await else {
+        return;
+    };
+    let store = schema.store().await;
+    let held = store.try_singleton_lock("purge").await.unwrap().unwrap();
+    let (admin, connection) = tokio_postgres::connect(&schema.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks \
+             WHERE locktype = 'advisory' AND pid <> pg_backend_pid() AND granted \
+             AND pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = $1)",
+            &[&schema.name],
+        )
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        if !held.is_held() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!held.is_held(), "the guard notices its session died");
+    assert!(store.try_singleton_lock("purge").await.unwrap().is_some());
+}
+
+/// An invalidation published through one store reaches a listener on
+/// another store of the same schema, and not one on another schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalidations_reach_every_node_of_the_schema() {
+    let Some(schema) = TestSchema::create("invalidations").await else {
+        return;
+    };
+    let Some(elsewhere) = TestSchema::create("invalidations_elsewhere").await else {
+        return;
+    };
+    let a = schema.store().await;
+    let b = schema.store().await;
+    let stranger = elsewhere.store().await;
+    let mut heard = b.invalidations().unwrap();
+    let mut stranger_heard = stranger.invalidations().unwrap();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(10), heard.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        first,
+        crate::Invalidation::All,
+        "a new LISTEN session flushes"
+    );
+    assert_eq!(
+        tokio::time::timeout(std::time::Duration::from_secs(10), stranger_heard.recv())
+            .await
+            .unwrap()
+            .unwrap(),
+        crate::Invalidation::All
+    );
+
+    let event = crate::Invalidation::KmsKey {
+        region: "us-east-1".to_owned(),
+        key_id: "1234".to_owned(),
+    };
+    a.publish_invalidation(&event).await.unwrap();
+    let got = tokio::time::timeout(std::time::Duration::from_secs(10), heard.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, event);
+    // The other schema heard nothing (give a stray NOTIFY time to arrive).
+    a.publish_invalidation(&crate::Invalidation::All)
+        .await
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), heard.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        stranger_heard.try_recv(),
+        Err(tokio::sync::broadcast::error::TryRecvError::Empty)
+    ));
+}

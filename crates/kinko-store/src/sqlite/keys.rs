@@ -86,7 +86,7 @@ pub(super) fn create_kms_key(
     Ok(())
 }
 
-fn insert_alias(conn: &Connection, alias: &KmsAliasRecord) -> Result<(), StoreError> {
+pub(super) fn insert_alias(conn: &Connection, alias: &KmsAliasRecord) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO kms_aliases (region, alias, key_id, created_ms, updated_ms) \
          VALUES (?1, ?2, ?3, ?4, ?5)",

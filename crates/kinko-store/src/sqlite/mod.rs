@@ -57,6 +57,7 @@ mod keys;
 mod migrations;
 mod parameters;
 mod secrets;
+mod snapshot;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -585,6 +586,19 @@ impl Store for SqliteStore {
     async fn init_meta(&self, key: &str, value: &[u8]) -> Result<Vec<u8>, StoreError> {
         let (key, value) = (key.to_owned(), value.to_vec());
         self.write(move |conn| keys::init_meta(conn, &key, &value))
+            .await
+    }
+
+    async fn export_snapshot(&self) -> Result<crate::Snapshot, StoreError> {
+        // On the blocking pool even when a reader is free: an export reads
+        // everything, far too long to run on an async worker.
+        let shared = Arc::clone(&self.shared);
+        run_blocking(move || read_in(&mut shared.reader(), snapshot::export)).await
+    }
+
+    async fn import_snapshot(&self, snapshot: &crate::Snapshot) -> Result<(), StoreError> {
+        let snapshot = snapshot.clone();
+        self.write(move |conn| snapshot::import(conn, &snapshot))
             .await
     }
 }

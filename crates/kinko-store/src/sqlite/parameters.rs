@@ -91,7 +91,7 @@ fn count_labels(
     Ok(usize::try_from(count).unwrap_or(usize::MAX))
 }
 
-fn tags_of(conn: &Connection, region: &str, name: &str) -> Result<Vec<Tag>, StoreError> {
+pub(super) fn tags_of(conn: &Connection, region: &str, name: &str) -> Result<Vec<Tag>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT key, value FROM parameter_tags WHERE region = ?1 AND name = ?2 ORDER BY key",
     )?;

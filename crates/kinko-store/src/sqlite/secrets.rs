@@ -232,7 +232,11 @@ fn apply(conn: &Connection, write: &SecretWrite) -> Result<WriteOutcome, StoreEr
     Ok(WriteOutcome::Written)
 }
 
-fn insert_record(conn: &Connection, r: &SecretRecord, revision: u64) -> Result<(), StoreError> {
+pub(super) fn insert_record(
+    conn: &Connection,
+    r: &SecretRecord,
+    revision: u64,
+) -> Result<(), StoreError> {
     let revision = revision_to_sql(revision)?;
     let sql = format!(
         "INSERT INTO secrets ({RECORD_COLUMNS}) \
@@ -287,7 +291,7 @@ fn update_record(conn: &Connection, r: &SecretRecord, revision: u64) -> Result<(
 }
 
 /// The record's tag list is the whole truth: replace, keeping its order.
-fn replace_tags(conn: &Connection, r: &SecretRecord) -> Result<(), StoreError> {
+pub(super) fn replace_tags(conn: &Connection, r: &SecretRecord) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM secret_tags WHERE region = ?1 AND name = ?2")?
         .execute(params![r.region, r.name])?;
     let mut insert = conn.prepare_cached(
@@ -300,7 +304,7 @@ fn replace_tags(conn: &Connection, r: &SecretRecord) -> Result<(), StoreError> {
 }
 
 /// Inserts or replaces one version and sets its stages to exactly `stages`.
-fn upsert_version(
+pub(super) fn upsert_version(
     conn: &Connection,
     region: &str,
     name: &str,

@@ -275,3 +275,26 @@ async fn write_rate() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_round_trip_between_files_and_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = SqliteStore::open(&dir.path().join("source.db")).unwrap();
+    conformance::fill_for_backup(&source).await;
+    let target = SqliteStore::open_in_memory().unwrap();
+    conformance::backup_round_trip(&source, &target).await;
+    conformance::restore_refuses_non_empty(&source, &SqliteStore::open_in_memory().unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_process_store_always_grants_singletons_and_has_no_peers() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let first = store.try_singleton_lock("purge").await.unwrap().unwrap();
+    let second = store.try_singleton_lock("purge").await.unwrap().unwrap();
+    assert!(first.is_held() && second.is_held());
+    assert!(store.invalidations().is_none());
+    store
+        .publish_invalidation(&crate::Invalidation::All)
+        .await
+        .unwrap();
+}

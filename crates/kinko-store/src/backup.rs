@@ -1,0 +1,386 @@
+//! The backup file: a [`Snapshot`] as versioned JSON lines.
+//!
+//! ```text
+//! {"format":"kinko-backup","version":1,"created_ms":…,"root_key_check":"base64…"}
+//! {"type":"parameter",…}          one line per record, in snapshot order
+//! {"type":"secret",…}
+//! …
+//! {"type":"end","records":N}
+//! ```
+//!
+//! Values, wrapped key material and access-key secrets are written as the
+//! store holds them, sealed under the root key (base64), so the file is
+//! useless without that key. The header repeats the root-key check value so
+//! a restore can refuse the wrong root key before it writes anything, and
+//! the trailer's record count catches a truncated file. JSON lines rather
+//! than one document: a reader needs no more memory per line than one
+//! record, and `head` shows what a file is.
+//!
+//! The records' serde form (field names as in `lib.rs`) is the format;
+//! renaming a field means a new `version`.
+
+use std::io::{BufRead, Write};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, ParameterExport, SecretState, Snapshot,
+};
+
+/// The `format` of the header line.
+pub const FORMAT: &str = "kinko-backup";
+/// The file format version this build writes and reads.
+pub const VERSION: u32 = 1;
+/// The meta key holding the root-key check value (owned by `kinko-core`'s
+/// keyring; repeated in the header).
+pub const ROOT_CHECK_META: &str = "root-key-check";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("cannot read or write the backup file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a kinko backup file: {0}")]
+    NotABackup(String),
+    #[error("backup file version {0} is newer than this kinko understands ({VERSION})")]
+    UnsupportedVersion(u32),
+    /// The line number and serde's message (which names a field, never a value).
+    #[error("malformed backup record on line {line}: {message}")]
+    Malformed { line: usize, message: String },
+    #[error("the backup file is truncated: {0}")]
+    Truncated(String),
+}
+
+/// The first line of a backup file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub format: String,
+    pub version: u32,
+    /// Milliseconds since the Unix epoch.
+    pub created_ms: i64,
+    /// The store's root-key check value (sealed), if it had one.
+    #[serde(with = "base64_option")]
+    pub root_key_check: Option<Vec<u8>>,
+}
+
+/// One line after the header.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+// Records are written and read one at a time; boxing would only add allocations.
+#[allow(clippy::large_enum_variant)]
+enum Line {
+    Parameter(ParameterExport),
+    KmsKey(KmsKeyRecord),
+    KmsAlias(KmsAliasRecord),
+    Secret(SecretState),
+    AccessKey(AccessKeyRecord),
+    Meta {
+        key: String,
+        #[serde(with = "base64_bytes")]
+        value: Vec<u8>,
+    },
+    End {
+        records: u64,
+    },
+}
+
+/// Writes `snapshot` to `out` and flushes it. Returns the header written.
+pub fn write(
+    snapshot: &Snapshot,
+    created_ms: i64,
+    out: &mut impl Write,
+) -> Result<Header, BackupError> {
+    let header = Header {
+        format: FORMAT.to_owned(),
+        version: VERSION,
+        created_ms,
+        root_key_check: snapshot
+            .meta
+            .iter()
+            .find(|(key, _)| key == ROOT_CHECK_META)
+            .map(|(_, value)| value.clone()),
+    };
+    write_line(out, &header)?;
+    let mut records: u64 = 0;
+    let mut emit = |out: &mut dyn Write, line: &Line| -> Result<(), BackupError> {
+        records += 1;
+        write_line(out, line)
+    };
+    for parameter in &snapshot.parameters {
+        emit(out, &Line::Parameter(parameter.clone()))?;
+    }
+    for key in &snapshot.kms_keys {
+        emit(out, &Line::KmsKey(key.clone()))?;
+    }
+    for alias in &snapshot.kms_aliases {
+        emit(out, &Line::KmsAlias(alias.clone()))?;
+    }
+    for secret in &snapshot.secrets {
+        emit(out, &Line::Secret(secret.clone()))?;
+    }
+    for key in &snapshot.access_keys {
+        emit(out, &Line::AccessKey(key.clone()))?;
+    }
+    for (key, value) in &snapshot.meta {
+        emit(
+            out,
+            &Line::Meta {
+                key: key.clone(),
+                value: value.clone(),
+            },
+        )?;
+    }
+    write_line(out, &Line::End { records })?;
+    out.flush()?;
+    Ok(header)
+}
+
+fn write_line(out: &mut dyn Write, value: &impl Serialize) -> Result<(), BackupError> {
+    serde_json::to_writer(&mut *out, value).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Reads only the header: enough to check the format and the root key.
+pub fn read_header(input: &mut impl BufRead) -> Result<Header, BackupError> {
+    let mut first = String::new();
+    if input.read_line(&mut first)? == 0 {
+        return Err(BackupError::NotABackup("the file is empty".to_owned()));
+    }
+    let header: Header = serde_json::from_str(&first)
+        .map_err(|_| BackupError::NotABackup("the first line is not a backup header".to_owned()))?;
+    if header.format != FORMAT {
+        return Err(BackupError::NotABackup(format!(
+            "format {:?}, expected {FORMAT:?}",
+            header.format
+        )));
+    }
+    if header.version > VERSION {
+        return Err(BackupError::UnsupportedVersion(header.version));
+    }
+    Ok(header)
+}
+
+/// Reads a whole backup file: header, records and trailer.
+pub fn read(input: &mut impl BufRead) -> Result<(Header, Snapshot), BackupError> {
+    let header = read_header(input)?;
+    let mut snapshot = Snapshot::default();
+    let mut records: u64 = 0;
+    let mut line_number = 1;
+    let mut text = String::new();
+    loop {
+        text.clear();
+        if input.read_line(&mut text)? == 0 {
+            return Err(BackupError::Truncated(format!(
+                "no end record after {records} records"
+            )));
+        }
+        line_number += 1;
+        let line: Line = serde_json::from_str(&text).map_err(|err| BackupError::Malformed {
+            line: line_number,
+            // serde_json's message names the field and position, not the data.
+            message: err.to_string(),
+        })?;
+        match line {
+            Line::Parameter(p) => snapshot.parameters.push(p),
+            Line::KmsKey(k) => snapshot.kms_keys.push(k),
+            Line::KmsAlias(a) => snapshot.kms_aliases.push(a),
+            Line::Secret(s) => snapshot.secrets.push(s),
+            Line::AccessKey(k) => snapshot.access_keys.push(k),
+            Line::Meta { key, value } => snapshot.meta.push((key, value)),
+            Line::End { records: expected } => {
+                if expected != records {
+                    return Err(BackupError::Truncated(format!(
+                        "the end record counts {expected} records, the file holds {records}"
+                    )));
+                }
+                return Ok((header, snapshot));
+            }
+        }
+        records += 1;
+    }
+}
+
+/// Serde for sealed bytes as standard base64.
+pub(crate) mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD
+            .decode(text.as_bytes())
+            .map_err(|_| serde::de::Error::custom("invalid base64"))
+    }
+}
+
+mod base64_option {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        bytes: &Option<Vec<u8>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(bytes) => serializer.serialize_some(&STANDARD.encode(bytes)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Vec<u8>>, D::Error> {
+        match Option::<String>::deserialize(deserializer)? {
+            Some(text) => STANDARD
+                .decode(text.as_bytes())
+                .map(Some)
+                .map_err(|_| serde::de::Error::custom("invalid base64")),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::full_version;
+    use crate::{SecretRecord, SecretVersion, Tag};
+
+    fn sample() -> Snapshot {
+        let mut v2 = full_version(2, b"\x00sealed\xff");
+        v2.labels = vec!["prod".to_owned()];
+        Snapshot {
+            parameters: vec![ParameterExport {
+                region: "us-east-1".to_owned(),
+                name: "/app/db".to_owned(),
+                display_name: "/app/db".to_owned(),
+                latest_version: 2,
+                versions: vec![full_version(1, b"one"), v2],
+                tags: vec![Tag {
+                    key: "team".to_owned(),
+                    value: "core".to_owned(),
+                }],
+            }],
+            kms_keys: vec![KmsKeyRecord {
+                region: "us-east-1".to_owned(),
+                key_id: "k1".to_owned(),
+                wrapped_material: vec![1, 2, 3],
+                description: "d".to_owned(),
+                enabled: false,
+                key_manager: "CUSTOMER".to_owned(),
+                created_ms: 5,
+                metadata: "{}".to_owned(),
+            }],
+            kms_aliases: vec![KmsAliasRecord {
+                region: "us-east-1".to_owned(),
+                alias: "alias/a".to_owned(),
+                key_id: "k1".to_owned(),
+                created_ms: 1,
+                updated_ms: 2,
+            }],
+            secrets: vec![SecretState {
+                record: SecretRecord {
+                    region: "eu-west-1".to_owned(),
+                    name: "s".to_owned(),
+                    arn: "arn:s".to_owned(),
+                    description: None,
+                    kms_key_id: None,
+                    tags: vec![],
+                    tagged: true,
+                    resource_policy: Some("{}".to_owned()),
+                    created_ms: 1,
+                    last_changed_ms: 2,
+                    last_accessed_ms: Some(3),
+                    deleted_ms: None,
+                    deletion_date_ms: None,
+                    primary_region: None,
+                    metadata: "{}".to_owned(),
+                    revision: 4,
+                },
+                versions: vec![SecretVersion {
+                    version_id: "v1".to_owned(),
+                    value: vec![9; 40],
+                    binary: true,
+                    stages: vec!["AWSCURRENT".to_owned()],
+                    created_ms: 1,
+                    last_accessed_ms: None,
+                    kms_key_id: Some("alias/x".to_owned()),
+                }],
+            }],
+            access_keys: vec![AccessKeyRecord {
+                access_key_id: "AKIA1".to_owned(),
+                principal_arn: "arn:u".to_owned(),
+                sealed_secret: vec![7; 16],
+                active: true,
+                created_ms: 1,
+            }],
+            meta: vec![(ROOT_CHECK_META.to_owned(), vec![4, 5, 6])],
+        }
+    }
+
+    #[test]
+    fn a_snapshot_round_trips_through_the_file() {
+        let snapshot = sample();
+        let mut file = Vec::new();
+        let written = write(&snapshot, 42, &mut file).unwrap();
+        assert_eq!(written.root_key_check, Some(vec![4, 5, 6]));
+        let (header, read_back) = read(&mut file.as_slice()).unwrap();
+        assert_eq!(header, written);
+        assert_eq!(header.created_ms, 42);
+        assert_eq!(read_back, snapshot);
+        let text = String::from_utf8(file).unwrap();
+        assert_eq!(
+            text.lines().count(),
+            1 + 6 + 1,
+            "header, six records, trailer"
+        );
+        assert!(text.starts_with(r#"{"format":"kinko-backup","version":1,"#));
+    }
+
+    #[test]
+    fn a_truncated_file_is_refused() {
+        let mut file = Vec::new();
+        write(&sample(), 1, &mut file).unwrap();
+        let text = String::from_utf8(file).unwrap();
+        let without_end: String = text
+            .lines()
+            .filter(|line| !line.contains(r#""type":"end""#))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let err = read(&mut without_end.as_bytes()).unwrap_err();
+        assert!(matches!(err, BackupError::Truncated(_)), "{err}");
+
+        let one_record_less: String = text
+            .lines()
+            .filter(|line| !line.contains(r#""type":"access_key""#))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let err = read(&mut one_record_less.as_bytes()).unwrap_err();
+        assert!(matches!(err, BackupError::Truncated(_)), "{err}");
+    }
+
+    #[test]
+    fn other_files_and_newer_versions_are_refused() {
+        let err = read(&mut "".as_bytes()).unwrap_err();
+        assert!(matches!(err, BackupError::NotABackup(_)), "{err}");
+        let err = read(&mut "{\"a\":1}\n".as_bytes()).unwrap_err();
+        assert!(matches!(err, BackupError::NotABackup(_)), "{err}");
+        let newer = r#"{"format":"kinko-backup","version":2,"created_ms":0,"root_key_check":null}"#;
+        let err = read(&mut format!("{newer}\n").as_bytes()).unwrap_err();
+        assert!(matches!(err, BackupError::UnsupportedVersion(2)), "{err}");
+        let bad = r#"{"format":"kinko-backup","version":1,"created_ms":0,"root_key_check":null}
+{"type":"parameter","region":1}
+"#;
+        let err = read(&mut bad.as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, BackupError::Malformed { line: 2, .. }),
+            "{err}"
+        );
+    }
+}
