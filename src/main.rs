@@ -23,12 +23,28 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the server (AWS SSM Parameter Store API over SigV4)
+    /// Run the server (AWS SSM Parameter Store, Secrets Manager and KMS APIs over SigV4)
     Server(Box<cli::server::ServerArgs>),
     /// Print `export` lines that point the aws CLI and SDKs at a local server
     Env(cli::env::EnvArgs),
     /// Bring a PostgreSQL store's schema up to date (the server also does on start)
     Migrate(cli::migrate::MigrateArgs),
+    /// Forward proxy that signs outgoing API calls with tokens from the store
+    Proxy(cli::proxy::ProxyArgs),
+    /// Write a consistent snapshot of a store to a file (values stay sealed)
+    Backup(cli::backup::BackupArgs),
+    /// Load a backup into an empty store (SQLite or PostgreSQL)
+    Restore(cli::restore::RestoreArgs),
+    /// Run a command with parameters and resolved references as environment variables
+    Exec(cli::exec::ExecArgs),
+    /// Replace the references in a text file with their values (or --check them)
+    Render(cli::render::RenderArgs),
+    /// Create or update parameters (or one secret) from a JSON, dotenv or YAML file
+    Import(cli::import::ImportArgs),
+    /// Print every parameter under a path as JSON, dotenv, YAML or shell lines
+    Export(cli::export::ExportArgs),
+    /// Compare two paths or secrets key by key (exit status 1 when they differ)
+    Diff(cli::diff::DiffArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -37,6 +53,14 @@ fn main() -> std::process::ExitCode {
         Command::Server(args) => cli::server::run(*args),
         Command::Env(args) => cli::env::run(args),
         Command::Migrate(args) => cli::migrate::run(args),
+        Command::Proxy(args) => cli::proxy::run(args),
+        Command::Backup(args) => cli::backup::run(args),
+        Command::Restore(args) => cli::restore::run(args),
+        Command::Exec(args) => cli::exec::run(args),
+        Command::Render(args) => cli::render::run(args),
+        Command::Import(args) => cli::import::run(args),
+        Command::Export(args) => cli::export::run(args),
+        Command::Diff(args) => return cli::diff::main(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -325,9 +325,18 @@ impl Store for PostgresStore {
         name: &str,
         selector: &VersionSelector,
     ) -> Result<ParameterLookup, StoreError> {
-        transaction!(self, read, |tx| parameters::get_parameter(
-            &tx, region, name, selector
-        ))
+        let wanted = match selector {
+            VersionSelector::Latest => None,
+            VersionSelector::Version(version) => Some(*version),
+            // A label needs a second lookup: read both in one snapshot.
+            VersionSelector::Label(_) => {
+                return transaction!(self, read, |tx| parameters::get_parameter(
+                    &tx, region, name, selector
+                ));
+            }
+        };
+        let client = self.client().await?;
+        parameters::get_parameter_in_one_query(&client, region, name, wanted).await
     }
 
     async fn parameter_history(

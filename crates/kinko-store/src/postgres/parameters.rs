@@ -142,6 +142,61 @@ pub(super) async fn tags_of(
         .collect()
 }
 
+/// The latest or a numbered version with its labels and tags in ONE
+/// statement (one statement is one snapshot, so no transaction is needed):
+/// GetParameter is the hot path, and the transactional form below costs five
+/// round trips (measured: ~3,000 req/s against ~16,000 on SQLite).
+pub(super) async fn get_parameter_in_one_query(
+    conn: &impl GenericClient,
+    region: &str,
+    name: &str,
+    wanted: Option<u32>,
+) -> Result<ParameterLookup, StoreError> {
+    const AT: usize = 13; // first column after version_columns!()
+    let row = query_opt(
+        conn,
+        concat!(
+            "SELECT p.display_name, p.latest_version, ",
+            version_columns!(),
+            ", ARRAY(SELECT l.label FROM parameter_labels l \
+                     WHERE l.region = p.region AND l.name = p.name AND l.version = v.version \
+                     ORDER BY l.label), \
+               ARRAY(SELECT t.key FROM parameter_tags t \
+                     WHERE t.region = p.region AND t.name = p.name ORDER BY t.key), \
+               ARRAY(SELECT t.value FROM parameter_tags t \
+                     WHERE t.region = p.region AND t.name = p.name ORDER BY t.key) \
+             FROM parameters p LEFT JOIN parameter_versions v \
+               ON v.region = p.region AND v.name = p.name \
+              AND v.version = coalesce($3::BIGINT, p.latest_version) \
+             WHERE p.region = $1 AND p.name = $2"
+        ),
+        &[&region, &name, &wanted.map(i64::from)],
+    )
+    .await?;
+    let Some(row) = row else {
+        return Ok(ParameterLookup::NotFound);
+    };
+    let has_version: Option<i64> = row.try_get(2)?;
+    if has_version.is_none() {
+        return Ok(ParameterLookup::VersionNotFound);
+    }
+    let mut version = version_from_row(&row, 2)?;
+    version.labels = row.try_get(AT)?;
+    let keys: Vec<String> = row.try_get(AT + 1)?;
+    let values: Vec<String> = row.try_get(AT + 2)?;
+    Ok(ParameterLookup::Found(ParameterRecord {
+        name: name.to_owned(),
+        display_name: row.try_get(0)?,
+        latest_version: to_u32(row.try_get(1)?)?,
+        version,
+        tags: keys
+            .into_iter()
+            .zip(values)
+            .map(|(key, value)| Tag { key, value })
+            .collect(),
+    }))
+}
+
 pub(super) async fn get_parameter(
     conn: &impl GenericClient,
     region: &str,
