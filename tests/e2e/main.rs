@@ -5,12 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod backup;
 mod cli;
 mod cluster;
 mod durability;
 mod kms;
+mod proxy;
 mod secrets;
 mod ssm;
 mod support;
 mod tls;
+mod tools;
 mod wire;

@@ -1,0 +1,27 @@
+//! kinko's signing forward proxy (`kinko proxy`): applications send plain
+//! requests through it, it adds the credential for the host from the
+//! parameter store (headers, Basic auth, query parameters, a rewritten
+//! path), upgrades to HTTPS and forwards. The applications never hold the
+//! tokens; rotating one happens in the store.
+//!
+//! The rules come from a [`RuleSource`], so this crate links no AWS SDK;
+//! the same signing is available in-process as a `tower::Layer`
+//! ([`SigningLayer`]).
+
+pub mod cache;
+pub mod duration;
+pub mod hop;
+pub mod host_glob;
+pub mod layer;
+pub mod proxy;
+pub mod rules;
+pub mod source;
+pub mod upstream;
+
+pub use cache::RuleCache;
+pub use host_glob::HostGlob;
+pub use layer::{SigningError, SigningLayer, SigningService};
+pub use proxy::{Proxy, ProxyBody, ProxyConfig};
+pub use rules::Rules;
+pub use source::{RuleParameter, RuleSource, RuleSourceError};
+pub use upstream::{UpstreamError, read_ca_file};

@@ -1,0 +1,111 @@
+//! The upstream side: TLS trust and the pooled HTTP/1.1 client.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+/// The pooled client every proxied request goes through.
+pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, Incoming>;
+
+/// How long an idle upstream connection is kept for reuse.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// Idle connections kept per upstream host.
+const POOL_MAX_IDLE_PER_HOST: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("cannot read the CA file {path}: {source}")]
+    ReadCaFile {
+        path: String,
+        source: rustls_pki_types::pem::Error,
+    },
+    #[error("the CA file {path} holds no PEM certificate")]
+    EmptyCaFile { path: String },
+    #[error("the certificate in {path} is not usable as a trust root: {source}")]
+    BadCaCertificate { path: String, source: rustls::Error },
+    #[error("no trusted root certificates: the system has none and no --ca-file was given")]
+    NoRoots,
+    #[error("cannot set up TLS: {0}")]
+    Tls(#[from] rustls::Error),
+}
+
+/// The certificates of a PEM file (`--ca-file`).
+pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, UpstreamError> {
+    let shown = path.display().to_string();
+    let certificates = CertificateDer::pem_file_iter(path)
+        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+        .map_err(|source| UpstreamError::ReadCaFile {
+            path: shown.clone(),
+            source,
+        })?;
+    if certificates.is_empty() {
+        return Err(UpstreamError::EmptyCaFile { path: shown });
+    }
+    Ok(certificates)
+}
+
+/// TLS settings for the upstream: the system's roots plus `extra` ones.
+pub fn tls_config(
+    extra: &[(String, Vec<CertificateDer<'static>>)],
+    system_roots: bool,
+) -> Result<rustls::ClientConfig, UpstreamError> {
+    let mut roots = rustls::RootCertStore::empty();
+    if system_roots {
+        let native = rustls_native_certs::load_native_certs();
+        for error in &native.errors {
+            tracing::warn!(%error, "skipping an unreadable system root certificate");
+        }
+        let (added, skipped) = roots.add_parsable_certificates(native.certs);
+        tracing::debug!(added, skipped, "loaded the system root certificates");
+    }
+    for (path, certificates) in extra {
+        for certificate in certificates {
+            roots
+                .add(certificate.clone())
+                .map_err(|source| UpstreamError::BadCaCertificate {
+                    path: path.clone(),
+                    source,
+                })?;
+        }
+    }
+    if roots.is_empty() {
+        return Err(UpstreamError::NoRoots);
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(config)
+}
+
+/// The pooled client: keep-alive connections, reused per host.
+pub fn client(
+    tls: rustls::ClientConfig,
+    allow_plain: bool,
+    connect_timeout: Duration,
+) -> UpstreamClient {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(connect_timeout));
+    let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls);
+    let connector = if allow_plain {
+        builder.https_or_http().enable_http1().wrap_connector(http)
+    } else {
+        builder.https_only().enable_http1().wrap_connector(http)
+    };
+    Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
+        .build(connector)
+}
