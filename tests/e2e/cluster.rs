@@ -181,6 +181,81 @@ async fn two_servers_share_one_postgres_store() {
         let latest = ssm.get_parameter().name(name).send().await.unwrap();
         assert_eq!(latest.parameter().unwrap().version(), total);
     }
+
+    // The same for a secret: writers on both servers put values at once;
+    // every acknowledged version exists once, readable from both servers,
+    // and exactly one version holds AWSCURRENT.
+    let secret = "cluster/secret";
+    nodes[0]
+        .secrets()
+        .create_secret()
+        .name(secret)
+        .secret_string("initial")
+        .send()
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for (n, server) in nodes.iter().enumerate() {
+        for writer in 0..WRITERS_PER_NODE {
+            let sm = server.secrets();
+            tasks.push(tokio::spawn(async move {
+                let mut acknowledged = Vec::new();
+                for write in 0..WRITES_PER_WRITER {
+                    let value = format!("node{n}-writer{writer}-write{write}");
+                    let out = sm
+                        .put_secret_value()
+                        .secret_id(secret)
+                        .secret_string(&value)
+                        .send()
+                        .await
+                        .unwrap_or_else(|err| panic!("put on node {n}: {err:?}"));
+                    acknowledged.push((out.version_id().unwrap().to_owned(), value));
+                }
+                acknowledged
+            }));
+        }
+    }
+    let mut acknowledged: BTreeMap<String, String> = BTreeMap::new();
+    for task in tasks {
+        for (version_id, value) in task.await.unwrap() {
+            assert!(
+                acknowledged.insert(version_id, value).is_none(),
+                "a version id acknowledged twice"
+            );
+        }
+    }
+    assert_eq!(
+        acknowledged.len(),
+        nodes.len() * WRITERS_PER_NODE * WRITES_PER_WRITER
+    );
+    for (n, server) in nodes.iter().enumerate() {
+        let sm = server.secrets();
+        let listed = sm
+            .list_secret_version_ids()
+            .secret_id(secret)
+            .include_deprecated(true)
+            .max_results(100)
+            .send()
+            .await
+            .unwrap();
+        let versions = listed.versions();
+        assert_eq!(versions.len(), acknowledged.len() + 1, "node {n}");
+        let current: Vec<_> = versions
+            .iter()
+            .filter(|v| v.version_stages().iter().any(|s| s == "AWSCURRENT"))
+            .collect();
+        assert_eq!(current.len(), 1, "one AWSCURRENT, read through node {n}");
+        for (version_id, value) in &acknowledged {
+            let got = sm
+                .get_secret_value()
+                .secret_id(secret)
+                .version_id(version_id)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(got.secret_string(), Some(value.as_str()), "node {n}");
+        }
+    }
 }
 
 /// Starts servers on `url` one after the other (start-up blocks).
