@@ -104,17 +104,72 @@ fn complete(conn: &Connection, mut record: SecretRecord) -> Result<SecretState, 
     Ok(SecretState { record, versions })
 }
 
+/// GetSecretValue's read, the hot path: two statements instead of four —
+/// the record with its tags (as JSON), then the versions with their stages
+/// (as JSON). Each statement costs more to step than the rows it returns.
 pub(super) fn get_secret(
     conn: &Connection,
     region: &str,
     name: &str,
 ) -> Result<Option<SecretState>, StoreError> {
-    let sql = format!("SELECT {RECORD_COLUMNS} FROM secrets WHERE region = ?1 AND name = ?2");
-    let record = conn
-        .prepare_cached(&sql)?
-        .query_row(params![region, name], record_from_row)
+    const RECORD_WITH_TAGS: &str = "SELECT region, name, arn, description, kms_key_id, tagged, resource_policy, \
+         created_ms, last_changed_ms, last_accessed_ms, deleted_ms, deletion_date_ms, \
+         primary_region, metadata, revision, \
+         (SELECT json_group_array(json_array(t.key, t.value)) FROM \
+            (SELECT key, value FROM secret_tags \
+             WHERE region = s.region AND name = s.name ORDER BY position) t) \
+         FROM secrets s WHERE region = ?1 AND name = ?2";
+    let found = conn
+        .prepare_cached(RECORD_WITH_TAGS)?
+        .query_row(params![region, name], |row| {
+            Ok((record_from_row(row)?, row.get::<_, String>(15)?))
+        })
         .optional()?;
-    record.map(|record| complete(conn, record)).transpose()
+    let Some((mut record, tags)) = found else {
+        return Ok(None);
+    };
+    let pairs: Vec<(String, String)> = serde_json::from_str(&tags)
+        .map_err(|_| StoreError::Backend("stored secret tags are not valid".to_owned()))?;
+    record.tags = pairs
+        .into_iter()
+        .map(|(key, value)| Tag { key, value })
+        .collect();
+
+    let mut stmt = conn.prepare_cached(
+        "SELECT v.version_id, v.value, v.is_binary, v.created_ms, v.last_accessed_ms, \
+         v.kms_key_id, \
+         (SELECT json_group_array(st.stage) FROM \
+            (SELECT stage FROM secret_version_stages \
+             WHERE region = v.region AND name = v.name AND version_id = v.version_id \
+             ORDER BY stage) st) \
+         FROM secret_versions v WHERE v.region = ?1 AND v.name = ?2 \
+         ORDER BY v.created_ms, v.rowid",
+    )?;
+    let versions = stmt
+        .query_map(params![region, name], |row| {
+            Ok((
+                SecretVersion {
+                    version_id: row.get(0)?,
+                    value: row.get(1)?,
+                    binary: row.get(2)?,
+                    stages: Vec::new(),
+                    created_ms: row.get(3)?,
+                    last_accessed_ms: row.get(4)?,
+                    kms_key_id: row.get(5)?,
+                },
+                row.get::<_, String>(6)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .map(|(mut version, stages)| {
+            version.stages = serde_json::from_str(&stages).map_err(|_| {
+                StoreError::Backend("stored secret stages are not valid".to_owned())
+            })?;
+            Ok(version)
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(SecretState { record, versions }))
 }
 
 pub(super) fn list_secrets(
