@@ -233,7 +233,9 @@ fn read_in<T>(
         Err(err) => {
             // A read changed nothing; if the rollback fails, the next read
             // closes the transaction before it begins.
-            let _ = conn.prepare_cached("ROLLBACK").and_then(|mut s| s.execute([]));
+            let _ = conn
+                .prepare_cached("ROLLBACK")
+                .and_then(|mut s| s.execute([]));
             Err(err)
         }
     }
