@@ -10,6 +10,7 @@ pub mod kms;
 pub mod secretsmanager;
 pub mod sigv4;
 pub mod ssm;
+pub mod wire;
 
 pub use error::{AwsError, MessageKey};
 

@@ -9,7 +9,7 @@ use kinko_core::kms::{
 use serde::Serialize;
 
 use super::shapes::*;
-use crate::ssm::decode::{Violations, parse_body};
+use crate::wire::{Violations, parse_body};
 use crate::{AwsError, MessageKey, RequestContext};
 
 const KEY_ID_MAX: usize = 2048;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::shapes::*;
-use crate::ssm::decode::{Violations, parse_body};
+use crate::wire::{Violations, parse_body};
 use crate::{AwsError, RequestContext};
 
 const SECRET_ID_MAX: usize = 2048;

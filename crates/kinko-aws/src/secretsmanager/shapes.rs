@@ -13,7 +13,7 @@ use kinko_crypto::{SecretBytes, SecretString};
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-pub use crate::ssm::shapes::{Epoch, WireSecret};
+pub use crate::wire::{Epoch, TagShape, WireSecret};
 
 /// `SecretBinary`: base64 on the wire, read straight into zeroizing bytes.
 /// Bad base64 is a `SerializationException`, as for any mistyped member.
@@ -30,13 +30,6 @@ impl<'de> Deserialize<'de> for WireBlob {
 }
 
 // ---- requests ----
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct TagShape {
-    pub key: Option<String>,
-    pub value: Option<String>,
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]

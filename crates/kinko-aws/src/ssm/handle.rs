@@ -9,10 +9,10 @@ use kinko_core::ssm::{
 use serde::Serialize;
 
 use super::decode::{
-    FILTER_KEY_PATTERN, KEY_ID_PATTERN, TAG_PATTERN, Violations, is_filter_key, is_key_id,
-    is_tag_text, parse_body,
+    FILTER_KEY_PATTERN, KEY_ID_PATTERN, TAG_PATTERN, is_filter_key, is_key_id, is_tag_text,
 };
 use super::shapes::*;
+use crate::wire::{Violations, parse_body};
 use crate::{AwsError, RequestContext};
 
 const NAME_MAX: usize = 2048;

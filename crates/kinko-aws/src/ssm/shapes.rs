@@ -4,47 +4,11 @@
 //! error. Responses borrow from the domain outputs: no copies of values.
 
 use kinko_core::ssm::policies::InlinePolicy;
-use kinko_crypto::SecretString;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-/// A value read straight into a zeroizing string.
-pub struct WireSecret(pub SecretString);
-
-impl<'de> Deserialize<'de> for WireSecret {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(|s| WireSecret(SecretString::new(s)))
-    }
-}
-
-/// Writes a secret into the response body (the only place it is exposed).
-pub struct Exposed<'a>(pub &'a SecretString);
-
-impl Serialize for Exposed<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.0.expose())
-    }
-}
-
-/// A timestamp: epoch seconds as a JSON number with millisecond precision.
-#[derive(Debug, Clone, Copy)]
-pub struct Epoch(pub i64);
-
-impl Serialize for Epoch {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // i64 milliseconds fit an f64 exactly for any real date, and the
-        // shortest round-trip form prints e.g. 1530018761.888.
-        s.serialize_f64(self.0 as f64 / 1000.0)
-    }
-}
+pub use crate::wire::{Epoch, Exposed, TagShape, WireSecret};
 
 // ---- requests ----
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct TagShape {
-    pub key: Option<String>,
-    pub value: Option<String>,
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
