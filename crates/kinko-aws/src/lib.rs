@@ -5,6 +5,7 @@
 //! The server hands this crate an already-authenticated request (target,
 //! body, [`RequestContext`]) and gets back bytes or an [`AwsError`].
 
+pub mod access;
 pub mod error;
 pub mod kms;
 pub mod secretsmanager;
@@ -12,11 +13,12 @@ pub mod sigv4;
 pub mod ssm;
 pub mod wire;
 
+pub use access::{AllowAll, Authorizer, Check};
 pub use error::{AwsError, MessageKey};
 
 /// Who is calling and where: derived from the verified SigV4 credential scope
 /// and the server configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RequestContext {
     /// The region of the credential scope; data is partitioned by it.
     pub region: String,
@@ -25,6 +27,25 @@ pub struct RequestContext {
     pub principal_arn: String,
     /// The `x-amzn-RequestId` of this request.
     pub request_id: String,
+    /// Decides what this caller may do (step 3 of a request).
+    pub access: std::sync::Arc<dyn Authorizer>,
+}
+
+impl std::fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestContext")
+            .field("region", &self.region)
+            .field("principal_arn", &self.principal_arn)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestContext {
+    /// Shorthand for `self.access.authorize(&check)`.
+    pub fn authorize(&self, check: Check<'_>) -> Result<(), AwsError> {
+        self.access.authorize(&check)
+    }
 }
 
 /// The services behind the wire.

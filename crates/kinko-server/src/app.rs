@@ -157,6 +157,7 @@ async fn handle(
         account_id: state.settings.account_id.clone(),
         principal_arn: caller.principal_arn,
         request_id: request_id.to_owned(),
+        access: std::sync::Arc::new(kinko_aws::AllowAll),
     };
     kinko_aws::dispatch(&state.services, service, operation, body, &ctx).await
 }

@@ -16,6 +16,7 @@ fn ctx() -> RequestContext {
         account_id: ACCOUNT.into(),
         principal_arn: format!("arn:aws:iam::{ACCOUNT}:user/alice"),
         request_id: "req-1".into(),
+        access: std::sync::Arc::new(crate::AllowAll),
     }
 }
 

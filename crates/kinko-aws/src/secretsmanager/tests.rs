@@ -15,6 +15,7 @@ fn ctx() -> RequestContext {
         account_id: "123456789012".into(),
         principal_arn: "arn:aws:iam::123456789012:user/alice".into(),
         request_id: "req-1".into(),
+        access: std::sync::Arc::new(crate::AllowAll),
     }
 }
 
