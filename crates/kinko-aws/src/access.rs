@@ -58,6 +58,11 @@ pub trait Authorizer: Send + Sync {
     /// caller, the action and the resource (never a value). Every call is
     /// recorded for the audit log, allowed or not.
     fn authorize(&self, check: &Check<'_>) -> Result<(), AwsError>;
+
+    /// Whether `check` would be allowed, without recording it: for list
+    /// operations that show a caller only what it may see (kinko's choice
+    /// where AWS would answer AccessDenied for the whole list).
+    fn permits(&self, check: &Check<'_>) -> bool;
 }
 
 /// Allows everything: `--dev` mode and handler unit tests.
@@ -71,6 +76,10 @@ impl Authorizer for AllowAll {
 
     fn authorize(&self, _check: &Check<'_>) -> Result<(), AwsError> {
         Ok(())
+    }
+
+    fn permits(&self, _check: &Check<'_>) -> bool {
+        true
     }
 }
 
