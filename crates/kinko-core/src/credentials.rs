@@ -10,11 +10,12 @@
 //! the server applies invalidations it hears with [`Credentials::forget`].
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use kinko_crypto::{SecretString, random_bytes};
-use kinko_store::{AccessKeyRecord, Store, StoreError};
+use base64::Engine;
+use kinko_store::{AccessKeyRecord, KeyUse, Store, StoreError};
 
 use crate::keyring::{Keyring, KeyringError};
 
@@ -32,6 +33,48 @@ pub struct ActiveKey {
     pub secret: SecretString,
     pub principal_arn: String,
     pub active: bool,
+    /// Set by a rotation: the key stops authenticating at this time.
+    pub retire_ms: Option<i64>,
+}
+
+impl ActiveKey {
+    /// Whether the key may authenticate a request at `now_ms`.
+    pub fn usable_at(&self, now_ms: i64) -> bool {
+        self.active && self.retire_ms.is_none_or(|r| now_ms < r)
+    }
+}
+
+/// Temporary credentials of an assumed role (AssumeRole's answer).
+#[derive(Debug, Clone)]
+pub struct SessionCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    /// Self-contained: the session's secret, role and expiry sealed under
+    /// the root key, so any server sharing the store accepts it and nothing
+    /// is written per session.
+    pub session_token: String,
+    pub expiration_ms: i64,
+    /// `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`.
+    pub session_arn: String,
+    pub role_arn: String,
+}
+
+/// A verified session token, as the SigV4 check needs it.
+#[derive(Debug)]
+pub struct SessionKey {
+    pub secret: SecretString,
+    pub role_arn: String,
+    pub session_arn: String,
+    pub expiration_ms: i64,
+}
+
+/// Why a session token was refused (AWS's two answers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    #[error("The security token included in the request is invalid.")]
+    Invalid,
+    #[error("The security token included in the request is expired")]
+    Expired,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +96,14 @@ pub struct Credentials {
     keyring: Arc<Keyring>,
     cache: RwLock<HashMap<String, (Instant, Arc<ActiveKey>)>>,
     cache_ttl: Duration,
+    /// Last use per key since the last flush: written in batches by
+    /// [`Credentials::flush_key_use`], never once per request.
+    uses: Mutex<HashMap<String, (i64, String)>>,
 }
+
+/// Prefix of a session token (format version 1).
+const SESSION_TOKEN_PREFIX: &str = "KinkoSession1.";
+const SESSION_AAD: &[u8] = b"kinko-session-token-v1";
 
 /// AWS access key ids are 20 upper-case alphanumerics starting `AKIA`.
 const AKID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -78,6 +128,7 @@ impl Credentials {
             keyring,
             cache: RwLock::new(HashMap::new()),
             cache_ttl: DEFAULT_CACHE_TTL,
+            uses: Mutex::new(HashMap::new()),
         }
     }
 
@@ -103,26 +154,177 @@ impl Credentials {
             .clear();
     }
 
-    /// Creates a new active access key for a principal.
+    /// Creates a new active access key for a principal (no limit: the
+    /// bootstrap admin's key).
     pub async fn create(&self, principal_arn: &str) -> Result<AccessKey, CredentialsError> {
+        self.create_with(principal_arn, None).await
+    }
+
+    /// Creates a new active access key unless the principal already has
+    /// `max_usable` usable keys (`StoreError::LimitExceeded`).
+    pub async fn create_limited(
+        &self,
+        principal_arn: &str,
+        max_usable: usize,
+    ) -> Result<AccessKey, CredentialsError> {
+        self.create_with(principal_arn, Some(max_usable)).await
+    }
+
+    async fn create_with(
+        &self,
+        principal_arn: &str,
+        max_usable: Option<usize>,
+    ) -> Result<AccessKey, CredentialsError> {
         let access_key_id = format!("AKIA{}", random_text(AKID_ALPHABET, 16));
         let secret = SecretString::new(random_text(SECRET_ALPHABET, 40));
         let sealed_secret = self
             .keyring
             .seal_internal(secret.expose().as_bytes(), &aad(&access_key_id))?;
-        self.store
-            .create_access_key(AccessKeyRecord {
-                access_key_id: access_key_id.clone(),
-                principal_arn: principal_arn.to_owned(),
-                sealed_secret,
-                active: true,
-                created_ms: jiff::Timestamp::now().as_millisecond(),
-            })
-            .await?;
+        let now_ms = jiff::Timestamp::now().as_millisecond();
+        let record = AccessKeyRecord {
+            access_key_id: access_key_id.clone(),
+            principal_arn: principal_arn.to_owned(),
+            sealed_secret,
+            active: true,
+            created_ms: now_ms,
+            retire_ms: None,
+            last_used_ms: None,
+            last_used_operation: None,
+        };
+        match max_usable {
+            Some(max) => {
+                self.store
+                    .create_access_key_limited(record, max, now_ms)
+                    .await?
+            }
+            None => self.store.create_access_key(record).await?,
+        }
         Ok(AccessKey {
             access_key_id,
             secret_access_key: secret,
             principal_arn: principal_arn.to_owned(),
+        })
+    }
+
+    /// Notes that a key authenticated a request (kept in memory until the
+    /// next [`Credentials::flush_key_use`]).
+    pub fn note_use(&self, access_key_id: &str, operation: &str) {
+        let now_ms = jiff::Timestamp::now().as_millisecond();
+        let mut uses = self.uses.lock().unwrap_or_else(PoisonError::into_inner);
+        match uses.get_mut(access_key_id) {
+            Some((used_ms, last)) => {
+                *used_ms = now_ms;
+                if last != operation {
+                    operation.clone_into(last);
+                }
+            }
+            None => {
+                uses.insert(access_key_id.to_owned(), (now_ms, operation.to_owned()));
+            }
+        }
+    }
+
+    /// Writes the uses noted since the last flush. On failure they are
+    /// kept for the next one.
+    pub async fn flush_key_use(&self) -> Result<(), CredentialsError> {
+        let pending: Vec<KeyUse> = {
+            let mut uses = self.uses.lock().unwrap_or_else(PoisonError::into_inner);
+            uses.drain()
+                .map(|(access_key_id, (used_ms, operation))| KeyUse {
+                    access_key_id,
+                    used_ms,
+                    operation,
+                })
+                .collect()
+        };
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.store.record_key_use(&pending).await {
+            let mut uses = self.uses.lock().unwrap_or_else(PoisonError::into_inner);
+            for KeyUse {
+                access_key_id,
+                used_ms,
+                operation,
+            } in pending
+            {
+                uses.entry(access_key_id).or_insert((used_ms, operation));
+            }
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Issues temporary credentials (`ASIA…`) for a role session.
+    pub fn issue_session(
+        &self,
+        role_arn: &str,
+        session_arn: &str,
+        duration: Duration,
+    ) -> Result<SessionCredentials, CredentialsError> {
+        let access_key_id = format!("ASIA{}", random_text(AKID_ALPHABET, 16));
+        let secret = SecretString::new(random_text(SECRET_ALPHABET, 40));
+        let expiration_ms = jiff::Timestamp::now().as_millisecond()
+            + i64::try_from(duration.as_millis()).unwrap_or(i64::MAX / 2);
+        // Newline-separated: none of the fields can hold a newline (ARNs,
+        // generated ids and secrets). The buffer holds the secret: zeroized.
+        let plain = zeroize::Zeroizing::new(format!(
+            "{access_key_id}\n{role_arn}\n{session_arn}\n{expiration_ms}\n{}",
+            secret.expose()
+        ));
+        let sealed = self.keyring.seal_internal(plain.as_bytes(), SESSION_AAD)?;
+        let session_token = format!(
+            "{SESSION_TOKEN_PREFIX}{}",
+            base64::engine::general_purpose::STANDARD.encode(sealed)
+        );
+        Ok(SessionCredentials {
+            access_key_id,
+            secret_access_key: secret,
+            session_token,
+            expiration_ms,
+            session_arn: session_arn.to_owned(),
+            role_arn: role_arn.to_owned(),
+        })
+    }
+
+    /// Opens a session token presented with `access_key_id`, at `now_ms`.
+    pub fn open_session(
+        &self,
+        access_key_id: &str,
+        token: &str,
+        now_ms: i64,
+    ) -> Result<SessionKey, SessionError> {
+        let sealed = token
+            .strip_prefix(SESSION_TOKEN_PREFIX)
+            .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            .ok_or(SessionError::Invalid)?;
+        let plain = self
+            .keyring
+            .open_internal(&sealed, SESSION_AAD)
+            .map_err(|_| SessionError::Invalid)?;
+        let text = std::str::from_utf8(plain.expose()).map_err(|_| SessionError::Invalid)?;
+        let mut fields = text.splitn(5, '\n');
+        let (Some(id), Some(role_arn), Some(session_arn), Some(expiration), Some(secret)) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            return Err(SessionError::Invalid);
+        };
+        if id != access_key_id {
+            return Err(SessionError::Invalid);
+        }
+        let expiration_ms: i64 = expiration.parse().map_err(|_| SessionError::Invalid)?;
+        if now_ms >= expiration_ms {
+            return Err(SessionError::Expired);
+        }
+        Ok(SessionKey {
+            secret: SecretString::new(secret.to_owned()),
+            role_arn: role_arn.to_owned(),
+            session_arn: session_arn.to_owned(),
+            expiration_ms,
         })
     }
 
@@ -149,6 +351,7 @@ impl Credentials {
             secret,
             principal_arn: record.principal_arn,
             active: record.active,
+            retire_ms: record.retire_ms,
         });
         if let Ok(mut cache) = self.cache.write() {
             cache.insert(access_key_id.to_owned(), (Instant::now(), key.clone()));

@@ -1,9 +1,11 @@
 //! The backup file: a [`Snapshot`] as versioned JSON lines.
 //!
 //! ```text
-//! {"format":"kinko-backup","version":1,"created_ms":…,"root_key_check":"base64…"}
+//! {"format":"kinko-backup","version":2,"created_ms":…,"root_key_check":"base64…"}
 //! {"type":"parameter",…}          one line per record, in snapshot order
 //! {"type":"secret",…}
+//! {"type":"principal",…}
+//! {"type":"policy",…}
 //! …
 //! {"type":"end","records":N}
 //! ```
@@ -17,20 +19,29 @@
 //! record, and `head` shows what a file is.
 //!
 //! The records' serde form (field names as in `lib.rs`) is the format;
-//! renaming a field means a new `version`.
+//! renaming a field means a new `version`. Version 2 added the `principal`
+//! and `policy` lines and the access keys' `retire_ms` / `last_used_*`
+//! fields; version 1 files (without them) still read, as a snapshot with no
+//! principals or policies and keys never used.
+//!
+//! The audit log is not part of a backup: it is the record of what happened
+//! to *this* store, not data to restore, and a restored store starts its own
+//! chain. Keep an audit trail by streaming it (or by backing up the database
+//! itself).
 
 use std::io::{BufRead, Write};
 
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, ParameterExport, SecretState, Snapshot,
+    AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, ParameterExport, PolicyRecord, PrincipalRecord,
+    SecretState, Snapshot,
 };
 
 /// The `format` of the header line.
 pub const FORMAT: &str = "kinko-backup";
 /// The file format version this build writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// The meta key holding the root-key check value (owned by `kinko-core`'s
 /// keyring; repeated in the header).
 pub const ROOT_CHECK_META: &str = "root-key-check";
@@ -73,6 +84,8 @@ enum Line {
     KmsAlias(KmsAliasRecord),
     Secret(SecretState),
     AccessKey(AccessKeyRecord),
+    Principal(PrincipalRecord),
+    Policy(PolicyRecord),
     Meta {
         key: String,
         #[serde(with = "base64_bytes")]
@@ -119,6 +132,12 @@ pub fn write(
     }
     for key in &snapshot.access_keys {
         emit(out, &Line::AccessKey(key.clone()))?;
+    }
+    for principal in &snapshot.principals {
+        emit(out, &Line::Principal(principal.clone()))?;
+    }
+    for policy in &snapshot.policies {
+        emit(out, &Line::Policy(policy.clone()))?;
     }
     for (key, value) in &snapshot.meta {
         emit(
@@ -186,6 +205,8 @@ pub fn read(input: &mut impl BufRead) -> Result<(Header, Snapshot), BackupError>
             Line::KmsAlias(a) => snapshot.kms_aliases.push(a),
             Line::Secret(s) => snapshot.secrets.push(s),
             Line::AccessKey(k) => snapshot.access_keys.push(k),
+            Line::Principal(p) => snapshot.principals.push(p),
+            Line::Policy(p) => snapshot.policies.push(p),
             Line::Meta { key, value } => snapshot.meta.push((key, value)),
             Line::End { records: expected } => {
                 if expected != records {
@@ -250,7 +271,7 @@ mod base64_option {
 mod tests {
     use super::*;
     use crate::conformance::full_version;
-    use crate::{SecretRecord, SecretVersion, Tag};
+    use crate::{PrincipalKind, SecretRecord, SecretVersion, Tag};
 
     fn sample() -> Snapshot {
         let mut v2 = full_version(2, b"\x00sealed\xff");
@@ -319,6 +340,36 @@ mod tests {
                 sealed_secret: vec![7; 16],
                 active: true,
                 created_ms: 1,
+                retire_ms: Some(9),
+                last_used_ms: Some(5),
+                last_used_operation: Some("GetParameter".to_owned()),
+            }],
+            principals: vec![
+                PrincipalRecord {
+                    name: "alice".to_owned(),
+                    kind: PrincipalKind::User,
+                    arn: "arn:aws:iam::000000000000:user/alice".to_owned(),
+                    tags: vec![Tag {
+                        key: "team".to_owned(),
+                        value: "core".to_owned(),
+                    }],
+                    trust_policy: None,
+                    created_ms: 3,
+                },
+                PrincipalRecord {
+                    name: "deploy".to_owned(),
+                    kind: PrincipalKind::Role,
+                    arn: "arn:aws:iam::000000000000:role/deploy".to_owned(),
+                    tags: vec![],
+                    trust_policy: Some(r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned()),
+                    created_ms: 4,
+                },
+            ],
+            policies: vec![PolicyRecord {
+                principal_arn: "arn:aws:iam::000000000000:user/alice".to_owned(),
+                name: "read".to_owned(),
+                document: r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned(),
+                updated_ms: 6,
             }],
             meta: vec![(ROOT_CHECK_META.to_owned(), vec![4, 5, 6])],
         }
@@ -337,10 +388,10 @@ mod tests {
         let text = String::from_utf8(file).unwrap();
         assert_eq!(
             text.lines().count(),
-            1 + 6 + 1,
-            "header, six records, trailer"
+            1 + 9 + 1,
+            "header, nine records, trailer"
         );
-        assert!(text.starts_with(r#"{"format":"kinko-backup","version":1,"#));
+        assert!(text.starts_with(r#"{"format":"kinko-backup","version":2,"#));
     }
 
     #[test]
@@ -371,9 +422,9 @@ mod tests {
         assert!(matches!(err, BackupError::NotABackup(_)), "{err}");
         let err = read(&mut "{\"a\":1}\n".as_bytes()).unwrap_err();
         assert!(matches!(err, BackupError::NotABackup(_)), "{err}");
-        let newer = r#"{"format":"kinko-backup","version":2,"created_ms":0,"root_key_check":null}"#;
+        let newer = r#"{"format":"kinko-backup","version":3,"created_ms":0,"root_key_check":null}"#;
         let err = read(&mut format!("{newer}\n").as_bytes()).unwrap_err();
-        assert!(matches!(err, BackupError::UnsupportedVersion(2)), "{err}");
+        assert!(matches!(err, BackupError::UnsupportedVersion(3)), "{err}");
         let bad = r#"{"format":"kinko-backup","version":1,"created_ms":0,"root_key_check":null}
 {"type":"parameter","region":1}
 "#;
@@ -382,5 +433,49 @@ mod tests {
             matches!(err, BackupError::Malformed { line: 2, .. }),
             "{err}"
         );
+    }
+
+    /// A file written before principals and policies existed (version 1,
+    /// access keys without the last-use fields) still reads.
+    #[test]
+    fn a_version_1_file_still_reads() {
+        let old = r#"{"format":"kinko-backup","version":1,"created_ms":7,"root_key_check":"BAUG"}
+{"type":"access_key","access_key_id":"AKIA1","principal_arn":"arn:u","sealed_secret":"BwcH","active":true,"created_ms":1}
+{"type":"meta","key":"root-key-check","value":"BAUG"}
+{"type":"end","records":2}
+"#;
+        let (header, snapshot) = read(&mut old.as_bytes()).unwrap();
+        assert_eq!(header.version, 1);
+        assert_eq!(header.root_key_check, Some(vec![4, 5, 6]));
+        assert_eq!(
+            snapshot.access_keys,
+            vec![AccessKeyRecord {
+                access_key_id: "AKIA1".to_owned(),
+                principal_arn: "arn:u".to_owned(),
+                sealed_secret: vec![7, 7, 7],
+                active: true,
+                created_ms: 1,
+                retire_ms: None,
+                last_used_ms: None,
+                last_used_operation: None,
+            }]
+        );
+        assert!(snapshot.principals.is_empty() && snapshot.policies.is_empty());
+        assert!(!snapshot.is_empty());
+    }
+
+    #[test]
+    fn principals_and_policies_count_as_data() {
+        let only_principals = Snapshot {
+            principals: sample().principals,
+            ..Snapshot::default()
+        };
+        assert!(!only_principals.is_empty());
+        let only_policies = Snapshot {
+            policies: sample().policies,
+            ..Snapshot::default()
+        };
+        assert!(!only_policies.is_empty());
+        assert!(Snapshot::default().is_empty());
     }
 }

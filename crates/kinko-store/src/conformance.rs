@@ -15,8 +15,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::{
-    AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, ParameterLookup, ParameterQuery,
-    ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome, SecretRecord, SecretState,
+    AUDIT_GENESIS, AccessKeyRecord, AuditRow, KeyUse, KmsAliasRecord, KmsKeyRecord,
+    ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite,
+    PolicyRecord, PrincipalKind, PrincipalRecord, PutOutcome, SecretRecord, SecretState,
     SecretVersion, SecretWrite, Store, StoreError, Tag, UnlabelOutcome, VersionSelector,
     WriteOutcome,
 };
@@ -37,7 +38,13 @@ pub async fn run_all(store: Arc<dyn Store>) {
     access_keys(&*store).await;
     meta(&*store).await;
     secrets(&*store).await;
-    concurrent_writers(store).await;
+    principals(&*store).await;
+    policies(&*store).await;
+    principal_cascade(&*store).await;
+    access_key_management(&*store).await;
+    audit_chain(&*store).await;
+    concurrent_writers(Arc::clone(&store)).await;
+    concurrent_audit_appenders(vec![store]).await;
 }
 
 // ---- helpers ----
@@ -1101,6 +1108,9 @@ pub async fn access_keys(store: &dyn Store) {
         sealed_secret: vec![1, 0, 2, 0xFE],
         active: true,
         created_ms: 1_700_000_000_456,
+        retire_ms: None,
+        last_used_ms: None,
+        last_used_operation: None,
     };
     store.create_access_key(key.clone()).await.unwrap();
     assert_eq!(store.get_access_key(id).await.unwrap(), Some(key.clone()));
@@ -1121,6 +1131,9 @@ pub async fn access_keys(store: &dyn Store) {
         sealed_secret: Vec::new(),
         active: false,
         created_ms: 0,
+        retire_ms: None,
+        last_used_ms: None,
+        last_used_operation: None,
     };
     store.create_access_key(inactive.clone()).await.unwrap();
     assert_eq!(
@@ -1442,6 +1455,604 @@ pub async fn secrets(store: &dyn Store) {
     );
 }
 
+// ---- principals, policies, access-key management ----
+
+const ACCOUNT_ARN: &str = "arn:aws:iam::000000000000";
+
+fn principal(name: &str, kind: PrincipalKind) -> PrincipalRecord {
+    let (path, trust_policy) = match kind {
+        PrincipalKind::User => ("user", None),
+        PrincipalKind::Role => (
+            "role",
+            Some(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow"}]}"#.to_owned()),
+        ),
+    };
+    PrincipalRecord {
+        name: name.to_owned(),
+        kind,
+        arn: format!("{ACCOUNT_ARN}:{path}/{name}"),
+        tags: Vec::new(),
+        trust_policy,
+        created_ms: 1_700_000_000_000,
+    }
+}
+
+fn policy(principal_arn: &str, name: &str, document: &str, updated_ms: i64) -> PolicyRecord {
+    PolicyRecord {
+        principal_arn: principal_arn.to_owned(),
+        name: name.to_owned(),
+        document: document.to_owned(),
+        updated_ms,
+    }
+}
+
+fn access_key(id: &str, principal_arn: &str, created_ms: i64) -> AccessKeyRecord {
+    AccessKeyRecord {
+        access_key_id: id.to_owned(),
+        principal_arn: principal_arn.to_owned(),
+        sealed_secret: vec![0xA5, 0, 1],
+        active: true,
+        created_ms,
+        retire_ms: None,
+        last_used_ms: None,
+        last_used_operation: None,
+    }
+}
+
+fn key_use(id: &str, used_ms: i64, operation: &str) -> KeyUse {
+    KeyUse {
+        access_key_id: id.to_owned(),
+        used_ms,
+        operation: operation.to_owned(),
+    }
+}
+
+/// Principals are created once per name and per arn, read back by either,
+/// listed in name order, and updated only in their tags and trust policy.
+pub async fn principals(store: &dyn Store) {
+    assert_eq!(store.get_principal("conf-p-alice").await.unwrap(), None);
+    let mut alice = principal("conf-p-alice", PrincipalKind::User);
+    alice.tags = vec![tag("team", "core"), tag("env", "prod")];
+    store.create_principal(alice.clone()).await.unwrap();
+    // The store keeps tags sorted by key.
+    alice.tags = vec![tag("env", "prod"), tag("team", "core")];
+    assert_eq!(
+        store.get_principal("conf-p-alice").await.unwrap(),
+        Some(alice.clone())
+    );
+    assert_eq!(
+        store.get_principal_by_arn(&alice.arn).await.unwrap(),
+        Some(alice.clone())
+    );
+    assert_eq!(
+        store
+            .get_principal_by_arn(&format!("{ACCOUNT_ARN}:user/conf-p-nobody"))
+            .await
+            .unwrap(),
+        None
+    );
+
+    let deploy = principal("conf-p-deploy", PrincipalKind::Role);
+    store.create_principal(deploy.clone()).await.unwrap();
+    let builder = principal("conf-p-builder", PrincipalKind::User);
+    store.create_principal(builder.clone()).await.unwrap();
+
+    // The name is unique across kinds, and so is the arn.
+    let same_name = principal("conf-p-alice", PrincipalKind::Role);
+    match store.create_principal(same_name).await {
+        Err(StoreError::AlreadyExists) => {}
+        other => panic!("expected AlreadyExists for a taken name, got {other:?}"),
+    }
+    let same_arn = PrincipalRecord {
+        name: "conf-p-alias-of-alice".to_owned(),
+        ..alice.clone()
+    };
+    match store.create_principal(same_arn).await {
+        Err(StoreError::AlreadyExists) => {}
+        other => panic!("expected AlreadyExists for a taken arn, got {other:?}"),
+    }
+    assert_eq!(
+        store.get_principal("conf-p-alias-of-alice").await.unwrap(),
+        None
+    );
+
+    let listed: Vec<PrincipalRecord> = store
+        .list_principals()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.name.starts_with("conf-p-"))
+        .collect();
+    assert_eq!(listed, vec![alice.clone(), builder, deploy.clone()]);
+
+    // Only tags and the trust policy change.
+    let update = PrincipalRecord {
+        kind: PrincipalKind::User,
+        arn: format!("{ACCOUNT_ARN}:user/conf-p-moved"),
+        tags: vec![tag("z", "1"), tag("a", "2")],
+        trust_policy: Some("{\"Statement\":[]}".to_owned()),
+        created_ms: 5,
+        ..deploy.clone()
+    };
+    store.update_principal(update).await.unwrap();
+    let updated = store.get_principal("conf-p-deploy").await.unwrap().unwrap();
+    assert_eq!(
+        updated,
+        PrincipalRecord {
+            tags: vec![tag("a", "2"), tag("z", "1")],
+            trust_policy: Some("{\"Statement\":[]}".to_owned()),
+            ..deploy.clone()
+        }
+    );
+    match store
+        .update_principal(principal("conf-p-ghost", PrincipalKind::User))
+        .await
+    {
+        Err(StoreError::NotFound) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    assert!(
+        store.get_principal("conf-p-ghost").await.unwrap().is_none(),
+        "an update never creates"
+    );
+    assert!(!store.delete_principal("conf-p-ghost").await.unwrap());
+}
+
+/// Inline policies are upserted by (principal, name), listed in name order,
+/// and need an existing principal.
+pub async fn policies(store: &dyn Store) {
+    let dev = principal("conf-pol-dev", PrincipalKind::User);
+    let other = principal("conf-pol-other", PrincipalKind::Role);
+    store.create_principal(dev.clone()).await.unwrap();
+    store.create_principal(other.clone()).await.unwrap();
+
+    let orphan = policy(&format!("{ACCOUNT_ARN}:user/conf-pol-none"), "p", "{}", 1);
+    match store.put_policy(orphan).await {
+        Err(StoreError::NotFound) => {}
+        other => panic!("expected NotFound for an unknown principal, got {other:?}"),
+    }
+
+    let write = policy(&dev.arn, "write", r#"{"Statement":"w"}"#, 10);
+    let read = policy(&dev.arn, "read", r#"{"Statement":"r"}"#, 11);
+    store.put_policy(write.clone()).await.unwrap();
+    store.put_policy(read.clone()).await.unwrap();
+    store
+        .put_policy(policy(&other.arn, "read", "{}", 12))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_policies(&dev.arn).await.unwrap(),
+        vec![read.clone(), write.clone()],
+        "name order, this principal's only"
+    );
+
+    let rewritten = policy(&dev.arn, "write", r#"{"Statement":"w2"}"#, 20);
+    store.put_policy(rewritten.clone()).await.unwrap();
+    assert_eq!(
+        store.get_policy(&dev.arn, "write").await.unwrap(),
+        Some(rewritten.clone())
+    );
+    assert_eq!(
+        store.list_policies(&dev.arn).await.unwrap(),
+        vec![read.clone(), rewritten],
+        "an upsert replaces, never duplicates"
+    );
+    assert_eq!(store.get_policy(&dev.arn, "absent").await.unwrap(), None);
+    assert_eq!(store.get_policy(&other.arn, "write").await.unwrap(), None);
+
+    assert!(store.delete_policy(&dev.arn, "write").await.unwrap());
+    assert!(!store.delete_policy(&dev.arn, "write").await.unwrap());
+    assert_eq!(store.list_policies(&dev.arn).await.unwrap(), vec![read]);
+    assert_eq!(store.list_policies(&other.arn).await.unwrap().len(), 1);
+    assert!(
+        store
+            .list_policies(&format!("{ACCOUNT_ARN}:user/conf-pol-none"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Deleting a principal removes its policies and access keys with it, and
+/// nothing of another principal's.
+pub async fn principal_cascade(store: &dyn Store) {
+    let gone = principal("conf-cascade-gone", PrincipalKind::User);
+    let kept = principal("conf-cascade-kept", PrincipalKind::User);
+    store.create_principal(gone.clone()).await.unwrap();
+    store.create_principal(kept.clone()).await.unwrap();
+    for name in ["a", "b"] {
+        store
+            .put_policy(policy(&gone.arn, name, "{}", 1))
+            .await
+            .unwrap();
+    }
+    store
+        .put_policy(policy(&kept.arn, "a", "{}", 1))
+        .await
+        .unwrap();
+    for (id, arn) in [
+        ("AKIACASCADEGONE1", &gone.arn),
+        ("AKIACASCADEGONE2", &gone.arn),
+        ("AKIACASCADEKEPT1", &kept.arn),
+    ] {
+        store
+            .create_access_key(access_key(id, arn, 1))
+            .await
+            .unwrap();
+    }
+
+    assert!(store.delete_principal("conf-cascade-gone").await.unwrap());
+    assert_eq!(
+        store.get_principal("conf-cascade-gone").await.unwrap(),
+        None
+    );
+    assert_eq!(store.get_principal_by_arn(&gone.arn).await.unwrap(), None);
+    assert!(store.list_policies(&gone.arn).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_access_keys(Some(&gone.arn))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.get_access_key("AKIACASCADEGONE1").await.unwrap(),
+        None
+    );
+    assert!(!store.delete_principal("conf-cascade-gone").await.unwrap());
+
+    assert_eq!(store.list_policies(&kept.arn).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .list_access_keys(Some(&kept.arn))
+            .await
+            .unwrap()
+            .iter()
+            .map(|k| k.access_key_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["AKIACASCADEKEPT1"]
+    );
+
+    // The name is free again, and the new principal starts clean.
+    store.create_principal(gone.clone()).await.unwrap();
+    assert!(store.list_policies(&gone.arn).await.unwrap().is_empty());
+}
+
+/// The usable-key limit, listing, updates, deletion and last-use records.
+pub async fn access_key_management(store: &dyn Store) {
+    let arn = format!("{ACCOUNT_ARN}:user/conf-keys");
+    let other = format!("{ACCOUNT_ARN}:user/conf-keys-other");
+    let now = 10_000;
+    let limited = |id: &str, created_ms: i64| access_key(id, &arn, created_ms);
+
+    store
+        .create_access_key_limited(limited("AKIAKEYS2", 2), 2, now)
+        .await
+        .unwrap();
+    store
+        .create_access_key_limited(limited("AKIAKEYS1", 2), 2, now)
+        .await
+        .unwrap();
+    match store
+        .create_access_key_limited(limited("AKIAKEYS3", 3), 2, now)
+        .await
+    {
+        Err(StoreError::LimitExceeded { max: 2 }) => {}
+        other => panic!("expected LimitExceeded, got {other:?}"),
+    }
+    assert_eq!(store.get_access_key("AKIAKEYS3").await.unwrap(), None);
+    // Another principal's keys do not count.
+    store
+        .create_access_key_limited(access_key("AKIAKEYSOTHER", &other, 1), 2, now)
+        .await
+        .unwrap();
+    // A taken id is refused even when the limit allows the key.
+    match store
+        .create_access_key_limited(access_key("AKIAKEYS1", &other, 1), 2, now)
+        .await
+    {
+        Err(StoreError::AlreadyExists) => {}
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+
+    // An inactive key does not count.
+    store
+        .update_access_key("AKIAKEYS1", false, None)
+        .await
+        .unwrap();
+    store
+        .create_access_key_limited(limited("AKIAKEYS3", 3), 2, now)
+        .await
+        .unwrap();
+    // A key retiring later still counts; one retired at or before now does not.
+    store
+        .update_access_key("AKIAKEYS2", true, Some(now + 1))
+        .await
+        .unwrap();
+    match store
+        .create_access_key_limited(limited("AKIAKEYS4", 4), 2, now)
+        .await
+    {
+        Err(StoreError::LimitExceeded { max: 2 }) => {}
+        other => panic!("expected LimitExceeded with a key still in its grace, got {other:?}"),
+    }
+    store
+        .update_access_key("AKIAKEYS2", true, Some(now))
+        .await
+        .unwrap();
+    store
+        .create_access_key_limited(limited("AKIAKEYS4", 4), 2, now)
+        .await
+        .unwrap();
+
+    let key2 = store.get_access_key("AKIAKEYS2").await.unwrap().unwrap();
+    assert!(key2.active);
+    assert_eq!(key2.retire_ms, Some(now));
+    let listed: Vec<(String, bool)> = store
+        .list_access_keys(Some(&arn))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| (k.access_key_id, k.active))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("AKIAKEYS1".to_owned(), false),
+            ("AKIAKEYS2".to_owned(), true),
+            ("AKIAKEYS3".to_owned(), true),
+            ("AKIAKEYS4".to_owned(), true),
+        ],
+        "created_ms, then id order"
+    );
+    let all = store.list_access_keys(None).await.unwrap();
+    for id in ["AKIAKEYS1", "AKIAKEYS4", "AKIAKEYSOTHER"] {
+        assert!(all.iter().any(|k| k.access_key_id == id), "{id} listed");
+    }
+    let order: Vec<(i64, String)> = all
+        .iter()
+        .map(|k| (k.created_ms, k.access_key_id.clone()))
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "all keys in created_ms, then id order");
+
+    match store.update_access_key("AKIANOSUCHKEY", true, None).await {
+        Err(StoreError::NotFound) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    assert!(store.delete_access_key("AKIAKEYS4").await.unwrap());
+    assert!(!store.delete_access_key("AKIAKEYS4").await.unwrap());
+    assert_eq!(store.get_access_key("AKIAKEYS4").await.unwrap(), None);
+
+    // Last use: the newest wins, within a batch and across batches.
+    store.record_key_use(&[]).await.unwrap();
+    store
+        .record_key_use(&[
+            key_use("AKIAKEYS3", 500, "GetParameter"),
+            key_use("AKIAKEYS3", 700, "PutParameter"),
+            key_use("AKIANOSUCHKEY", 900, "Ignored"),
+            key_use("AKIAKEYS3", 600, "DeleteParameter"),
+            key_use("AKIAKEYS2", 100, "GetSecretValue"),
+        ])
+        .await
+        .unwrap();
+    let last_use = |key: AccessKeyRecord| (key.last_used_ms, key.last_used_operation);
+    let key3 = store.get_access_key("AKIAKEYS3").await.unwrap().unwrap();
+    assert_eq!(last_use(key3), (Some(700), Some("PutParameter".to_owned())));
+    store
+        .record_key_use(&[key_use("AKIAKEYS3", 650, "Older")])
+        .await
+        .unwrap();
+    let key3 = store.get_access_key("AKIAKEYS3").await.unwrap().unwrap();
+    assert_eq!(
+        last_use(key3.clone()),
+        (Some(700), Some("PutParameter".to_owned())),
+        "an older use never overwrites a newer one"
+    );
+    store
+        .record_key_use(&[key_use("AKIAKEYS3", 800, "Newer")])
+        .await
+        .unwrap();
+    let key3 = store.get_access_key("AKIAKEYS3").await.unwrap().unwrap();
+    assert_eq!(
+        last_use(key3.clone()),
+        (Some(800), Some("Newer".to_owned()))
+    );
+    assert!(key3.active, "a use changes nothing else");
+    let key2 = store.get_access_key("AKIAKEYS2").await.unwrap().unwrap();
+    assert_eq!(
+        last_use(key2),
+        (Some(100), Some("GetSecretValue".to_owned()))
+    );
+    let key1 = store.get_access_key("AKIAKEYS1").await.unwrap().unwrap();
+    assert_eq!(last_use(key1), (None, None));
+    assert_eq!(store.get_access_key("AKIANOSUCHKEY").await.unwrap(), None);
+    // The listing carries last use too.
+    let listed = store.list_access_keys(Some(&arn)).await.unwrap();
+    assert_eq!(listed[2].last_used_ms, Some(800));
+}
+
+// ---- audit chain ----
+
+/// A stand-in for kinko-core's chain hash: any deterministic function of all
+/// four inputs lets the tests check which prev hash each row was linked to.
+pub fn test_link(prev_hash: &str, seq: i64, time_ms: i64, record: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    // `DefaultHasher::new()` uses fixed keys: the same in every call of one build.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (prev_hash, seq, time_ms, record).hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
+/// Checks that `rows` (read from seq 1) form one gap-free chain from genesis
+/// whose end is the recorded head.
+async fn assert_intact_chain(store: &dyn Store, rows: &[AuditRow]) {
+    let mut prev = AUDIT_GENESIS.to_owned();
+    for (index, row) in rows.iter().enumerate() {
+        assert_eq!(row.seq, index as i64 + 1, "gap-free seq");
+        assert_eq!(
+            row.prev_hash, prev,
+            "row {} links to the row before",
+            row.seq
+        );
+        assert_eq!(
+            row.hash,
+            test_link(&row.prev_hash, row.seq, row.time_ms, &row.record),
+            "row {} hashed by link",
+            row.seq
+        );
+        prev = row.hash.clone();
+    }
+    let expected = rows.last().map(|row| (row.seq, row.hash.clone()));
+    assert_eq!(store.audit_head().await.unwrap(), expected);
+}
+
+async fn read_all_audit(store: &dyn Store) -> Vec<AuditRow> {
+    let mut rows = Vec::new();
+    loop {
+        let after = rows.last().map_or(0, |row: &AuditRow| row.seq);
+        let page = store.read_audit(after, 7).await.unwrap();
+        if page.is_empty() {
+            return rows;
+        }
+        rows.extend(page);
+    }
+}
+
+/// Appends extend one chain from genesis across calls; reads page by seq.
+/// Needs a store nothing else appended to (as in [`run_all`]).
+pub async fn audit_chain(store: &dyn Store) {
+    assert_eq!(store.audit_head().await.unwrap(), None, "a fresh chain");
+    assert!(store.read_audit(0, 10).await.unwrap().is_empty());
+    assert!(store.append_audit(&[], test_link).await.unwrap().is_empty());
+    assert_eq!(
+        store.audit_head().await.unwrap(),
+        None,
+        "an empty append moves nothing"
+    );
+
+    let first = store
+        .append_audit(
+            &[
+                (1_000, r#"{"op":"GetParameter"}"#.to_owned()),
+                (1_001, r#"{"op":"PutParameter"}"#.to_owned()),
+            ],
+            test_link,
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    assert_eq!(first[0].seq, 1);
+    assert_eq!(first[0].prev_hash, AUDIT_GENESIS);
+    assert_eq!(
+        first[0].hash,
+        test_link(AUDIT_GENESIS, 1, 1_000, r#"{"op":"GetParameter"}"#)
+    );
+    assert_eq!(first[1].seq, 2);
+    assert_eq!(first[1].prev_hash, first[0].hash);
+    assert_eq!(
+        store.audit_head().await.unwrap(),
+        Some((2, first[1].hash.clone()))
+    );
+
+    // The next call continues where the last one ended.
+    let second = store
+        .append_audit(&[(999, "{\"op\":\"late clock\"}".to_owned())], test_link)
+        .await
+        .unwrap();
+    assert_eq!(second[0].seq, 3);
+    assert_eq!(second[0].prev_hash, first[1].hash);
+    assert_eq!(second[0].time_ms, 999, "time is stored as given");
+
+    let batch: Vec<(i64, String)> = (0..17)
+        .map(|i| (2_000 + i, format!("{{\"n\":{i}}}")))
+        .collect();
+    let third = store.append_audit(&batch, test_link).await.unwrap();
+    assert_eq!(
+        third.iter().map(|row| row.seq).collect::<Vec<_>>(),
+        (4..=20).collect::<Vec<_>>()
+    );
+
+    // The rows returned are the rows stored.
+    let mut written = first;
+    written.extend(second);
+    written.extend(third);
+    let stored = read_all_audit(store).await;
+    assert_eq!(stored, written);
+    assert_intact_chain(store, &stored).await;
+
+    // Paging: strictly after `after_seq`, at most `limit`, ascending.
+    let page = store.read_audit(5, 3).await.unwrap();
+    assert_eq!(
+        page.iter().map(|row| row.seq).collect::<Vec<_>>(),
+        vec![6, 7, 8]
+    );
+    assert_eq!(store.read_audit(18, 100).await.unwrap().len(), 2);
+    assert!(store.read_audit(20, 100).await.unwrap().is_empty());
+    assert!(store.read_audit(0, 0).await.unwrap().is_empty());
+    assert_eq!(store.read_audit(-5, 1).await.unwrap()[0].seq, 1);
+    assert_eq!(store.read_audit(0, usize::MAX).await.unwrap().len(), 20);
+}
+
+const AUDIT_APPENDERS: usize = 8;
+const AUDIT_BATCHES: usize = 10;
+const AUDIT_BATCH: usize = 3;
+
+/// Many tasks append batches at once, spread over `stores` (clones of one
+/// store, or stores on one database acting as several servers): the result
+/// is one gap-free chain holding every record once, each batch contiguous.
+pub async fn concurrent_audit_appenders(stores: Vec<Arc<dyn Store>>) {
+    let first = &stores[0];
+    let before = read_all_audit(&**first).await;
+    let mut tasks = Vec::new();
+    for appender in 0..AUDIT_APPENDERS {
+        let store = Arc::clone(&stores[appender % stores.len()]);
+        tasks.push(tokio::spawn(async move {
+            for batch in 0..AUDIT_BATCHES {
+                let records: Vec<(i64, String)> = (0..AUDIT_BATCH)
+                    .map(|i| (5_000, format!("{appender}-{batch}-{i}")))
+                    .collect();
+                let rows = store.append_audit(&records, test_link).await.unwrap();
+                assert_eq!(rows.len(), AUDIT_BATCH);
+                for pair in rows.windows(2) {
+                    assert_eq!(pair[1].seq, pair[0].seq + 1, "a batch is contiguous");
+                    assert_eq!(pair[1].prev_hash, pair[0].hash);
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("appender task");
+    }
+
+    let rows = read_all_audit(&**first).await;
+    assert_eq!(
+        rows.len(),
+        before.len() + AUDIT_APPENDERS * AUDIT_BATCHES * AUDIT_BATCH
+    );
+    assert_eq!(rows[..before.len()], before[..], "earlier rows untouched");
+    assert_intact_chain(&**first, &rows).await;
+    let records: BTreeSet<&str> = rows[before.len()..]
+        .iter()
+        .map(|row| row.record.as_str())
+        .collect();
+    assert_eq!(
+        records.len(),
+        AUDIT_APPENDERS * AUDIT_BATCHES * AUDIT_BATCH,
+        "every record once"
+    );
+    for chunk in rows[before.len()..].chunks(AUDIT_BATCH) {
+        let batch_of = |record: &str| record.rsplit_once('-').map(|(batch, _)| batch.to_owned());
+        assert!(
+            chunk
+                .iter()
+                .all(|row| batch_of(&row.record) == batch_of(&chunk[0].record)),
+            "batches are not interleaved"
+        );
+    }
+}
+
 // ---- concurrency ----
 
 const WRITERS: u32 = 16;
@@ -1511,7 +2122,9 @@ pub async fn concurrent_writers(store: Arc<dyn Store>) {
 /// Fills an empty `store` with one of everything a backup must carry:
 /// a parameter whose oldest versions were dropped (so numbering starts
 /// above 1), labels, tags, parameters in two regions, a disabled KMS key
-/// with an alias, a secret with versions and stages, an access key, meta.
+/// with an alias, a secret with versions and stages, access keys (one with
+/// rotation and last-use facts), principals with tags and policies, meta,
+/// and an audit row (which a backup must not carry).
 pub async fn fill_for_backup(store: &dyn Store) {
     let mut first = create("/backup/db", b"sealed-1");
     first.version = full_version(1, b"sealed-1");
@@ -1577,7 +2190,42 @@ pub async fn fill_for_backup(store: &dyn Store) {
             sealed_secret: vec![1, 2, 3, 4],
             active: true,
             created_ms: 1_700_000_000_000,
+            retire_ms: None,
+            last_used_ms: None,
+            last_used_operation: None,
         })
+        .await
+        .unwrap();
+    let mut used = access_key(
+        "AKIABACKUPDEV",
+        &format!("{ACCOUNT_ARN}:user/backup-dev"),
+        1_700_000_000_001,
+    );
+    used.retire_ms = Some(1_800_000_000_000);
+    store.create_access_key(used).await.unwrap();
+    store
+        .record_key_use(&[key_use("AKIABACKUPDEV", 1_700_000_000_500, "GetParameter")])
+        .await
+        .unwrap();
+
+    let mut dev = principal("backup-dev", PrincipalKind::User);
+    dev.tags = vec![tag("team", "core")];
+    store.create_principal(dev.clone()).await.unwrap();
+    let role = principal("backup-deploy", PrincipalKind::Role);
+    store.create_principal(role.clone()).await.unwrap();
+    for (arn, name) in [(&dev.arn, "write"), (&dev.arn, "read"), (&role.arn, "read")] {
+        store
+            .put_policy(policy(
+                arn,
+                name,
+                r#"{"Version":"2012-10-17","Statement":[]}"#,
+                7,
+            ))
+            .await
+            .unwrap();
+    }
+    store
+        .append_audit(&[(1, "{\"op\":\"backup fill\"}".to_owned())], test_link)
         .await
         .unwrap();
     store.init_meta("root-key-check", b"check").await.unwrap();
@@ -1602,7 +2250,29 @@ pub async fn backup_round_trip(source: &dyn Store, target: &dyn Store) {
     assert_eq!(exported.kms_keys.len(), 2);
     assert_eq!(exported.kms_aliases.len(), 1);
     assert_eq!(exported.secrets.len(), 1);
-    assert_eq!(exported.access_keys.len(), 1);
+    assert_eq!(exported.access_keys.len(), 2);
+    assert_eq!(
+        exported
+            .principals
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["backup-deploy", "backup-dev"],
+        "name order"
+    );
+    assert_eq!(
+        exported
+            .policies
+            .iter()
+            .map(|p| (p.principal_arn.as_str(), p.name.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("arn:aws:iam::000000000000:role/backup-deploy", "read"),
+            ("arn:aws:iam::000000000000:user/backup-dev", "read"),
+            ("arn:aws:iam::000000000000:user/backup-dev", "write"),
+        ],
+        "(principal arn, name) order"
+    );
     assert!(
         exported
             .meta
@@ -1668,6 +2338,31 @@ pub async fn backup_round_trip(source: &dyn Store, target: &dyn Store) {
     assert_eq!(restored.record.deletion_date_ms, Some(9_000));
     let access = target.get_access_key("AKIABACKUP").await.unwrap().unwrap();
     assert_eq!(access.sealed_secret, vec![1, 2, 3, 4]);
+    let used = target
+        .get_access_key("AKIABACKUPDEV")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(used.retire_ms, Some(1_800_000_000_000));
+    assert_eq!(used.last_used_ms, Some(1_700_000_000_500));
+    assert_eq!(used.last_used_operation.as_deref(), Some("GetParameter"));
+    let dev = target.get_principal("backup-dev").await.unwrap().unwrap();
+    assert_eq!(dev.tags, vec![tag("team", "core")]);
+    assert_eq!(
+        target
+            .get_principal("backup-deploy")
+            .await
+            .unwrap()
+            .unwrap()
+            .kind,
+        PrincipalKind::Role
+    );
+    assert_eq!(target.list_policies(&dev.arn).await.unwrap().len(), 2);
+    assert_eq!(
+        target.audit_head().await.unwrap(),
+        None,
+        "the audit log is not part of a backup"
+    );
 }
 
 /// A restore into a store that holds data, or whose root-key check value

@@ -200,6 +200,15 @@ pub struct AccessKeyRecord {
     pub sealed_secret: Vec<u8>,
     pub active: bool,
     pub created_ms: i64,
+    /// The key stops authenticating at this time (set by key rotation).
+    #[serde(default)]
+    pub retire_ms: Option<i64>,
+    /// When the key last authenticated a request (written in batches).
+    #[serde(default)]
+    pub last_used_ms: Option<i64>,
+    /// The operation of that last use.
+    #[serde(default)]
+    pub last_used_operation: Option<String>,
 }
 
 impl std::fmt::Debug for AccessKeyRecord {
@@ -208,8 +217,103 @@ impl std::fmt::Debug for AccessKeyRecord {
             .field("access_key_id", &self.access_key_id)
             .field("principal_arn", &self.principal_arn)
             .field("active", &self.active)
+            .field("retire_ms", &self.retire_ms)
+            .field("last_used_ms", &self.last_used_ms)
             .finish_non_exhaustive()
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PrincipalKind {
+    User,
+    Role,
+}
+
+impl PrincipalKind {
+    /// The form stored in the `principals.kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalKind::User => "User",
+            PrincipalKind::Role => "Role",
+        }
+    }
+
+    /// Reads [`Self::as_str`]'s form back; anything else is a corrupt row.
+    pub(crate) fn from_stored(text: &str) -> Result<PrincipalKind, StoreError> {
+        match text {
+            "User" => Ok(PrincipalKind::User),
+            "Role" => Ok(PrincipalKind::Role),
+            other => Err(StoreError::Backend(format!(
+                "unknown principal kind {other:?} in the store"
+            ))),
+        }
+    }
+}
+
+/// Principal tags are stored as one JSON array, sorted by key.
+pub(crate) fn tags_to_stored(tags: &[Tag]) -> Result<String, StoreError> {
+    let mut sorted = tags.to_vec();
+    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    serde_json::to_string(&sorted)
+        .map_err(|err| StoreError::Backend(format!("cannot encode principal tags: {err}")))
+}
+
+pub(crate) fn tags_from_stored(text: &str) -> Result<Vec<Tag>, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|err| StoreError::Backend(format!("corrupt principal tags in the store: {err}")))
+}
+
+/// A user or a role. Names are unique across both kinds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PrincipalRecord {
+    pub name: String,
+    pub kind: PrincipalKind,
+    /// `arn:aws:iam::ACCT:user/NAME` or `…:role/NAME`; unique.
+    pub arn: String,
+    /// Sorted by key.
+    pub tags: Vec<Tag>,
+    /// Roles: who may assume the role (IAM JSON). `None` for users.
+    pub trust_policy: Option<String>,
+    pub created_ms: i64,
+}
+
+/// An inline identity policy attached to a principal.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PolicyRecord {
+    pub principal_arn: String,
+    pub name: String,
+    /// The IAM JSON document as the caller sent it.
+    pub document: String,
+    pub updated_ms: i64,
+}
+
+/// One stored audit record and its link in the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditRow {
+    /// 1, 2, 3, … with no gaps, in append order.
+    pub seq: i64,
+    pub time_ms: i64,
+    /// The record as JSON (built by kinko-core; the store does not look inside).
+    pub record: String,
+    /// Hex hash of the row before (64 zeros for seq 1).
+    pub prev_hash: String,
+    /// Hex hash of this row: `link(prev_hash, seq, time_ms, record)`.
+    pub hash: String,
+}
+
+/// The hash function the chain uses, owned by kinko-core (the store only calls it
+/// inside its append transaction so that several servers extend one chain).
+pub type AuditLink = fn(prev_hash: &str, seq: i64, time_ms: i64, record: &str) -> String;
+
+/// The genesis `prev_hash`.
+pub const AUDIT_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Last-use facts for access keys, written in batches (never per request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyUse {
+    pub access_key_id: String,
+    pub used_ms: i64,
+    pub operation: String,
 }
 
 /// A KMS alias (`alias/NAME`) and the key it points to.
@@ -356,6 +460,10 @@ pub struct Snapshot {
     pub secrets: Vec<SecretState>,
     /// In access key id order.
     pub access_keys: Vec<AccessKeyRecord>,
+    /// In name order.
+    pub principals: Vec<PrincipalRecord>,
+    /// In (principal arn, name) order.
+    pub policies: Vec<PolicyRecord>,
     /// Server metadata (the root-key check value, the admin key id), in key order.
     pub meta: Vec<(String, Vec<u8>)>,
 }
@@ -369,6 +477,8 @@ impl Snapshot {
             && self.kms_aliases.is_empty()
             && self.secrets.is_empty()
             && self.access_keys.is_empty()
+            && self.principals.is_empty()
+            && self.policies.is_empty()
     }
 }
 
@@ -380,6 +490,8 @@ pub enum Invalidation {
     KmsKey { region: String, key_id: String },
     /// An access key changed (deactivated, deleted).
     AccessKey { access_key_id: String },
+    /// A principal's policies, tags or keys changed.
+    Principal { arn: String },
     /// Notifications may have been missed (the listener reconnected):
     /// forget everything.
     All,
@@ -401,6 +513,8 @@ pub enum StoreError {
     AlreadyExists,
     #[error("not found")]
     NotFound,
+    #[error("limit of {max} exceeded")]
+    LimitExceeded { max: usize },
     #[error("tags can only be set when a parameter is created")]
     TagsOnOverwrite,
     /// A restore found data in the target store; it only loads into an empty one.
@@ -561,6 +675,146 @@ pub trait Store: Send + Sync + 'static {
 
     /// Errors: `AlreadyExists`.
     async fn create_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError>;
+
+    // ---- principals and policies ----
+    //
+    // Defaults say `Unsupported`, so test doubles of the trait need not
+    // implement them; both real backends do.
+
+    /// Errors: `AlreadyExists` (name or arn taken).
+    async fn create_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
+        let _ = principal;
+        Err(StoreError::Unsupported("create_principal"))
+    }
+
+    async fn get_principal(&self, name: &str) -> Result<Option<PrincipalRecord>, StoreError> {
+        let _ = name;
+        Err(StoreError::Unsupported("get_principal"))
+    }
+
+    async fn get_principal_by_arn(&self, arn: &str) -> Result<Option<PrincipalRecord>, StoreError> {
+        let _ = arn;
+        Err(StoreError::Unsupported("get_principal_by_arn"))
+    }
+
+    /// Name order.
+    async fn list_principals(&self) -> Result<Vec<PrincipalRecord>, StoreError> {
+        Err(StoreError::Unsupported("list_principals"))
+    }
+
+    /// Replaces tags and trust_policy. Errors: `NotFound`.
+    async fn update_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
+        let _ = principal;
+        Err(StoreError::Unsupported("update_principal"))
+    }
+
+    /// Deletes the principal with its policies and access keys, in one
+    /// transaction. `false` if absent.
+    async fn delete_principal(&self, name: &str) -> Result<bool, StoreError> {
+        let _ = name;
+        Err(StoreError::Unsupported("delete_principal"))
+    }
+
+    /// Upsert by (principal_arn, name). Errors: `NotFound` when no principal has that arn.
+    async fn put_policy(&self, policy: PolicyRecord) -> Result<(), StoreError> {
+        let _ = policy;
+        Err(StoreError::Unsupported("put_policy"))
+    }
+
+    async fn get_policy(
+        &self,
+        principal_arn: &str,
+        name: &str,
+    ) -> Result<Option<PolicyRecord>, StoreError> {
+        let _ = (principal_arn, name);
+        Err(StoreError::Unsupported("get_policy"))
+    }
+
+    /// Name order.
+    async fn list_policies(&self, principal_arn: &str) -> Result<Vec<PolicyRecord>, StoreError> {
+        let _ = principal_arn;
+        Err(StoreError::Unsupported("list_policies"))
+    }
+
+    async fn delete_policy(&self, principal_arn: &str, name: &str) -> Result<bool, StoreError> {
+        let _ = (principal_arn, name);
+        Err(StoreError::Unsupported("delete_policy"))
+    }
+
+    // ---- access key management ----
+
+    /// Creates the key unless its principal already has `max_usable` usable
+    /// keys (active and `retire_ms` None or > `now_ms`), checked in the same
+    /// transaction. Errors: `AlreadyExists`, `LimitExceeded`.
+    async fn create_access_key_limited(
+        &self,
+        key: AccessKeyRecord,
+        max_usable: usize,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let _ = (key, max_usable, now_ms);
+        Err(StoreError::Unsupported("create_access_key_limited"))
+    }
+
+    /// One principal's keys (all principals when `None`), in created_ms then id order.
+    async fn list_access_keys(
+        &self,
+        principal_arn: Option<&str>,
+    ) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        let _ = principal_arn;
+        Err(StoreError::Unsupported("list_access_keys"))
+    }
+
+    /// Sets `active` and `retire_ms`. Errors: `NotFound`.
+    async fn update_access_key(
+        &self,
+        access_key_id: &str,
+        active: bool,
+        retire_ms: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let _ = (access_key_id, active, retire_ms);
+        Err(StoreError::Unsupported("update_access_key"))
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
+        let _ = access_key_id;
+        Err(StoreError::Unsupported("delete_access_key"))
+    }
+
+    /// Records last use, keeping the newest `used_ms` per key. Unknown ids are ignored.
+    async fn record_key_use(&self, uses: &[KeyUse]) -> Result<(), StoreError> {
+        let _ = uses;
+        Err(StoreError::Unsupported("record_key_use"))
+    }
+
+    // ---- audit chain ----
+
+    /// Appends records in order in ONE transaction: reads the chain head (the
+    /// last seq and hash) under a lock that serialises appenders across every
+    /// server sharing the store (PostgreSQL: `SELECT … FOR UPDATE` on a
+    /// one-row head table; SQLite: the single writer), computes each row's
+    /// hash with `link`, inserts the rows and moves the head. Returns the rows written.
+    async fn append_audit(
+        &self,
+        records: &[(i64, String)],
+        link: AuditLink,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        let _ = (records, link);
+        Err(StoreError::Unsupported("append_audit"))
+    }
+
+    /// Rows with seq > `after_seq`, ascending, at most `limit`.
+    async fn read_audit(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
+        let _ = (after_seq, limit);
+        Err(StoreError::Unsupported("read_audit"))
+    }
+
+    /// The head as recorded in the head table: (seq, hash), or `None` when
+    /// nothing was appended. `kinko audit verify` compares it with the last
+    /// row, to notice deleted tail rows.
+    async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        Err(StoreError::Unsupported("audit_head"))
+    }
 
     // ---- server metadata (schema facts, the root-key check value) ----
 

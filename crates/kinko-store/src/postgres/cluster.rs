@@ -31,11 +31,12 @@ const BUFFER: usize = 1024;
 const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 
 /// The NOTIFY payload: `<schema> kms <region> <key id>`,
-/// `<schema> access <access key id>` or `<schema> all`.
+/// `<schema> access <access key id>`, `<schema> principal <arn>` or `<schema> all`.
 fn payload(event: &Invalidation) -> String {
     match event {
         Invalidation::KmsKey { region, key_id } => format!("kms {region} {key_id}"),
         Invalidation::AccessKey { access_key_id } => format!("access {access_key_id}"),
+        Invalidation::Principal { arn } => format!("principal {arn}"),
         Invalidation::All => "all".to_owned(),
     }
 }
@@ -43,6 +44,14 @@ fn payload(event: &Invalidation) -> String {
 /// Parses a payload (without its schema); unknown forms flush everything,
 /// the safe reading of a message from a newer kinko.
 fn parse(text: &str) -> Invalidation {
+    // The arn is the whole rest: it is the last field, so spaces in it do no harm.
+    if let Some(arn) = text.strip_prefix("principal ")
+        && !arn.is_empty()
+    {
+        return Invalidation::Principal {
+            arn: arn.to_owned(),
+        };
+    }
     let mut parts = text.splitn(3, ' ');
     match (parts.next(), parts.next(), parts.next()) {
         (Some("kms"), Some(region), Some(key_id)) => Invalidation::KmsKey {
@@ -188,10 +197,18 @@ mod tests {
             Invalidation::AccessKey {
                 access_key_id: "AKIAEXAMPLE".to_owned(),
             },
+            Invalidation::Principal {
+                arn: "arn:aws:iam::123456789012:user/alice".to_owned(),
+            },
+            Invalidation::Principal {
+                arn: "arn:aws:iam::123456789012:role/with space".to_owned(),
+            },
             Invalidation::All,
         ] {
             assert_eq!(parse(&payload(&event)), event);
         }
         assert_eq!(parse("something-new 1 2"), Invalidation::All);
+        assert_eq!(parse("principal "), Invalidation::All);
+        assert_eq!(parse("principal"), Invalidation::All);
     }
 }

@@ -252,46 +252,52 @@ pub(super) async fn delete_kms_alias(
     Ok(deleted > 0)
 }
 
+/// The columns [`access_key_from_row`] reads, in its order.
+pub(super) const ACCESS_KEY_COLUMNS: &str = "access_key_id, principal_arn, sealed_secret, active, \
+     created_ms, retire_ms, last_used_ms, last_used_operation";
+
+pub(super) fn access_key_from_row(row: &Row) -> Result<AccessKeyRecord, StoreError> {
+    Ok(AccessKeyRecord {
+        access_key_id: row.try_get(0)?,
+        principal_arn: row.try_get(1)?,
+        sealed_secret: row.try_get(2)?,
+        active: row.try_get(3)?,
+        created_ms: row.try_get(4)?,
+        retire_ms: row.try_get(5)?,
+        last_used_ms: row.try_get(6)?,
+        last_used_operation: row.try_get(7)?,
+    })
+}
+
 pub(super) async fn get_access_key(
     conn: &impl GenericClient,
     access_key_id: &str,
 ) -> Result<Option<AccessKeyRecord>, StoreError> {
-    let row = query_opt(
-        conn,
-        "SELECT principal_arn, sealed_secret, active, created_ms FROM access_keys \
-         WHERE access_key_id = $1",
-        &[&access_key_id],
-    )
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    Ok(Some(AccessKeyRecord {
-        access_key_id: access_key_id.to_owned(),
-        principal_arn: row.try_get(0)?,
-        sealed_secret: row.try_get(1)?,
-        active: row.try_get(2)?,
-        created_ms: row.try_get(3)?,
-    }))
+    let sql = format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE access_key_id = $1");
+    let row = query_opt(conn, &sql, &[&access_key_id]).await?;
+    row.as_ref().map(access_key_from_row).transpose()
 }
 
+/// Inserts every field as given (a restore keeps last-use facts).
 pub(super) async fn create_access_key(
     conn: &impl GenericClient,
     key: &AccessKeyRecord,
 ) -> Result<(), StoreError> {
-    let inserted = execute(
-        conn,
-        "INSERT INTO access_keys (access_key_id, principal_arn, sealed_secret, active, \
-         created_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (access_key_id) DO NOTHING",
-        &[
-            &key.access_key_id,
-            &key.principal_arn,
-            &key.sealed_secret,
-            &key.active,
-            &key.created_ms,
-        ],
-    )
-    .await?;
+    let sql = format!(
+        "INSERT INTO access_keys ({ACCESS_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (access_key_id) DO NOTHING"
+    );
+    let params: [&(dyn ToSql + Sync); 8] = [
+        &key.access_key_id,
+        &key.principal_arn,
+        &key.sealed_secret,
+        &key.active,
+        &key.created_ms,
+        &key.retire_ms,
+        &key.last_used_ms,
+        &key.last_used_operation,
+    ];
+    let inserted = execute(conn, &sql, &params).await?;
     if inserted == 0 {
         return Err(StoreError::AlreadyExists);
     }

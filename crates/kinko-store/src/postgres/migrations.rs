@@ -13,7 +13,10 @@ use crate::StoreError;
 
 /// Every migration, in order; version N means the first N are applied.
 /// Never edit a shipped file: append a new one.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_identity.sql"),
+];
 
 /// Advisory lock key held while migrating ("kinko" in ASCII, then 1).
 const MIGRATION_LOCK: i64 = 0x6b69_6e6b_6f01;

@@ -13,8 +13,10 @@
 //! - secrets: a batch takes a transaction-scoped advisory lock per secret,
 //!   in sorted order (so two batches never deadlock, and a create of a name
 //!   that does not exist yet is serialized too), then checks revisions.
-//! - KMS keys, aliases, access keys, meta: single-row inserts with
-//!   `ON CONFLICT DO NOTHING`, whose row count says who won.
+//! - KMS keys, aliases, access keys, principals, meta: single-row inserts
+//!   with `ON CONFLICT DO NOTHING`, whose row count says who won.
+//! - principals, policies, access-key limits: see `identity.rs`.
+//! - the audit chain: every append locks the one-row head (see `audit.rs`).
 //!
 //! Reads that take several queries run in one REPEATABLE READ, READ ONLY
 //! transaction, so they see one snapshot; single-query reads (the access key
@@ -33,7 +35,9 @@
 //! `?options=-csearch_path%3Dkinko` in the URL); TLS to PostgreSQL is not
 //! supported yet (the connection uses `NoTls`, so `sslmode=require` fails).
 
+mod audit;
 mod cluster;
+mod identity;
 mod keys;
 mod migrations;
 mod parameters;
@@ -53,9 +57,10 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
 use crate::{
-    AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, ParameterLookup, ParameterQuery,
-    ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome, SecretRecord, SecretState,
-    SecretWrite, Store, StoreError, Tag, UnlabelOutcome, VersionSelector, WriteOutcome,
+    AccessKeyRecord, AuditLink, AuditRow, KeyUse, KmsAliasRecord, KmsKeyRecord, ParameterLookup,
+    ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite, PolicyRecord,
+    PrincipalRecord, PutOutcome, SecretRecord, SecretState, SecretWrite, Store, StoreError, Tag,
+    UnlabelOutcome, VersionSelector, WriteOutcome,
 };
 use crate::{Invalidation, SingletonGuard, Snapshot};
 
@@ -534,6 +539,120 @@ impl Store for PostgresStore {
     async fn create_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError> {
         let client = self.client().await?;
         keys::create_access_key(&client, &key).await
+    }
+
+    async fn create_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        identity::create_principal(&client, &principal).await
+    }
+
+    async fn get_principal(&self, name: &str) -> Result<Option<PrincipalRecord>, StoreError> {
+        let client = self.client().await?;
+        identity::get_principal(&client, name).await
+    }
+
+    async fn get_principal_by_arn(&self, arn: &str) -> Result<Option<PrincipalRecord>, StoreError> {
+        let client = self.client().await?;
+        identity::get_principal_by_arn(&client, arn).await
+    }
+
+    async fn list_principals(&self) -> Result<Vec<PrincipalRecord>, StoreError> {
+        let client = self.client().await?;
+        identity::list_principals(&client).await
+    }
+
+    async fn update_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        identity::update_principal(&client, &principal).await
+    }
+
+    async fn delete_principal(&self, name: &str) -> Result<bool, StoreError> {
+        transaction!(self, write, |tx| identity::delete_principal(&tx, name))
+    }
+
+    async fn put_policy(&self, policy: PolicyRecord) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| identity::put_policy(&tx, &policy))
+    }
+
+    async fn get_policy(
+        &self,
+        principal_arn: &str,
+        name: &str,
+    ) -> Result<Option<PolicyRecord>, StoreError> {
+        let client = self.client().await?;
+        identity::get_policy(&client, principal_arn, name).await
+    }
+
+    async fn list_policies(&self, principal_arn: &str) -> Result<Vec<PolicyRecord>, StoreError> {
+        let client = self.client().await?;
+        identity::list_policies(&client, principal_arn).await
+    }
+
+    async fn delete_policy(&self, principal_arn: &str, name: &str) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        identity::delete_policy(&client, principal_arn, name).await
+    }
+
+    async fn create_access_key_limited(
+        &self,
+        key: AccessKeyRecord,
+        max_usable: usize,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| identity::create_access_key_limited(
+            &tx, &key, max_usable, now_ms
+        ))
+    }
+
+    async fn list_access_keys(
+        &self,
+        principal_arn: Option<&str>,
+    ) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        let client = self.client().await?;
+        identity::list_access_keys(&client, principal_arn).await
+    }
+
+    async fn update_access_key(
+        &self,
+        access_key_id: &str,
+        active: bool,
+        retire_ms: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        identity::update_access_key(&client, access_key_id, active, retire_ms).await
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        identity::delete_access_key(&client, access_key_id).await
+    }
+
+    async fn record_key_use(&self, uses: &[KeyUse]) -> Result<(), StoreError> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        transaction!(self, write, |tx| identity::record_key_use(&tx, uses))
+    }
+
+    async fn append_audit(
+        &self,
+        records: &[(i64, String)],
+        link: AuditLink,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        transaction!(self, write, |tx| audit::append_audit(&tx, records, link))
+    }
+
+    async fn read_audit(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
+        let client = self.client().await?;
+        audit::read_audit(&client, after_seq, limit).await
+    }
+
+    async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        let client = self.client().await?;
+        audit::audit_head(&client).await
     }
 
     async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -5,8 +5,8 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
 
-use super::{execute, keys, parameters, query, secrets, to_u32};
-use crate::{AccessKeyRecord, ParameterExport, Snapshot, StoreError};
+use super::{execute, identity, keys, parameters, query, secrets, to_u32};
+use crate::{ParameterExport, Snapshot, StoreError};
 
 async fn regions_of(conn: &impl GenericClient, table: &str) -> Result<Vec<String>, StoreError> {
     // `table` is one of our own table names, never input.
@@ -61,22 +61,15 @@ pub(super) async fn export(conn: &impl GenericClient) -> Result<Snapshot, StoreE
             .extend(secrets::list_secrets(conn, &region).await?);
     }
 
-    let rows = query(
-        conn,
-        "SELECT access_key_id, principal_arn, sealed_secret, active, created_ms \
-         FROM access_keys ORDER BY access_key_id",
-        &[],
-    )
-    .await?;
-    for row in &rows {
-        snapshot.access_keys.push(AccessKeyRecord {
-            access_key_id: row.try_get(0)?,
-            principal_arn: row.try_get(1)?,
-            sealed_secret: row.try_get(2)?,
-            active: row.try_get(3)?,
-            created_ms: row.try_get(4)?,
-        });
+    let sql = format!(
+        "SELECT {} FROM access_keys ORDER BY access_key_id",
+        keys::ACCESS_KEY_COLUMNS
+    );
+    for row in &query(conn, &sql, &[]).await? {
+        snapshot.access_keys.push(keys::access_key_from_row(row)?);
     }
+    snapshot.principals = identity::list_principals(conn).await?;
+    snapshot.policies = identity::all_policies(conn).await?;
     let rows = query(conn, "SELECT key, value FROM meta ORDER BY key", &[]).await?;
     for row in &rows {
         snapshot.meta.push((row.try_get(0)?, row.try_get(1)?));
@@ -91,6 +84,8 @@ async fn first_data(conn: &impl GenericClient) -> Result<Option<&'static str>, S
         ("secrets", "secrets"),
         ("kms_keys", "KMS keys"),
         ("access_keys", "access keys"),
+        ("principals", "principals"),
+        ("principal_policies", "policies"),
     ] {
         let rows = query(conn, &format!("SELECT 1 FROM {table} LIMIT 1"), &[]).await?;
         if !rows.is_empty() {
@@ -200,6 +195,12 @@ pub(super) async fn import(
     }
     for key in &snapshot.access_keys {
         keys::create_access_key(conn, key).await?;
+    }
+    for principal in &snapshot.principals {
+        identity::create_principal(conn, principal).await?;
+    }
+    for policy in &snapshot.policies {
+        identity::put_policy(conn, policy).await?;
     }
     Ok(())
 }

@@ -224,42 +224,54 @@ pub(super) fn delete_kms_alias(
     Ok(deleted > 0)
 }
 
+/// The columns [`access_key_from_row`] reads, in its order.
+pub(super) const ACCESS_KEY_COLUMNS: &str = "access_key_id, principal_arn, sealed_secret, active, \
+     created_ms, retire_ms, last_used_ms, last_used_operation";
+
+pub(super) fn access_key_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
+    Ok(AccessKeyRecord {
+        access_key_id: row.get(0)?,
+        principal_arn: row.get(1)?,
+        sealed_secret: row.get(2)?,
+        active: row.get(3)?,
+        created_ms: row.get(4)?,
+        retire_ms: row.get(5)?,
+        last_used_ms: row.get(6)?,
+        last_used_operation: row.get(7)?,
+    })
+}
+
 pub(super) fn get_access_key(
     conn: &Connection,
     access_key_id: &str,
 ) -> Result<Option<AccessKeyRecord>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT principal_arn, sealed_secret, active, created_ms FROM access_keys \
-         WHERE access_key_id = ?1",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE access_key_id = ?1"
+    ))?;
     Ok(stmt
-        .query_row(params![access_key_id], |row| {
-            Ok(AccessKeyRecord {
-                access_key_id: access_key_id.to_owned(),
-                principal_arn: row.get(0)?,
-                sealed_secret: row.get(1)?,
-                active: row.get(2)?,
-                created_ms: row.get(3)?,
-            })
-        })
+        .query_row(params![access_key_id], access_key_from_row)
         .optional()?)
 }
 
+/// Inserts every field as given (a restore keeps last-use facts).
 pub(super) fn create_access_key(
     conn: &Connection,
     key: &AccessKeyRecord,
 ) -> Result<(), StoreError> {
     let inserted = conn
-        .prepare_cached(
-            "INSERT INTO access_keys (access_key_id, principal_arn, sealed_secret, active, \
-             created_ms) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (access_key_id) DO NOTHING",
-        )?
+        .prepare_cached(&format!(
+            "INSERT INTO access_keys ({ACCESS_KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             ON CONFLICT (access_key_id) DO NOTHING"
+        ))?
         .execute(params![
             key.access_key_id,
             key.principal_arn,
             key.sealed_secret,
             key.active,
             key.created_ms,
+            key.retire_ms,
+            key.last_used_ms,
+            key.last_used_operation,
         ])?;
     if inserted == 0 {
         return Err(StoreError::AlreadyExists);

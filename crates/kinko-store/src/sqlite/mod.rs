@@ -53,6 +53,8 @@
 //! file, and [`SqliteStore::open`] sets 0600 on them as well when it created
 //! the database.
 
+mod audit;
+mod identity;
 mod keys;
 mod migrations;
 mod parameters;
@@ -68,9 +70,10 @@ use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use crate::{
-    AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, ParameterLookup, ParameterQuery,
-    ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome, SecretRecord, SecretState,
-    SecretWrite, Store, StoreError, Tag, UnlabelOutcome, VersionSelector, WriteOutcome,
+    AccessKeyRecord, AuditLink, AuditRow, KeyUse, KmsAliasRecord, KmsKeyRecord, ParameterLookup,
+    ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite, PolicyRecord,
+    PrincipalRecord, PutOutcome, SecretRecord, SecretState, SecretWrite, Store, StoreError, Tag,
+    UnlabelOutcome, VersionSelector, WriteOutcome,
 };
 
 /// Reader connections for a file store: enough for both cores plus requests
@@ -594,6 +597,138 @@ impl Store for SqliteStore {
     async fn create_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError> {
         self.write(move |conn| keys::create_access_key(conn, &key))
             .await
+    }
+
+    async fn create_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
+        self.write(move |conn| identity::create_principal(conn, &principal))
+            .await
+    }
+
+    async fn get_principal(&self, name: &str) -> Result<Option<PrincipalRecord>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |conn| identity::get_principal(conn, &name))
+            .await
+    }
+
+    async fn get_principal_by_arn(&self, arn: &str) -> Result<Option<PrincipalRecord>, StoreError> {
+        let arn = arn.to_owned();
+        self.read(move |conn| identity::get_principal_by_arn(conn, &arn))
+            .await
+    }
+
+    async fn list_principals(&self) -> Result<Vec<PrincipalRecord>, StoreError> {
+        self.read(identity::list_principals).await
+    }
+
+    async fn update_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
+        self.write(move |conn| identity::update_principal(conn, &principal))
+            .await
+    }
+
+    async fn delete_principal(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.write(move |conn| identity::delete_principal(conn, &name))
+            .await
+    }
+
+    async fn put_policy(&self, policy: PolicyRecord) -> Result<(), StoreError> {
+        self.write(move |conn| identity::put_policy(conn, &policy))
+            .await
+    }
+
+    async fn get_policy(
+        &self,
+        principal_arn: &str,
+        name: &str,
+    ) -> Result<Option<PolicyRecord>, StoreError> {
+        let (principal_arn, name) = (principal_arn.to_owned(), name.to_owned());
+        self.read(move |conn| identity::get_policy(conn, &principal_arn, &name))
+            .await
+    }
+
+    async fn list_policies(&self, principal_arn: &str) -> Result<Vec<PolicyRecord>, StoreError> {
+        let principal_arn = principal_arn.to_owned();
+        self.read(move |conn| identity::list_policies(conn, &principal_arn))
+            .await
+    }
+
+    async fn delete_policy(&self, principal_arn: &str, name: &str) -> Result<bool, StoreError> {
+        let (principal_arn, name) = (principal_arn.to_owned(), name.to_owned());
+        self.write(move |conn| identity::delete_policy(conn, &principal_arn, &name))
+            .await
+    }
+
+    async fn create_access_key_limited(
+        &self,
+        key: AccessKeyRecord,
+        max_usable: usize,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| identity::create_access_key_limited(conn, &key, max_usable, now_ms))
+            .await
+    }
+
+    async fn list_access_keys(
+        &self,
+        principal_arn: Option<&str>,
+    ) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        let principal_arn = principal_arn.map(str::to_owned);
+        self.read(move |conn| identity::list_access_keys(conn, principal_arn.as_deref()))
+            .await
+    }
+
+    async fn update_access_key(
+        &self,
+        access_key_id: &str,
+        active: bool,
+        retire_ms: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let access_key_id = access_key_id.to_owned();
+        self.write(move |conn| identity::update_access_key(conn, &access_key_id, active, retire_ms))
+            .await
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
+        let access_key_id = access_key_id.to_owned();
+        self.write(move |conn| identity::delete_access_key(conn, &access_key_id))
+            .await
+    }
+
+    async fn record_key_use(&self, uses: &[KeyUse]) -> Result<(), StoreError> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let uses = uses.to_vec();
+        self.write(move |conn| identity::record_key_use(conn, &uses))
+            .await
+    }
+
+    async fn append_audit(
+        &self,
+        records: &[(i64, String)],
+        link: AuditLink,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let records = records.to_vec();
+        self.write(move |conn| audit::append_audit(conn, &records, link))
+            .await
+    }
+
+    async fn read_audit(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
+        // On the blocking pool: a page of audit rows is not a point read.
+        let shared = Arc::clone(&self.shared);
+        run_blocking(move || {
+            read_in(&mut shared.reader(), |conn| {
+                audit::read_audit(conn, after_seq, limit)
+            })
+        })
+        .await
+    }
+
+    async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        self.read(audit::audit_head).await
     }
 
     async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

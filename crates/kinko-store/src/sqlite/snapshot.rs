@@ -4,8 +4,8 @@
 
 use rusqlite::{Connection, params};
 
-use super::{keys, parameters, secrets};
-use crate::{AccessKeyRecord, ParameterExport, Snapshot, StoreError};
+use super::{identity, keys, parameters, secrets};
+use crate::{ParameterExport, Snapshot, StoreError};
 
 fn regions_of(conn: &Connection, table: &str) -> Result<Vec<String>, StoreError> {
     // `table` is one of our own table names, never input.
@@ -62,20 +62,14 @@ pub(super) fn export(conn: &Connection) -> Result<Snapshot, StoreError> {
     }
 
     snapshot.access_keys = conn
-        .prepare(
-            "SELECT access_key_id, principal_arn, sealed_secret, active, created_ms \
-             FROM access_keys ORDER BY access_key_id",
-        )?
-        .query_map([], |row| {
-            Ok(AccessKeyRecord {
-                access_key_id: row.get(0)?,
-                principal_arn: row.get(1)?,
-                sealed_secret: row.get(2)?,
-                active: row.get(3)?,
-                created_ms: row.get(4)?,
-            })
-        })?
+        .prepare(&format!(
+            "SELECT {} FROM access_keys ORDER BY access_key_id",
+            keys::ACCESS_KEY_COLUMNS
+        ))?
+        .query_map([], keys::access_key_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    snapshot.principals = identity::list_principals(conn)?;
+    snapshot.policies = identity::all_policies(conn)?;
     snapshot.meta = conn
         .prepare("SELECT key, value FROM meta ORDER BY key")?
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -90,6 +84,8 @@ fn first_data(conn: &Connection) -> Result<Option<&'static str>, StoreError> {
         ("secrets", "secrets"),
         ("kms_keys", "KMS keys"),
         ("access_keys", "access keys"),
+        ("principals", "principals"),
+        ("principal_policies", "policies"),
     ] {
         if conn
             .prepare(&format!("SELECT 1 FROM {table} LIMIT 1"))?
@@ -172,6 +168,12 @@ pub(super) fn import(conn: &Connection, snapshot: &Snapshot) -> Result<(), Store
     }
     for key in &snapshot.access_keys {
         keys::create_access_key(conn, key)?;
+    }
+    for principal in &snapshot.principals {
+        identity::create_principal(conn, principal)?;
+    }
+    for policy in &snapshot.policies {
+        identity::put_policy(conn, policy)?;
     }
     Ok(())
 }
