@@ -1,0 +1,199 @@
+//! The audit record: one per request, allowed or denied.
+//!
+//! A record names who asked for what and what was decided; it never holds a
+//! parameter or secret value nor a secret access key, only names, ARNs and
+//! ids, so the log can be shipped and read by people who may not see values.
+
+use kinko_store::AuditRow;
+use serde::{Deserialize, Serialize};
+
+/// The outcome of an authorization decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Allow,
+    Deny,
+}
+
+/// One authorization decision inside a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceDecision {
+    pub action: String,
+    pub resource: String,
+    pub decision: Verdict,
+    /// The statement that decided (`policy#Sid` or `policy#index`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<String>,
+}
+
+/// One request, as the audit log keeps it. Never a value or a secret key:
+/// only names, ARNs, ids.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRecord {
+    /// Milliseconds since the Unix epoch; on the wire `"time"`, RFC 3339
+    /// UTC with milliseconds.
+    #[serde(rename = "time", with = "rfc3339_ms")]
+    pub time_ms: i64,
+    pub request_id: String,
+    /// The caller's ARN; `None` when authentication failed before one was known.
+    pub principal: Option<String>,
+    pub access_key_id: Option<String>,
+    pub source_ip: Option<String>,
+    /// `service:Operation` (`ssm:GetParameter`), or the raw target when unknown.
+    pub operation: String,
+    pub resources: Vec<ResourceDecision>,
+    pub decision: Verdict,
+    /// What decided a deny, or the last allow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<String>,
+    pub error_code: Option<String>,
+    pub status: u16,
+    pub latency_ms: f64,
+}
+
+impl AuditRecord {
+    /// The JSON text the store keeps (and the chain hashes).
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+}
+
+/// A stored row as the JSON object that `QueryAuditLog` returns and the
+/// audit sink writes: the record's fields plus `seq`, `prevHash` and `hash`.
+///
+/// A row whose text is not a JSON object (edited by hand) is still shown,
+/// its text under `"record"`, so an operator can look at it.
+pub fn row_json(row: &AuditRow) -> serde_json::Value {
+    let mut object = match serde_json::from_str::<serde_json::Value>(&row.record) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => {
+            let mut map = serde_json::Map::new();
+            map.insert("record".into(), row.record.clone().into());
+            map
+        }
+    };
+    object.insert("seq".into(), row.seq.into());
+    object.insert("prevHash".into(), row.prev_hash.clone().into());
+    object.insert("hash".into(), row.hash.clone().into());
+    serde_json::Value::Object(object)
+}
+
+/// `"2024-05-01T12:00:00.123Z"` <-> milliseconds since the epoch.
+mod rfc3339_ms {
+    use serde::{Deserialize, Deserializer, Serializer, de, ser};
+
+    pub fn serialize<S: Serializer>(ms: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+        let ts = jiff::Timestamp::from_millisecond(*ms)
+            .map_err(|_| ser::Error::custom("audit time out of range"))?;
+        serializer.collect_str(&ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let ts: jiff::Timestamp = text
+            .parse()
+            .map_err(|_| de::Error::custom("audit time is not an RFC 3339 timestamp"))?;
+        Ok(ts.as_millisecond())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> AuditRecord {
+        AuditRecord {
+            time_ms: 1_714_564_800_123,
+            request_id: "req-1".into(),
+            principal: Some("arn:aws:iam::123456789012:user/alice".into()),
+            access_key_id: Some("AKIAEXAMPLE".into()),
+            source_ip: Some("127.0.0.1".into()),
+            operation: "ssm:GetParameter".into(),
+            resources: vec![ResourceDecision {
+                action: "ssm:GetParameter".into(),
+                resource: "arn:aws:ssm:us-east-1:123456789012:parameter/app/x".into(),
+                decision: Verdict::Allow,
+                statement: Some("dev#0".into()),
+            }],
+            decision: Verdict::Allow,
+            statement: None,
+            error_code: None,
+            status: 200,
+            latency_ms: 1.5,
+        }
+    }
+
+    #[test]
+    fn serializes_to_the_documented_shape() {
+        let value = serde_json::to_value(sample()).unwrap();
+        assert_eq!(value["time"], "2024-05-01T12:00:00.123Z");
+        assert_eq!(value["requestId"], "req-1");
+        assert_eq!(value["accessKeyId"], "AKIAEXAMPLE");
+        assert_eq!(value["sourceIp"], "127.0.0.1");
+        assert_eq!(value["decision"], "allow");
+        assert_eq!(value["resources"][0]["decision"], "allow");
+        assert_eq!(value["resources"][0]["statement"], "dev#0");
+        assert_eq!(value["errorCode"], serde_json::Value::Null);
+        assert_eq!(value["latencyMs"], 1.5);
+        assert_eq!(value["status"], 200);
+        // Absent optional statements are left out, absent ids are null.
+        assert!(value.get("statement").is_none());
+        assert!(value.get("timeMs").is_none());
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let mut record = sample();
+        record.principal = None;
+        record.decision = Verdict::Deny;
+        record.statement = Some("ops#DenyAll".into());
+        record.error_code = Some("AccessDeniedException".into());
+        let text = record.to_json().unwrap();
+        let back: AuditRecord = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, record);
+    }
+
+    #[test]
+    fn whole_seconds_keep_three_digits() {
+        let mut record = sample();
+        record.time_ms = 0;
+        let value = serde_json::to_value(record).unwrap();
+        assert_eq!(value["time"], "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn bad_time_is_rejected() {
+        let mut value = serde_json::to_value(sample()).unwrap();
+        value["time"] = "yesterday".into();
+        assert!(serde_json::from_value::<AuditRecord>(value).is_err());
+        let mut record = sample();
+        record.time_ms = i64::MAX;
+        assert!(record.to_json().is_err());
+    }
+
+    #[test]
+    fn row_json_adds_the_chain_fields() {
+        let row = AuditRow {
+            seq: 7,
+            time_ms: 1,
+            record: sample().to_json().unwrap(),
+            prev_hash: "aa".into(),
+            hash: "bb".into(),
+        };
+        let value = row_json(&row);
+        assert_eq!(value["seq"], 7);
+        assert_eq!(value["prevHash"], "aa");
+        assert_eq!(value["hash"], "bb");
+        assert_eq!(value["operation"], "ssm:GetParameter");
+
+        let broken = AuditRow {
+            record: "not json".into(),
+            ..row
+        };
+        let value = row_json(&broken);
+        assert_eq!(value["record"], "not json");
+        assert_eq!(value["seq"], 7);
+    }
+}
