@@ -8,9 +8,10 @@ use kinko_core::kms::{
 };
 use serde::Serialize;
 
+use super::access::{check_alias, check_key};
 use super::shapes::*;
 use crate::wire::{Violations, parse_body};
-use crate::{AwsError, MessageKey, RequestContext};
+use crate::{AwsError, Check, MessageKey, RequestContext};
 
 const KEY_ID_MAX: usize = 2048;
 const ALIAS_PATTERN: &str = "^[a-zA-Z0-9:/_-]+$";
@@ -46,24 +47,23 @@ pub async fn handle(
     body: &[u8],
     ctx: &RequestContext,
 ) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
     match operation {
-        "CreateKey" => create_key(kms, region, body).await,
-        "DescribeKey" => describe_key(kms, region, body).await,
-        "ListKeys" => list_keys(kms, region, body).await,
-        "EnableKey" => enable_key(kms, region, body).await,
-        "DisableKey" => disable_key(kms, region, body).await,
-        "ScheduleKeyDeletion" => schedule_key_deletion(kms, region, body).await,
-        "CancelKeyDeletion" => cancel_key_deletion(kms, region, body).await,
-        "CreateAlias" => create_alias(kms, region, body).await,
-        "UpdateAlias" => update_alias(kms, region, body).await,
-        "DeleteAlias" => delete_alias(kms, region, body).await,
-        "ListAliases" => list_aliases(kms, region, body).await,
-        "Encrypt" => encrypt(kms, region, body).await,
-        "Decrypt" => decrypt(kms, region, body).await,
-        "GenerateDataKey" => generate_data_key(kms, region, body, true).await,
-        "GenerateDataKeyWithoutPlaintext" => generate_data_key(kms, region, body, false).await,
-        "GenerateRandom" => generate_random(kms, body),
+        "CreateKey" => create_key(kms, ctx, body).await,
+        "DescribeKey" => describe_key(kms, ctx, body).await,
+        "ListKeys" => list_keys(kms, ctx, body).await,
+        "EnableKey" => enable_key(kms, ctx, body).await,
+        "DisableKey" => disable_key(kms, ctx, body).await,
+        "ScheduleKeyDeletion" => schedule_key_deletion(kms, ctx, body).await,
+        "CancelKeyDeletion" => cancel_key_deletion(kms, ctx, body).await,
+        "CreateAlias" => create_alias(kms, ctx, body).await,
+        "UpdateAlias" => update_alias(kms, ctx, body).await,
+        "DeleteAlias" => delete_alias(kms, ctx, body).await,
+        "ListAliases" => list_aliases(kms, ctx, body).await,
+        "Encrypt" => encrypt(kms, ctx, body).await,
+        "Decrypt" => decrypt(kms, ctx, body).await,
+        "GenerateDataKey" => generate_data_key(kms, ctx, body, true).await,
+        "GenerateDataKeyWithoutPlaintext" => generate_data_key(kms, ctx, body, false).await,
+        "GenerateRandom" => generate_random(kms, ctx, body),
         _ => Err(AwsError::unknown_operation(&format!(
             "TrentService.{operation}"
         ))),
@@ -119,7 +119,8 @@ fn present<T>(value: Option<T>) -> Result<T, AwsError> {
     value.ok_or_else(AwsError::internal)
 }
 
-async fn create_key(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn create_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
     let req: CreateKeyRequest = parse_body(body)?;
     let mut v = Violations::new();
     v.opt_length(&req.description, "description", 0, 8192);
@@ -164,6 +165,10 @@ async fn create_key(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, Aws
         multi_region: req.multi_region.unwrap_or(false),
         custom_key_store_id: req.custom_key_store_id.or(req.xks_key_id),
     };
+    ctx.authorize(Check::new("kms:CreateKey", "*"))?;
+    if !input.tags.is_empty() {
+        ctx.authorize(Check::new("kms:TagResource", "*"))?;
+    }
     let meta = kms.create_key(region, input).await?;
     encode(&KeyMetadataResponse {
         key_metadata: (&meta).into(),
@@ -184,35 +189,53 @@ fn key_id_only(body: &[u8]) -> Result<(String, Option<i64>), AwsError> {
     Ok((present(req.key_id)?, req.pending_window_in_days))
 }
 
-async fn describe_key(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn describe_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
     let (key_id, _) = key_id_only(body)?;
+    check_key(kms, ctx, "kms:DescribeKey", &key_id).await?;
     let meta = kms.describe_key(region, &key_id).await?;
     encode(&KeyMetadataResponse {
         key_metadata: (&meta).into(),
     })
 }
 
-async fn enable_key(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn enable_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
     let (key_id, _) = key_id_only(body)?;
+    check_key(kms, ctx, "kms:EnableKey", &key_id).await?;
     kms.enable_key(region, &key_id).await?;
     empty()
 }
 
-async fn disable_key(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn disable_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
     let (key_id, _) = key_id_only(body)?;
+    check_key(kms, ctx, "kms:DisableKey", &key_id).await?;
     kms.disable_key(region, &key_id).await?;
     empty()
 }
 
-async fn schedule_key_deletion(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn schedule_key_deletion(
+    kms: &Kms,
+    ctx: &RequestContext,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
     let (key_id, days) = key_id_only(body)?;
     let days = days.and_then(|d| u32::try_from(d).ok());
+    check_key(kms, ctx, "kms:ScheduleKeyDeletion", &key_id).await?;
     let out = kms.schedule_key_deletion(region, &key_id, days).await?;
     encode(&ScheduleKeyDeletionResponse::from(&out))
 }
 
-async fn cancel_key_deletion(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn cancel_key_deletion(
+    kms: &Kms,
+    ctx: &RequestContext,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
     let (key_id, _) = key_id_only(body)?;
+    check_key(kms, ctx, "kms:CancelKeyDeletion", &key_id).await?;
     let arn = kms.cancel_key_deletion(region, &key_id).await?;
     encode(&KeyIdResponse { key_id: &arn })
 }
@@ -227,9 +250,11 @@ fn check_list(req: &ListRequest, max: i64) -> Result<(), AwsError> {
     finish(v)
 }
 
-async fn list_keys(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn list_keys(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
     let req: ListRequest = parse_body(body)?;
     check_list(&req, 1000)?;
+    ctx.authorize(Check::new("kms:ListKeys", "*"))?;
     let page = kms
         .list_keys(region, limit(req.limit, 100), req.marker.as_deref())
         .await?;
@@ -240,9 +265,11 @@ async fn list_keys(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsE
     })
 }
 
-async fn list_aliases(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn list_aliases(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
     let req: ListRequest = parse_body(body)?;
     check_list(&req, 100)?;
+    ctx.authorize(Check::new("kms:ListAliases", "*"))?;
     let page = kms
         .list_aliases(
             region,
@@ -269,25 +296,36 @@ fn alias_and_target(body: &[u8], need_target: bool) -> Result<(String, Option<St
     Ok((present(req.alias_name)?, req.target_key_id))
 }
 
-async fn create_alias(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn create_alias(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
     let (alias, target) = alias_and_target(body, true)?;
-    kms.create_alias(region, &alias, &present(target)?).await?;
+    let target = present(target)?;
+    check_alias(kms, ctx, "kms:CreateAlias", &alias, false).await?;
+    check_key(kms, ctx, "kms:CreateAlias", &target).await?;
+    kms.create_alias(region, &alias, &target).await?;
     empty()
 }
 
-async fn update_alias(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn update_alias(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
     let (alias, target) = alias_and_target(body, true)?;
-    kms.update_alias(region, &alias, &present(target)?).await?;
+    let target = present(target)?;
+    check_alias(kms, ctx, "kms:UpdateAlias", &alias, true).await?;
+    check_key(kms, ctx, "kms:UpdateAlias", &target).await?;
+    kms.update_alias(region, &alias, &target).await?;
     empty()
 }
 
-async fn delete_alias(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn delete_alias(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
     let (alias, _) = alias_and_target(body, false)?;
+    check_alias(kms, ctx, "kms:DeleteAlias", &alias, true).await?;
     kms.delete_alias(region, &alias).await?;
     empty()
 }
 
-async fn encrypt(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn encrypt(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
     let req: EncryptRequest = parse_body(body)?;
     let mut v = Violations::new();
     check_key_id(&mut v, &req.key_id, "keyId");
@@ -308,6 +346,7 @@ async fn encrypt(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsErr
         encryption_algorithm: req.encryption_algorithm,
         dry_run: req.dry_run.unwrap_or(false),
     };
+    check_key(kms, ctx, "kms:Encrypt", &input.key_id).await?;
     let out = kms.encrypt(region, input).await?;
     encode(&EncryptResponse {
         ciphertext_blob: Blob(&out.ciphertext_blob),
@@ -316,7 +355,8 @@ async fn encrypt(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsErr
     })
 }
 
-async fn decrypt(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn decrypt(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
     let req: DecryptRequest = parse_body(body)?;
     let mut v = Violations::new();
     if let Some(b) = v.required(&req.ciphertext_blob, "ciphertextBlob") {
@@ -338,6 +378,10 @@ async fn decrypt(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsErr
         encryption_algorithm: req.encryption_algorithm,
         dry_run: req.dry_run.unwrap_or(false),
     };
+    // The key is the one the ciphertext names, whatever `KeyId` says.
+    if let Some(key) = kms.ciphertext_facts(region, &input.ciphertext_blob).await? {
+        super::access::authorize_key(ctx, "kms:Decrypt", &key)?;
+    }
     let out = kms.decrypt(region, input).await?;
     encode(&DecryptResponse {
         key_id: &out.key_id,
@@ -348,10 +392,11 @@ async fn decrypt(kms: &Kms, region: &str, body: &[u8]) -> Result<Vec<u8>, AwsErr
 
 async fn generate_data_key(
     kms: &Kms,
-    region: &str,
+    ctx: &RequestContext,
     body: &[u8],
     with_plaintext: bool,
 ) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.region.as_str();
     let req: GenerateDataKeyRequest = parse_body(body)?;
     let mut v = Violations::new();
     check_key_id(&mut v, &req.key_id, "keyId");
@@ -374,6 +419,12 @@ async fn generate_data_key(
         encryption_context: req.encryption_context.unwrap_or_default(),
         dry_run: req.dry_run.unwrap_or(false),
     };
+    let action = if with_plaintext {
+        "kms:GenerateDataKey"
+    } else {
+        "kms:GenerateDataKeyWithoutPlaintext"
+    };
+    check_key(kms, ctx, action, &input.key_id).await?;
     let out = kms.generate_data_key(region, input).await?;
     encode(&GenerateDataKeyResponse {
         ciphertext_blob: Blob(&out.ciphertext_blob),
@@ -382,7 +433,7 @@ async fn generate_data_key(
     })
 }
 
-fn generate_random(kms: &Kms, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+fn generate_random(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
     let req: GenerateRandomRequest = parse_body(body)?;
     let Some(n) = req.number_of_bytes else {
         return Err(validation("NumberOfBytes is required."));
@@ -390,6 +441,7 @@ fn generate_random(kms: &Kms, body: &[u8]) -> Result<Vec<u8>, AwsError> {
     let mut v = Violations::new();
     v.range(Some(n), "numberOfBytes", 1, MAX_RANDOM_BYTES as i64);
     finish(v)?;
+    ctx.authorize(Check::new("kms:GenerateRandom", "*"))?;
     let bytes = kms.generate_random(usize::try_from(n).unwrap_or(0))?;
     encode(&GenerateRandomResponse {
         plaintext: ExposedBlob(&bytes),

@@ -1,6 +1,7 @@
 //! The KMS subset on the wire (`TrentService.*`): request and response
 //! shapes, model-constraint validation and the per-operation handlers.
 
+mod access;
 mod handle;
 pub mod shapes;
 

@@ -513,3 +513,233 @@ async fn aliases_and_listing_on_the_wire() {
     let e = handle(&k, "Nope", b"{}", &ctx()).await.unwrap_err();
     assert_eq!(e.code, "UnknownOperationException");
 }
+
+// ---- access checks -------------------------------------------------------
+
+use std::sync::Arc;
+
+use crate::ssm::tests::{Recorder, Row, ctx_with};
+
+async fn call_as(
+    kms: &Kms,
+    access: &Arc<Recorder>,
+    op: &str,
+    body: Value,
+) -> Result<Value, AwsError> {
+    let out = handle(kms, op, body.to_string().as_bytes(), &ctx_with(access)).await?;
+    Ok(serde_json::from_slice(&out).unwrap())
+}
+
+fn owned(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, r)| (a.to_string(), r.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_operation_checks_its_action_and_resource() {
+    let k = kms();
+    let a = Arc::new(Recorder::default());
+    let meta = call_as(
+        &k,
+        &a,
+        "CreateKey",
+        json!({"Tags": [{"TagKey": "env", "TagValue": "prod"}]}),
+    )
+    .await
+    .unwrap()["KeyMetadata"]
+        .clone();
+    assert_eq!(
+        a.take(),
+        owned(&[("kms:CreateKey", "*"), ("kms:TagResource", "*")])
+    );
+    let id = meta["KeyId"].as_str().unwrap().to_owned();
+    let arn = meta["Arn"].as_str().unwrap().to_owned();
+    let other = create_key(&k).await;
+    let other_id = other["KeyId"].as_str().unwrap().to_owned();
+    let other_arn = other["Arn"].as_str().unwrap().to_owned();
+    let alias_arn = format!("arn:aws:kms:us-east-1:{ACCOUNT}:alias/app");
+
+    call_as(
+        &k,
+        &a,
+        "CreateAlias",
+        json!({"AliasName": "alias/app", "TargetKeyId": id}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        a.take(),
+        owned(&[("kms:CreateAlias", &alias_arn), ("kms:CreateAlias", &arn)])
+    );
+    // Every key form, aliases included, is checked as the key ARN.
+    for key_ref in [
+        id.clone(),
+        arn.clone(),
+        "alias/app".into(),
+        alias_arn.clone(),
+    ] {
+        call_as(&k, &a, "DescribeKey", json!({"KeyId": key_ref}))
+            .await
+            .unwrap();
+        assert_eq!(a.take(), owned(&[("kms:DescribeKey", &arn)]), "{key_ref}");
+    }
+    let blob = call_as(
+        &k,
+        &a,
+        "Encrypt",
+        json!({"KeyId": "alias/app", "Plaintext": STANDARD.encode("hi")}),
+    )
+    .await
+    .unwrap()["CiphertextBlob"]
+        .clone();
+    assert_eq!(a.take(), owned(&[("kms:Encrypt", &arn)]));
+    call_as(&k, &a, "Decrypt", json!({"CiphertextBlob": blob}))
+        .await
+        .unwrap();
+    assert_eq!(a.take(), owned(&[("kms:Decrypt", &arn)]));
+    let table: Vec<Row<'_, Value, &str>> = vec![
+        (
+            "GenerateDataKey",
+            json!({"KeyId": id, "KeySpec": "AES_256"}),
+            vec![("kms:GenerateDataKey", &arn)],
+        ),
+        (
+            "GenerateDataKeyWithoutPlaintext",
+            json!({"KeyId": id, "NumberOfBytes": 16}),
+            vec![("kms:GenerateDataKeyWithoutPlaintext", &arn)],
+        ),
+        (
+            "GenerateRandom",
+            json!({"NumberOfBytes": 8}),
+            vec![("kms:GenerateRandom", "*")],
+        ),
+        ("ListKeys", json!({}), vec![("kms:ListKeys", "*")]),
+        ("ListAliases", json!({}), vec![("kms:ListAliases", "*")]),
+        (
+            "UpdateAlias",
+            json!({"AliasName": "alias/app", "TargetKeyId": other_id}),
+            vec![
+                ("kms:UpdateAlias", &alias_arn),
+                ("kms:UpdateAlias", &arn),
+                ("kms:UpdateAlias", &other_arn),
+            ],
+        ),
+        (
+            "DeleteAlias",
+            json!({"AliasName": "alias/app"}),
+            vec![
+                ("kms:DeleteAlias", &alias_arn),
+                ("kms:DeleteAlias", &other_arn),
+            ],
+        ),
+        (
+            "DisableKey",
+            json!({"KeyId": id}),
+            vec![("kms:DisableKey", &arn)],
+        ),
+        (
+            "EnableKey",
+            json!({"KeyId": id}),
+            vec![("kms:EnableKey", &arn)],
+        ),
+        (
+            "ScheduleKeyDeletion",
+            json!({"KeyId": id, "PendingWindowInDays": 7}),
+            vec![("kms:ScheduleKeyDeletion", &arn)],
+        ),
+        (
+            "CancelKeyDeletion",
+            json!({"KeyId": id}),
+            vec![("kms:CancelKeyDeletion", &arn)],
+        ),
+    ];
+    for (op, body, want) in table {
+        call_as(&k, &a, op, body.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{op} {body}: {e:?}"));
+        assert_eq!(a.take(), owned(&want), "{op} {body}");
+    }
+    // A key that does not exist: nothing to check, NotFound answered.
+    let e = call_as(
+        &k,
+        &a,
+        "DescribeKey",
+        json!({"KeyId": "11111111-2222-4333-8444-555555555555"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, "NotFoundException");
+    assert!(a.take().is_empty());
+}
+
+#[tokio::test]
+async fn denials_change_nothing_and_return_no_plaintext() {
+    let k = kms();
+    let meta = create_key(&k).await;
+    let id = meta["KeyId"].as_str().unwrap().to_owned();
+    let arn = meta["Arn"].as_str().unwrap().to_owned();
+    let blob = call(
+        &k,
+        "Encrypt",
+        json!({"KeyId": id, "Plaintext": STANDARD.encode("plain-secret")}),
+    )
+    .await
+    .unwrap()["CiphertextBlob"]
+        .clone();
+    let deny = Arc::new(
+        Recorder::default()
+            .deny("kms:Decrypt", &arn)
+            .deny("kms:DisableKey", &arn)
+            .deny("kms:CreateAlias", "*"),
+    );
+    let e = call_as(&k, &deny, "Decrypt", json!({"CiphertextBlob": blob}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "AccessDeniedException");
+    assert!(
+        e.message
+            .contains(&format!("kms:Decrypt on resource: {arn}"))
+    );
+    assert!(!String::from_utf8_lossy(&e.to_body()).contains(&STANDARD.encode("plain-secret")));
+    assert!(
+        call_as(&k, &deny, "DisableKey", json!({"KeyId": id}))
+            .await
+            .is_err()
+    );
+    let d = call(&k, "DescribeKey", json!({"KeyId": id})).await.unwrap();
+    assert_eq!(d["KeyMetadata"]["KeyState"], "Enabled");
+    assert!(
+        call_as(
+            &k,
+            &deny,
+            "CreateAlias",
+            json!({"AliasName": "alias/x", "TargetKeyId": id}),
+        )
+        .await
+        .is_err()
+    );
+    let aliases = call(&k, "ListAliases", json!({"KeyId": id})).await.unwrap();
+    assert_eq!(aliases["Aliases"], json!([]));
+}
+
+#[tokio::test]
+async fn key_tags_go_with_the_check_when_wanted() {
+    let k = kms();
+    let meta = call(
+        &k,
+        "CreateKey",
+        json!({"Tags": [{"TagKey": "team", "TagValue": "a"}]}),
+    )
+    .await
+    .unwrap()["KeyMetadata"]
+        .clone();
+    let a = Arc::new(Recorder::default().wanting_tags());
+    call_as(&k, &a, "DescribeKey", json!({"KeyId": meta["KeyId"]}))
+        .await
+        .unwrap();
+    assert_eq!(
+        a.context.lock().unwrap()[0].1,
+        Some(vec![("team".to_owned(), "a".to_owned())])
+    );
+}

@@ -4,15 +4,17 @@
 use kinko_core::secrets::{
     BatchGetSecretValueInput, Caller, CreateSecretInput, DeleteSecretInput, FilterKey,
     GetSecretValueInput, ListSecretVersionIdsInput, ListSecretsInput, PasswordOptions,
-    PutSecretValueInput, ReplicaRegion, SecretFilter, SecretValue, SecretsError, SecretsManager,
-    SortBy, SortOrder, Tag, UpdateSecretInput, UpdateSecretVersionStageInput, random_password,
+    PutSecretValueInput, ReplicaRegion, SecretAccess, SecretFilter, SecretValue, SecretsError,
+    SecretsManager, SortBy, SortOrder, Tag, UpdateSecretInput, UpdateSecretVersionStageInput,
+    random_password,
 };
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::access::{check, check_decrypt, check_seal_key, check_secret};
 use super::shapes::*;
 use crate::wire::{Violations, parse_body};
-use crate::{AwsError, RequestContext};
+use crate::{AwsError, Check, RequestContext};
 
 const SECRET_ID_MAX: usize = 2048;
 const VALUE_MAX: usize = 65_536;
@@ -34,28 +36,28 @@ pub async fn handle(
     let c = &caller;
     let s = service;
     match operation {
-        "CreateSecret" => create_secret(s, c, body).await,
-        "GetSecretValue" => get_secret_value(s, c, body).await,
-        "BatchGetSecretValue" => batch_get_secret_value(s, c, body).await,
-        "PutSecretValue" => put_secret_value(s, c, body).await,
-        "UpdateSecret" => update_secret(s, c, body).await,
-        "UpdateSecretVersionStage" => update_secret_version_stage(s, c, body).await,
-        "DescribeSecret" => describe_secret(s, c, body).await,
-        "ListSecrets" => list_secrets(s, c, body).await,
-        "ListSecretVersionIds" => list_secret_version_ids(s, c, body).await,
-        "DeleteSecret" => delete_secret(s, c, body).await,
-        "RestoreSecret" => restore_secret(s, c, body).await,
-        "TagResource" => tag_resource(s, c, body).await,
-        "UntagResource" => untag_resource(s, c, body).await,
-        "GetRandomPassword" => get_random_password(body),
-        "GetResourcePolicy" => get_resource_policy(s, c, body).await,
-        "PutResourcePolicy" => put_resource_policy(s, c, body).await,
-        "DeleteResourcePolicy" => delete_resource_policy(s, c, body).await,
-        "ValidateResourcePolicy" => validate_resource_policy(s, c, body).await,
-        "ReplicateSecretToRegions" => replicate_secret_to_regions(s, c, body).await,
-        "RemoveRegionsFromReplication" => remove_regions_from_replication(s, c, body).await,
-        "StopReplicationToReplica" => stop_replication_to_replica(s, c, body).await,
-        "RotateSecret" | "CancelRotateSecret" => rotation(s, c, operation, body).await,
+        "CreateSecret" => create_secret(s, c, ctx, body).await,
+        "GetSecretValue" => get_secret_value(s, c, ctx, body).await,
+        "BatchGetSecretValue" => batch_get_secret_value(s, c, ctx, body).await,
+        "PutSecretValue" => put_secret_value(s, c, ctx, body).await,
+        "UpdateSecret" => update_secret(s, c, ctx, body).await,
+        "UpdateSecretVersionStage" => update_secret_version_stage(s, c, ctx, body).await,
+        "DescribeSecret" => describe_secret(s, c, ctx, body).await,
+        "ListSecrets" => list_secrets(s, c, ctx, body).await,
+        "ListSecretVersionIds" => list_secret_version_ids(s, c, ctx, body).await,
+        "DeleteSecret" => delete_secret(s, c, ctx, body).await,
+        "RestoreSecret" => restore_secret(s, c, ctx, body).await,
+        "TagResource" => tag_resource(s, c, ctx, body).await,
+        "UntagResource" => untag_resource(s, c, ctx, body).await,
+        "GetRandomPassword" => get_random_password(ctx, body),
+        "GetResourcePolicy" => get_resource_policy(s, c, ctx, body).await,
+        "PutResourcePolicy" => put_resource_policy(s, c, ctx, body).await,
+        "DeleteResourcePolicy" => delete_resource_policy(s, c, ctx, body).await,
+        "ValidateResourcePolicy" => validate_resource_policy(s, c, ctx, body).await,
+        "ReplicateSecretToRegions" => replicate_secret_to_regions(s, c, ctx, body).await,
+        "RemoveRegionsFromReplication" => remove_regions_from_replication(s, c, ctx, body).await,
+        "StopReplicationToReplica" => stop_replication_to_replica(s, c, ctx, body).await,
+        "RotateSecret" | "CancelRotateSecret" => rotation(s, c, ctx, operation, body).await,
         _ => Err(AwsError::unknown_operation(&format!(
             "secretsmanager.{operation}"
         ))),
@@ -204,7 +206,12 @@ fn usize_of(n: Option<i64>) -> Option<usize> {
     n.and_then(|n| usize::try_from(n).ok())
 }
 
-async fn create_secret(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn create_secret(
+    s: &SecretsManager,
+    c: &Caller,
+    ctx: &RequestContext,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
     let req: CreateSecretRequest = parse_body(body)?;
     let mut v = Violations::new();
     if let Some(n) = v.required(&req.name, "name") {
@@ -231,6 +238,18 @@ async fn create_secret(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Ve
         add_replica_regions: regions,
         force_overwrite_replica_secret: req.force_overwrite_replica_secret.unwrap_or(false),
     };
+    // The secret does not exist yet: its resource is the name without suffix.
+    let facts = SecretAccess::requested(&ctx.region, &ctx.account_id, &input.name);
+    ctx.authorize(check("secretsmanager:CreateSecret", &facts))?;
+    if !input.tags.is_empty() {
+        ctx.authorize(check("secretsmanager:TagResource", &facts))?;
+    }
+    if !input.add_replica_regions.is_empty() {
+        ctx.authorize(check("secretsmanager:ReplicateSecretToRegions", &facts))?;
+    }
+    if input.value.is_some() {
+        check_seal_key(s, ctx, input.kms_key_id.as_deref()).await?;
+    }
     let out = s.create_secret(c, input).await?;
     encode(&CreateSecretResponse {
         arn: &out.arn,
@@ -243,6 +262,7 @@ async fn create_secret(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Ve
 async fn get_secret_value(
     s: &SecretsManager,
     c: &Caller,
+    ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
     let req: GetSecretValueRequest = parse_body(body)?;
@@ -256,13 +276,19 @@ async fn get_secret_value(
         version_id: req.version_id,
         version_stage: req.version_stage,
     };
-    let out = s.get_secret_value(c, &input).await?;
+    let out = s
+        .get_secret_value_checked(c, &input, |facts| {
+            ctx.authorize(check("secretsmanager:GetSecretValue", facts))
+        })
+        .await?;
+    check_decrypt(ctx, out.kms_key_arn.as_deref())?;
     encode(&ValueShape(&out))
 }
 
 async fn batch_get_secret_value(
     s: &SecretsManager,
     c: &Caller,
+    ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
     let req: BatchGetSecretValueRequest = parse_body(body)?;
@@ -288,13 +314,32 @@ async fn batch_get_secret_value(
         max_results: usize_of(req.max_results),
         next_token: req.next_token,
     };
-    let out = s.batch_get_secret_value(c, &input).await?;
-    let values: Vec<ValueShape<'_>> = out.values.iter().map(ValueShape).collect();
-    let errors: Vec<Value> = out
+    ctx.authorize(Check::new("secretsmanager:BatchGetSecretValue", "*"))?;
+    if input.filters.is_some() {
+        ctx.authorize(Check::new("secretsmanager:ListSecrets", "*"))?;
+    }
+    // Each secret needs GetSecretValue; a denial is that secret's error.
+    let per_secret = |facts: &SecretAccess| {
+        ctx.authorize(check("secretsmanager:GetSecretValue", facts))
+            .map_err(|e| SecretsError::AccessDenied(e.message))
+    };
+    let out = s
+        .batch_get_secret_value_checked(c, &input, &per_secret)
+        .await?;
+    let mut values: Vec<ValueShape<'_>> = Vec::with_capacity(out.values.len());
+    let mut errors: Vec<Value> = out
         .errors
         .iter()
         .map(|e| json!({"SecretId": e.secret_id, "ErrorCode": e.error_code, "Message": e.message}))
         .collect();
+    for v in &out.values {
+        match check_decrypt(ctx, v.kms_key_arn.as_deref()) {
+            Ok(()) => values.push(ValueShape(v)),
+            Err(e) => {
+                errors.push(json!({"SecretId": v.name, "ErrorCode": e.code, "Message": e.message}))
+            }
+        }
+    }
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
     struct Response<'a> {
@@ -322,6 +367,7 @@ fn check_stages(v: &mut Violations, stages: &Option<Vec<String>>) {
 async fn put_secret_value(
     s: &SecretsManager,
     c: &Caller,
+    ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
     let req: PutSecretValueRequest = parse_body(body)?;
@@ -337,6 +383,10 @@ async fn put_secret_value(
         value,
         version_stages: req.version_stages,
     };
+    let facts = check_secret(s, c, ctx, "secretsmanager:PutSecretValue", &input.secret_id).await?;
+    if input.value.is_some() && facts.exists {
+        check_seal_key(s, ctx, facts.kms_key_id.as_deref()).await?;
+    }
     let out = s.put_secret_value(c, input).await?;
     let mut m = Map::new();
     m.insert("ARN".into(), out.arn.into());
@@ -346,7 +396,12 @@ async fn put_secret_value(
     encode(&m)
 }
 
-async fn update_secret(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn update_secret(
+    s: &SecretsManager,
+    c: &Caller,
+    ctx: &RequestContext,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
     let req: UpdateSecretRequest = parse_body(body)?;
     let mut v = Violations::new();
     check_secret_id(&mut v, &req.secret_id);
@@ -362,6 +417,14 @@ async fn update_secret(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Ve
         kms_key_id: req.kms_key_id,
         value,
     };
+    let facts = check_secret(s, c, ctx, "secretsmanager:UpdateSecret", &input.secret_id).await?;
+    if input.value.is_some() && facts.exists {
+        let key = match input.kms_key_id.as_deref() {
+            Some(k) => Some(k),
+            None => facts.kms_key_id.as_deref(),
+        };
+        check_seal_key(s, ctx, key).await?;
+    }
     let out = s.update_secret(c, input).await?;
     encode(&IdentityResponse {
         arn: &out.arn,
@@ -373,6 +436,7 @@ async fn update_secret(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Ve
 async fn update_secret_version_stage(
     s: &SecretsManager,
     c: &Caller,
+    ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
     let req: UpdateSecretVersionStageRequest = parse_body(body)?;
@@ -390,6 +454,14 @@ async fn update_secret_version_stage(
         remove_from_version_id: req.remove_from_version_id,
         move_to_version_id: req.move_to_version_id,
     };
+    check_secret(
+        s,
+        c,
+        ctx,
+        "secretsmanager:UpdateSecretVersionStage",
+        &input.secret_id,
+    )
+    .await?;
     let out = s.update_secret_version_stage(c, &input).await?;
     encode(&IdentityResponse {
         arn: &out.arn,
@@ -406,8 +478,14 @@ fn secret_id_of(body: &[u8]) -> Result<String, AwsError> {
     present(req.secret_id)
 }
 
-async fn describe_secret(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn describe_secret(
+    s: &SecretsManager,
+    c: &Caller,
+    ctx: &RequestContext,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
     let id = secret_id_of(body)?;
+    check_secret(s, c, ctx, "secretsmanager:DescribeSecret", &id).await?;
     let d = s.describe_secret(c, &id).await?;
     encode(&DescriptionShape {
         d: &d,
@@ -415,7 +493,12 @@ async fn describe_secret(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<
     })
 }
 
-async fn list_secrets(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn list_secrets(
+    s: &SecretsManager,
+    c: &Caller,
+    ctx: &RequestContext,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
     let req: ListSecretsRequest = parse_body(body)?;
     let mut v = Violations::new();
     check_max_results(&mut v, req.max_results, 100);
@@ -439,7 +522,7 @@ async fn list_secrets(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Vec
             _ => SortOrder::Asc,
         },
     };
-    let out = s.list_secrets(c, &input).await?;
+    let out = list_visible(s, c, ctx, &input).await?;
     let list: Vec<DescriptionShape<'_>> = out
         .secrets
         .iter()
@@ -464,6 +547,7 @@ async fn list_secrets(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Vec
 async fn list_secret_version_ids(
     s: &SecretsManager,
     c: &Caller,
+    ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
     let req: ListSecretVersionIdsRequest = parse_body(body)?;
@@ -478,6 +562,14 @@ async fn list_secret_version_ids(
         next_token: req.next_token,
         include_deprecated: req.include_deprecated.unwrap_or(false),
     };
+    check_secret(
+        s,
+        c,
+        ctx,
+        "secretsmanager:ListSecretVersionIds",
+        &input.secret_id,
+    )
+    .await?;
     let out = s.list_secret_version_ids(c, &input).await?;
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
@@ -497,7 +589,12 @@ async fn list_secret_version_ids(
     })
 }
 
-async fn delete_secret(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn delete_secret(
+    s: &SecretsManager,
+    c: &Caller,
+    ctx: &RequestContext,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
     let req: DeleteSecretRequest = parse_body(body)?;
     let mut v = Violations::new();
     check_secret_id(&mut v, &req.secret_id);
@@ -507,6 +604,7 @@ async fn delete_secret(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Ve
         recovery_window_in_days: req.recovery_window_in_days,
         force_delete_without_recovery: req.force_delete_without_recovery,
     };
+    check_secret(s, c, ctx, "secretsmanager:DeleteSecret", &input.secret_id).await?;
     let out = s.delete_secret(c, &input).await?;
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
@@ -523,8 +621,14 @@ async fn delete_secret(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Ve
     })
 }
 
-async fn restore_secret(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn restore_secret(
+    s: &SecretsManager,
+    c: &Caller,
+    ctx: &RequestContext,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
     let id = secret_id_of(body)?;
+    check_secret(s, c, ctx, "secretsmanager:RestoreSecret", &id).await?;
     let out = s.restore_secret(c, &id).await?;
     encode(&IdentityResponse {
         arn: &out.arn,
@@ -533,7 +637,12 @@ async fn restore_secret(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<V
     })
 }
 
-async fn tag_resource(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn tag_resource(
+    s: &SecretsManager,
+    c: &Caller,
+    ctx: &RequestContext,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
     let req: TagResourceRequest = parse_body(body)?;
     let mut v = Violations::new();
     check_secret_id(&mut v, &req.secret_id);
@@ -541,12 +650,18 @@ async fn tag_resource(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Vec
         .required(&req.tags, "tags")
         .map(|t| check_tags(&mut v, t, "tags"));
     v.finish()?;
-    s.tag_resource(c, &present(req.secret_id)?, &present(tags)?)
-        .await?;
+    let id = present(req.secret_id)?;
+    check_secret(s, c, ctx, "secretsmanager:TagResource", &id).await?;
+    s.tag_resource(c, &id, &present(tags)?).await?;
     Ok(b"{}".to_vec())
 }
 
-async fn untag_resource(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn untag_resource(
+    s: &SecretsManager,
+    c: &Caller,
+    ctx: &RequestContext,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
     let req: UntagResourceRequest = parse_body(body)?;
     let mut v = Violations::new();
     check_secret_id(&mut v, &req.secret_id);
@@ -556,12 +671,13 @@ async fn untag_resource(s: &SecretsManager, c: &Caller, body: &[u8]) -> Result<V
         }
     }
     v.finish()?;
-    s.untag_resource(c, &present(req.secret_id)?, &present(req.tag_keys)?)
-        .await?;
+    let id = present(req.secret_id)?;
+    check_secret(s, c, ctx, "secretsmanager:UntagResource", &id).await?;
+    s.untag_resource(c, &id, &present(req.tag_keys)?).await?;
     Ok(b"{}".to_vec())
 }
 
-fn get_random_password(body: &[u8]) -> Result<Vec<u8>, AwsError> {
+fn get_random_password(ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
     let req: GetRandomPasswordRequest = parse_body(body)?;
     let mut v = Violations::new();
     v.range(req.password_length, "passwordLength", 1, 4096);
@@ -577,6 +693,7 @@ fn get_random_password(body: &[u8]) -> Result<Vec<u8>, AwsError> {
         include_space: req.include_space.unwrap_or(false),
         require_each_included_type: req.require_each_included_type,
     };
+    ctx.authorize(Check::new("secretsmanager:GetRandomPassword", "*"))?;
     let password = random_password(&options)?;
     #[derive(Serialize)]
     struct Response<'a> {
@@ -591,9 +708,11 @@ fn get_random_password(body: &[u8]) -> Result<Vec<u8>, AwsError> {
 async fn get_resource_policy(
     s: &SecretsManager,
     c: &Caller,
+    ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
     let id = secret_id_of(body)?;
+    check_secret(s, c, ctx, "secretsmanager:GetResourcePolicy", &id).await?;
     let out = s.get_resource_policy(c, &id).await?;
     let mut m = Map::new();
     m.insert("ARN".into(), out.arn.into());
@@ -607,6 +726,7 @@ async fn get_resource_policy(
 async fn put_resource_policy(
     s: &SecretsManager,
     c: &Caller,
+    ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
     let req: PutResourcePolicyRequest = parse_body(body)?;
@@ -616,10 +736,12 @@ async fn put_resource_policy(
         v.length(p, "resourcePolicy", 1, 20480);
     }
     v.finish()?;
+    let id = present(req.secret_id)?;
+    check_secret(s, c, ctx, "secretsmanager:PutResourcePolicy", &id).await?;
     let out = s
         .put_resource_policy(
             c,
-            &present(req.secret_id)?,
+            &id,
             &present(req.resource_policy)?,
             req.block_public_policy.unwrap_or(false),
         )
@@ -634,9 +756,11 @@ async fn put_resource_policy(
 async fn delete_resource_policy(
     s: &SecretsManager,
     c: &Caller,
+    ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
     let id = secret_id_of(body)?;
+    check_secret(s, c, ctx, "secretsmanager:DeleteResourcePolicy", &id).await?;
     let out = s.delete_resource_policy(c, &id).await?;
     encode(&IdentityResponse {
         arn: &out.arn,
@@ -648,6 +772,7 @@ async fn delete_resource_policy(
 async fn validate_resource_policy(
     s: &SecretsManager,
     c: &Caller,
+    ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
     let req: ValidateResourcePolicyRequest = parse_body(body)?;
@@ -657,6 +782,12 @@ async fn validate_resource_policy(
         v.length(p, "resourcePolicy", 1, 20480);
     }
     v.finish()?;
+    match req.secret_id.as_deref() {
+        Some(id) => {
+            check_secret(s, c, ctx, "secretsmanager:ValidateResourcePolicy", id).await?;
+        }
+        None => ctx.authorize(Check::new("secretsmanager:ValidateResourcePolicy", "*"))?,
+    }
     let out = s
         .validate_resource_policy(c, req.secret_id.as_deref(), &present(req.resource_policy)?)
         .await?;
@@ -679,6 +810,7 @@ struct ReplicationResponse<'a> {
 async fn replicate_secret_to_regions(
     s: &SecretsManager,
     c: &Caller,
+    ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
     let req: ReplicateSecretToRegionsRequest = parse_body(body)?;
@@ -692,10 +824,12 @@ async fn replicate_secret_to_regions(
         None => Vec::new(),
     };
     v.finish()?;
+    let id = present(req.secret_id)?;
+    check_secret(s, c, ctx, "secretsmanager:ReplicateSecretToRegions", &id).await?;
     let out = s
         .replicate_secret_to_regions(
             c,
-            &present(req.secret_id)?,
+            &id,
             &regions,
             req.force_overwrite_replica_secret.unwrap_or(false),
         )
@@ -709,6 +843,7 @@ async fn replicate_secret_to_regions(
 async fn remove_regions_from_replication(
     s: &SecretsManager,
     c: &Caller,
+    ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
     let req: RemoveRegionsFromReplicationRequest = parse_body(body)?;
@@ -723,12 +858,17 @@ async fn remove_regions_from_replication(
         }
     }
     v.finish()?;
+    let id = present(req.secret_id)?;
+    check_secret(
+        s,
+        c,
+        ctx,
+        "secretsmanager:RemoveRegionsFromReplication",
+        &id,
+    )
+    .await?;
     let out = s
-        .remove_regions_from_replication(
-            c,
-            &present(req.secret_id)?,
-            &present(req.remove_replica_regions)?,
-        )
+        .remove_regions_from_replication(c, &id, &present(req.remove_replica_regions)?)
         .await?;
     encode(&ReplicationResponse {
         arn: &out.arn,
@@ -739,9 +879,11 @@ async fn remove_regions_from_replication(
 async fn stop_replication_to_replica(
     s: &SecretsManager,
     c: &Caller,
+    ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
     let id = secret_id_of(body)?;
+    check_secret(s, c, ctx, "secretsmanager:StopReplicationToReplica", &id).await?;
     let arn = s.stop_replication_to_replica(c, &id).await?;
     encode(&json!({ "ARN": arn }))
 }
@@ -752,6 +894,7 @@ async fn stop_replication_to_replica(
 async fn rotation(
     s: &SecretsManager,
     c: &Caller,
+    ctx: &RequestContext,
     operation: &str,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
@@ -765,6 +908,14 @@ async fn rotation(
     if operation == "RotateSecret" && req.client_request_token.is_none() {
         return Err(SecretsError::missing_token().into());
     }
+    let action = if operation == "RotateSecret" {
+        "secretsmanager:RotateSecret"
+    } else {
+        "secretsmanager:CancelRotateSecret"
+    };
+    if let Some(id) = &req.secret_id {
+        check_secret(s, c, ctx, action, id).await?;
+    }
     // The secret must exist (ResourceNotFoundException otherwise), as on AWS.
     if let Some(id) = &req.secret_id {
         s.describe_secret(c, id).await?;
@@ -773,4 +924,33 @@ async fn rotation(
         "No Lambda rotation function ARN is associated with this secret.".into(),
     )
     .into())
+}
+
+/// ListSecrets under the rule in `access`: every secret when `*` is allowed;
+/// otherwise the secrets the caller may list, or AWS's denial on `*` when
+/// it may list none.
+async fn list_visible(
+    s: &SecretsManager,
+    c: &Caller,
+    ctx: &RequestContext,
+    input: &ListSecretsInput,
+) -> Result<kinko_core::secrets::ListSecretsOutput, AwsError> {
+    const ACTION: &str = "secretsmanager:ListSecrets";
+    if ctx.access.permits(&Check::new(ACTION, "*")) {
+        ctx.authorize(Check::new(ACTION, "*"))?;
+        return Ok(s.list_secrets(c, input).await?);
+    }
+    let any_visible = std::sync::atomic::AtomicBool::new(false);
+    let visible = |facts: &SecretAccess| {
+        let ok = ctx.access.permits(&check(ACTION, facts));
+        if ok {
+            any_visible.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        ok
+    };
+    let out = s.list_secrets_visible(c, input, &visible).await?;
+    if !any_visible.load(std::sync::atomic::Ordering::Relaxed) {
+        ctx.authorize(Check::new(ACTION, "*"))?;
+    }
+    Ok(out)
 }

@@ -561,3 +561,445 @@ async fn stage_moves_and_updates_on_the_wire() {
     );
     assert_eq!(d["Description"], "d");
 }
+
+// ---- access checks -------------------------------------------------------
+
+use std::sync::Arc;
+
+use kinko_core::kms::{CreateKeyInput, Kms};
+
+use crate::ssm::tests::{Recorder, Row, ctx_with};
+
+const S: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret";
+
+async fn call_as(
+    s: &SecretsManager,
+    access: &Arc<Recorder>,
+    op: &str,
+    body: &Value,
+) -> Result<Value, AwsError> {
+    let out = handle(s, op, body.to_string().as_bytes(), &ctx_with(access)).await?;
+    Ok(serde_json::from_slice(&out).unwrap())
+}
+
+fn shared() -> (SecretsManager, Kms) {
+    let store: Arc<dyn kinko_store::Store> =
+        Arc::new(kinko_store::SqliteStore::open_in_memory().unwrap());
+    let keyring = Arc::new(kinko_core::keyring::Keyring::new(
+        store.clone(),
+        kinko_crypto::RootKey::generate(),
+        "123456789012".into(),
+    ));
+    (
+        SecretsManager::new(store.clone(), keyring.clone()),
+        Kms::new(store, keyring),
+    )
+}
+
+fn owned(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, r)| (a.to_string(), r.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_operation_checks_its_action_and_resource() {
+    let s = service();
+    let a = Arc::new(Recorder::default());
+    let out = call_as(
+        &s,
+        &a,
+        "CreateSecret",
+        &json!({"Name": "db", "SecretString": "pw", "ClientRequestToken": TOKEN1,
+                "Tags": [{"Key": "env", "Value": "prod"}]}),
+    )
+    .await
+    .unwrap();
+    let arn = out["ARN"].as_str().unwrap().to_owned();
+    let bare = format!("{S}:db");
+    assert_eq!(
+        a.take(),
+        owned(&[
+            ("secretsmanager:CreateSecret", &bare),
+            ("secretsmanager:TagResource", &bare),
+        ])
+    );
+    let id = json!({"SecretId": "db"});
+    let table: Vec<Row<'_, Value, &str>> = vec![
+        (
+            "GetSecretValue",
+            id.clone(),
+            vec![("secretsmanager:GetSecretValue", &arn)],
+        ),
+        (
+            "GetSecretValue",
+            json!({"SecretId": format!("{S}:db")}),
+            vec![("secretsmanager:GetSecretValue", &arn)],
+        ),
+        (
+            "PutSecretValue",
+            json!({"SecretId": "db", "SecretString": "pw2", "ClientRequestToken": TOKEN2}),
+            vec![("secretsmanager:PutSecretValue", &arn)],
+        ),
+        (
+            "UpdateSecret",
+            json!({"SecretId": "db", "Description": "d"}),
+            vec![("secretsmanager:UpdateSecret", &arn)],
+        ),
+        (
+            "UpdateSecretVersionStage",
+            json!({"SecretId": "db", "VersionStage": "x", "MoveToVersionId": TOKEN2}),
+            vec![("secretsmanager:UpdateSecretVersionStage", &arn)],
+        ),
+        (
+            "DescribeSecret",
+            id.clone(),
+            vec![("secretsmanager:DescribeSecret", &arn)],
+        ),
+        (
+            "ListSecrets",
+            json!({}),
+            vec![("secretsmanager:ListSecrets", "*")],
+        ),
+        (
+            "ListSecretVersionIds",
+            id.clone(),
+            vec![("secretsmanager:ListSecretVersionIds", &arn)],
+        ),
+        (
+            "TagResource",
+            json!({"SecretId": "db", "Tags": [{"Key": "k", "Value": "v"}]}),
+            vec![("secretsmanager:TagResource", &arn)],
+        ),
+        (
+            "UntagResource",
+            json!({"SecretId": "db", "TagKeys": ["k"]}),
+            vec![("secretsmanager:UntagResource", &arn)],
+        ),
+        (
+            "GetRandomPassword",
+            json!({}),
+            vec![("secretsmanager:GetRandomPassword", "*")],
+        ),
+        (
+            "PutResourcePolicy",
+            json!({"SecretId": "db", "ResourcePolicy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::123456789012:root\"},\"Action\":\"secretsmanager:GetSecretValue\",\"Resource\":\"*\"}]}"}),
+            vec![("secretsmanager:PutResourcePolicy", &arn)],
+        ),
+        (
+            "GetResourcePolicy",
+            id.clone(),
+            vec![("secretsmanager:GetResourcePolicy", &arn)],
+        ),
+        (
+            "ValidateResourcePolicy",
+            json!({"ResourcePolicy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::123456789012:root\"},\"Action\":\"secretsmanager:GetSecretValue\",\"Resource\":\"*\"}]}"}),
+            vec![("secretsmanager:ValidateResourcePolicy", "*")],
+        ),
+        (
+            "DeleteResourcePolicy",
+            id.clone(),
+            vec![("secretsmanager:DeleteResourcePolicy", &arn)],
+        ),
+        (
+            "BatchGetSecretValue",
+            json!({"SecretIdList": ["db", "nope"]}),
+            vec![
+                ("secretsmanager:BatchGetSecretValue", "*"),
+                ("secretsmanager:GetSecretValue", &arn),
+                (
+                    "secretsmanager:GetSecretValue",
+                    "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope",
+                ),
+            ],
+        ),
+        (
+            "BatchGetSecretValue",
+            json!({"Filters": [{"Key": "name", "Values": ["db"]}]}),
+            vec![
+                ("secretsmanager:BatchGetSecretValue", "*"),
+                ("secretsmanager:ListSecrets", "*"),
+                ("secretsmanager:GetSecretValue", &arn),
+            ],
+        ),
+        (
+            "DeleteSecret",
+            id.clone(),
+            vec![("secretsmanager:DeleteSecret", &arn)],
+        ),
+        (
+            "RestoreSecret",
+            id.clone(),
+            vec![("secretsmanager:RestoreSecret", &arn)],
+        ),
+    ];
+    for (op, body, want) in table {
+        call_as(&s, &a, op, &body)
+            .await
+            .unwrap_or_else(|e| panic!("{op} {body}: {e:?}"));
+        assert_eq!(a.take(), owned(&want), "{op} {body}");
+    }
+    // Rotation: checked on the secret, then AWS's own answer.
+    assert!(call_as(&s, &a, "CancelRotateSecret", &id).await.is_err());
+    assert_eq!(
+        a.take(),
+        owned(&[("secretsmanager:CancelRotateSecret", &arn)])
+    );
+    // A secret that does not exist: checked on the name asked for, no suffix.
+    let e = call_as(&s, &a, "DescribeSecret", &json!({"SecretId": "ghost"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "ResourceNotFoundException");
+    assert_eq!(
+        a.take(),
+        owned(&[("secretsmanager:DescribeSecret", &format!("{S}:ghost"))])
+    );
+}
+
+#[tokio::test]
+async fn checks_carry_the_resource_policy_and_tags() {
+    let s = service();
+    call(
+        &s,
+        "CreateSecret",
+        &json!({"Name": "p", "SecretString": "v", "ClientRequestToken": TOKEN1,
+                "Tags": [{"Key": "team", "Value": "a"}]})
+        .to_string(),
+    )
+    .await
+    .unwrap();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
+    call(
+        &s,
+        "PutResourcePolicy",
+        &json!({"SecretId": "p", "ResourcePolicy": policy}).to_string(),
+    )
+    .await
+    .unwrap();
+    let a = Arc::new(Recorder::default());
+    call_as(&s, &a, "GetSecretValue", &json!({"SecretId": "p"}))
+        .await
+        .unwrap();
+    let seen = a.context.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].1, Some(vec![("team".to_owned(), "a".to_owned())]));
+    assert_eq!(seen[0].2.as_deref(), Some(policy));
+}
+
+#[tokio::test]
+async fn denials_write_nothing_and_never_show_a_value() {
+    let s = service();
+    let denied_create = Arc::new(Recorder::default().deny("secretsmanager:CreateSecret", "*"));
+    let e = call_as(
+        &s,
+        &denied_create,
+        "CreateSecret",
+        &json!({"Name": "x", "SecretString": "topsecret", "ClientRequestToken": TOKEN1}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, "AccessDeniedException");
+    assert!(
+        e.message
+            .contains(&format!("secretsmanager:CreateSecret on resource: {S}:x"))
+    );
+    assert_eq!(
+        call(&s, "DescribeSecret", r#"{"SecretId":"x"}"#)
+            .await
+            .unwrap_err()
+            .code,
+        "ResourceNotFoundException"
+    );
+
+    let out = call(
+        &s,
+        "CreateSecret",
+        &json!({"Name": "x", "SecretString": "topsecret", "ClientRequestToken": TOKEN1})
+            .to_string(),
+    )
+    .await
+    .unwrap();
+    let arn = out["ARN"].as_str().unwrap().to_owned();
+    let a = Arc::new(
+        Recorder::default()
+            .deny("secretsmanager:PutSecretValue", &arn)
+            .deny("secretsmanager:GetSecretValue", &arn)
+            .deny("secretsmanager:DeleteSecret", &arn),
+    );
+    let e = call_as(
+        &s,
+        &a,
+        "PutSecretValue",
+        &json!({"SecretId": "x", "SecretString": "other", "ClientRequestToken": TOKEN2}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, "AccessDeniedException");
+    assert!(
+        call_as(&s, &a, "DeleteSecret", &json!({"SecretId": "x"}))
+            .await
+            .is_err()
+    );
+    let e = call_as(&s, &a, "GetSecretValue", &json!({"SecretId": "x"}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        format!(
+            "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: secretsmanager:GetSecretValue on resource: {arn} because no policy allows the action"
+        )
+    );
+    assert!(!String::from_utf8_lossy(&e.to_body()).contains("topsecret"));
+    // Still the first value, still live.
+    let got = call(&s, "GetSecretValue", r#"{"SecretId":"x"}"#)
+        .await
+        .unwrap();
+    assert_eq!(got["SecretString"], "topsecret");
+    assert_eq!(got["VersionId"], TOKEN1);
+
+    // BatchGetSecretValue: a denied secret is an error entry, not a value.
+    let out = call_as(
+        &s,
+        &a,
+        "BatchGetSecretValue",
+        &json!({"SecretIdList": ["x"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["SecretValues"], json!([]));
+    assert_eq!(out["Errors"][0]["ErrorCode"], "AccessDeniedException");
+    assert!(!out.to_string().contains("topsecret"));
+}
+
+#[tokio::test]
+async fn customer_managed_keys_need_kms_permissions() {
+    let (s, kms) = shared();
+    let key = kms
+        .create_key("us-east-1", CreateKeyInput::default())
+        .await
+        .unwrap();
+    let a = Arc::new(Recorder::default());
+    call_as(
+        &s,
+        &a,
+        "CreateSecret",
+        &json!({"Name": "c", "SecretString": "cmk-value", "ClientRequestToken": TOKEN1,
+                "KmsKeyId": key.key_id}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        a.take(),
+        owned(&[
+            ("secretsmanager:CreateSecret", &format!("{S}:c")),
+            ("kms:GenerateDataKey", &key.arn),
+        ])
+    );
+    let got = call_as(&s, &a, "GetSecretValue", &json!({"SecretId": "c"}))
+        .await
+        .unwrap();
+    let arn = got["ARN"].as_str().unwrap().to_owned();
+    assert_eq!(
+        a.take(),
+        owned(&[
+            ("secretsmanager:GetSecretValue", &arn),
+            ("kms:Decrypt", &key.arn),
+        ])
+    );
+    // The AWS-managed key needs no kms permission.
+    call_as(
+        &s,
+        &a,
+        "CreateSecret",
+        &json!({"Name": "m", "SecretString": "managed", "ClientRequestToken": TOKEN1}),
+    )
+    .await
+    .unwrap();
+    call_as(&s, &a, "GetSecretValue", &json!({"SecretId": "m"}))
+        .await
+        .unwrap();
+    assert!(
+        a.take()
+            .iter()
+            .all(|(action, _)| !action.starts_with("kms:"))
+    );
+
+    let deny = Arc::new(
+        Recorder::default()
+            .deny("kms:Decrypt", &key.arn)
+            .deny("kms:GenerateDataKey", &key.arn),
+    );
+    let e = call_as(&s, &deny, "GetSecretValue", &json!({"SecretId": "c"}))
+        .await
+        .unwrap_err();
+    assert!(
+        e.message
+            .contains(&format!("kms:Decrypt on resource: {}", key.arn))
+    );
+    assert!(!e.message.contains("cmk-value"));
+    let out = call_as(
+        &s,
+        &deny,
+        "BatchGetSecretValue",
+        &json!({"SecretIdList": ["c", "m"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["SecretValues"].as_array().unwrap().len(), 1);
+    assert_eq!(out["SecretValues"][0]["Name"], "m");
+    assert_eq!(out["Errors"][0]["ErrorCode"], "AccessDeniedException");
+    assert!(!out.to_string().contains("cmk-value"));
+    let e = call_as(
+        &s,
+        &deny,
+        "PutSecretValue",
+        &json!({"SecretId": "c", "SecretString": "new", "ClientRequestToken": TOKEN2}),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.message.contains("kms:GenerateDataKey"));
+    let ids = call(&s, "ListSecretVersionIds", r#"{"SecretId":"c"}"#)
+        .await
+        .unwrap();
+    assert_eq!(ids["Versions"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn list_secrets_shows_what_the_caller_may_list() {
+    let s = service();
+    for (i, n) in ["app/a", "app/b", "other/c"].iter().enumerate() {
+        call(
+            &s,
+            "CreateSecret",
+            &json!({"Name": n, "SecretString": "v",
+                    "ClientRequestToken": format!("{i}1111111-1111-4111-8111-111111111111")})
+            .to_string(),
+        )
+        .await
+        .unwrap();
+    }
+    let names = |v: &Value| -> Vec<String> {
+        v["SecretList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let dev = Arc::new(
+        Recorder::default()
+            .allow("secretsmanager:ListSecrets", &format!("{S}:app/*"))
+            .deny("secretsmanager:ListSecrets", "*"),
+    );
+    let out = call_as(&s, &dev, "ListSecrets", &json!({"SortBy": "name"}))
+        .await
+        .unwrap();
+    assert_eq!(names(&out), ["app/a", "app/b"]);
+    assert!(dev.take().is_empty());
+    let none = Arc::new(Recorder::default().deny("secretsmanager:ListSecrets", "*"));
+    let e = call_as(&s, &none, "ListSecrets", &json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "AccessDeniedException");
+    assert_eq!(none.take(), owned(&[("secretsmanager:ListSecrets", "*")]));
+}

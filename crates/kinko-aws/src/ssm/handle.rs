@@ -3,17 +3,19 @@
 
 use kinko_core::ssm::{
     Caller, DescribeParametersInput, GetParameterHistoryInput, GetParametersByPathInput,
-    LegacyFilter, ParameterFilter, ParameterStore, ParameterType, PutParameterInput, Tag, Tier,
+    LegacyFilter, ParameterFilter, ParameterName, ParameterPath, ParameterRef, ParameterStore,
+    ParameterType, PutParameterInput, Tag, Tier, parameter_arn,
 };
 
 use serde::Serialize;
 
+use super::access::{check_decrypt, check_parameter, check_read};
 use super::decode::{
     FILTER_KEY_PATTERN, KEY_ID_PATTERN, TAG_PATTERN, is_filter_key, is_key_id, is_tag_text,
 };
 use super::shapes::*;
 use crate::wire::{Violations, parse_body};
-use crate::{AwsError, RequestContext};
+use crate::{AwsError, Check, RequestContext};
 
 const NAME_MAX: usize = 2048;
 
@@ -30,19 +32,19 @@ pub async fn handle(
         user_arn: ctx.principal_arn.clone(),
     };
     match operation {
-        "PutParameter" => put_parameter(store, &caller, body).await,
-        "GetParameter" => get_parameter(store, &caller, body).await,
-        "GetParameters" => get_parameters(store, &caller, body).await,
-        "DeleteParameter" => delete_parameter(store, &caller, body).await,
-        "DeleteParameters" => delete_parameters(store, &caller, body).await,
-        "GetParametersByPath" => get_parameters_by_path(store, &caller, body).await,
-        "DescribeParameters" => describe_parameters(store, &caller, body).await,
-        "GetParameterHistory" => get_parameter_history(store, &caller, body).await,
-        "LabelParameterVersion" => label_parameter_version(store, &caller, body).await,
-        "UnlabelParameterVersion" => unlabel_parameter_version(store, &caller, body).await,
-        "AddTagsToResource" => add_tags_to_resource(store, &caller, body).await,
-        "RemoveTagsFromResource" => remove_tags_from_resource(store, &caller, body).await,
-        "ListTagsForResource" => list_tags_for_resource(store, &caller, body).await,
+        "PutParameter" => put_parameter(store, ctx, &caller, body).await,
+        "GetParameter" => get_parameter(store, ctx, &caller, body).await,
+        "GetParameters" => get_parameters(store, ctx, &caller, body).await,
+        "DeleteParameter" => delete_parameter(store, ctx, &caller, body).await,
+        "DeleteParameters" => delete_parameters(store, ctx, &caller, body).await,
+        "GetParametersByPath" => get_parameters_by_path(store, ctx, &caller, body).await,
+        "DescribeParameters" => describe_parameters(store, ctx, &caller, body).await,
+        "GetParameterHistory" => get_parameter_history(store, ctx, &caller, body).await,
+        "LabelParameterVersion" => label_parameter_version(store, ctx, &caller, body).await,
+        "UnlabelParameterVersion" => unlabel_parameter_version(store, ctx, &caller, body).await,
+        "AddTagsToResource" => add_tags_to_resource(store, ctx, &caller, body).await,
+        "RemoveTagsFromResource" => remove_tags_from_resource(store, ctx, &caller, body).await,
+        "ListTagsForResource" => list_tags_for_resource(store, ctx, &caller, body).await,
         _ => Err(AwsError::unknown_operation(&format!(
             "AmazonSSM.{operation}"
         ))),
@@ -98,6 +100,7 @@ fn check_tags(v: &mut Violations, tags: &[TagShape], path: &str) -> Vec<Tag> {
 
 async fn put_parameter(
     store: &ParameterStore,
+    ctx: &RequestContext,
     caller: &Caller,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
@@ -136,6 +139,15 @@ async fn put_parameter(
         policies: req.policies,
         data_type: req.data_type,
     };
+    if let Ok(parsed) = ParameterName::parse(&input.name) {
+        check_parameter(store, ctx, "ssm:PutParameter", parsed.canonical()).await?;
+        if !input.tags.is_empty() {
+            check_parameter(store, ctx, "ssm:AddTagsToResource", parsed.canonical()).await?;
+        }
+        if let Some(key) = store.put_key_arn(caller, &input).await? {
+            ctx.authorize(Check::new("kms:Encrypt", &key))?;
+        }
+    }
     let out = store.put_parameter(caller, input).await?;
     encode(&PutParameterResponse {
         version: out.version,
@@ -145,6 +157,7 @@ async fn put_parameter(
 
 async fn get_parameter(
     store: &ParameterStore,
+    ctx: &RequestContext,
     caller: &Caller,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
@@ -153,9 +166,18 @@ async fn get_parameter(
     check_name(&mut v, &req.name, "name");
     v.finish()?;
     let name = req.name.unwrap_or_default();
-    let p = store
-        .get_parameter(caller, &name, req.with_decryption.unwrap_or(false))
-        .await?;
+    let with_decryption = req.with_decryption.unwrap_or(false);
+    check_read(
+        store,
+        ctx,
+        caller,
+        "ssm:GetParameter",
+        &name,
+        with_decryption,
+    )
+    .await?;
+    let p = store.get_parameter(caller, &name, with_decryption).await?;
+    check_decrypt(ctx, [&p.kms_key_arn])?;
     encode(&GetParameterResponse {
         parameter: ParameterShape::from(&p),
     })
@@ -163,6 +185,7 @@ async fn get_parameter(
 
 async fn get_parameters(
     store: &ParameterStore,
+    ctx: &RequestContext,
     caller: &Caller,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
@@ -171,9 +194,26 @@ async fn get_parameters(
     check_names(&mut v, &req.names, "names");
     v.finish()?;
     let names = req.names.unwrap_or_default();
-    let out = store
-        .get_parameters(caller, &names, req.with_decryption.unwrap_or(false))
+    let with_decryption = req.with_decryption.unwrap_or(false);
+    // Every name first: one denial denies the whole call, as on AWS.
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            continue;
+        }
+        check_read(
+            store,
+            ctx,
+            caller,
+            "ssm:GetParameters",
+            name,
+            with_decryption,
+        )
         .await?;
+    }
+    let out = store
+        .get_parameters(caller, &names, with_decryption)
+        .await?;
+    check_decrypt(ctx, out.parameters.iter().map(|p| &p.kms_key_arn))?;
     encode(&GetParametersResponse {
         parameters: out.parameters.iter().map(ParameterShape::from).collect(),
         invalid_parameters: &out.invalid_parameters,
@@ -182,6 +222,7 @@ async fn get_parameters(
 
 async fn delete_parameter(
     store: &ParameterStore,
+    ctx: &RequestContext,
     caller: &Caller,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
@@ -189,14 +230,17 @@ async fn delete_parameter(
     let mut v = Violations::new();
     check_name(&mut v, &req.name, "name");
     v.finish()?;
-    store
-        .delete_parameter(caller, req.name.as_deref().unwrap_or_default())
-        .await?;
+    let name = req.name.as_deref().unwrap_or_default();
+    if let Ok(parsed) = ParameterName::parse(name) {
+        check_parameter(store, ctx, "ssm:DeleteParameter", parsed.canonical()).await?;
+    }
+    store.delete_parameter(caller, name).await?;
     encode(&Empty {})
 }
 
 async fn delete_parameters(
     store: &ParameterStore,
+    ctx: &RequestContext,
     caller: &Caller,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
@@ -204,9 +248,14 @@ async fn delete_parameters(
     let mut v = Violations::new();
     check_names(&mut v, &req.names, "names");
     v.finish()?;
-    let out = store
-        .delete_parameters(caller, req.names.as_deref().unwrap_or_default())
-        .await?;
+    let names = req.names.as_deref().unwrap_or_default();
+    // Every name first: one denial denies the whole call, and nothing is deleted.
+    for name in names {
+        if let Ok(parsed) = ParameterName::parse(name) {
+            check_parameter(store, ctx, "ssm:DeleteParameters", parsed.canonical()).await?;
+        }
+    }
+    let out = store.delete_parameters(caller, names).await?;
     encode(&DeleteParametersResponse {
         deleted_parameters: &out.deleted,
         invalid_parameters: &out.invalid,
@@ -268,6 +317,7 @@ fn to_max_results(value: Option<i64>, default: usize) -> usize {
 
 async fn get_parameters_by_path(
     store: &ParameterStore,
+    ctx: &RequestContext,
     caller: &Caller,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
@@ -285,7 +335,13 @@ async fn get_parameters_by_path(
         max_results: to_max_results(req.max_results, 10),
         next_token: req.next_token,
     };
+    // AWS authorizes the path as sent, not the parameters returned.
+    if ParameterPath::parse(&input.path).is_ok() {
+        let arn = parameter_arn(&ctx.region, &ctx.account_id, input.path.trim_matches(' '));
+        ctx.authorize(Check::new("ssm:GetParametersByPath", &arn))?;
+    }
     let page = store.get_parameters_by_path(caller, &input).await?;
+    check_decrypt(ctx, page.parameters.iter().map(|p| &p.kms_key_arn))?;
     encode(&ParametersPageResponse {
         parameters: page.parameters.iter().map(ParameterShape::from).collect(),
         next_token: page.next_token.as_deref(),
@@ -294,6 +350,7 @@ async fn get_parameters_by_path(
 
 async fn describe_parameters(
     store: &ParameterStore,
+    ctx: &RequestContext,
     caller: &Caller,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
@@ -331,7 +388,7 @@ async fn describe_parameters(
         max_results: to_max_results(req.max_results, 10),
         next_token: req.next_token,
     };
-    let page = store.describe_parameters(caller, &input).await?;
+    let page = describe_visible(store, ctx, caller, &input).await?;
     encode(&DescribeParametersResponse {
         parameters: page
             .parameters
@@ -344,6 +401,7 @@ async fn describe_parameters(
 
 async fn get_parameter_history(
     store: &ParameterStore,
+    ctx: &RequestContext,
     caller: &Caller,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
@@ -358,7 +416,11 @@ async fn get_parameter_history(
         max_results: to_max_results(req.max_results, 50),
         next_token: req.next_token,
     };
+    if let Ok(r) = ParameterRef::parse(&input.name, &ctx.region, &ctx.account_id) {
+        check_parameter(store, ctx, "ssm:GetParameterHistory", r.name.canonical()).await?;
+    }
     let page = store.get_parameter_history(caller, &input).await?;
+    check_decrypt(ctx, page.parameters.iter().map(|p| &p.kms_key_arn))?;
     encode(&GetParameterHistoryResponse {
         parameters: page
             .parameters
@@ -385,6 +447,7 @@ fn to_version(value: i64) -> u32 {
 
 async fn label_parameter_version(
     store: &ParameterStore,
+    ctx: &RequestContext,
     caller: &Caller,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
@@ -393,6 +456,7 @@ async fn label_parameter_version(
     check_name(&mut v, &req.name, "name");
     check_labels(&mut v, &req.labels);
     v.finish()?;
+    check_named(store, ctx, "ssm:LabelParameterVersion", &req.name).await?;
     let out = store
         .label_parameter_version(
             caller,
@@ -409,6 +473,7 @@ async fn label_parameter_version(
 
 async fn unlabel_parameter_version(
     store: &ParameterStore,
+    ctx: &RequestContext,
     caller: &Caller,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
@@ -418,6 +483,7 @@ async fn unlabel_parameter_version(
     v.required(&req.parameter_version, "parameterVersion");
     check_labels(&mut v, &req.labels);
     v.finish()?;
+    check_named(store, ctx, "ssm:UnlabelParameterVersion", &req.name).await?;
     let out = store
         .unlabel_parameter_version(
             caller,
@@ -444,6 +510,7 @@ fn check_resource(
 
 async fn add_tags_to_resource(
     store: &ParameterStore,
+    ctx: &RequestContext,
     caller: &Caller,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
@@ -455,6 +522,14 @@ async fn add_tags_to_resource(
         None => Vec::new(),
     };
     v.finish()?;
+    check_tagged(
+        store,
+        ctx,
+        "ssm:AddTagsToResource",
+        &req.resource_type,
+        &req.resource_id,
+    )
+    .await?;
     store
         .add_tags_to_resource(
             caller,
@@ -468,6 +543,7 @@ async fn add_tags_to_resource(
 
 async fn remove_tags_from_resource(
     store: &ParameterStore,
+    ctx: &RequestContext,
     caller: &Caller,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
@@ -482,6 +558,14 @@ async fn remove_tags_from_resource(
         }
     }
     v.finish()?;
+    check_tagged(
+        store,
+        ctx,
+        "ssm:RemoveTagsFromResource",
+        &req.resource_type,
+        &req.resource_id,
+    )
+    .await?;
     store
         .remove_tags_from_resource(
             caller,
@@ -495,6 +579,7 @@ async fn remove_tags_from_resource(
 
 async fn list_tags_for_resource(
     store: &ParameterStore,
+    ctx: &RequestContext,
     caller: &Caller,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
@@ -502,6 +587,14 @@ async fn list_tags_for_resource(
     let mut v = Violations::new();
     check_resource(&mut v, &req.resource_type, &req.resource_id);
     v.finish()?;
+    check_tagged(
+        store,
+        ctx,
+        "ssm:ListTagsForResource",
+        &req.resource_type,
+        &req.resource_id,
+    )
+    .await?;
     let tags = store
         .list_tags_for_resource(
             caller,
@@ -518,4 +611,64 @@ async fn list_tags_for_resource(
             })
             .collect(),
     })
+}
+
+/// The check of an operation on one parameter named by `name` (no ARN, no
+/// selector); a malformed name is left to the operation's validation.
+async fn check_named(
+    store: &ParameterStore,
+    ctx: &RequestContext,
+    action: &'static str,
+    name: &Option<String>,
+) -> Result<(), AwsError> {
+    match name.as_deref().map(ParameterName::parse) {
+        Some(Ok(parsed)) => check_parameter(store, ctx, action, parsed.canonical()).await,
+        _ => Ok(()),
+    }
+}
+
+/// The check of a tagging operation: only `Parameter` resources exist here;
+/// other types fail validation without touching data.
+async fn check_tagged(
+    store: &ParameterStore,
+    ctx: &RequestContext,
+    action: &'static str,
+    resource_type: &Option<String>,
+    resource_id: &Option<String>,
+) -> Result<(), AwsError> {
+    if resource_type.as_deref() != Some("Parameter") {
+        return Ok(());
+    }
+    check_named(store, ctx, action, resource_id).await
+}
+
+/// DescribeParameters under the rule in `access`: everything when `*` is
+/// allowed; otherwise the parameters the caller may describe, or AWS's
+/// denial on `*` when it reaches none.
+async fn describe_visible(
+    store: &ParameterStore,
+    ctx: &RequestContext,
+    caller: &Caller,
+    input: &DescribeParametersInput,
+) -> Result<kinko_core::ssm::MetadataPage, AwsError> {
+    const ACTION: &str = "ssm:DescribeParameters";
+    if ctx.access.permits(&Check::new(ACTION, "*")) {
+        ctx.authorize(Check::new(ACTION, "*"))?;
+        return Ok(store.describe_parameters(caller, input).await?);
+    }
+    let any_visible = std::sync::atomic::AtomicBool::new(false);
+    let visible = |arn: &str| {
+        let ok = ctx.access.permits(&Check::new(ACTION, arn));
+        if ok {
+            any_visible.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        ok
+    };
+    let page = store
+        .describe_parameters_visible(caller, input, &visible)
+        .await?;
+    if !any_visible.load(std::sync::atomic::Ordering::Relaxed) {
+        ctx.authorize(Check::new(ACTION, "*"))?;
+    }
+    Ok(page)
 }

@@ -1,6 +1,7 @@
 //! The SSM Parameter Store on the wire (`AmazonSSM.*`): request shapes,
 //! model-constraint validation and the per-operation handlers.
 
+mod access;
 pub mod decode;
 mod handle;
 pub mod shapes;
@@ -8,4 +9,4 @@ pub mod shapes;
 pub use handle::handle;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

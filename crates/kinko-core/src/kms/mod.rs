@@ -17,6 +17,7 @@ pub mod context;
 mod crypto;
 pub mod error;
 mod keys;
+pub mod managers;
 pub mod model;
 
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub use keys::{
 };
 /// Re-exported so the wire layer needs no dependency on the store.
 pub use kinko_store::Tag;
+pub use managers::KeyManagers;
 pub use model::*;
 
 use crate::arn::{Arn, arn};
@@ -290,6 +292,94 @@ impl Kms {
             items: rest,
             next_marker,
         })
+    }
+}
+
+/// What an access check needs to know about a key (see [`Kms::access_facts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyAccess {
+    pub key_id: String,
+    /// `arn:<partition>:kms:<region>:<account>:key/<key_id>`: the resource
+    /// every key operation is authorized against, whichever form named it.
+    pub arn: String,
+    pub tags: Vec<Tag>,
+    /// `CUSTOMER` rather than `AWS`.
+    pub customer_managed: bool,
+}
+
+impl Kms {
+    fn access_of(key: &KeyHandle) -> KeyAccess {
+        KeyAccess {
+            key_id: key.record.key_id.clone(),
+            arn: key.arn.clone(),
+            tags: key
+                .meta
+                .tags
+                .iter()
+                .map(|t| Tag {
+                    key: t.key.clone(),
+                    value: t.value.clone(),
+                })
+                .collect(),
+            customer_managed: !key.is_managed(),
+        }
+    }
+
+    /// The key a key id, key ARN, alias name or alias ARN names, for the
+    /// access check that precedes an operation on it. `None` when it names
+    /// no key (the operation then answers its own `NotFoundException`).
+    pub async fn access_facts(
+        &self,
+        region: &str,
+        key_ref: &str,
+    ) -> Result<Option<KeyAccess>, KmsError> {
+        match self.load(region, key_ref).await {
+            Ok(key) => Ok(Some(Self::access_of(&key))),
+            Err(KmsError::NotFound(_) | KmsError::Validation(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The key a ciphertext blob names (Decrypt needs no `KeyId`). `None`
+    /// for a blob that is not one of ours or names no key here.
+    pub async fn ciphertext_facts(
+        &self,
+        region: &str,
+        ciphertext_blob: &[u8],
+    ) -> Result<Option<KeyAccess>, KmsError> {
+        let Ok(key_id) = kinko_crypto::envelope::key_id(ciphertext_blob) else {
+            return Ok(None);
+        };
+        if !is_key_id(key_id) {
+            return Ok(None);
+        }
+        match self.load_id(region, key_id).await {
+            Ok(key) => Ok(Some(Self::access_of(&key))),
+            Err(KmsError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The ARN of `alias/NAME` in `region` (whether it exists or not).
+    pub fn alias_resource_arn(&self, region: &str, alias: &str) -> String {
+        self.alias_arn(region, alias)
+    }
+
+    /// The key an existing alias points to now; `None` when the alias does
+    /// not exist (or is a predefined one whose key is not created yet).
+    pub async fn alias_facts(
+        &self,
+        region: &str,
+        alias: &str,
+    ) -> Result<Option<KeyAccess>, KmsError> {
+        let Some(key_id) = self.store.get_kms_alias(region, alias).await? else {
+            return Ok(None);
+        };
+        match self.load_id(region, &key_id).await {
+            Ok(key) => Ok(Some(Self::access_of(&key))),
+            Err(KmsError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

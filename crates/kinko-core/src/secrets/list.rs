@@ -3,6 +3,7 @@
 
 use kinko_store::SecretState;
 
+use super::access::SecretAccess;
 use super::error::SecretsError;
 use super::model::{
     Caller, FilterKey, ListSecretsInput, ListSecretsOutput, SecretFilter, SortBy, SortOrder,
@@ -145,10 +146,22 @@ impl SecretsManager {
         caller: &Caller,
         input: &ListSecretsInput,
     ) -> Result<ListSecretsOutput, SecretsError> {
+        self.list_secrets_visible(caller, input, &|_| true).await
+    }
+
+    /// ListSecrets over the secrets `visible` accepts only (a caller may
+    /// be allowed to see some secrets but not all): pages stay full.
+    pub async fn list_secrets_visible(
+        &self,
+        caller: &Caller,
+        input: &ListSecretsInput,
+        visible: &(dyn Fn(&SecretAccess) -> bool + Sync),
+    ) -> Result<ListSecretsOutput, SecretsError> {
         let all = self.store.list_secrets(&caller.region).await?;
         let candidates: Vec<SecretState> = all
             .into_iter()
             .filter(|s| input.include_planned_deletion || s.record.deleted_ms.is_none())
+            .filter(|s| visible(&SecretAccess::of(&s.record)))
             .filter(|s| matches_all(&input.filters, s))
             .collect();
         let request = format!(

@@ -3,6 +3,7 @@
 //! resource policies and replication, over the [`kinko_store::Store`] and
 //! the keyring. Wire shapes live in `kinko-aws`; this module knows none.
 
+mod access;
 mod create;
 mod delete;
 mod describe;
@@ -20,6 +21,7 @@ pub mod service;
 pub mod stages;
 mod tags;
 
+pub use access::SecretAccess;
 pub use error::SecretsError;
 /// Re-exported so the wire layer needs no dependency on the store.
 pub use kinko_store::Tag;

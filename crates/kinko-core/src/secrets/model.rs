@@ -97,6 +97,9 @@ pub struct SecretValueOutput {
     /// Empty for a deprecated version (the wire omits it then).
     pub version_stages: Vec<String>,
     pub created_ms: i64,
+    /// The customer-managed KMS key (ARN) the value was decrypted with;
+    /// `None` for the AWS-managed key. The caller needs `kms:Decrypt` on it.
+    pub kms_key_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -13,6 +13,7 @@ use super::model::{Caller, SecretIdentity, SecretValue};
 use super::names::SecretRef;
 use super::stages;
 use crate::keyring::{Keyring, KeyringError};
+use crate::kms::KeyManagers;
 
 /// The key every value is sealed with unless the secret names another.
 pub const DEFAULT_KEY: &str = "alias/aws/secretsmanager";
@@ -44,6 +45,9 @@ pub struct SecretsManager {
     pub(super) store: Arc<dyn Store>,
     pub(super) keyring: Arc<Keyring>,
     pub(super) clock: Arc<dyn Clock>,
+    /// Tells customer-managed keys (whose use needs `kms:*` permission) from
+    /// AWS-managed ones.
+    pub(super) key_managers: KeyManagers,
 }
 
 impl std::fmt::Debug for SecretsManager {
@@ -65,6 +69,7 @@ impl SecretsManager {
             store,
             keyring,
             clock: Arc::new(SystemClock),
+            key_managers: KeyManagers::new(),
         }
     }
 

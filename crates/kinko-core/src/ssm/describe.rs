@@ -7,6 +7,7 @@ use super::error::SsmError;
 use super::filters::{self, Filter, FilterContext};
 use super::get::SCAN_BATCH;
 use super::model::{Caller, DescribeParametersInput, MetadataPage};
+use super::names::parameter_arn;
 use super::paging::TokenScope;
 use super::service::{ParameterStore, to_metadata};
 
@@ -30,6 +31,19 @@ impl ParameterStore {
         &self,
         caller: &Caller,
         input: &DescribeParametersInput,
+    ) -> Result<MetadataPage, SsmError> {
+        self.describe_parameters_visible(caller, input, &|_| true)
+            .await
+    }
+
+    /// DescribeParameters over the parameters whose ARN `visible` accepts
+    /// only (a caller may describe some parameters but not all): pages stay
+    /// full.
+    pub async fn describe_parameters_visible(
+        &self,
+        caller: &Caller,
+        input: &DescribeParametersInput,
+        visible: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<MetadataPage, SsmError> {
         if !input.filters.is_empty() && !input.parameter_filters.is_empty() {
             return Err(SsmError::Validation(FILTERS_AND_PARAMETER_FILTERS.into()));
@@ -66,7 +80,8 @@ impl ParameterStore {
                     break 'scan;
                 }
                 after = Some(record.name.clone());
-                if filters.iter().all(|f| f.matches(&record)) {
+                let arn = parameter_arn(&caller.region, &caller.account_id, &record.name);
+                if visible(&arn) && filters.iter().all(|f| f.matches(&record)) {
                     found.push(record);
                 }
             }

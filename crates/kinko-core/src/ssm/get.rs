@@ -15,11 +15,11 @@ use crate::secrets::{
 };
 
 /// The Parameter Store's window onto Secrets Manager.
-const SECRETS_REFERENCE: &str = "/aws/reference/secretsmanager/";
+pub const SECRETS_REFERENCE: &str = "/aws/reference/secretsmanager/";
 
 /// Splits `<secret-id>[:<selector>]`. A secret ARN has colons of its own:
 /// there the selector is a seventh `:` field.
-fn split_reference(reference: &str) -> (&str, Option<&str>) {
+pub(super) fn split_reference(reference: &str) -> (&str, Option<&str>) {
     if reference.starts_with("arn:") {
         let colons: Vec<usize> = reference.match_indices(':').map(|(i, _)| i).collect();
         match colons.get(6) {
@@ -343,6 +343,8 @@ fn reference_parameter(
         last_modified_ms: out.created_ms,
         arn: out.arn,
         data_type: "text".into(),
+        key_id: source.kms_key_id.clone(),
+        kms_key_arn: out.kms_key_arn,
         source: Some(Box::new(source)),
     }
 }

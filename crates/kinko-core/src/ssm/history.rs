@@ -44,6 +44,9 @@ impl ParameterStore {
             let value = self
                 .read_value(&caller.region, name.canonical(), &v, input.with_decryption)
                 .await?;
+            let kms_key_arn = self
+                .decrypt_key_arn(&caller.region, &v, input.with_decryption)
+                .await?;
             parameters.push(ParameterHistoryEntry {
                 name: name.as_str().to_owned(),
                 policies: policies::inline(v.policies.as_deref()),
@@ -58,6 +61,7 @@ impl ParameterStore {
                 labels: v.labels,
                 tier: v.tier,
                 data_type: v.data_type,
+                kms_key_arn,
             });
         }
         let next_token = match (remaining.peek(), parameters.last()) {

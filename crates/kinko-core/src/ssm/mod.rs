@@ -2,6 +2,7 @@
 //! filters and paging, over the [`kinko_store::Store`] and the keyring.
 //! Wire shapes live in `kinko-aws`; this module knows none of them.
 
+pub mod access;
 mod delete;
 mod describe;
 pub mod error;
@@ -18,12 +19,14 @@ pub mod service;
 mod tags;
 pub mod types;
 
+pub use access::{reference_name, reference_secret_id};
 pub use error::SsmError;
 pub use filters::{LegacyFilter, ParameterFilter};
+pub use get::SECRETS_REFERENCE;
 /// Re-exported so the wire layer needs no dependency on the store.
 pub use kinko_store::Tag;
 pub use model::*;
-pub use names::{ParameterName, ParameterPath, ParameterRef, is_valid_label};
+pub use names::{ParameterName, ParameterPath, ParameterRef, is_valid_label, parameter_arn};
 pub use service::ParameterStore;
 pub use types::{DataType, ParameterType, Tier};
 

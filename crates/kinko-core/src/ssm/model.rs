@@ -76,6 +76,12 @@ pub struct Parameter {
     pub last_modified_ms: i64,
     pub arn: String,
     pub data_type: String,
+    /// The KMS key of a SecureString as it was named at write time.
+    pub key_id: Option<String>,
+    /// The customer-managed KMS key (ARN) this read decrypted with; `None`
+    /// when nothing was decrypted or the key is AWS managed. The caller
+    /// needs `kms:Decrypt` on it to see the value.
+    pub kms_key_arn: Option<String>,
     /// For `/aws/reference/secretsmanager/…`: the secret's DescribeSecret,
     /// returned as `SourceResult` as AWS does.
     pub source: Option<Box<crate::secrets::SecretDescription>>,
@@ -134,6 +140,8 @@ pub struct ParameterHistoryEntry {
     pub tier: String,
     pub policies: Vec<InlinePolicy>,
     pub data_type: String,
+    /// As [`Parameter::kms_key_arn`].
+    pub kms_key_arn: Option<String>,
 }
 
 #[derive(Debug, Clone)]

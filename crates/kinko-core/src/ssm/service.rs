@@ -15,6 +15,7 @@ use super::model::{Caller, Parameter, ParameterMetadata};
 use super::names::parameter_arn;
 use super::policies;
 use crate::keyring::{Keyring, KeyringError};
+use crate::kms::KeyManagers;
 use crate::secrets::SecretsManager;
 
 /// The KMS-style key every value is sealed with unless the caller names
@@ -34,6 +35,9 @@ pub struct ParameterStore {
     pub(super) write_locks: crate::write_locks::WriteLocks,
     /// Serves `/aws/reference/secretsmanager/<secret-id>` reads, as AWS does.
     pub(super) secrets: Option<Arc<SecretsManager>>,
+    /// Tells customer-managed keys (whose use needs `kms:*` permission) from
+    /// AWS-managed ones.
+    pub(super) key_managers: KeyManagers,
 }
 
 impl ParameterStore {
@@ -43,6 +47,7 @@ impl ParameterStore {
             keyring,
             write_locks: crate::write_locks::WriteLocks::new(),
             secrets: None,
+            key_managers: KeyManagers::new(),
         }
     }
 
@@ -120,6 +125,27 @@ impl ParameterStore {
             .map_err(|_| SsmError::Internal(format!("stored value of {canonical} is not UTF-8")))
     }
 
+    /// The customer-managed key a read of `v` decrypts with, if any: what
+    /// the caller then also needs `kms:Decrypt` on. AWS-managed
+    /// `alias/aws/ssm` (the default) needs nothing and costs no lookup.
+    pub(super) async fn decrypt_key_arn(
+        &self,
+        region: &str,
+        v: &ParameterVersion,
+        with_decryption: bool,
+    ) -> Result<Option<String>, SsmError> {
+        if v.parameter_type != "SecureString" || !with_decryption {
+            return Ok(None);
+        }
+        if v.key_id.as_deref().is_none_or(|k| k == DEFAULT_KEY) {
+            return Ok(None);
+        }
+        Ok(self
+            .key_managers
+            .customer_key_of_sealed(self.store.as_ref(), &self.keyring, region, &v.value)
+            .await?)
+    }
+
     pub(super) async fn to_parameter(
         &self,
         caller: &Caller,
@@ -135,10 +161,15 @@ impl ParameterStore {
                 with_decryption,
             )
             .await?;
+        let kms_key_arn = self
+            .decrypt_key_arn(&caller.region, &record.version, with_decryption)
+            .await?;
         let arn = parameter_arn(&caller.region, &caller.account_id, &record.name);
         let v = record.version;
         Ok(Parameter {
             source: None,
+            key_id: v.key_id,
+            kms_key_arn,
             name: record.display_name,
             parameter_type: v.parameter_type,
             value,
