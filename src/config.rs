@@ -28,6 +28,8 @@ pub struct FileConfig {
     pub tls_key: Option<PathBuf>,
     pub log_format: Option<LogFormat>,
     pub log_level: Option<String>,
+    /// Also stream audit records as JSON lines: a file path, or `-` for stdout.
+    pub audit_log: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -83,6 +85,9 @@ pub struct ServerConfig {
     pub tls: Option<(PathBuf, PathBuf)>,
     pub log_format: LogFormat,
     pub log_level: String,
+    /// Where audit records are streamed besides the store.
+    pub audit_log: Option<kinko_server::audit::AuditSink>,
+    pub min_session_seconds: Option<i64>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4566";
@@ -163,6 +168,14 @@ impl ServerConfig {
                 .log_level
                 .or(file.log_level)
                 .unwrap_or_else(|| "info".to_owned()),
+            audit_log: args
+                .audit_log
+                .or(file.audit_log)
+                .map(|target| match target.as_str() {
+                    "-" => kinko_server::audit::AuditSink::Stdout,
+                    path => kinko_server::audit::AuditSink::File(PathBuf::from(path)),
+                }),
+            min_session_seconds: args.min_session_seconds,
         })
     }
 }

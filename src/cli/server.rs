@@ -11,9 +11,11 @@ use kinko_aws::sigv4::SigningKeyCache;
 use kinko_core::credentials::Credentials;
 use kinko_core::keyring::Keyring;
 use kinko_core::kms::Kms;
+use kinko_core::principals::Identity;
 use kinko_core::secrets::SecretsManager;
 use kinko_core::ssm::ParameterStore;
 use kinko_crypto::RootKey;
+use kinko_server::audit::AuditLog;
 use kinko_server::{AppState, ServerSettings};
 use kinko_store::{PostgresStore, SqliteStore, Store};
 
@@ -53,6 +55,14 @@ pub struct ServerArgs {
     /// TOML file with the same settings (flags and env vars win over it)
     #[arg(long, env = "KINKO_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Also stream the audit log as JSON lines to this file (created 0600)
+    /// or to standard output with `-`; it is always kept in the store
+    #[arg(long, env = "KINKO_AUDIT_LOG")]
+    pub audit_log: Option<String>,
+    /// Shortest role session accepted, in seconds [default: 900, as STS];
+    /// lower only for tests that watch a session expire
+    #[arg(long, env = "KINKO_MIN_SESSION_SECONDS", hide = true)]
+    pub min_session_seconds: Option<i64>,
     /// PEM certificate chain: serve HTTPS (with --tls-key)
     #[arg(long, env = "KINKO_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
@@ -122,9 +132,26 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         .await
         .context("the root key does not open this store (wrong key file or passphrase?)")?;
     let credentials = Arc::new(Credentials::new(store.clone(), keyring.clone()));
+    let mut identity = Identity::new(
+        store.clone(),
+        credentials.clone(),
+        config.account_id.clone(),
+        &config.region,
+    );
+    if let Some(seconds) = config.min_session_seconds {
+        identity = identity.with_min_session_seconds(seconds);
+    }
+    let identity = Arc::new(identity);
     if !config.dev {
         ensure_admin_credentials(&*store, &credentials, &config, &data).await?;
+        let admin_arn = kinko_core::arn::iam_user(&config.region, &config.account_id, "admin");
+        identity
+            .ensure_bootstrap_admin(&admin_arn)
+            .await
+            .context("cannot create the bootstrap admin's policy")?;
     }
+    let audit = AuditLog::start(store.clone(), config.audit_log.clone())
+        .context("cannot open the audit log file")?;
 
     let secrets = Arc::new(SecretsManager::new(store.clone(), keyring.clone()));
     let state = Arc::new(AppState {
@@ -132,6 +159,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
             ssm: ParameterStore::new(store.clone(), keyring.clone()).with_secrets(secrets.clone()),
             secrets,
             kms: Kms::new(store.clone(), keyring.clone()),
+            identity: identity.clone(),
         },
         credentials,
         signing_keys: SigningKeyCache::new(),
@@ -141,6 +169,8 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
             dev: config.dev,
             max_body_bytes: MAX_BODY_BYTES,
         },
+        audit: Some(audit.clone()),
+        resource_policies: Arc::default(),
     });
 
     let tls = match &config.tls {
@@ -180,14 +210,23 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         &*store,
         keyring.clone(),
         state.credentials.clone(),
+        Some(identity.clone()),
     );
+    kinko_server::scheduler::spawn_key_use_flush(state.credentials.clone());
     kinko_server::scheduler::spawn_purge(
         store.clone(),
         state.services.secrets.clone(),
         kinko_server::scheduler::PURGE_INTERVAL,
     );
+    let credentials = state.credentials.clone();
     let app = kinko_server::router(state);
     kinko_server::listener::serve(listener, app, tls, shutdown_signal()).await?;
+    // Nothing acknowledged goes unrecorded: drain the audit queue and the
+    // keys' last use before exiting.
+    audit.shutdown().await;
+    if let Err(error) = credentials.flush_key_use().await {
+        tracing::warn!(%error, "cannot record access keys' last use");
+    }
     Ok(())
 }
 

@@ -6,11 +6,13 @@
 //! body, [`RequestContext`]) and gets back bytes or an [`AwsError`].
 
 pub mod access;
+pub mod admin;
 pub mod error;
 pub mod kms;
 pub mod secretsmanager;
 pub mod sigv4;
 pub mod ssm;
+pub mod sts;
 pub mod wire;
 
 pub use access::{AllowAll, Authorizer, Check};
@@ -54,6 +56,8 @@ pub struct Services {
     /// Shared with the Parameter Store, which reads `/aws/reference/secretsmanager/…`.
     pub secrets: std::sync::Arc<kinko_core::secrets::SecretsManager>,
     pub kms: kinko_core::kms::Kms,
+    /// Principals, policies, keys and sessions (the admin API and STS).
+    pub identity: std::sync::Arc<kinko_core::principals::Identity>,
 }
 
 /// The services by `X-Amz-Target` prefix, with their SigV4 service names.
@@ -62,6 +66,8 @@ pub enum Service {
     Ssm,
     SecretsManager,
     Kms,
+    /// kinko's own admin API.
+    Admin,
 }
 
 impl Service {
@@ -72,6 +78,7 @@ impl Service {
             "AmazonSSM" => Service::Ssm,
             "secretsmanager" => Service::SecretsManager,
             "TrentService" => Service::Kms,
+            "KinkoAdmin" => Service::Admin,
             _ => return None,
         };
         (!op.is_empty()).then_some((service, op))
@@ -83,7 +90,13 @@ impl Service {
             Service::Ssm => "ssm",
             Service::SecretsManager => "secretsmanager",
             Service::Kms => "kms",
+            Service::Admin => "kinko",
         }
+    }
+
+    /// The IAM action prefix of the service's operations (`ssm:GetParameter`).
+    pub fn action_prefix(self) -> &'static str {
+        self.signing_name()
     }
 }
 
@@ -101,5 +114,6 @@ pub async fn dispatch(
             secretsmanager::handle(&services.secrets, operation, body, ctx).await
         }
         Service::Kms => kms::handle(&services.kms, operation, body, ctx).await,
+        Service::Admin => admin::handle(&services.identity, operation, body, ctx).await,
     }
 }

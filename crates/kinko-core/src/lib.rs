@@ -6,9 +6,12 @@
 //! onto these types and these errors onto AWS error codes.
 
 pub mod arn;
+pub mod audit;
 pub mod credentials;
+pub mod iam;
 pub mod keyring;
 pub mod kms;
+pub mod principals;
 pub mod references;
 pub mod secrets;
 pub mod ssm;

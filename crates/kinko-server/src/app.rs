@@ -18,7 +18,11 @@ use kinko_aws::sigv4::SigningKeyCache;
 use kinko_aws::{AwsError, RequestContext, Service, Services};
 use kinko_core::credentials::Credentials;
 
+use crate::access::{RequestAccess, RequestFacts, ResourcePolicies};
+use crate::audit::AuditLog;
 use crate::auth;
+use crate::listener::ConnectionInfo;
+use kinko_core::audit::{AuditRecord, Verdict};
 
 /// Settings the request path needs.
 #[derive(Debug, Clone)]
@@ -38,6 +42,20 @@ pub struct AppState {
     pub credentials: Arc<Credentials>,
     pub signing_keys: SigningKeyCache,
     pub settings: ServerSettings,
+    /// Where every request's record goes (step 7). `None` only in tests
+    /// that drive the router without a store to audit into.
+    pub audit: Option<AuditLog>,
+    pub resource_policies: Arc<ResourcePolicies>,
+}
+
+/// What one request leaves for its audit record, filled in as it goes.
+#[derive(Default)]
+struct Trail {
+    principal: Option<String>,
+    access_key_id: Option<String>,
+    /// The request failed authentication.
+    unauthenticated: bool,
+    access: Option<Arc<RequestAccess>>,
 }
 
 const AMZ_JSON: &str = "application/x-amz-json-1.1";
@@ -62,6 +80,7 @@ async fn health() -> Response {
 
 async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let started = Instant::now();
+    let time = jiff::Timestamp::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let (mut parts, body) = request.into_parts();
     // HTTP/2 carries the host in `:authority`; SigV4 signs it as `host`.
@@ -71,6 +90,7 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
     {
         parts.headers.insert(header::HOST, host);
     }
+    let connection = parts.extensions.get::<ConnectionInfo>().copied();
     let target = parts
         .headers
         .get("x-amz-target")
@@ -78,8 +98,21 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
         .unwrap_or_default()
         .to_owned();
 
+    let mut trail = Trail::default();
+    let mut protocol = Protocol::Json;
+    let mut operation = String::new();
     let result = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
-        Ok(body) => handle(&state, &parts, &target, &body, &request_id).await,
+        Ok(body) => {
+            let routed = route(&parts, &target, &body);
+            protocol = routed.protocol();
+            operation = routed.operation_name(&target);
+            let facts = RequestFacts {
+                source_ip: connection.map(|c| c.remote.ip()),
+                secure_transport: connection.is_some_and(|c| c.secure),
+                time,
+            };
+            handle(&state, &parts, routed, &body, &request_id, facts, &mut trail).await
+        }
         Err(_) => Err(AwsError::new(
             "RequestEntityTooLarge",
             format!(
@@ -91,39 +124,132 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
     };
 
     let (status, code, body) = match result {
-        Ok(body) => (StatusCode::OK, "", body),
+        Ok(body) => (StatusCode::OK, None, body),
         Err(error) => {
             let status =
                 StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, error.code, error.to_body())
+            let body = match protocol {
+                Protocol::Json => error.to_body(),
+                Protocol::Query => kinko_aws::sts::error_body(&error, &request_id),
+            };
+            (status, Some(error.code), body)
         }
     };
     // One line per request. Successes are logged at debug: at 15,000
     // requests/s the line itself was ~7% of a request's CPU (measured), and
     // the audit log (not this) is the record of every call. Client errors
     // are info, faults warn.
-    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let latency = started.elapsed();
+    let latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
     let status_code = status.as_u16();
+    let error = code.unwrap_or_default();
     match status_code {
         200..=399 => {
             tracing::debug!(%request_id, op = %target, status = status_code, latency_us, "request")
         }
         400..=499 => {
-            tracing::info!(%request_id, op = %target, status = status_code, error = code, latency_us, "request")
+            tracing::info!(%request_id, op = %target, status = status_code, error, latency_us, "request")
         }
         _ => {
-            tracing::warn!(%request_id, op = %target, status = status_code, error = code, latency_us, "request")
+            tracing::warn!(%request_id, op = %target, status = status_code, error, latency_us, "request")
         }
     }
-    aws_response(status, &request_id, body)
+    if let Some(audit) = &state.audit {
+        let resources = trail
+            .access
+            .as_ref()
+            .map(|a| a.take_decisions())
+            .unwrap_or_default();
+        let denied = resources.iter().find(|r| r.decision == Verdict::Deny);
+        let decision = if trail.unauthenticated || denied.is_some() {
+            Verdict::Deny
+        } else {
+            Verdict::Allow
+        };
+        let statement = denied
+            .or_else(|| resources.last())
+            .and_then(|r| r.statement.clone());
+        audit
+            .record(AuditRecord {
+                time_ms: time.as_millisecond(),
+                request_id: request_id.clone(),
+                principal: trail.principal,
+                access_key_id: trail.access_key_id,
+                source_ip: connection.map(|c| c.remote.ip().to_string()),
+                operation,
+                resources,
+                decision,
+                statement,
+                error_code: code.map(str::to_owned),
+                status: status_code,
+                latency_ms: latency.as_secs_f64() * 1000.0,
+            })
+            .await;
+    }
+    let content_type = match protocol {
+        Protocol::Json => AMZ_JSON,
+        Protocol::Query => "text/xml",
+    };
+    aws_response(status, &request_id, body, content_type)
+}
+
+/// Which wire a request speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    /// AWS JSON 1.1 (`X-Amz-Target`): SSM, Secrets Manager, KMS, admin.
+    Json,
+    /// The AWS Query protocol (form body, XML answer): STS.
+    Query,
+}
+
+/// Where a request goes.
+enum Routed<'a> {
+    Json(Service, &'a str),
+    Sts(String),
+    Unknown,
+}
+
+impl Routed<'_> {
+    fn protocol(&self) -> Protocol {
+        match self {
+            Routed::Sts(_) => Protocol::Query,
+            _ => Protocol::Json,
+        }
+    }
+
+    /// The operation as the audit log names it: `ssm:GetParameter`.
+    fn operation_name(&self, target: &str) -> String {
+        match self {
+            Routed::Json(service, op) => format!("{}:{op}", service.action_prefix()),
+            Routed::Sts(action) => format!("sts:{action}"),
+            Routed::Unknown if target.is_empty() => "unknown".to_owned(),
+            Routed::Unknown => target.to_owned(),
+        }
+    }
+}
+
+fn route<'a>(parts: &axum::http::request::Parts, target: &'a str, body: &[u8]) -> Routed<'a> {
+    if let Some((service, op)) = Service::from_target(target) {
+        return Routed::Json(service, op);
+    }
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if target.is_empty() && kinko_aws::sts::is_query_request(content_type, body) {
+        return Routed::Sts(kinko_aws::sts::action(body).unwrap_or_default());
+    }
+    Routed::Unknown
 }
 
 async fn handle(
     state: &Arc<AppState>,
     parts: &axum::http::request::Parts,
-    target: &str,
+    routed: Routed<'_>,
     body: &Bytes,
     request_id: &str,
+    facts: RequestFacts,
+    trail: &mut Trail,
 ) -> Result<Vec<u8>, AwsError> {
     if parts.method != Method::POST {
         return Err(AwsError::new(
@@ -134,39 +260,99 @@ async fn handle(
             ),
         ));
     }
-    let routed = Service::from_target(target);
     // The credential scope must name the service of the target; when the
     // target is unknown, authenticate against SSM's name so a caller with a
     // bad signature still learns that first, as on AWS.
-    let signing_name = routed.map_or("ssm", |(service, _)| service.signing_name());
-    let caller = auth::authenticate(
+    let signing_name = match &routed {
+        Routed::Json(service, _) => service.signing_name(),
+        Routed::Sts(_) => "sts",
+        Routed::Unknown => "ssm",
+    };
+    let path = parts.uri.path();
+    let query = parts.uri.query().unwrap_or_default();
+    let caller = match auth::authenticate(
         state,
         parts.method.as_str(),
-        parts.uri.path(),
-        parts.uri.query().unwrap_or_default(),
+        path,
+        query,
         &parts.headers,
         body,
         signing_name,
     )
-    .await?;
-    let Some((service, operation)) = routed else {
-        return Err(AwsError::unknown_operation(target));
+    .await
+    {
+        Ok(caller) => caller,
+        Err(error) => {
+            trail.unauthenticated = true;
+            trail.access_key_id =
+                auth::claimed_key_id(parts.method.as_str(), path, query, &parts.headers, body);
+            return Err(error);
+        }
+    };
+    trail.principal = Some(caller.principal_arn.clone());
+    trail.access_key_id.clone_from(&caller.access_key_id);
+    let operation = match &routed {
+        Routed::Json(_, op) => *op,
+        Routed::Sts(action) => action.as_str(),
+        Routed::Unknown => "",
+    };
+    if caller.long_term_key
+        && let Some(key) = &caller.access_key_id
+    {
+        state.credentials.note_use(key, &format!("{signing_name}:{operation}"));
+    }
+    let access: Arc<dyn kinko_aws::Authorizer> = if state.settings.dev {
+        Arc::new(kinko_aws::AllowAll)
+    } else {
+        let principal = state
+            .services
+            .identity
+            .access(&caller.policy_arn)
+            .await
+            .map_err(AwsError::from)?;
+        let access = Arc::new(RequestAccess::new(
+            caller.principal_arn.clone(),
+            principal,
+            state.settings.account_id.clone(),
+            facts,
+            state.resource_policies.clone(),
+        ));
+        trail.access = Some(access.clone());
+        access
     };
     let ctx = RequestContext {
         region: caller.region,
         account_id: state.settings.account_id.clone(),
         principal_arn: caller.principal_arn,
         request_id: request_id.to_owned(),
-        access: std::sync::Arc::new(kinko_aws::AllowAll),
+        access,
     };
-    kinko_aws::dispatch(&state.services, service, operation, body, &ctx).await
+    match routed {
+        Routed::Json(service, operation) => {
+            kinko_aws::dispatch(&state.services, service, operation, body, &ctx).await
+        }
+        Routed::Sts(_) => kinko_aws::sts::handle(&state.services.identity, body, &ctx).await,
+        Routed::Unknown => {
+            let target = parts
+                .headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            Err(AwsError::unknown_operation(target))
+        }
+    }
 }
 
-fn aws_response(status: StatusCode, request_id: &str, body: Vec<u8>) -> Response {
+fn aws_response(
+    status: StatusCode,
+    request_id: &str,
+    body: Vec<u8>,
+    content_type: &'static str,
+) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(AMZ_JSON));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-requestid", id);
     }
@@ -183,5 +369,6 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
         StatusCode::INTERNAL_SERVER_ERROR,
         &request_id,
         AwsError::internal().to_body(),
+        AMZ_JSON,
     )
 }

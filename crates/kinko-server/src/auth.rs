@@ -9,6 +9,7 @@ use std::sync::Arc;
 use http::HeaderMap;
 use kinko_aws::AwsError;
 use kinko_aws::sigv4::{self, AuthError, SignedRequest};
+use kinko_core::credentials::SessionError;
 
 use crate::app::AppState;
 
@@ -16,8 +17,52 @@ use crate::app::AppState;
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub region: String,
+    /// The caller as it signed: a user's ARN, or a role session's
+    /// `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`.
     pub principal_arn: String,
+    /// Whose policies apply: the user, or the session's role.
+    pub policy_arn: String,
     pub access_key_id: Option<String>,
+    /// A long-term key (its last use is recorded), not a session.
+    pub long_term_key: bool,
+}
+
+/// What the audit log records of a request whose authentication failed:
+/// the key id it claimed, if the signature could be parsed at all.
+pub fn claimed_key_id(
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<String> {
+    let request = SignedRequest {
+        method,
+        path,
+        query,
+        headers,
+        body,
+    };
+    sigv4::parse(&request).ok().map(|auth| auth.access_key_id)
+}
+
+/// The session token of a request: the header, or the presigned query's
+/// `X-Amz-Security-Token`.
+fn session_token(headers: &HeaderMap, query: &str) -> Option<String> {
+    if let Some(token) = headers
+        .get("x-amz-security-token")
+        .and_then(|v| v.to_str().ok())
+    {
+        return Some(token.to_owned());
+    }
+    query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == "X-Amz-Security-Token").then(|| {
+            percent_encoding::percent_decode_str(value)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    })
 }
 
 /// A region name as AWS spells them (`us-east-1`, `eu-north-1`,
@@ -63,16 +108,37 @@ pub async fn authenticate(
             .map(|auth| auth.region)
             .filter(|r| is_region(r))
             .unwrap_or_else(|| state.settings.default_region.clone());
+        let principal_arn = kinko_core::arn::iam_user(&region, &state.settings.account_id, "dev");
         return Ok(Caller {
-            principal_arn: kinko_core::arn::iam_user(&region, &state.settings.account_id, "dev"),
+            policy_arn: principal_arn.clone(),
+            principal_arn,
             region,
             access_key_id: None,
+            long_term_key: false,
         });
     }
 
     let auth = sigv4::parse(&request)?;
     sigv4::check_time(&auth, jiff::Timestamp::now())?;
     sigv4::check_scope(&auth, signing_name, is_region)?;
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    if let Some(token) = session_token(headers, query) {
+        let session = state
+            .credentials
+            .open_session(&auth.access_key_id, &token, now_ms)
+            .map_err(|e| match e {
+                SessionError::Invalid => AwsError::from(AuthError::UnrecognizedClient),
+                SessionError::Expired => AwsError::from(AuthError::ExpiredToken),
+            })?;
+        sigv4::verify(&request, &auth, &session.secret, &state.signing_keys, false)?;
+        return Ok(Caller {
+            region: auth.region,
+            principal_arn: session.session_arn,
+            policy_arn: session.role_arn,
+            access_key_id: Some(auth.access_key_id),
+            long_term_key: false,
+        });
+    }
     let key = state
         .credentials
         .lookup(&auth.access_key_id)
@@ -82,14 +148,18 @@ pub async fn authenticate(
             AwsError::internal()
         })?
         .ok_or(AuthError::UnrecognizedClient)?;
-    if !key.active {
+    // A deactivated key, or one past a rotation's grace, is refused as AWS
+    // refuses an inactive key.
+    if !key.usable_at(now_ms) {
         return Err(AuthError::UnrecognizedClient.into());
     }
     sigv4::verify(&request, &auth, &key.secret, &state.signing_keys, false)?;
     Ok(Caller {
         region: auth.region,
         principal_arn: key.principal_arn.clone(),
+        policy_arn: key.principal_arn.clone(),
         access_key_id: Some(auth.access_key_id),
+        long_term_key: true,
     })
 }
 

@@ -5,7 +5,9 @@
 //! [`listener::serve`] runs it on a TCP listener, with optional TLS and
 //! graceful shutdown.
 
+pub mod access;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod listener;
 pub mod scheduler;

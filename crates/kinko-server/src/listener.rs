@@ -52,6 +52,15 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, 
     Ok(Arc::new(config))
 }
 
+/// What the request path knows of the connection a request came on: the
+/// peer's address (`aws:SourceIp`, the audit log) and whether it is TLS
+/// (`aws:SecureTransport`).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionInfo {
+    pub remote: std::net::SocketAddr,
+    pub secure: bool,
+}
+
 /// How long in-flight requests get to finish after shutdown is asked for.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -80,7 +89,17 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        let info = ConnectionInfo {
+            remote,
+            secure: acceptor.is_some(),
+        };
+        let service = TowerToHyperService::new(tower::util::MapRequest::new(
+            app.clone(),
+            move |mut request: http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(info);
+                request
+            },
+        ));
         match &acceptor {
             None => {
                 let conn = builder

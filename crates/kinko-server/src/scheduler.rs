@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use kinko_core::credentials::Credentials;
 use kinko_core::keyring::Keyring;
+use kinko_core::principals::Identity;
 use kinko_core::secrets::SecretsManager;
 use kinko_store::{Invalidation, SingletonGuard, Store};
 use tokio::sync::broadcast::error::RecvError;
@@ -81,30 +82,65 @@ pub fn spawn_invalidations(
     store: &dyn Store,
     keyring: Arc<Keyring>,
     credentials: Arc<Credentials>,
+    identity: Option<Arc<Identity>>,
 ) -> Option<tokio::task::JoinHandle<()>> {
     let mut events = store.invalidations()?;
     Some(tokio::spawn(async move {
+        let identity = identity.as_deref();
         loop {
             match events.recv().await {
-                Ok(event) => apply(&event, &keyring, &credentials),
+                Ok(event) => apply(&event, &keyring, &credentials, identity),
                 // Missed some: forget everything rather than guess.
-                Err(RecvError::Lagged(_)) => apply(&Invalidation::All, &keyring, &credentials),
+                Err(RecvError::Lagged(_)) => {
+                    apply(&Invalidation::All, &keyring, &credentials, identity);
+                }
                 Err(RecvError::Closed) => return,
             }
         }
     }))
 }
 
-fn apply(event: &Invalidation, keyring: &Keyring, credentials: &Credentials) {
+fn apply(
+    event: &Invalidation,
+    keyring: &Keyring,
+    credentials: &Credentials,
+    identity: Option<&Identity>,
+) {
     tracing::debug!(?event, "applying a cache invalidation");
     match event {
         Invalidation::KmsKey { region, key_id } => keyring.forget(region, key_id),
         Invalidation::AccessKey { access_key_id } => credentials.forget(access_key_id),
+        Invalidation::Principal { arn } => {
+            // Its policies or tags changed; its keys may have gone with it.
+            if let Some(identity) = identity {
+                identity.forget(arn);
+            }
+            credentials.forget_all();
+        }
         Invalidation::All => {
             keyring.forget_all();
             credentials.forget_all();
+            if let Some(identity) = identity {
+                identity.forget_all();
+            }
         }
     }
+}
+
+/// How often access keys' last use is written (batched; see
+/// `Credentials::note_use`).
+pub const KEY_USE_FLUSH: Duration = Duration::from_secs(5);
+
+/// Spawns the loop that writes access keys' last use every [`KEY_USE_FLUSH`].
+pub fn spawn_key_use_flush(credentials: Arc<Credentials>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(KEY_USE_FLUSH).await;
+            if let Err(error) = credentials.flush_key_use().await {
+                tracing::warn!(%error, "cannot record access keys' last use; will retry");
+            }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -135,6 +171,7 @@ mod tests {
                         "000000000000".to_owned()
                     ))
                 )),
+                None,
             )
             .is_none(),
             "no peers, no listener"

@@ -384,6 +384,170 @@ pub fn http_get(endpoint: &str, path: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
+/// A set of credentials a test signs with (a principal's key, or a role
+/// session's temporary credentials).
+#[derive(Debug, Clone)]
+pub struct TestCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl TestCredentials {
+    fn provider(&self) -> Credentials {
+        Credentials::new(
+            &self.access_key_id,
+            &self.secret_access_key,
+            self.session_token.clone(),
+            None,
+            "kinko-testkit",
+        )
+    }
+}
+
+impl KinkoServer {
+    /// The admin's credentials.
+    pub fn admin_credentials(&self) -> TestCredentials {
+        TestCredentials {
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.clone(),
+            session_token: None,
+        }
+    }
+
+    /// Calls the admin API (`KinkoAdmin.<operation>`) as the admin; panics
+    /// on an error answer.
+    pub fn admin(&self, operation: &str, body: serde_json::Value) -> serde_json::Value {
+        let (status, answer) = self.admin_as(&self.admin_credentials(), operation, body);
+        assert_eq!(status, 200, "KinkoAdmin.{operation} failed: {answer}");
+        answer
+    }
+
+    /// Calls the admin API with `creds`: the status and the JSON answer.
+    pub fn admin_as(
+        &self,
+        creds: &TestCredentials,
+        operation: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let target = format!("KinkoAdmin.{operation}");
+        let body = body.to_string();
+        let (status, _, text) = self.signed_post(
+            creds,
+            "kinko",
+            &[
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", &target),
+            ],
+            body.as_bytes(),
+        );
+        (status, serde_json::from_str(&text).unwrap_or_default())
+    }
+
+    /// A SigV4-signed `POST /` over a plain socket.
+    pub fn signed_post(
+        &self,
+        creds: &TestCredentials,
+        service: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> RawResponse {
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings};
+        let host = self.endpoint.strip_prefix("http://").unwrap();
+        let mut unsigned: Vec<(&str, &str)> = headers.to_vec();
+        unsigned.push(("host", host));
+        let identity = creds.provider().into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(REGION)
+            .name(service)
+            .time(std::time::SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let signable = SignableRequest::new(
+            "POST",
+            format!("{}/", self.endpoint),
+            unsigned.iter().copied(),
+            SignableBody::Bytes(body),
+        )
+        .unwrap();
+        let (instructions, _) = aws_sigv4::http_request::sign(signable, &params)
+            .unwrap()
+            .into_parts();
+        let mut all: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        all.extend(
+            instructions
+                .headers()
+                .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
+        let all: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        http_post(&self.endpoint, &all, body).expect("signed POST answered")
+    }
+
+    /// Creates a user with the given identity policy and an access key for it.
+    pub fn user_with_policy(&self, name: &str, policy: &serde_json::Value) -> TestCredentials {
+        self.admin("CreatePrincipal", serde_json::json!({ "Name": name }));
+        self.admin(
+            "PutPolicy",
+            serde_json::json!({
+                "Principal": name,
+                "PolicyName": "main",
+                "PolicyDocument": policy.to_string(),
+            }),
+        );
+        let key = self.admin("CreateAccessKey", serde_json::json!({ "Principal": name }));
+        TestCredentials {
+            access_key_id: key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_owned(),
+            secret_access_key: key["AccessKey"]["SecretAccessKey"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            session_token: None,
+        }
+    }
+
+    /// An SSM client signing with `creds`.
+    pub fn ssm_as(&self, creds: &TestCredentials) -> aws_sdk_ssm::Client {
+        let config = aws_sdk_ssm::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(creds.provider())
+            .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_ssm::Client::from_conf(config)
+    }
+
+    /// A Secrets Manager client signing with `creds`.
+    pub fn secrets_as(&self, creds: &TestCredentials) -> aws_sdk_secretsmanager::Client {
+        let config = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+            .region(aws_sdk_secretsmanager::config::Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(creds.provider())
+            .retry_config(aws_sdk_secretsmanager::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_secretsmanager::Client::from_conf(config)
+    }
+
+    /// A KMS client signing with `creds`.
+    pub fn kms_as(&self, creds: &TestCredentials) -> aws_sdk_kms::Client {
+        let config = aws_sdk_kms::Config::builder()
+            .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+            .region(aws_sdk_kms::config::Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(creds.provider())
+            .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_kms::Client::from_conf(config)
+    }
+}
+
 /// Status, lower-cased headers and body of a raw HTTP response.
 pub type RawResponse = (u16, Vec<(String, String)>, String);
 

@@ -124,6 +124,8 @@ pub fn validation_errors(errors: &[String]) -> AwsError {
 
 // One file per service: the rows of the one error table that map each
 // service's domain errors onto AWS codes, statuses and message keys.
+mod admin;
+pub use admin::store_error;
 mod kms;
 mod secretsmanager;
 mod ssm;

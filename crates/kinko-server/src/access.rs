@@ -1,0 +1,165 @@
+//! Step 3 of a request: the [`Authorizer`] a request's handlers ask.
+//!
+//! One [`RequestAccess`] is built per request with the caller's principal
+//! and parsed policies (cached by `Identity`) and the request's condition
+//! facts (source address, TLS, time), so each check is a synchronous
+//! evaluation. Every check is remembered for the request's audit record.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use kinko_aws::access::access_denied;
+use kinko_aws::{AwsError, Check};
+use kinko_core::audit::{ResourceDecision, Verdict};
+use kinko_core::iam::{self, Context, Outcome, Policy};
+use kinko_core::principals::PrincipalAccess;
+use kinko_store::PrincipalKind;
+
+/// Resource policies (Secrets Manager's, role trust policies) parsed once
+/// per distinct text. Bounded: cleared when it grows past [`Self::MAX`].
+#[derive(Default)]
+pub struct ResourcePolicies {
+    parsed: Mutex<HashMap<String, Option<Arc<Policy>>>>,
+}
+
+impl ResourcePolicies {
+    const MAX: usize = 4096;
+
+    /// The parsed policy, or `None` when the stored text does not parse
+    /// (it was validated when stored; such a policy grants nothing).
+    fn get(&self, text: &str) -> Option<Arc<Policy>> {
+        let mut parsed = self.parsed.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = parsed.get(text) {
+            return found.clone();
+        }
+        let policy = match Policy::parse_resource(text) {
+            Ok(p) => Some(Arc::new(p)),
+            Err(error) => {
+                tracing::error!(%error, "a stored resource policy does not parse; it grants nothing");
+                None
+            }
+        };
+        if parsed.len() >= Self::MAX {
+            parsed.clear();
+        }
+        parsed.insert(text.to_owned(), policy.clone());
+        policy
+    }
+}
+
+/// The request's condition facts.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestFacts {
+    pub source_ip: Option<IpAddr>,
+    pub secure_transport: bool,
+    pub time: jiff::Timestamp,
+}
+
+pub struct RequestAccess {
+    /// The caller as it signed (a user, or a role session's ARN).
+    caller_arn: String,
+    /// `None` when the principal was deleted while its key or session was
+    /// still cached: nothing is allowed.
+    principal: Option<Arc<PrincipalAccess>>,
+    account_id: String,
+    facts: RequestFacts,
+    resource_policies: Arc<ResourcePolicies>,
+    decisions: Mutex<Vec<ResourceDecision>>,
+}
+
+impl RequestAccess {
+    pub fn new(
+        caller_arn: String,
+        principal: Option<Arc<PrincipalAccess>>,
+        account_id: String,
+        facts: RequestFacts,
+        resource_policies: Arc<ResourcePolicies>,
+    ) -> Self {
+        Self {
+            caller_arn,
+            principal,
+            account_id,
+            facts,
+            resource_policies,
+            decisions: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The checks made so far, for the audit record.
+    pub fn take_decisions(&self) -> Vec<ResourceDecision> {
+        std::mem::take(&mut *self.decisions.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn decide(&self, check: &Check<'_>) -> iam::Decision {
+        let resource_policy = check
+            .resource_policy
+            .and_then(|text| self.resource_policies.get(text));
+        let Some(access) = &self.principal else {
+            return iam::Decision {
+                outcome: Outcome::ImplicitDeny,
+                statement: None,
+            };
+        };
+        let principal = &access.principal;
+        let context = Context {
+            account_id: &self.account_id,
+            principal_arn: &principal.arn,
+            caller_arn: &self.caller_arn,
+            username: (principal.kind == PrincipalKind::User).then_some(principal.name.as_str()),
+            principal_tags: &principal.tags,
+            resource_tags: check.resource_tags,
+            source_ip: self.facts.source_ip,
+            current_time: self.facts.time,
+            secure_transport: self.facts.secure_transport,
+            extra: &[],
+        };
+        iam::evaluate(
+            &access.policy_refs(),
+            resource_policy.as_deref(),
+            &iam::Request {
+                action: check.action,
+                resource: check.resource,
+                context: &context,
+            },
+        )
+    }
+}
+
+impl kinko_aws::Authorizer for RequestAccess {
+    fn wants_resource_tags(&self, action: &str) -> bool {
+        self.principal.as_ref().is_some_and(|access| {
+            access
+                .policies
+                .iter()
+                .any(|(_, policy)| policy.needs_resource_tags(action))
+        })
+    }
+
+    fn authorize(&self, check: &Check<'_>) -> Result<(), AwsError> {
+        let decision = self.decide(check);
+        let allowed = decision.allowed();
+        self.decisions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(ResourceDecision {
+                action: check.action.to_owned(),
+                resource: check.resource.to_owned(),
+                decision: if allowed { Verdict::Allow } else { Verdict::Deny },
+                statement: decision.statement.as_ref().map(ToString::to_string),
+            });
+        if allowed {
+            Ok(())
+        } else {
+            Err(access_denied(
+                &self.caller_arn,
+                check,
+                decision.outcome == Outcome::ExplicitDeny,
+            ))
+        }
+    }
+
+    fn permits(&self, check: &Check<'_>) -> bool {
+        self.decide(check).allowed()
+    }
+}
