@@ -45,6 +45,16 @@ enum Command {
     Export(cli::export::ExportArgs),
     /// Compare two paths or secrets key by key (exit status 1 when they differ)
     Diff(cli::diff::DiffArgs),
+    /// Users and roles: create, list, show, delete, tag, a role's trust policy
+    Principal(cli::principal::PrincipalArgs),
+    /// Access keys: create, list, deactivate, activate, delete, rotate
+    Key(cli::key::KeyArgs),
+    /// IAM JSON policies of a principal, and `simulate` to test one
+    Policy(cli::policy::PolicyArgs),
+    /// Read the audit log (tail, query) and check its hash chain (verify)
+    Audit(cli::audit::AuditArgs),
+    /// Temporary credentials for a role (JSON, env lines or credential_process)
+    AssumeRole(cli::assume_role::AssumeRoleArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -61,6 +71,11 @@ fn main() -> std::process::ExitCode {
         Command::Import(args) => cli::import::run(args),
         Command::Export(args) => cli::export::run(args),
         Command::Diff(args) => return cli::diff::main(args),
+        Command::Principal(args) => return cli::principal::main(args),
+        Command::Key(args) => return cli::key::main(args),
+        Command::Policy(args) => return cli::policy::main(args),
+        Command::Audit(args) => return cli::audit::main(args),
+        Command::AssumeRole(args) => return cli::assume_role::main(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -5,10 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod backup;
 mod cli;
 mod cluster;
 mod durability;
+mod iam;
+mod iam_cli;
 mod kms;
 mod proxy;
 mod secrets;

@@ -5,6 +5,7 @@
 //! alike) and the logic of `exec`, `render`, `import`, `export` and `diff`,
 //! kept apart from argument parsing so it can be tested with a fake source.
 
+pub mod admin;
 pub mod dotenv;
 pub mod env_names;
 pub mod environment;
