@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use kinko_crypto::{SecretString, random_bytes};
 use base64::Engine;
+use kinko_crypto::{SecretString, random_bytes};
 use kinko_store::{AccessKeyRecord, KeyUse, Store, StoreError};
 
 use crate::keyring::{Keyring, KeyringError};
