@@ -345,6 +345,80 @@ async fn a_key_disabled_on_one_server_is_disabled_on_the_other() {
     .expect("the enable reached the other server");
 }
 
+/// A policy changed or a key deactivated through one server applies on
+/// the other at once (their caches would keep them 60 s), and both
+/// servers' requests extend one audit chain that verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_change_on_one_server_applies_on_the_other() {
+    let Some(schema) = TestSchema::create("a_policy_change_on_one_server").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root_key = dir.path().join("root.key");
+    kinko_crypto::RootKey::load_or_create_file(&root_key).unwrap();
+    let nodes = nodes(&schema.url(), &root_key, 2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    a.ssm()
+        .put_parameter()
+        .name("/cluster/app/config")
+        .value("v1")
+        .r#type(ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let allow = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "*"}]});
+    let creds = a.user_with_policy("reader", &allow);
+    let read = |server: &KinkoServer| {
+        let client = server.ssm_as(&creds);
+        async move {
+            match client.get_parameter().name("/cluster/app/config").send().await {
+                Ok(_) => "ok".to_owned(),
+                Err(err) => err.code().unwrap_or("<no code>").to_owned(),
+            }
+        }
+    };
+    // B has the key and the policy cached after this read.
+    assert_eq!(read(b).await, "ok");
+
+    let deny = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "ssm:GetParameter", "Resource": "*"}]});
+    a.admin(
+        "PutPolicy",
+        serde_json::json!({"Principal": "reader", "PolicyName": "main",
+                           "PolicyDocument": deny.to_string()}),
+    );
+    let took = wait_for(CACHE_TTL_BOUND, || async {
+        read(b).await == "AccessDeniedException"
+    })
+    .await
+    .expect("the policy change reached the other server before its cache would expire");
+    eprintln!("PutPolicy on A took effect on B after {took:?}");
+
+    a.admin(
+        "PutPolicy",
+        serde_json::json!({"Principal": "reader", "PolicyName": "main",
+                           "PolicyDocument": allow.to_string()}),
+    );
+    wait_for(CACHE_TTL_BOUND, || async { read(b).await == "ok" })
+        .await
+        .expect("the allow came back on B");
+    a.admin(
+        "UpdateAccessKey",
+        serde_json::json!({"AccessKeyId": creds.access_key_id, "Status": "Inactive"}),
+    );
+    wait_for(CACHE_TTL_BOUND, || async {
+        read(b).await == "UnrecognizedClientException"
+    })
+    .await
+    .expect("the deactivation reached the other server");
+
+    let verified = b.admin("VerifyAuditLog", serde_json::json!({}));
+    assert_eq!(verified["Intact"], true, "{verified}");
+    let records = verified["Records"].as_u64().unwrap();
+    assert!(records >= 8, "both servers' requests in one chain: {verified}");
+}
+
 /// Well under the keyring's 60 s cache TTL, so only a notification can
 /// explain a change seen within it.
 const CACHE_TTL_BOUND: Duration = Duration::from_secs(10);
