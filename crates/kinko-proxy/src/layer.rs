@@ -3,7 +3,9 @@
 //! proxy process (what the original tool's RoundTripper did).
 //!
 //! The request's URI must be absolute (`https://host/path`), as a client
-//! sends it; the host's rules come from the shared [`RuleCache`].
+//! sends it; the host's rules come from the shared [`RuleCache`], and the
+//! signing itself is [`crate::sign::sign_parts`], the same as the reqwest
+//! middleware's.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,7 +17,8 @@ use http::Request;
 use tower::{Layer, Service};
 
 use crate::cache::RuleCache;
-use crate::rules::{ApplyError, looked_for};
+use crate::rules::ApplyError;
+use crate::sign::sign_parts;
 use crate::source::{RuleSource, RuleSourceError};
 
 /// Why a request was not sent.
@@ -106,24 +109,7 @@ where
         let pass_unconfigured = self.pass_unconfigured;
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
-            let host = parts
-                .uri
-                .host()
-                .map(str::to_ascii_lowercase)
-                .ok_or(SigningError::NoHost)?;
-            let rules = cache.rules_for(&host).await.map_err(SigningError::Source)?;
-            if rules.is_empty() {
-                if !pass_unconfigured {
-                    return Err(SigningError::NoRules {
-                        looked_for: looked_for(cache.prefix(), &host),
-                        host,
-                    });
-                }
-            } else {
-                rules
-                    .apply(&mut parts.uri, &mut parts.headers)
-                    .map_err(SigningError::Apply)?;
-            }
+            sign_parts(&cache, pass_unconfigured, &mut parts).await?;
             inner
                 .call(Request::from_parts(parts, body))
                 .await

@@ -6,21 +6,28 @@
 //!
 //! The rules come from a [`RuleSource`], so this crate links no AWS SDK;
 //! the same signing is available in-process as a `tower::Layer`
-//! ([`SigningLayer`]).
+//! ([`SigningLayer`]) and, with the `reqwest` feature, as a reqwest
+//! middleware (`SigningMiddleware`).
 
 pub mod cache;
 pub mod duration;
 pub mod hop;
 pub mod host_glob;
 pub mod layer;
+#[cfg(feature = "reqwest")]
+pub mod middleware;
+pub mod pool;
 pub mod proxy;
 pub mod rules;
+pub mod sign;
 pub mod source;
 pub mod upstream;
 
 pub use cache::RuleCache;
 pub use host_glob::HostGlob;
 pub use layer::{SigningError, SigningLayer, SigningService};
+#[cfg(feature = "reqwest")]
+pub use middleware::{MiddlewareSigningError, SigningMiddleware};
 pub use proxy::{Proxy, ProxyBody, ProxyConfig};
 pub use rules::Rules;
 pub use source::{RuleParameter, RuleSource, RuleSourceError};

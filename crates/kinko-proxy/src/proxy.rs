@@ -2,7 +2,6 @@
 //! signs them with the host's rules and forwards them over HTTPS.
 
 use std::convert::Infallible;
-use std::error::Error as _;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -257,38 +256,37 @@ impl Proxy {
             })?;
         let upstream = Request::from_parts(parts, body);
 
-        let shown = format!("{upstream_scheme}://{authority}");
-        let mut response = match tokio::time::timeout(
-            config.timeout,
-            self.inner.client.request(upstream),
-        )
-        .await
-        {
-            Ok(Ok(response)) => response,
-            Ok(Err(error)) => {
-                let status = if timed_out(&error) {
-                    StatusCode::GATEWAY_TIMEOUT
-                } else {
-                    StatusCode::BAD_GATEWAY
-                };
-                return Err(Answer::new(
-                    status,
-                    format!(
-                        "kinko proxy cannot reach the upstream {shown}: {}",
-                        chain(&error)
-                    ),
-                ));
-            }
-            Err(_elapsed) => {
-                return Err(Answer::new(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    format!(
-                        "kinko proxy: the upstream {shown} did not answer within {:?} (--timeout)",
-                        config.timeout
-                    ),
-                ));
-            }
-        };
+        // Named in errors only: formatting it on every request costs.
+        let shown = || format!("{upstream_scheme}://{authority}");
+        let mut response =
+            match tokio::time::timeout(config.timeout, self.inner.client.request(upstream)).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(error)) => {
+                    let status = if timed_out(&error) {
+                        StatusCode::GATEWAY_TIMEOUT
+                    } else {
+                        StatusCode::BAD_GATEWAY
+                    };
+                    return Err(Answer::new(
+                        status,
+                        format!(
+                            "kinko proxy cannot reach the upstream {}: {}",
+                            shown(),
+                            chain(&error)
+                        ),
+                    ));
+                }
+                Err(_elapsed) => {
+                    return Err(Answer::new(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        format!(
+                            "kinko proxy: the upstream {} did not answer within {:?} (--timeout)",
+                            shown(),
+                            config.timeout
+                        ),
+                    ));
+                }
+            };
         remove_hop_by_hop(response.headers_mut());
         Ok(response.map(BodyExt::boxed))
     }
@@ -320,9 +318,9 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// Whether a client error is a timeout (connecting, for instance).
-fn timed_out(error: &hyper_util::client::legacy::Error) -> bool {
-    let mut source = error.source();
+/// Whether an upstream error is a timeout (connecting, for instance).
+fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(error);
     while let Some(cause) = source {
         if let Some(io) = cause.downcast_ref::<std::io::Error>()
             && io.kind() == std::io::ErrorKind::TimedOut

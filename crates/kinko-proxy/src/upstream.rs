@@ -4,16 +4,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
+use crate::pool::Pool;
+
 /// The pooled client every proxied request goes through.
-pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, Incoming>;
+pub type UpstreamClient = Arc<Pool>;
 
 /// How long an idle upstream connection is kept for reuse.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -87,25 +86,35 @@ pub fn tls_config(
     Ok(config)
 }
 
+/// How new upstream connections are made: TCP with `TCP_NODELAY` and a
+/// connect timeout, then TLS (or, with `allow_plain`, plain HTTP for
+/// `http://` targets).
+pub fn connector(
+    tls: rustls::ClientConfig,
+    allow_plain: bool,
+    connect_timeout: Duration,
+) -> HttpsConnector<HttpConnector> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(connect_timeout));
+    let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls);
+    if allow_plain {
+        builder.https_or_http().enable_http1().wrap_connector(http)
+    } else {
+        builder.https_only().enable_http1().wrap_connector(http)
+    }
+}
+
 /// The pooled client: keep-alive connections, reused per host.
 pub fn client(
     tls: rustls::ClientConfig,
     allow_plain: bool,
     connect_timeout: Duration,
 ) -> UpstreamClient {
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(connect_timeout));
-    let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls);
-    let connector = if allow_plain {
-        builder.https_or_http().enable_http1().wrap_connector(http)
-    } else {
-        builder.https_only().enable_http1().wrap_connector(http)
-    };
-    Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
-        .build(connector)
+    Pool::new(
+        connector(tls, allow_plain, connect_timeout),
+        POOL_IDLE_TIMEOUT,
+        POOL_MAX_IDLE_PER_HOST,
+    )
 }
