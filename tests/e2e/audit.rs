@@ -142,7 +142,10 @@ async fn verify_notices_the_last_records_deleted() {
     // Stop first so nothing is appended after the deletion.
     let mut server = server;
     server.stop();
-    tamper(&server, &format!("DELETE FROM audit_log WHERE seq >= {}", last - 1));
+    tamper(
+        &server,
+        &format!("DELETE FROM audit_log WHERE seq >= {}", last - 1),
+    );
     server.restart();
     let answer = verify(&server);
     assert_eq!(answer["Intact"], false, "{answer}");
@@ -198,7 +201,10 @@ async fn no_value_or_secret_key_leaks_anywhere() {
         &json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}),
     );
-    server.admin("CreatePrincipal", json!({"Name": "leak-role", "Type": "Role"}));
+    server.admin(
+        "CreatePrincipal",
+        json!({"Name": "leak-role", "Type": "Role"}),
+    );
     let (_, session) = server.admin_as(
         &user,
         "AssumeRole",
@@ -271,8 +277,14 @@ async fn no_value_or_secret_key_leaks_anywhere() {
     );
     for needle in &needles {
         assert!(!logs.contains(needle.as_str()), "a secret in the log");
-        assert!(!audit_text.contains(needle.as_str()), "a secret in the audit log");
-        assert!(!streamed.contains(needle.as_str()), "a secret in the audit stream");
+        assert!(
+            !audit_text.contains(needle.as_str()),
+            "a secret in the audit log"
+        );
+        assert!(
+            !streamed.contains(needle.as_str()),
+            "a secret in the audit stream"
+        );
         for body in &error_bodies {
             assert!(!body.contains(needle.as_str()), "a secret in an error");
         }

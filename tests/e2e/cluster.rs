@@ -372,7 +372,12 @@ async fn a_policy_change_on_one_server_applies_on_the_other() {
     let read = |server: &KinkoServer| {
         let client = server.ssm_as(&creds);
         async move {
-            match client.get_parameter().name("/cluster/app/config").send().await {
+            match client
+                .get_parameter()
+                .name("/cluster/app/config")
+                .send()
+                .await
+            {
                 Ok(_) => "ok".to_owned(),
                 Err(err) => err.code().unwrap_or("<no code>").to_owned(),
             }
@@ -416,7 +421,10 @@ async fn a_policy_change_on_one_server_applies_on_the_other() {
     let verified = b.admin("VerifyAuditLog", serde_json::json!({}));
     assert_eq!(verified["Intact"], true, "{verified}");
     let records = verified["Records"].as_u64().unwrap();
-    assert!(records >= 8, "both servers' requests in one chain: {verified}");
+    assert!(
+        records >= 8,
+        "both servers' requests in one chain: {verified}"
+    );
 }
 
 /// Well under the keyring's 60 s cache TTL, so only a notification can

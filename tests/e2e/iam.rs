@@ -35,10 +35,7 @@ async fn put_secure(server: &KinkoServer, name: &str, value: &str, key: Option<&
 /// asynchronous writer to catch up with `expected` denials).
 fn denials(server: &KinkoServer, expected: usize) -> Vec<Value> {
     for _ in 0..200 {
-        let answer = server.admin(
-            "QueryAuditLog",
-            json!({"Decision": "deny", "Limit": 1000}),
-        );
+        let answer = server.admin("QueryAuditLog", json!({"Decision": "deny", "Limit": 1000}));
         let records = answer["Records"].as_array().cloned().unwrap_or_default();
         if records.len() >= expected {
             return records;
@@ -148,7 +145,10 @@ async fn a_workload_role_reads_only_prod_through_temporary_credentials_that_expi
         .start();
     put_secure(&server, "/app/prod/db", "prod-canary-1", None).await;
     put_secure(&server, "/app/staging/db", "staging-canary-2", None).await;
-    server.admin("CreatePrincipal", json!({"Name": "workload", "Type": "Role"}));
+    server.admin(
+        "CreatePrincipal",
+        json!({"Name": "workload", "Type": "Role"}),
+    );
     server.admin(
         "PutPolicy",
         json!({
@@ -224,7 +224,10 @@ async fn a_workload_role_reads_only_prod_through_temporary_credentials_that_expi
     );
 
     // The deployer itself cannot read, and cannot assume a role it is not allowed.
-    server.admin("CreatePrincipal", json!({"Name": "admin-role", "Type": "Role"}));
+    server.admin(
+        "CreatePrincipal",
+        json!({"Name": "admin-role", "Type": "Role"}),
+    );
     let (status, answer) = server.admin_as(
         &deployer,
         "AssumeRole",
@@ -307,9 +310,9 @@ async fn an_explicit_deny_beats_any_allow() {
     assert_eq!(simulated["MatchedStatement"]["Sid"], "NotTheRoot");
     let denied = denials(&server, 1);
     assert!(
-        denied
-            .iter()
-            .any(|r| r["statement"].as_str().is_some_and(|s| s.contains("NotTheRoot"))),
+        denied.iter().any(|r| r["statement"]
+            .as_str()
+            .is_some_and(|s| s.contains("NotTheRoot"))),
         "{denied:?}"
     );
 }
@@ -509,7 +512,12 @@ async fn a_deactivated_or_retired_key_is_refused() {
             .to_owned(),
         session_token: None,
     };
-    server.ssm_as(&new).describe_parameters().send().await.unwrap();
+    server
+        .ssm_as(&new)
+        .describe_parameters()
+        .send()
+        .await
+        .unwrap();
     let err = ssm.describe_parameters().send().await.unwrap_err();
     assert_eq!(code(&err), "UnrecognizedClientException");
 
@@ -560,7 +568,11 @@ async fn the_aws_cli_assumes_a_role_through_sts() {
         "arn:aws:sts::000000000000:assumed-role/deploy/cli-session"
     );
     let out = server.aws_cli(&["sts", "get-caller-identity", "--output", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let me: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(me["Arn"], "arn:aws:iam::000000000000:user/admin");
     assert_eq!(me["Account"], ACCOUNT);

@@ -88,7 +88,12 @@ impl RequestAccess {
 
     /// The checks made so far, for the audit record.
     pub fn take_decisions(&self) -> Vec<ResourceDecision> {
-        std::mem::take(&mut *self.decisions.lock().unwrap_or_else(PoisonError::into_inner))
+        std::mem::take(
+            &mut *self
+                .decisions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 
     fn decide(&self, check: &Check<'_>) -> iam::Decision {
@@ -145,7 +150,11 @@ impl kinko_aws::Authorizer for RequestAccess {
             .push(ResourceDecision {
                 action: check.action.to_owned(),
                 resource: check.resource.to_owned(),
-                decision: if allowed { Verdict::Allow } else { Verdict::Deny },
+                decision: if allowed {
+                    Verdict::Allow
+                } else {
+                    Verdict::Deny
+                },
                 statement: decision.statement.as_ref().map(ToString::to_string),
             });
         if allowed {

@@ -111,7 +111,16 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
                 secure_transport: connection.is_some_and(|c| c.secure),
                 time,
             };
-            handle(&state, &parts, routed, &body, &request_id, facts, &mut trail).await
+            handle(
+                &state,
+                &parts,
+                routed,
+                &body,
+                &request_id,
+                facts,
+                &mut trail,
+            )
+            .await
         }
         Err(_) => Err(AwsError::new(
             "RequestEntityTooLarge",
@@ -299,7 +308,9 @@ async fn handle(
     if caller.long_term_key
         && let Some(key) = &caller.access_key_id
     {
-        state.credentials.note_use(key, &format!("{signing_name}:{operation}"));
+        state
+            .credentials
+            .note_use(key, &format!("{signing_name}:{operation}"));
     }
     let access: Arc<dyn kinko_aws::Authorizer> = if state.settings.dev {
         Arc::new(kinko_aws::AllowAll)
