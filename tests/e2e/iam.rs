@@ -186,19 +186,7 @@ async fn a_workload_role_reads_only_prod_through_temporary_credentials_that_expi
         answer["AssumedRoleArn"],
         "arn:aws:sts::000000000000:assumed-role/workload/run-1"
     );
-    let session = TestCredentials {
-        access_key_id: answer["Credentials"]["AccessKeyId"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-        secret_access_key: answer["Credentials"]["SecretAccessKey"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-        session_token: answer["Credentials"]["SessionToken"]
-            .as_str()
-            .map(str::to_owned),
-    };
+    let session = TestCredentials::from_json(&answer["Credentials"]);
     assert!(session.access_key_id.starts_with("ASIA"));
     let ssm = server.ssm_as(&session);
     let value = ssm
@@ -501,17 +489,7 @@ async fn a_deactivated_or_retired_key_is_refused() {
         json!({"Principal": "ci", "AccessKeyId": creds.access_key_id, "GraceSeconds": 0}),
     );
     assert_eq!(rotated["RetiredAccessKeyId"], creds.access_key_id.as_str());
-    let new = TestCredentials {
-        access_key_id: rotated["AccessKey"]["AccessKeyId"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-        secret_access_key: rotated["AccessKey"]["SecretAccessKey"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-        session_token: None,
-    };
+    let new = TestCredentials::from_json(&rotated["AccessKey"]);
     server
         .ssm_as(&new)
         .describe_parameters()

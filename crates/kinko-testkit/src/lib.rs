@@ -394,6 +394,15 @@ pub struct TestCredentials {
 }
 
 impl TestCredentials {
+    /// From an admin API answer's `AccessKey` or `Credentials` object.
+    pub fn from_json(object: &serde_json::Value) -> TestCredentials {
+        TestCredentials {
+            access_key_id: object["AccessKeyId"].as_str().unwrap().to_owned(),
+            secret_access_key: object["SecretAccessKey"].as_str().unwrap().to_owned(),
+            session_token: object["SessionToken"].as_str().map(str::to_owned),
+        }
+    }
+
     fn provider(&self) -> Credentials {
         Credentials::new(
             &self.access_key_id,
@@ -501,14 +510,7 @@ impl KinkoServer {
             }),
         );
         let key = self.admin("CreateAccessKey", serde_json::json!({ "Principal": name }));
-        TestCredentials {
-            access_key_id: key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_owned(),
-            secret_access_key: key["AccessKey"]["SecretAccessKey"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-            session_token: None,
-        }
+        TestCredentials::from_json(&key["AccessKey"])
     }
 
     /// An SSM client signing with `creds`.
