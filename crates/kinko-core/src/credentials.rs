@@ -208,18 +208,27 @@ impl Credentials {
 
     /// Notes that a key authenticated a request (kept in memory until the
     /// next [`Credentials::flush_key_use`]).
-    pub fn note_use(&self, access_key_id: &str, operation: &str) {
+    pub fn note_use(&self, access_key_id: &str, service: &str, operation: &str) {
         let now_ms = jiff::Timestamp::now().as_millisecond();
+        let is_same = |last: &str| {
+            last.strip_prefix(service)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .is_some_and(|rest| rest == operation)
+        };
         let mut uses = self.uses.lock().unwrap_or_else(PoisonError::into_inner);
         match uses.get_mut(access_key_id) {
+            // The common case allocates nothing: same key, same operation.
             Some((used_ms, last)) => {
                 *used_ms = now_ms;
-                if last != operation {
-                    operation.clone_into(last);
+                if !is_same(last) {
+                    *last = format!("{service}:{operation}");
                 }
             }
             None => {
-                uses.insert(access_key_id.to_owned(), (now_ms, operation.to_owned()));
+                uses.insert(
+                    access_key_id.to_owned(),
+                    (now_ms, format!("{service}:{operation}")),
+                );
             }
         }
     }

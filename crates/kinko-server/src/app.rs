@@ -308,9 +308,7 @@ async fn handle(
     if caller.long_term_key
         && let Some(key) = &caller.access_key_id
     {
-        state
-            .credentials
-            .note_use(key, &format!("{signing_name}:{operation}"));
+        state.credentials.note_use(key, signing_name, operation);
     }
     let access: Arc<dyn kinko_aws::Authorizer> = if state.settings.dev {
         Arc::new(kinko_aws::AllowAll)

@@ -87,7 +87,9 @@ mod rfc3339_ms {
     pub fn serialize<S: Serializer>(ms: &i64, serializer: S) -> Result<S::Ok, S::Error> {
         let ts = jiff::Timestamp::from_millisecond(*ms)
             .map_err(|_| ser::Error::custom("audit time out of range"))?;
-        serializer.collect_str(&ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"))
+        // Display with precision: RFC 3339 with milliseconds, without the
+        // strftime interpreter (it showed in a GetParameter profile).
+        serializer.collect_str(&format_args!("{ts:.3}"))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {

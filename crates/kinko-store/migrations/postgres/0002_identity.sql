@@ -44,7 +44,8 @@ CREATE TABLE audit_log (
     hash      TEXT   NOT NULL
 );
 
-CREATE INDEX audit_log_by_time ON audit_log (time_ms);
+-- No index on time_ms: queries walk the log by seq (every append would
+-- otherwise update a second b-tree, measured at a few % of a GetParameter).
 
 -- The chain head: one row, locked (SELECT … FOR UPDATE) and moved by every
 -- append in the same transaction, which serialises appenders across servers.
