@@ -295,8 +295,15 @@ async fn a_developer_is_set_up_simulated_denied_and_audited() {
     assert!(stderr(&prod).contains("AccessDenied"), "{}", stderr(&prod));
     assert!(!stderr(&prod).contains("prod-value"));
 
-    // The listing shows the key's last use.
-    let keys = shell.json(&["key", "list", "dev"]);
+    // The listing shows the key's last use (written in batches every 5 s).
+    let mut keys = shell.json(&["key", "list", "dev"]);
+    for _ in 0..60 {
+        if keys["AccessKeys"][0]["LastUsedDate"].is_number() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        keys = shell.json(&["key", "list", "dev"]);
+    }
     let listed = &keys["AccessKeys"].as_array().unwrap()[0];
     assert_eq!(listed["AccessKeyId"], key_id.as_str(), "{keys}");
     assert!(listed.get("SecretAccessKey").is_none(), "{keys}");
