@@ -371,173 +371,28 @@ impl Credentials {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
-    use async_trait::async_trait;
     use kinko_crypto::RootKey;
-    use kinko_store::{
-        KmsAliasRecord, KmsKeyRecord, ParameterLookup, ParameterQuery, ParameterRecord,
-        ParameterVersion, ParameterWrite, PutOutcome, SecretRecord, SecretState, SecretWrite, Tag,
-        UnlabelOutcome, VersionSelector, WriteOutcome,
-    };
+    use kinko_store::SqliteStore;
 
     use super::*;
 
-    /// A store with only access keys, whose records a test can change
-    /// behind the cache's back (as another server would).
-    #[derive(Default)]
-    struct AccessKeyStore {
-        keys: Mutex<HashMap<String, AccessKeyRecord>>,
-    }
+    const USER: &str = "arn:aws:iam::000000000000:user/a";
 
-    fn unused<T>() -> Result<T, StoreError> {
-        Err(StoreError::Unsupported("not in this test"))
-    }
-
-    #[async_trait]
-    impl Store for AccessKeyStore {
-        async fn get_parameter(
-            &self,
-            _: &str,
-            _: &str,
-            _: &VersionSelector,
-        ) -> Result<ParameterLookup, StoreError> {
-            unused()
-        }
-        async fn parameter_history(
-            &self,
-            _: &str,
-            _: &str,
-        ) -> Result<Option<Vec<ParameterVersion>>, StoreError> {
-            unused()
-        }
-        async fn put_parameter_version(
-            &self,
-            _: &str,
-            _: ParameterWrite,
-        ) -> Result<PutOutcome, StoreError> {
-            unused()
-        }
-        async fn delete_parameter(&self, _: &str, _: &str) -> Result<bool, StoreError> {
-            unused()
-        }
-        async fn list_parameters(
-            &self,
-            _: &str,
-            _: &ParameterQuery,
-        ) -> Result<Vec<ParameterRecord>, StoreError> {
-            unused()
-        }
-        async fn label_parameter_version(
-            &self,
-            _: &str,
-            _: &str,
-            _: Option<u32>,
-            _: &[String],
-            _: usize,
-        ) -> Result<u32, StoreError> {
-            unused()
-        }
-        async fn unlabel_parameter_version(
-            &self,
-            _: &str,
-            _: &str,
-            _: u32,
-            _: &[String],
-        ) -> Result<UnlabelOutcome, StoreError> {
-            unused()
-        }
-        async fn add_parameter_tags(
-            &self,
-            _: &str,
-            _: &str,
-            _: &[Tag],
-            _: usize,
-        ) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn remove_parameter_tags(
-            &self,
-            _: &str,
-            _: &str,
-            _: &[String],
-        ) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn get_kms_key(&self, _: &str, _: &str) -> Result<Option<KmsKeyRecord>, StoreError> {
-            unused()
-        }
-        async fn get_kms_alias(&self, _: &str, _: &str) -> Result<Option<String>, StoreError> {
-            unused()
-        }
-        async fn create_kms_key(&self, _: KmsKeyRecord, _: Option<&str>) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn list_kms_keys(&self, _: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
-            unused()
-        }
-        async fn update_kms_key(&self, _: KmsKeyRecord) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn list_kms_aliases(&self, _: &str) -> Result<Vec<KmsAliasRecord>, StoreError> {
-            unused()
-        }
-        async fn create_kms_alias(&self, _: KmsAliasRecord) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn update_kms_alias(
-            &self,
-            _: &str,
-            _: &str,
-            _: &str,
-            _: i64,
-        ) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn delete_kms_alias(&self, _: &str, _: &str) -> Result<bool, StoreError> {
-            unused()
-        }
-        async fn get_secret(&self, _: &str, _: &str) -> Result<Option<SecretState>, StoreError> {
-            unused()
-        }
-        async fn list_secrets(&self, _: &str) -> Result<Vec<SecretState>, StoreError> {
-            unused()
-        }
-        async fn secrets_due_for_purge(&self, _: i64) -> Result<Vec<SecretRecord>, StoreError> {
-            unused()
-        }
-        async fn write_secrets(&self, _: Vec<SecretWrite>) -> Result<WriteOutcome, StoreError> {
-            unused()
-        }
-        async fn get_access_key(&self, id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
-            Ok(self.keys.lock().unwrap().get(id).cloned())
-        }
-        async fn create_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError> {
-            self.keys
-                .lock()
-                .unwrap()
-                .insert(key.access_key_id.clone(), key);
-            Ok(())
-        }
-        async fn get_meta(&self, _: &str) -> Result<Option<Vec<u8>>, StoreError> {
-            unused()
-        }
-        async fn init_meta(&self, _: &str, _: &[u8]) -> Result<Vec<u8>, StoreError> {
-            unused()
-        }
-    }
-
-    fn credentials(store: &Arc<AccessKeyStore>, ttl: Duration) -> Credentials {
+    /// Credentials over a real in-memory store, which a test changes behind
+    /// the cache's back (as another server would).
+    fn setup(ttl: Duration) -> (Arc<dyn Store>, Credentials) {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
         let keyring = Arc::new(Keyring::new(
             store.clone(),
             RootKey::generate(),
             "000000000000".to_owned(),
         ));
-        Credentials::new(store.clone(), keyring).with_cache_ttl(ttl)
+        let credentials = Credentials::new(store.clone(), keyring).with_cache_ttl(ttl);
+        (store, credentials)
     }
 
-    fn deactivate(store: &AccessKeyStore, id: &str) {
-        store.keys.lock().unwrap().get_mut(id).unwrap().active = false;
+    async fn set_active(store: &Arc<dyn Store>, id: &str, active: bool) {
+        store.update_access_key(id, active, None).await.unwrap();
     }
 
     async fn active(credentials: &Credentials, id: &str) -> bool {
@@ -546,21 +401,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_cached_key_is_reread_after_forget() {
-        let store = Arc::new(AccessKeyStore::default());
-        let credentials = credentials(&store, DEFAULT_CACHE_TTL);
-        let key = credentials
-            .create("arn:aws:iam::000000000000:user/a")
-            .await
-            .unwrap();
+        let (store, credentials) = setup(DEFAULT_CACHE_TTL);
+        let key = credentials.create(USER).await.unwrap();
         let id = key.access_key_id.as_str();
         assert!(active(&credentials, id).await);
 
-        deactivate(&store, id);
+        set_active(&store, id, false).await;
         assert!(active(&credentials, id).await, "still cached");
         credentials.forget(id);
         assert!(!active(&credentials, id).await);
 
-        store.keys.lock().unwrap().get_mut(id).unwrap().active = true;
+        set_active(&store, id, true).await;
         assert!(!active(&credentials, id).await, "still cached");
         credentials.forget_all();
         assert!(active(&credentials, id).await);
@@ -568,15 +419,100 @@ mod tests {
 
     #[tokio::test]
     async fn an_expired_entry_is_reread() {
-        let store = Arc::new(AccessKeyStore::default());
-        let credentials = credentials(&store, Duration::ZERO);
-        let key = credentials
-            .create("arn:aws:iam::000000000000:user/a")
-            .await
-            .unwrap();
+        let (store, credentials) = setup(Duration::ZERO);
+        let key = credentials.create(USER).await.unwrap();
         let id = key.access_key_id.as_str();
         assert!(active(&credentials, id).await);
-        deactivate(&store, id);
+        set_active(&store, id, false).await;
         assert!(!active(&credentials, id).await, "a zero TTL trusts nothing");
+    }
+
+    #[tokio::test]
+    async fn a_third_usable_key_is_refused() {
+        let (_, credentials) = setup(DEFAULT_CACHE_TTL);
+        credentials.create_limited(USER, 2).await.unwrap();
+        credentials.create_limited(USER, 2).await.unwrap();
+        let err = credentials.create_limited(USER, 2).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                CredentialsError::Store(StoreError::LimitExceeded { max: 2 })
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_session_token_opens_only_for_its_key_and_until_it_expires() {
+        let (_, credentials) = setup(DEFAULT_CACHE_TTL);
+        let role = "arn:aws:iam::000000000000:role/w";
+        let session_arn = "arn:aws:sts::000000000000:assumed-role/w/s";
+        let session = credentials
+            .issue_session(role, session_arn, Duration::from_secs(900))
+            .unwrap();
+        assert!(session.access_key_id.starts_with("ASIA"));
+        let now = jiff::Timestamp::now().as_millisecond();
+        let opened = credentials
+            .open_session(&session.access_key_id, &session.session_token, now)
+            .unwrap();
+        assert_eq!(opened.role_arn, role);
+        assert_eq!(opened.session_arn, session_arn);
+        assert_eq!(opened.secret.expose(), session.secret_access_key.expose());
+        // The secret is sealed, not readable in the token.
+        assert!(
+            !session
+                .session_token
+                .contains(session.secret_access_key.expose())
+        );
+
+        let open = |id: &str, token: &str, at: i64| credentials.open_session(id, token, at).err();
+        assert_eq!(
+            open("ASIAOTHEROTHEROTHER0", &session.session_token, now),
+            Some(SessionError::Invalid)
+        );
+        let mut tampered = session.session_token.clone();
+        tampered.insert(20, 'A');
+        assert_eq!(
+            open(&session.access_key_id, &tampered, now),
+            Some(SessionError::Invalid)
+        );
+        assert_eq!(
+            open(&session.access_key_id, "not a token", now),
+            Some(SessionError::Invalid)
+        );
+        assert_eq!(
+            open(
+                &session.access_key_id,
+                &session.session_token,
+                session.expiration_ms
+            ),
+            Some(SessionError::Expired)
+        );
+    }
+
+    #[tokio::test]
+    async fn last_use_is_written_in_batches() {
+        let (store, credentials) = setup(DEFAULT_CACHE_TTL);
+        let key = credentials.create(USER).await.unwrap();
+        let id = key.access_key_id.as_str();
+        credentials.note_use(id, "ssm", "GetParameter");
+        credentials.note_use(id, "ssm", "PutParameter");
+        assert_eq!(
+            store
+                .get_access_key(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .last_used_operation,
+            None,
+            "nothing written before the flush"
+        );
+        credentials.flush_key_use().await.unwrap();
+        let record = store.get_access_key(id).await.unwrap().unwrap();
+        assert_eq!(
+            record.last_used_operation.as_deref(),
+            Some("ssm:PutParameter")
+        );
+        assert!(record.last_used_ms.is_some());
     }
 }
