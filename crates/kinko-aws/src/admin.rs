@@ -474,19 +474,21 @@ impl Admin<'_> {
 
     /// The owner of a key, authorized for `action` (NoSuchEntity for an
     /// unknown key only after the caller may act on keys at all).
-    async fn key_owner(&self, action: &'static str, key_id: &str) -> Result<(), AwsError> {
-        let record = self
-            .identity
-            .store()
-            .get_access_key(key_id)
-            .await
-            .map_err(store_error)?;
-        match record {
-            Some(k) => self.ctx.authorize(Check::new(action, &k.principal_arn)),
-            None => {
-                self.ctx.authorize(Check::new(action, "*"))?;
-                Err(kinko_core::principals::IdentityError::NoSuchKey(key_id.to_owned()).into())
+    async fn key_owner(
+        &self,
+        action: &'static str,
+        key_id: &str,
+    ) -> Result<AccessKeyRecord, AwsError> {
+        match self.identity.key(key_id).await {
+            Ok(key) => {
+                self.ctx.authorize(Check::new(action, &key.principal_arn))?;
+                Ok(key)
             }
+            Err(e @ kinko_core::principals::IdentityError::NoSuchKey(_)) => {
+                self.ctx.authorize(Check::new(action, "*"))?;
+                Err(e.into())
+            }
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -502,8 +504,8 @@ impl Admin<'_> {
                 ));
             }
         };
-        self.key_owner("kinko:UpdateAccessKey", key_id).await?;
-        self.identity.set_key_active(key_id, active).await?;
+        let key = self.key_owner("kinko:UpdateAccessKey", key_id).await?;
+        self.identity.set_key_active(&key, active).await?;
         Ok(json!({}))
     }
 
@@ -718,7 +720,7 @@ pub async fn assume(
         Err(kinko_core::principals::IdentityError::NoSuchPrincipal(_)) => None,
         Err(e) => return Err(e.into()),
     };
-    let Some((role, _trust)) = found else {
+    let Some((role, trust)) = found else {
         let arn = if role.starts_with("arn:") {
             role.to_owned()
         } else {
@@ -727,10 +729,6 @@ pub async fn assume(
         ctx.authorize(Check::new("sts:AssumeRole", &arn))?;
         return Err(kinko_core::principals::IdentityError::NoSuchPrincipal(role.to_owned()).into());
     };
-    let trust = role
-        .trust_policy
-        .clone()
-        .unwrap_or_else(|| identity.default_trust_policy());
     ctx.authorize(Check::new("sts:AssumeRole", &role.arn).with_policy(Some(&trust)))?;
     Ok(identity.assume_role(&role, session_name, duration_seconds)?)
 }

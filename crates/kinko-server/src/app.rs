@@ -105,7 +105,7 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
         Ok(body) => {
             let routed = route(&parts, &target, &body);
             protocol = routed.protocol();
-            operation = routed.operation_name(&target);
+            operation = routed.operation_name();
             let facts = RequestFacts {
                 source_ip: connection.map(|c| c.remote.ip()),
                 secure_transport: connection.is_some_and(|c| c.secure),
@@ -215,7 +215,8 @@ enum Protocol {
 enum Routed<'a> {
     Json(Service, &'a str),
     Sts(String),
-    Unknown,
+    /// The target as sent (may be empty).
+    Unknown(&'a str),
 }
 
 impl Routed<'_> {
@@ -227,12 +228,12 @@ impl Routed<'_> {
     }
 
     /// The operation as the audit log names it: `ssm:GetParameter`.
-    fn operation_name(&self, target: &str) -> String {
+    fn operation_name(&self) -> String {
         match self {
             Routed::Json(service, op) => format!("{}:{op}", service.action_prefix()),
             Routed::Sts(action) => format!("sts:{action}"),
-            Routed::Unknown if target.is_empty() => "unknown".to_owned(),
-            Routed::Unknown => target.to_owned(),
+            Routed::Unknown("") => "unknown".to_owned(),
+            Routed::Unknown(target) => (*target).to_owned(),
         }
     }
 }
@@ -248,7 +249,7 @@ fn route<'a>(parts: &axum::http::request::Parts, target: &'a str, body: &[u8]) -
     if target.is_empty() && kinko_aws::sts::is_query_request(content_type, body) {
         return Routed::Sts(kinko_aws::sts::action(body).unwrap_or_default());
     }
-    Routed::Unknown
+    Routed::Unknown(target)
 }
 
 async fn handle(
@@ -275,7 +276,7 @@ async fn handle(
     let signing_name = match &routed {
         Routed::Json(service, _) => service.signing_name(),
         Routed::Sts(_) => "sts",
-        Routed::Unknown => "ssm",
+        Routed::Unknown(_) => "ssm",
     };
     let path = parts.uri.path();
     let query = parts.uri.query().unwrap_or_default();
@@ -303,7 +304,7 @@ async fn handle(
     let operation = match &routed {
         Routed::Json(_, op) => *op,
         Routed::Sts(action) => action.as_str(),
-        Routed::Unknown => "",
+        Routed::Unknown(_) => "",
     };
     if caller.long_term_key
         && let Some(key) = &caller.access_key_id
@@ -341,14 +342,7 @@ async fn handle(
             kinko_aws::dispatch(&state.services, service, operation, body, &ctx).await
         }
         Routed::Sts(_) => kinko_aws::sts::handle(&state.services.identity, body, &ctx).await,
-        Routed::Unknown => {
-            let target = parts
-                .headers
-                .get("x-amz-target")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            Err(AwsError::unknown_operation(target))
-        }
+        Routed::Unknown(target) => Err(AwsError::unknown_operation(target)),
     }
 }
 

@@ -110,12 +110,13 @@ fn apply(
     match event {
         Invalidation::KmsKey { region, key_id } => keyring.forget(region, key_id),
         Invalidation::AccessKey { access_key_id } => credentials.forget(access_key_id),
+        // Its policies or tags changed. Its keys are not affected: every key
+        // change (a principal's deletion included) publishes its own
+        // AccessKey invalidation, so cached keys stay.
         Invalidation::Principal { arn } => {
-            // Its policies or tags changed; its keys may have gone with it.
             if let Some(identity) = identity {
                 identity.forget(arn);
             }
-            credentials.forget_all();
         }
         Invalidation::All => {
             keyring.forget_all();

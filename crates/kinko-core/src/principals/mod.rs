@@ -479,12 +479,13 @@ impl Identity {
     }
 
     /// Activates or deactivates a key. Activating clears a retirement date.
+    /// `key` is the record as the caller read it (to authorize the change).
     pub async fn set_key_active(
         &self,
-        access_key_id: &str,
+        key: &AccessKeyRecord,
         active: bool,
     ) -> Result<(), IdentityError> {
-        let key = self.key(access_key_id).await?;
+        let access_key_id = key.access_key_id.as_str();
         let retire_ms = if active { None } else { key.retire_ms };
         match self
             .store
@@ -573,7 +574,8 @@ impl Identity {
         })
     }
 
-    async fn key(&self, access_key_id: &str) -> Result<AccessKeyRecord, IdentityError> {
+    /// One access key's record. Errors: `NoSuchKey`.
+    pub async fn key(&self, access_key_id: &str) -> Result<AccessKeyRecord, IdentityError> {
         self.store
             .get_access_key(access_key_id)
             .await?
@@ -593,10 +595,13 @@ impl Identity {
     // ---- roles ----
 
     /// The role to assume, with its parsed trust policy (a resource policy).
+    /// The role to assume and its trust policy's text (the default one
+    /// when none was set). The authorizer parses and evaluates the trust
+    /// policy as the role's resource policy.
     pub async fn role(
         &self,
         name_or_arn: &str,
-    ) -> Result<(PrincipalRecord, Policy), IdentityError> {
+    ) -> Result<(PrincipalRecord, String), IdentityError> {
         let role = self.principal(name_or_arn).await?;
         if role.kind != PrincipalKind::Role {
             return Err(IdentityError::Validation(format!(
@@ -604,11 +609,10 @@ impl Identity {
                 role.name
             )));
         }
-        let document = role
+        let trust = role
             .trust_policy
             .clone()
             .unwrap_or_else(|| self.default_trust_policy());
-        let trust = Policy::parse_resource(&document)?;
         Ok((role, trust))
     }
 
