@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own module under `cli/`; this file only
 //! parses the command line and sets up logging.
 
+mod buffered_stderr;
 mod cli;
 mod config;
 mod paths;

@@ -18,6 +18,8 @@ use kinko_core::value_source::{ResolveErrorKind, ValueSource};
 use kinko_proxy::duration::parse_duration;
 use kinko_proxy::{HostGlob, Proxy, ProxyConfig, RuleParameter, RuleSource, RuleSourceError};
 
+use crate::buffered_stderr::BufferedStderr;
+
 #[derive(Debug, clap::Args)]
 pub struct ProxyArgs {
     /// Address to listen on (`127.0.0.1:0` picks a free port; the log says which)
@@ -57,9 +59,12 @@ pub struct ProxyArgs {
 pub fn run(args: ProxyArgs) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A line per request: buffered (see `buffered_stderr`), flushed by
+    // `_flush` when the proxy stops.
+    let (writer, _flush) = BufferedStderr::start();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()

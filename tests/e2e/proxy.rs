@@ -194,6 +194,17 @@ impl ProxyProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// SIGTERM, a clean exit, and the whole log: the proxy buffers its
+    /// per-request lines for up to 100 ms and writes the rest as it stops.
+    fn stop(&mut self) -> String {
+        kinko_testkit::signal(self.child.id(), "TERM");
+        let status = self.child.wait().unwrap();
+        let logs = self.logs();
+        assert!(status.success(), "kinko proxy exited with {status}: {logs}");
+        assert!(logs.contains("kinko proxy stopped"), "{logs}");
+        logs
+    }
+
     /// Peak resident memory of the proxy process, in KiB.
     fn peak_memory_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
@@ -276,7 +287,7 @@ async fn each_rule_kind_arrives_and_no_value_leaks() {
     for (name, value) in secrets {
         put(&server, name, value).await;
     }
-    let proxy = ProxyProcess::start(&server, dir.path(), &upstream.ca_file, &[]);
+    let mut proxy = ProxyProcess::start(&server, dir.path(), &upstream.ca_file, &[]);
     let port = upstream.port;
 
     let (status, body) = curl(
@@ -354,7 +365,7 @@ async fn each_rule_kind_arrives_and_no_value_leaks() {
     );
 
     // The log has one line per request, and no value anywhere.
-    let logs = proxy.logs();
+    let logs = proxy.stop();
     assert!(
         logs.contains("path=/hook") && logs.contains("status=200"),
         "{logs}"
@@ -435,7 +446,7 @@ async fn a_rotated_token_is_used_after_the_ttl_and_an_outage_keeps_the_cached_on
         "token old-1",
     )
     .await;
-    let proxy = ProxyProcess::start(&server, dir.path(), &upstream.ca_file, &["--ttl", "1s"]);
+    let mut proxy = ProxyProcess::start(&server, dir.path(), &upstream.ca_file, &["--ttl", "1s"]);
     let url = format!("http://localhost:{}/me", upstream.port);
 
     assert_eq!(curl(&proxy, &url, &[]).await.0, 200);
@@ -476,7 +487,7 @@ async fn a_rotated_token_is_used_after_the_ttl_and_an_outage_keeps_the_cached_on
     let last = upstream.seen().pop().unwrap();
     assert_eq!(last.headers["authorization"], "token new-2");
     assert!(requests > 5);
-    let logs = proxy.logs();
+    let logs = proxy.stop();
     assert!(logs.contains("serving the cached ones"), "{logs}");
     assert!(!logs.contains("new-2") && !logs.contains("old-1"), "{logs}");
 }

@@ -332,7 +332,8 @@ impl Drop for KinkoServer {
     }
 }
 
-fn signal(pid: u32, name: &str) {
+/// Sends signal `name` (`TERM`, `HUP`) to a process, with kill(1).
+pub fn signal(pid: u32, name: &str) {
     let status = Command::new("kill")
         .arg(format!("-{name}"))
         .arg(pid.to_string())
