@@ -9,8 +9,13 @@
 #              The same server holds the proxy's one rule.
 #   5 ms       the bench_upstream example: answers after a fixed service
 #              time, as a remote API would, without using CPU meanwhile.
-# Each measurement is taken ROUNDS times, direct and through the proxy
-# interleaved, so a busy machine skews both alike; the ratios are per round.
+# The peer: nginx set up to do the same work (add the header, keep-alive
+# connections to the upstream, an access log buffered as kinko's is),
+# measured in the same rounds when nginx is installed (apt-get install
+# nginx-light); it shows what any proxy costs on this machine.
+# Each measurement is taken ROUNDS times, direct, through kinko and through
+# nginx interleaved, so a busy machine skews all alike; the ratios are per
+# round.
 # The CPU time each process used in each run (from /proc and the shell's
 # `time`) is reported per request.
 #
@@ -27,6 +32,8 @@
 #   ROUNDS        interleaved rounds (default 3)
 #   PROXY_ARGS    extra arguments for `kinko proxy` (e.g. --log-level warn)
 #   OHA           oha binary (default: oha on PATH, else ~/.cargo/bin/oha)
+#   NGINX         nginx binary (default: nginx on PATH or /usr/sbin/nginx;
+#                 NGINX=none leaves the peer out)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,6 +45,7 @@ DURATION=${DURATION:-10s}
 CONCURRENCY=${CONCURRENCY:-32}
 ROUNDS=${ROUNDS:-3}
 OHA=${OHA:-$(command -v oha || echo "$HOME/.cargo/bin/oha")}
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 WORK=$(mktemp -d -t kinko-proxy-bench.XXXXXX)
 PIDS=()
 
@@ -50,7 +58,7 @@ die() { echo "bench/proxy: $*" >&2; exit 1; }
 
 [[ -x "$KINKO_BIN" ]] || die "no kinko binary at $KINKO_BIN (cargo build --release --bin kinko)"
 [[ -x "$UPSTREAM_BIN" ]] || die "no upstream at $UPSTREAM_BIN (cargo build --release -p kinko-proxy --example bench_upstream)"
-[[ -x "$OHA" ]] || die "oha not found (cargo install oha --locked --version 1.16.0 --no-default-features)"
+[[ -x "$OHA" ]] || die "oha not found (cargo install oha --locked --version 1.16.0)"
 
 # Waits for "listening on HOST:PORT" in a log file and prints HOST:PORT.
 listening() {
@@ -63,8 +71,12 @@ listening() {
     die "no 'listening on' line in $log: $(cat "$log")"
 }
 
-# CPU time (user + system) a process has used, in clock ticks.
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# CPU time (user + system) processes have used, in clock ticks.
+ticks() {
+    local pid total=0
+    for pid in "$@"; do total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done
+    echo "$total"
+}
 
 "$KINKO_BIN" server --dev --listen 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
@@ -91,18 +103,67 @@ for address in "$SERVER/health" "$SLOW/"; do
         die "the proxy does not answer for $address: $(cat "$WORK/proxy.log")"
 done
 
+# The peer: one nginx server block per upstream (nginx routes by its own
+# port, not by the absolute URL), each adding the same header.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PEER_PIDS=()
+if [[ "$NGINX" != none && -x "$NGINX" ]]; then
+    mkdir -p "$WORK/nginx/logs"
+    NGINX_ZERO=127.0.0.1:$(free_port)
+    NGINX_FIXED=127.0.0.1:$(free_port)
+    cat >"$WORK/nginx/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+user root;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log $WORK/nginx/logs/access.log combined buffer=32k flush=100ms;
+    upstream zero { server $SERVER; keepalive 64; }
+    upstream fixed { server $SLOW; keepalive 64; }
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header X-Api-Key bench-token;
+    server { listen $NGINX_ZERO; location / { proxy_pass http://zero; } }
+    server { listen $NGINX_FIXED; location / { proxy_pass http://fixed; } }
+}
+CONF
+    "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" >"$WORK/nginx/stdout.log" 2>&1 &
+    NGINX_PID=$!
+    PIDS+=("$NGINX_PID")
+    for _ in $(seq 1 100); do
+        curl -sf --noproxy '' -x "http://$NGINX_ZERO" "http://$SERVER/health" >/dev/null && break
+        sleep 0.05
+    done
+    curl -sf --noproxy '' -x "http://$NGINX_FIXED" "http://$SLOW/" >/dev/null ||
+        die "nginx does not answer: $(cat "$WORK/nginx/stdout.log" "$WORK/nginx/logs/error.log")"
+    mapfile -t PEER_PIDS < <(pgrep -P "$NGINX_PID")
+    PEER_PIDS+=("$NGINX_PID")
+else
+    echo "bench/proxy: nginx not found, the peer is left out (apt-get install nginx-light)" >&2
+fi
+
 # run NAME UPSTREAM_PID URL CONNECTIONS [oha options...]: one measurement,
-# with the CPU time of the upstream, the proxy and oha during it.
+# with the CPU time of the upstream, the proxy in the middle (kinko's or the
+# peer's; none directly) and oha during it.
 run() {
     local name=$1 upstream_pid=$2 url=$3 connections=$4
     shift 4
-    local upstream_before proxy_before
+    local middle=()
+    case $name in
+        *-proxy-*) middle=("$PROXY_PID") ;;
+        *-nginx-*) middle=("${PEER_PIDS[@]}") ;;
+    esac
+    local upstream_before middle_before=0
     upstream_before=$(ticks "$upstream_pid")
-    proxy_before=$(ticks "$PROXY_PID")
+    ((${#middle[@]})) && middle_before=$(ticks "${middle[@]}")
     local TIMEFORMAT='%U %S'
     { time "$OHA" --no-tui --output-format json -z "$DURATION" -c "$connections" "$@" "$url" \
         >"$WORK/$name.json"; } 2>"$WORK/$name.oha-time"
-    echo "$(($(ticks "$upstream_pid") - upstream_before)) $(($(ticks "$PROXY_PID") - proxy_before)) $(cat "$WORK/$name.oha-time")" \
+    local middle_used=0
+    ((${#middle[@]})) && middle_used=$(($(ticks "${middle[@]}") - middle_before))
+    echo "$(($(ticks "$upstream_pid") - upstream_before)) $middle_used $(cat "$WORK/$name.oha-time")" \
         >"$WORK/$name.cpu"
 }
 
@@ -113,28 +174,36 @@ for url in "$ZERO" "$FIXED"; do
     "$OHA" --no-tui --output-format quiet -z 2s -c "$CONCURRENCY" "$url"
     "$OHA" --no-tui --output-format quiet -z 2s -c "$CONCURRENCY" -x "http://$PROXY" "$url"
 done
+if ((${#PEER_PIDS[@]})); then
+    "$OHA" --no-tui --output-format quiet -z 2s -c "$CONCURRENCY" -x "http://$NGINX_ZERO" "$ZERO"
+    "$OHA" --no-tui --output-format quiet -z 2s -c "$CONCURRENCY" -x "http://$NGINX_FIXED" "$FIXED"
+fi
 for round in $(seq 1 "$ROUNDS"); do
     for load in 1 "$CONCURRENCY"; do
         run "zero-c$load-direct-$round" "$SERVER_PID" "$ZERO" "$load"
         run "zero-c$load-proxy-$round" "$SERVER_PID" "$ZERO" "$load" -x "http://$PROXY"
+        ((${#PEER_PIDS[@]})) && run "zero-c$load-nginx-$round" "$SERVER_PID" "$ZERO" "$load" -x "http://$NGINX_ZERO"
         run "fixed-c$load-direct-$round" "$SLOW_PID" "$FIXED" "$load"
         run "fixed-c$load-proxy-$round" "$SLOW_PID" "$FIXED" "$load" -x "http://$PROXY"
+        ((${#PEER_PIDS[@]})) && run "fixed-c$load-nginx-$round" "$SLOW_PID" "$FIXED" "$load" -x "http://$NGINX_FIXED"
     done
 done
 
 python3 - "$WORK" "$CONCURRENCY" "$DURATION" "$ROUNDS" "$SERVICE_MS" "$(getconf CLK_TCK)" <<'PY'
-import json, statistics, sys
+import json, os, statistics, sys
 work, conc, duration, rounds, service_ms, hz = sys.argv[1:7]
 rounds, hz = int(rounds), float(hz)
 
 def load(name):
+    if not os.path.exists(f"{work}/{name}.json"):
+        return None
     with open(f"{work}/{name}.json") as f:
         result = json.load(f)
     with open(f"{work}/{name}.cpu") as f:
-        upstream, proxy, oha_user, oha_sys = f.read().split()
+        upstream, middle, oha_user, oha_sys = f.read().split()
     result["cpu"] = {
         "upstream": int(upstream) / hz,
-        "proxy": int(proxy) / hz,
+        "middle": int(middle) / hz,
         "oha": float(oha_user) + float(oha_sys),
     }
     return result
@@ -153,35 +222,47 @@ def us_per_request(d, who):
     total = sum(d.get("statusCodeDistribution", {}).values())
     return d["cpu"][who] / total * 1e6 if total else float("nan")
 
+def pct(values):
+    return f"{statistics.median(values):.0f}% ({min(values):.0f}-{max(values):.0f})" if values else "-"
+
 scenarios = [("zero", "zero-cost upstream (kinko /health)"), ("fixed", f"{service_ms} ms upstream (bench_upstream)")]
 loads = [("1", "1 connection"), (conc, f"{conc} connections")]
-print(f"duration {duration} per run, {rounds} rounds, direct and proxy interleaved; proxy: --allow-plain-upstream, one header rule\n")
-print("| upstream | load | round | direct req/s | proxy req/s | proxy/direct | direct p50 ms | proxy p50 ms | added p50 ms | proxy p99 ms | proxy 2xx / all |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+peer = load(f"zero-c1-nginx-1") is not None
+print(f"duration {duration} per run, {rounds} rounds, direct, kinko proxy{' and nginx' if peer else ''} interleaved; "
+      "kinko proxy: --allow-plain-upstream, one header rule; nginx: the same header, keepalive upstreams\n")
+print("| upstream | load | round | path | req/s | of direct | p50 ms | added p50 ms | p99 ms | 2xx / all |")
+print("|---|---|---:|---|---:|---:|---:|---:|---:|---|")
 summary = []
 cpu_rows = []
 for scenario, scenario_label in scenarios:
     for c, load_label in loads:
-        shares, added = [], []
+        share = {"proxy": [], "nginx": []}
+        added = {"proxy": [], "nginx": []}
         for r in range(1, rounds + 1):
             d = load(f"{scenario}-c{c}-direct-{r}")
-            x = load(f"{scenario}-c{c}-proxy-{r}")
-            share = rps(x) / rps(d) * 100
-            shares.append(share)
-            added.append(p50(x) - p50(d))
-            good, total = ok(x)
-            print(f"| {scenario_label} | {load_label} | {r} | {rps(d):.0f} | {rps(x):.0f} | {share:.0f}% | {p50(d):.3f} | {p50(x):.3f} | {p50(x) - p50(d):.3f} | {x['latencyPercentiles']['p99'] * 1000:.3f} | {good} / {total} |")
-            for path, run in (("direct", d), ("proxy", x)):
-                cpu_rows.append((scenario_label, load_label, r, path, run))
-        summary.append((scenario_label, load_label, statistics.median(shares), min(shares), max(shares), statistics.median(added)))
+            cpu_rows.append((scenario_label, load_label, r, "direct", d))
+            print(f"| {scenario_label} | {load_label} | {r} | direct | {rps(d):.0f} | | {p50(d):.3f} | | {d['latencyPercentiles']['p99'] * 1000:.3f} | {'%d / %d' % ok(d)} |")
+            for path, label in (("proxy", "kinko proxy"), ("nginx", "nginx")):
+                x = load(f"{scenario}-c{c}-{path}-{r}")
+                if x is None:
+                    continue
+                share[path].append(rps(x) / rps(d) * 100)
+                added[path].append(p50(x) - p50(d))
+                cpu_rows.append((scenario_label, load_label, r, label, x))
+                print(f"| {scenario_label} | {load_label} | {r} | {label} | {rps(x):.0f} | {share[path][-1]:.0f}% | {p50(x):.3f} | {p50(x) - p50(d):.3f} | {x['latencyPercentiles']['p99'] * 1000:.3f} | {'%d / %d' % ok(x)} |")
+        summary.append((scenario_label, load_label, share, added))
 print()
-for scenario_label, load_label, median, low, high, added in summary:
-    print(f"- {scenario_label}, {load_label}: throughput {median:.0f}% of direct (median; {low:.0f}-{high:.0f}%, target >= 70%), added p50 {added:.3f} ms (median, target <= 0.3)")
+for scenario_label, load_label, share, added in summary:
+    line = (f"- {scenario_label}, {load_label}: kinko proxy {pct(share['proxy'])} of direct throughput (median, range; target >= 70%), "
+            f"added p50 {statistics.median(added['proxy']):.3f} ms (median; target <= 0.3)")
+    if share["nginx"]:
+        line += f"; nginx {pct(share['nginx'])}, added p50 {statistics.median(added['nginx']):.3f} ms"
+    print(line)
 print()
-print("CPU time per request, in microseconds, by process (user + system):\n")
-print("| upstream | load | round | path | req/s | upstream | proxy | oha | all three |")
+print("CPU time per request, in microseconds, by process (user + system; 'middle' is the proxy, kinko's or nginx's workers):\n")
+print("| upstream | load | round | path | req/s | upstream | middle | oha | all |")
 print("|---|---|---:|---|---:|---:|---:|---:|---:|")
 for scenario_label, load_label, r, path, run in cpu_rows:
-    u, p, o = (us_per_request(run, who) for who in ("upstream", "proxy", "oha"))
-    print(f"| {scenario_label} | {load_label} | {r} | {path} | {rps(run):.0f} | {u:.1f} | {p:.1f} | {o:.1f} | {u + p + o:.1f} |")
+    u, m, o = (us_per_request(run, who) for who in ("upstream", "middle", "oha"))
+    print(f"| {scenario_label} | {load_label} | {r} | {path} | {rps(run):.0f} | {u:.1f} | {m:.1f} | {o:.1f} | {u + m + o:.1f} |")
 PY
