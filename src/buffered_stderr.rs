@@ -1,8 +1,9 @@
 //! Standard error with a buffer, for logs that have a line per request.
 //!
-//! `kinko proxy` logs every request it forwards. Written one `write(2)` per
-//! line, that log cost 8–10 µs of the proxy's ~55 µs of CPU per request
-//! (bench/proxy/README.md). Here lines are gathered in memory and written
+//! `kinko proxy` logs every request it forwards; that log cost 8–10 µs of
+//! the proxy's ~55 µs of CPU per request (bench/proxy/README.md), a
+//! `write(2)` per line and the formatting. Here lines are gathered in
+//! memory (the formatting stays with tracing-subscriber) and written
 //! together: when 32 KiB have piled up, at the latest every 100 ms (a small
 //! flusher thread), at once for warnings and errors (a problem shows when it
 //! happens), and when the [`FlushOnDrop`] guard goes at exit. The same trade

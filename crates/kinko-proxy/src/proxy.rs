@@ -308,11 +308,10 @@ impl std::fmt::Display for Millis {
 
 /// Keeps a timer due within a second, so that the `--timeout` timer every
 /// request arms is never the runtime's earliest. Tokio wakes its I/O driver
-/// (an eventfd write, and one more wake-up of a parked thread) whenever a
-/// new timer is due before all the others: without this, with no other
-/// timer pending, on every request. On this project's 2-core VM that
-/// wake-up cost ~100 µs of CPU per request on an otherwise idle proxy
-/// (bench/proxy/README.md); the heartbeat costs one wake-up a second.
+/// (an eventfd write, and one more `epoll_wait` return, often on the other
+/// thread) whenever a new timer is due before all the others: without this,
+/// with no other timer pending, on every request (strace counts in
+/// bench/proxy/README.md). The heartbeat costs one wake-up a second.
 async fn timer_heartbeat() {
     let mut interval = tokio::time::interval(Duration::from_secs(1));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -397,6 +396,10 @@ fn text_response(answer: Answer) -> Response<ProxyBody> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::{RuleParameter, RuleSourceError};
+    use async_trait::async_trait;
+    use std::sync::Mutex;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[test]
     fn latencies_are_logged_in_milliseconds_with_three_decimals() {
@@ -406,10 +409,6 @@ mod tests {
         assert_eq!(shown(12_345), "12.345");
         assert_eq!(shown(60_000_001), "60000.001");
     }
-    use crate::source::{RuleParameter, RuleSourceError};
-    use async_trait::async_trait;
-    use std::sync::Mutex;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     struct MapSource(Vec<(String, String)>);
 
