@@ -121,26 +121,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::RuleParameter;
-    use async_trait::async_trait;
+    use crate::test_support::MapSource;
     use tower::ServiceExt;
-
-    struct MapSource(Vec<(&'static str, &'static str)>);
-
-    #[async_trait]
-    impl RuleSource for MapSource {
-        async fn parameters_under(
-            &self,
-            path: &str,
-        ) -> Result<Vec<RuleParameter>, RuleSourceError> {
-            Ok(self
-                .0
-                .iter()
-                .filter(|(n, _)| n.starts_with(path))
-                .map(|(n, v)| RuleParameter::new(*n, *v))
-                .collect())
-        }
-    }
 
     /// A "client" that answers with what it was asked to send.
     type Echoed = (String, http::HeaderMap);
@@ -164,11 +146,11 @@ mod tests {
 
     fn layer() -> SigningLayer {
         SigningLayer::new(
-            Arc::new(MapSource(vec![
+            MapSource::new(&[
                 ("/proxy/api.example.com/headers/Authorization", "Bearer xyz"),
                 ("/proxy/api.example.com/queries/key", "k"),
                 ("/proxy/hooks.example.com/rewrite/path", "/services/T/B/S"),
-            ])),
+            ]),
             "/proxy",
             Duration::from_secs(60),
         )

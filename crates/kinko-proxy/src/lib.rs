@@ -23,6 +23,9 @@ pub mod sign;
 pub mod source;
 pub mod upstream;
 
+#[cfg(test)]
+mod test_support;
+
 pub use cache::RuleCache;
 pub use host_glob::HostGlob;
 pub use layer::{SigningError, SigningLayer, SigningService};

@@ -107,76 +107,13 @@ fn with_url(response: Response, url: Url) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{RuleParameter, RuleSourceError};
-    use bytes::Bytes;
-    use http_body_util::Full;
-    use hyper::body::Incoming;
-    use hyper::service::service_fn;
-    use hyper_util::rt::TokioIo;
+    use crate::test_support::{MapSource, plain_upstream};
     use std::sync::Mutex;
-    use tokio::net::TcpListener;
-
-    struct MapSource(Vec<(String, String)>);
-
-    #[async_trait]
-    impl RuleSource for MapSource {
-        async fn parameters_under(
-            &self,
-            path: &str,
-        ) -> Result<Vec<RuleParameter>, RuleSourceError> {
-            Ok(self
-                .0
-                .iter()
-                .filter(|(n, _)| n.starts_with(path))
-                .map(|(n, v)| RuleParameter::new(n.clone(), v.clone()))
-                .collect())
-        }
-    }
-
-    /// What a plain-HTTP upstream received: request target and headers.
-    type Seen = Arc<Mutex<Vec<(String, http::HeaderMap)>>>;
-
-    async fn plain_upstream() -> (u16, Seen) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let seen: Seen = Arc::default();
-        let recorded = seen.clone();
-        tokio::spawn(async move {
-            loop {
-                let (stream, _) = listener.accept().await.unwrap();
-                let recorded = recorded.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request: http::Request<Incoming>| {
-                        let recorded = recorded.clone();
-                        async move {
-                            recorded
-                                .lock()
-                                .unwrap()
-                                .push((request.uri().to_string(), request.headers().clone()));
-                            Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(
-                                b"upstream says hi",
-                            ))))
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        (port, seen)
-    }
 
     fn client(rules: &[(&str, &str)], pass: bool) -> reqwest_middleware::ClientWithMiddleware {
-        let source = MapSource(
-            rules
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
-        );
-        let middleware =
-            SigningMiddleware::new(Arc::new(source), "/proxy", Duration::from_secs(60))
-                .pass_unconfigured(pass);
+        let source = MapSource::new(&rules);
+        let middleware = SigningMiddleware::new(source, "/proxy", Duration::from_secs(60))
+            .pass_unconfigured(pass);
         let inner = reqwest::Client::builder().no_proxy().build().unwrap();
         reqwest_middleware::ClientBuilder::new(inner)
             .with(middleware)
@@ -322,14 +259,8 @@ mod tests {
             ("/proxy/127.0.0.1/rewrite/path", "/path-secret"),
             ("/proxy/127.0.0.1/basic/username", "user-secret"),
         ];
-        let source = MapSource(
-            rules
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
-        );
-        let middleware =
-            SigningMiddleware::new(Arc::new(source), "/proxy", Duration::from_secs(60));
+        let source = MapSource::new(&rules);
+        let middleware = SigningMiddleware::new(source, "/proxy", Duration::from_secs(60));
         let client = reqwest_middleware::ClientBuilder::new(
             reqwest::Client::builder().no_proxy().build().unwrap(),
         )

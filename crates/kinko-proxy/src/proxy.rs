@@ -396,9 +396,7 @@ fn text_response(answer: Answer) -> Response<ProxyBody> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{RuleParameter, RuleSourceError};
-    use async_trait::async_trait;
-    use std::sync::Mutex;
+    use crate::test_support::{MapSource, plain_upstream};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[test]
@@ -410,68 +408,8 @@ mod tests {
         assert_eq!(shown(60_000_001), "60000.001");
     }
 
-    struct MapSource(Vec<(String, String)>);
-
-    #[async_trait]
-    impl RuleSource for MapSource {
-        async fn parameters_under(
-            &self,
-            path: &str,
-        ) -> Result<Vec<RuleParameter>, RuleSourceError> {
-            Ok(self
-                .0
-                .iter()
-                .filter(|(n, _)| n.starts_with(path))
-                .map(|(n, v)| RuleParameter::new(n.clone(), v.clone()))
-                .collect())
-        }
-    }
-
-    /// What a plain-HTTP upstream received: request target and headers.
-    type Seen = Arc<Mutex<Vec<(String, http::HeaderMap)>>>;
-
-    async fn plain_upstream() -> (u16, Seen) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let seen: Seen = Arc::default();
-        let recorded = seen.clone();
-        tokio::spawn(async move {
-            loop {
-                let (stream, _) = listener.accept().await.unwrap();
-                let recorded = recorded.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request: Request<Incoming>| {
-                        let recorded = recorded.clone();
-                        async move {
-                            recorded
-                                .lock()
-                                .unwrap()
-                                .push((request.uri().to_string(), request.headers().clone()));
-                            let mut response =
-                                Response::new(Full::new(Bytes::from_static(b"upstream says hi")));
-                            response
-                                .headers_mut()
-                                .insert("keep-alive", HeaderValue::from_static("timeout=5"));
-                            Ok::<_, Infallible>(response)
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        (port, seen)
-    }
-
     async fn start(config: ProxyConfig, rules: &[(&str, &str)]) -> u16 {
-        let source = MapSource(
-            rules
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
-        );
-        let proxy = Proxy::new(config, Arc::new(source)).unwrap();
+        let proxy = Proxy::new(config, MapSource::new(rules)).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         tokio::spawn(proxy.serve(listener, std::future::pending()));
