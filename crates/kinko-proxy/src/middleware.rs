@@ -111,7 +111,7 @@ mod tests {
     use std::sync::Mutex;
 
     fn client(rules: &[(&str, &str)], pass: bool) -> reqwest_middleware::ClientWithMiddleware {
-        let source = MapSource::new(&rules);
+        let source = MapSource::new(rules);
         let middleware = SigningMiddleware::new(source, "/proxy", Duration::from_secs(60))
             .pass_unconfigured(pass);
         let inner = reqwest::Client::builder().no_proxy().build().unwrap();
