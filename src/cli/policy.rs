@@ -208,7 +208,10 @@ fn verdict(answer: &Value, action: &str, resource: &str) -> String {
         (Some("explicitDeny"), Some(statement)) => {
             format!("denied by {statement} (explicit deny)")
         }
-        (Some("explicitDeny"), None) => "denied (explicit deny)".to_owned(),
+        (Some("explicitDeny"), None) => match answer["Reason"].as_str() {
+            Some(reason) => format!("denied: {reason}"),
+            None => "denied (explicit deny)".to_owned(),
+        },
         _ => format!("denied: no statement allows {action} on {resource}"),
     }
 }
@@ -246,6 +249,12 @@ mod tests {
         assert_eq!(
             verdict(&denied, ACTION, RESOURCE),
             "denied by guard#2 (explicit deny)"
+        );
+        let unreadable = json!({"Decision": "explicitDeny",
+            "Reason": "the stored policy old does not parse; it denies every request"});
+        assert_eq!(
+            verdict(&unreadable, ACTION, RESOURCE),
+            "denied: the stored policy old does not parse; it denies every request"
         );
         let implicit = json!({"Decision": "implicitDeny"});
         assert_eq!(

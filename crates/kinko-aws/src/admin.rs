@@ -568,6 +568,14 @@ impl Admin<'_> {
                 })?),
                 None => None,
             };
+        // As the request path decides: a stored policy that does not parse
+        // denies everything (fail closed).
+        if let Some(name) = access.unreadable.first() {
+            return Ok(json!({
+                "Decision": "explicitDeny",
+                "Reason": format!("the stored policy {name} does not parse; it denies every request"),
+            }));
+        }
         let resource_tags = tags_from(req.resource_tags)?;
         let mut source_ip: Option<IpAddr> = None;
         let mut secure_transport = true;

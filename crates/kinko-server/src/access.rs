@@ -20,24 +20,32 @@ use kinko_store::PrincipalKind;
 /// per distinct text. Bounded: cleared when it grows past [`Self::MAX`].
 #[derive(Default)]
 pub struct ResourcePolicies {
-    parsed: Mutex<HashMap<String, Option<Arc<Policy>>>>,
+    parsed: Mutex<HashMap<String, StoredPolicy>>,
+}
+
+/// A stored resource policy as the evaluator sees it.
+#[derive(Clone)]
+enum StoredPolicy {
+    Parsed(Arc<Policy>),
+    /// The stored text does not parse (it was validated when stored, so it
+    /// was edited in the database or written by another version). It
+    /// denies: it may have held a Deny, and ignoring it would widen access.
+    Unreadable,
 }
 
 impl ResourcePolicies {
     const MAX: usize = 4096;
 
-    /// The parsed policy, or `None` when the stored text does not parse
-    /// (it was validated when stored; such a policy grants nothing).
-    fn get(&self, text: &str) -> Option<Arc<Policy>> {
+    fn get(&self, text: &str) -> StoredPolicy {
         let mut parsed = self.parsed.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(found) = parsed.get(text) {
             return found.clone();
         }
         let policy = match Policy::parse_resource(text) {
-            Ok(p) => Some(Arc::new(p)),
+            Ok(p) => StoredPolicy::Parsed(Arc::new(p)),
             Err(error) => {
-                tracing::error!(%error, "a stored resource policy does not parse; it grants nothing");
-                None
+                tracing::error!(%error, "a stored resource policy does not parse; it denies every request it applies to");
+                StoredPolicy::Unreadable
             }
         };
         if parsed.len() >= Self::MAX {
@@ -47,6 +55,10 @@ impl ResourcePolicies {
         policy
     }
 }
+
+/// What the audit record says when a policy could not be read.
+const UNREADABLE_RESOURCE_POLICY: &str =
+    "the resource's stored policy does not parse; denied (fail closed)";
 
 /// The request's condition facts.
 #[derive(Debug, Clone, Copy)]
@@ -96,16 +108,38 @@ impl RequestAccess {
         )
     }
 
-    fn decide(&self, check: &Check<'_>) -> iam::Decision {
-        let resource_policy = check
+    /// The decision, and why it was made without evaluating (a policy
+    /// that could not be read denies).
+    fn decide(&self, check: &Check<'_>) -> (iam::Decision, Option<String>) {
+        let denied = |reason: String| {
+            let decision = iam::Decision {
+                outcome: Outcome::ExplicitDeny,
+                statement: None,
+            };
+            (decision, Some(reason))
+        };
+        let resource_policy = match check
             .resource_policy
-            .and_then(|text| self.resource_policies.get(text));
+            .map(|text| self.resource_policies.get(text))
+        {
+            None => None,
+            Some(StoredPolicy::Parsed(policy)) => Some(policy),
+            Some(StoredPolicy::Unreadable) => {
+                return denied(UNREADABLE_RESOURCE_POLICY.to_owned());
+            }
+        };
         let Some(access) = &self.principal else {
-            return iam::Decision {
+            let decision = iam::Decision {
                 outcome: Outcome::ImplicitDeny,
                 statement: None,
             };
+            return (decision, None);
         };
+        if let Some(name) = access.unreadable.first() {
+            return denied(format!(
+                "the caller's stored policy {name} does not parse; denied (fail closed)"
+            ));
+        }
         let principal = &access.principal;
         let context = Context {
             account_id: &self.account_id,
@@ -119,7 +153,7 @@ impl RequestAccess {
             secure_transport: self.facts.secure_transport,
             extra: &[],
         };
-        iam::evaluate(
+        let decision = iam::evaluate(
             &access.policy_refs(),
             resource_policy.as_deref(),
             &iam::Request {
@@ -127,7 +161,8 @@ impl RequestAccess {
                 resource: check.resource,
                 context: &context,
             },
-        )
+        );
+        (decision, None)
     }
 }
 
@@ -142,7 +177,7 @@ impl kinko_aws::Authorizer for RequestAccess {
     }
 
     fn authorize(&self, check: &Check<'_>) -> Result<(), AwsError> {
-        let decision = self.decide(check);
+        let (decision, reason) = self.decide(check);
         let allowed = decision.allowed();
         self.decisions
             .lock()
@@ -156,6 +191,7 @@ impl kinko_aws::Authorizer for RequestAccess {
                     Verdict::Deny
                 },
                 statement: decision.statement.as_ref().map(ToString::to_string),
+                reason,
             });
         if allowed {
             Ok(())
@@ -169,6 +205,6 @@ impl kinko_aws::Authorizer for RequestAccess {
     }
 
     fn permits(&self, check: &Check<'_>) -> bool {
-        self.decide(check).allowed()
+        self.decide(check).0.allowed()
     }
 }

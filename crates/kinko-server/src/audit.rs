@@ -315,6 +315,7 @@ mod tests {
                 resource: "arn:aws:ssm:us-east-1:123456789012:parameter/app/x".into(),
                 decision: Verdict::Allow,
                 statement: None,
+                reason: None,
             }],
             decision: Verdict::Allow,
             statement: None,

@@ -25,6 +25,10 @@ pub struct ResourceDecision {
     /// The statement that decided (`policy#Sid` or `policy#index`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statement: Option<String>,
+    /// Why it was decided without a statement, e.g. a stored policy that
+    /// does not parse (which denies). Absent in the ordinary case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One request, as the audit log keeps it. Never a value or a secret key:
@@ -118,6 +122,7 @@ mod tests {
                 resource: "arn:aws:ssm:us-east-1:123456789012:parameter/app/x".into(),
                 decision: Verdict::Allow,
                 statement: Some("dev#0".into()),
+                reason: None,
             }],
             decision: Verdict::Allow,
             statement: None,

@@ -42,6 +42,7 @@ fn record(i: i64) -> AuditRecord {
             resource: format!("arn:aws:ssm:us-east-1:123456789012:parameter/app/p{i}"),
             decision,
             statement: None,
+            reason: None,
         }],
         decision,
         statement: None,
@@ -741,6 +742,7 @@ async fn query_matches_checked_actions_not_only_the_operation() {
         resource: "arn:aws:kms:us-east-1:123456789012:key/k".into(),
         decision: Verdict::Deny,
         statement: Some("ops#NoDecrypt".into()),
+        reason: None,
     });
     let store = ChainStore::default();
     store.append(&[(1, r.to_json().unwrap())], link);

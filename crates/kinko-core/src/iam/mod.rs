@@ -22,7 +22,9 @@ use std::net::IpAddr;
 
 pub use evaluate::{RESOURCE_POLICY_NAME, evaluate};
 pub use kinko_store::Tag;
-pub use policy::{MAX_POLICY_CHARS, Policy, PolicyError, StatementLocation, Version};
+pub use policy::{
+    MAX_POLICY_CHARS, MAX_RESOURCE_POLICY_CHARS, Policy, PolicyError, StatementLocation, Version,
+};
 
 /// Condition-key values of one request.
 #[derive(Debug, Clone)]

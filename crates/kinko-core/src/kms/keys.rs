@@ -72,12 +72,14 @@ impl Kms {
                 "Custom key stores are not supported by this server.".into(),
             ));
         }
+        // Checked by the parser that will evaluate it, so no stored key
+        // policy is one the evaluator cannot read.
         if let Some(policy) = &input.policy
-            && serde_json::from_str::<serde_json::Value>(policy).is_err()
+            && let Err(error) = crate::iam::Policy::parse_resource(policy)
         {
-            return Err(KmsError::MalformedPolicyDocument(
-                "The policy document is not valid JSON.".into(),
-            ));
+            return Err(KmsError::MalformedPolicyDocument(format!(
+                "The key policy is not valid: {error}"
+            )));
         }
         let meta = StoredKeyMeta {
             key_state: Some(KeyState::Enabled),

@@ -162,18 +162,29 @@ async fn create_key_rejects_unsupported_specs_and_bad_tags() {
             .unwrap_err();
         assert_eq!(err, KmsError::Tag(text.into()));
     }
-    let err = f
-        .kms
-        .create_key(
-            REGION,
-            CreateKeyInput {
-                policy: Some("{not json".into()),
-                ..CreateKeyInput::default()
-            },
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(err, KmsError::MalformedPolicyDocument(_)));
+    for policy in [
+        "{not json",
+        // Valid JSON, but no Principal: a key policy the evaluator could not read.
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"kms:*","Resource":"*"}]}"#,
+        // A misspelt element.
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resurce":"*"}]}"#,
+    ] {
+        let err = f
+            .kms
+            .create_key(
+                REGION,
+                CreateKeyInput {
+                    policy: Some(policy.into()),
+                    ..CreateKeyInput::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, KmsError::MalformedPolicyDocument(m) if m.starts_with("The key policy is not valid: ")),
+            "{policy}: {err:?}"
+        );
+    }
     // Nothing was created by the failures.
     assert!(
         f.kms
@@ -183,6 +194,24 @@ async fn create_key_rejects_unsupported_specs_and_bad_tags() {
             .items
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn the_default_key_policy_is_accepted() {
+    // AWS's default key policy: its Sid has spaces, which resource
+    // policies allow (identity policies do not).
+    let f = fixture();
+    let policy = r#"{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"}]}"#;
+    f.kms
+        .create_key(
+            REGION,
+            CreateKeyInput {
+                policy: Some(policy.into()),
+                ..CreateKeyInput::default()
+            },
+        )
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

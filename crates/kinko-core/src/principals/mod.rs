@@ -87,6 +87,10 @@ pub struct PrincipalAccess {
     pub principal: PrincipalRecord,
     /// (policy name, parsed policy), in name order.
     pub policies: Vec<(String, Policy)>,
+    /// Names of stored policies that no longer parse. Any one of them
+    /// denies every request of the principal (fail closed): it may have
+    /// held a Deny, and ignoring it would widen access.
+    pub unreadable: Vec<String>,
 }
 
 impl PrincipalAccess {
@@ -227,23 +231,28 @@ impl Identity {
             return Ok(None);
         };
         let mut policies = Vec::new();
+        let mut unreadable = Vec::new();
         for record in self.store.list_policies(principal_arn).await? {
             match Policy::parse_identity(&record.document) {
                 Ok(policy) => policies.push((record.name, policy)),
                 // Stored policies were validated; one that no longer parses
-                // (a newer kinko wrote it) grants nothing rather than failing
-                // every request.
-                Err(error) => tracing::error!(
-                    principal = %principal_arn,
-                    policy = %record.name,
-                    %error,
-                    "stored policy does not parse; ignoring it"
-                ),
+                // (edited in the database, or written by a newer kinko) may
+                // hold a Deny, so it denies everything until it is fixed.
+                Err(error) => {
+                    tracing::error!(
+                        principal = %principal_arn,
+                        policy = %record.name,
+                        %error,
+                        "stored policy does not parse; every request of this principal is denied"
+                    );
+                    unreadable.push(record.name);
+                }
             }
         }
         let access = Arc::new(PrincipalAccess {
             principal,
             policies,
+            unreadable,
         });
         if let Ok(mut cache) = self.cache.write() {
             cache.insert(principal_arn.to_owned(), (Instant::now(), access.clone()));

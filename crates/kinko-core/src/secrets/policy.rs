@@ -1,8 +1,11 @@
-//! Resource policies: stored and validated here (a JSON object with
-//! `Version` and `Statement`); evaluation comes with the IAM layer.
+//! Resource policies: validated here with the IAM policy parser, stored
+//! as the caller sent them, and evaluated with the caller's identity
+//! policies on every request (an unreadable stored policy denies).
 
 use kinko_store::WriteOutcome;
 use serde_json::Value;
+
+use crate::iam::Policy;
 
 use super::error::SecretsError;
 use super::model::{
@@ -13,44 +16,26 @@ use super::service::{
     MAX_WRITE_ATTEMPTS, Plan, SecretsManager, check_live, check_primary, identity,
 };
 
-fn malformed(why: &str) -> SecretsError {
-    SecretsError::MalformedPolicyDocument(format!(
-        "This resource policy contains an unsupported or malformed element: {why}"
-    ))
+/// A resource policy as AWS's MalformedPolicyDocumentException words it
+/// ("This policy has invalid syntax."), followed by what and where.
+fn malformed(why: impl std::fmt::Display) -> SecretsError {
+    SecretsError::MalformedPolicyDocument(format!("This policy has invalid syntax. {why}"))
 }
 
-/// The statements of a well-formed policy document.
+/// The statements of a valid resource policy. The document is checked by
+/// the same parser that later evaluates it, so a policy accepted here can
+/// never be one the evaluator cannot read (which would drop its Denies):
+/// every statement needs a Principal, elements and condition operators
+/// must be known, and so on ([`Policy::parse_resource`]).
 fn statements(policy: &str) -> Result<Vec<Value>, SecretsError> {
-    let doc: Value =
-        serde_json::from_str(policy).map_err(|_| malformed("the policy is not valid JSON."))?;
-    let Value::Object(doc) = doc else {
-        return Err(malformed("the policy must be a JSON object."));
-    };
-    if !doc.get("Version").is_some_and(Value::is_string) {
-        return Err(malformed("the policy has no Version."));
-    }
-    let list = match doc.get("Statement") {
-        Some(Value::Array(list)) if !list.is_empty() => list.clone(),
-        Some(s @ Value::Object(_)) => vec![s.clone()],
-        _ => return Err(malformed("the policy has no Statement.")),
-    };
-    for s in &list {
-        let Value::Object(s) = s else {
-            return Err(malformed("each Statement must be a JSON object."));
-        };
-        match s.get("Effect").and_then(Value::as_str) {
-            Some("Allow" | "Deny") => {}
-            _ => {
-                return Err(malformed(
-                    "each Statement needs an Effect of Allow or Deny.",
-                ));
-            }
-        }
-        if !s.contains_key("Action") && !s.contains_key("NotAction") {
-            return Err(malformed("each Statement needs an Action."));
-        }
-    }
-    Ok(list)
+    Policy::parse_resource(policy).map_err(malformed)?;
+    // The parser accepted a JSON object with a Statement object or list.
+    let doc: Value = serde_json::from_str(policy).map_err(malformed)?;
+    Ok(match doc.get("Statement") {
+        Some(Value::Array(list)) => list.clone(),
+        Some(one) => vec![one.clone()],
+        None => Vec::new(),
+    })
 }
 
 fn is_wildcard(v: &Value) -> bool {
@@ -183,15 +168,48 @@ mod tests {
             r#"{"Version": "2012-10-17", "Statement": [1]}"#,
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "*"}]}"#,
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]}"#,
+            // What the evaluator could not read, and so would have ignored,
+            // Deny included:
+            // no Principal,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#,
+            // a misspelt element,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::000000000000:user/dev"},"Action":"secretsmanager:GetSecretValue","Resurce":"*"}]}"#,
+            // an unknown condition operator.
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"dev"}}}]}"#,
         ] {
-            assert!(
-                matches!(
-                    statements(bad),
-                    Err(SecretsError::MalformedPolicyDocument(_))
-                ),
-                "{bad}"
-            );
+            match statements(bad) {
+                Err(SecretsError::MalformedPolicyDocument(message)) => {
+                    assert!(
+                        message.starts_with("This policy has invalid syntax. "),
+                        "{message}"
+                    );
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
         }
+    }
+
+    #[test]
+    fn messages_say_what_and_where() {
+        let message = |doc: &str| match statements(doc) {
+            Err(SecretsError::MalformedPolicyDocument(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        let m = message(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoDev","Effect":"Deny","Principal":"*","Action":"*","Resurce":"*"}]}"#,
+        );
+        assert!(
+            m.contains("Statement 1 (Sid \"NoDev\")") && m.contains("\"Resurce\""),
+            "{m}"
+        );
+        let m = message(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#,
+        );
+        assert!(m.contains("Principal"), "{m}");
+        let m = message(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"dev"}}}]}"#,
+        );
+        assert!(m.contains("StringEqualz"), "{m}");
     }
 
     #[test]
