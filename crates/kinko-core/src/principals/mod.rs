@@ -286,6 +286,7 @@ impl Identity {
         tags.sort_by(|a, b| a.key.cmp(&b.key));
         let record = PrincipalRecord {
             arn: self.principal_arn(new.kind, name.as_str()),
+            unique_id: new.kind.new_unique_id(),
             name: name.as_str().to_owned(),
             kind: new.kind,
             tags,
@@ -660,6 +661,7 @@ impl Identity {
                 name,
                 kind: PrincipalKind::User,
                 arn: admin_arn.to_owned(),
+                unique_id: PrincipalKind::User.new_unique_id(),
                 tags: Vec::new(),
                 trust_policy: None,
                 created_ms: jiff::Timestamp::now().as_millisecond(),
