@@ -16,6 +16,7 @@ mod kms;
 mod proxy;
 mod secrets;
 mod ssm;
+mod sts;
 mod support;
 mod tls;
 mod tools;
