@@ -133,30 +133,18 @@ impl AssumeRoleInput {
     /// the server's shortest session (900 s unless a test lowers it).
     fn validate(&self, min_duration: i64) -> Result<Valid<'_>, AwsError> {
         let mut v = Violations::new();
-        let text = |v: &mut Violations,
-                    value: &str,
-                    path: &str,
-                    re: &Regex,
-                    pattern: &str,
-                    min: usize,
-                    max: usize| {
-            v.pattern(value, path, re.is_match(value), pattern);
-            v.length(value, path, min, max);
-        };
         let role_arn = v.required(&self.role_arn, "roleArn");
         if let Some(arn) = role_arn {
-            text(&mut v, arn, "roleArn", &ARN, ARN_PATTERN, 20, 2048);
+            constrain(&mut v, arn, "roleArn", (&ARN, ARN_PATTERN), 20..=2048);
         }
         let session_name = v.required(&self.role_session_name, "roleSessionName");
         if let Some(name) = session_name {
-            text(
+            constrain(
                 &mut v,
                 name,
                 "roleSessionName",
-                &SESSION_NAME,
-                SESSION_NAME_PATTERN,
-                2,
-                64,
+                (&SESSION_NAME, SESSION_NAME_PATTERN),
+                2..=64,
             );
         }
         if self.policy_arns.len() > MAX_POLICY_ARNS {
@@ -166,18 +154,16 @@ impl AssumeRoleInput {
             let path = format!("policyArns.{}.member.arn", i + 1);
             // The model does not require `arn`; a descriptor without one names nothing.
             if let Some(arn) = arn {
-                text(&mut v, arn, &path, &ARN, ARN_PATTERN, 20, 2048);
+                constrain(&mut v, arn, &path, (&ARN, ARN_PATTERN), 20..=2048);
             }
         }
         if let Some(policy) = &self.policy {
-            text(
+            constrain(
                 &mut v,
                 policy,
                 "policy",
-                &POLICY,
-                POLICY_PATTERN,
-                1,
-                MAX_SESSION_POLICY_CHARS,
+                (&POLICY, POLICY_PATTERN),
+                1..=MAX_SESSION_POLICY_CHARS,
             );
         }
         let duration_seconds = match &self.duration_seconds {
@@ -210,18 +196,16 @@ impl AssumeRoleInput {
             let value_path = format!("tags.{}.member.value", i + 1);
             let key = v.required(&tag.key, &key_path);
             if let Some(key) = key {
-                text(&mut v, key, &key_path, &TAG_KEY, TAG_KEY_PATTERN, 1, 128);
+                constrain(&mut v, key, &key_path, (&TAG_KEY, TAG_KEY_PATTERN), 1..=128);
             }
             let value = v.required(&tag.value, &value_path);
             if let Some(value) = value {
-                text(
+                constrain(
                     &mut v,
                     value,
                     &value_path,
-                    &TAG_VALUE,
-                    TAG_VALUE_PATTERN,
-                    0,
-                    256,
+                    (&TAG_VALUE, TAG_VALUE_PATTERN),
+                    0..=256,
                 );
             }
             if let (Some(key), Some(value)) = (key, value) {
@@ -236,50 +220,42 @@ impl AssumeRoleInput {
         }
         for (i, key) in self.transitive_tag_keys.iter().enumerate() {
             let path = format!("transitiveTagKeys.{}.member", i + 1);
-            text(&mut v, key, &path, &TAG_KEY, TAG_KEY_PATTERN, 1, 128);
+            constrain(&mut v, key, &path, (&TAG_KEY, TAG_KEY_PATTERN), 1..=128);
         }
         if let Some(id) = &self.external_id {
-            text(
+            constrain(
                 &mut v,
                 id,
                 "externalId",
-                &EXTERNAL_ID,
-                EXTERNAL_ID_PATTERN,
-                2,
-                1224,
+                (&EXTERNAL_ID, EXTERNAL_ID_PATTERN),
+                2..=1224,
             );
         }
         if let Some(serial) = &self.serial_number {
-            text(
+            constrain(
                 &mut v,
                 serial,
                 "serialNumber",
-                &SERIAL_NUMBER,
-                SERIAL_NUMBER_PATTERN,
-                9,
-                256,
+                (&SERIAL_NUMBER, SERIAL_NUMBER_PATTERN),
+                9..=256,
             );
         }
         if let Some(code) = &self.token_code {
-            text(
+            constrain(
                 &mut v,
                 code,
                 "tokenCode",
-                &TOKEN_CODE,
-                TOKEN_CODE_PATTERN,
-                6,
-                6,
+                (&TOKEN_CODE, TOKEN_CODE_PATTERN),
+                6..=6,
             );
         }
         if let Some(identity) = &self.source_identity {
-            text(
+            constrain(
                 &mut v,
                 identity,
                 "sourceIdentity",
-                &SESSION_NAME,
-                SESSION_NAME_PATTERN,
-                2,
-                64,
+                (&SESSION_NAME, SESSION_NAME_PATTERN),
+                2..=64,
             );
         }
         if self.provided_contexts > 5 {
@@ -307,6 +283,19 @@ impl AssumeRoleInput {
             source_identity: self.source_identity.as_deref(),
         })
     }
+}
+
+/// A string member's pattern (the regex and the model's text of it) and
+/// length, the pattern first as AWS lists them.
+fn constrain(
+    v: &mut Violations,
+    value: &str,
+    path: &str,
+    (re, pattern): (&Regex, &str),
+    length: std::ops::RangeInclusive<usize>,
+) {
+    v.pattern(value, path, re.is_match(value), pattern);
+    v.length(value, path, *length.start(), *length.end());
 }
 
 /// AWS's answer to a RoleArn that is not an ARN: `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`
