@@ -195,6 +195,59 @@ fn account_of(shell: &Shell<'_>, principal: &str) -> String {
     arn.split(':').nth(4).unwrap().to_owned()
 }
 
+/// `kinko policy simulate` of sts:AssumeRole on a role decides with the
+/// role's trust policy, and names the statement that decided.
+#[tokio::test(flavor = "multi_thread")]
+async fn simulating_assume_role_reads_the_trust_policy() {
+    let server = server();
+    let shell = Shell::new(&server);
+    let account = account_of(&shell, "admin");
+    shell.ok(&["principal", "create", "dev"]);
+    shell.ok(&["principal", "create", "ops"]);
+    let assume_any = shell.file(
+        "assume-any.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#,
+    );
+    shell.ok(&["policy", "put", "ops", "assume", &assume_any]);
+    let trust = shell.file(
+        "trust.json",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"DevOnly","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:user/dev"}},"Action":"sts:AssumeRole"}}]}}"#
+        ),
+    );
+    shell.ok(&[
+        "principal",
+        "create",
+        "deploy",
+        "--role",
+        "--trust-policy",
+        &trust,
+    ]);
+    let role = format!("arn:aws:iam::{account}:role/deploy");
+    let simulate = |principal: &str| {
+        shell.kinko(&[
+            "policy",
+            "simulate",
+            "--principal",
+            principal,
+            "--action",
+            "sts:AssumeRole",
+            "--resource",
+            &role,
+        ])
+    };
+    let dev = simulate("dev");
+    assert_eq!(dev.status.code(), Some(0), "{}", stderr(&dev));
+    assert_eq!(stdout(&dev).trim(), "allowed by trust-policy#DevOnly");
+    // ops may sts:AssumeRole on *, but the trust policy names only dev.
+    let ops = simulate("ops");
+    assert_eq!(ops.status.code(), Some(1), "{}", stderr(&ops));
+    assert_eq!(
+        stdout(&ops).trim(),
+        format!("denied: no statement allows sts:AssumeRole on {role}")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_developer_is_set_up_simulated_denied_and_audited() {
     let server = server();

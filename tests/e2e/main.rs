@@ -17,6 +17,7 @@ mod proxy;
 mod secrets;
 mod ssm;
 mod stored_policies;
+mod sts;
 mod support;
 mod tls;
 mod tools;

@@ -7,6 +7,7 @@
 //! synchronous, allocation-light evaluation; it also remembers every
 //! decision for the audit record.
 
+use kinko_core::iam::StsRequest;
 use kinko_core::ssm::Tag;
 
 use crate::AwsError;
@@ -22,8 +23,14 @@ pub struct Check<'a> {
     /// [`Authorizer::wants_resource_tags`]). `None`: the resource has none or
     /// they were not needed.
     pub resource_tags: Option<&'a [Tag]>,
-    /// A resource policy (Secrets Manager's), as stored: JSON text.
+    /// A resource policy (Secrets Manager's, a role's trust policy), as
+    /// stored: JSON text.
     pub resource_policy: Option<&'a str>,
+    /// The resource policy is a role's trust policy, which must allow the
+    /// caller itself (see [`Check::trust`]).
+    pub trust: bool,
+    /// The AssumeRole being decided: its `sts:` and request-tag keys.
+    pub sts: Option<&'a StsRequest<'a>>,
 }
 
 impl<'a> Check<'a> {
@@ -33,6 +40,29 @@ impl<'a> Check<'a> {
             resource,
             resource_tags: None,
             resource_policy: None,
+            trust: false,
+            sts: None,
+        }
+    }
+
+    /// `action` (`sts:AssumeRole`, `sts:TagSession`, `sts:SetSourceIdentity`)
+    /// on a role, decided by its trust policy: the trust policy must allow
+    /// the caller; naming only the account also needs an identity-policy
+    /// allow. `trust_policy` is `None` for a role that does not exist,
+    /// which nothing allows.
+    pub fn trust(
+        action: &'static str,
+        role_arn: &'a str,
+        trust_policy: Option<&'a str>,
+        sts: &'a StsRequest<'a>,
+    ) -> Self {
+        Self {
+            action,
+            resource: role_arn,
+            resource_tags: None,
+            resource_policy: trust_policy,
+            trust: true,
+            sts: Some(sts),
         }
     }
 

@@ -18,13 +18,16 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::assume::{self, AssumeRoleInput, DurationInput, TagInput};
 use crate::error::store_error;
 use crate::wire::{Epoch, TagShape, parse_body};
 use crate::{AwsError, Check, RequestContext};
 
+/// The actions a role's trust policy decides (SimulatePolicy on a role ARN).
+const TRUST_ACTIONS: [&str; 3] = ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"];
+
 /// Default grace of a rotated key: one hour.
 const DEFAULT_GRACE_SECONDS: i64 = 3600;
-const DEFAULT_SESSION_SECONDS: i64 = 3600;
 
 /// Runs `KinkoAdmin.<operation>` for an authenticated caller.
 pub async fn handle(
@@ -101,6 +104,7 @@ fn principal_shape(p: &PrincipalRecord) -> Value {
         "Name": p.name,
         "Type": kind_name(p.kind),
         "Arn": p.arn,
+        "UniqueId": p.unique_id,
         "CreateDate": Epoch(p.created_ms),
         "Tags": p.tags.iter().map(|t| json!({"Key": t.key, "Value": t.value})).collect::<Vec<_>>(),
     });
@@ -153,22 +157,8 @@ fn caller_identity(ctx: &RequestContext) -> Value {
     json!({
         "Account": ctx.account_id,
         "Arn": ctx.principal_arn,
-        "UserId": user_id(&ctx.principal_arn),
+        "UserId": ctx.user_id,
     })
-}
-
-/// The `UserId` GetCallerIdentity answers: the principal's name, or
-/// `ROLE:SESSION` for a role session (AWS answers unique ids there; kinko
-/// has none).
-pub fn user_id(caller_arn: &str) -> String {
-    match caller_arn.split_once(":assumed-role/") {
-        Some((_, rest)) => rest.replacen('/', ":", 1),
-        None => caller_arn
-            .rsplit('/')
-            .next()
-            .unwrap_or(caller_arn)
-            .to_owned(),
-    }
 }
 
 #[derive(Deserialize)]
@@ -246,9 +236,16 @@ struct RotateRequest {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct AssumeRoleRequest {
+    /// A role name or ARN.
     role_name: Option<String>,
     role_session_name: Option<String>,
     duration_seconds: Option<i64>,
+    policy: Option<String>,
+    policy_arns: Option<Vec<String>>,
+    tags: Option<Vec<TagShape>>,
+    transitive_tag_keys: Option<Vec<String>>,
+    external_id: Option<String>,
+    source_identity: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -534,21 +531,54 @@ impl Admin<'_> {
         }))
     }
 
+    /// The same AssumeRole as STS's; `RoleName` is a role name or ARN.
     async fn assume_role(&self, req: AssumeRoleRequest) -> Result<Value, AwsError> {
         let role = required(&req.role_name, "RoleName")?;
-        let session_name = required(&req.role_session_name, "RoleSessionName")?;
-        let session = assume(
-            self.identity,
-            self.ctx,
-            role,
-            session_name,
-            req.duration_seconds.unwrap_or(DEFAULT_SESSION_SECONDS),
-        )
-        .await?;
-        Ok(json!({
-            "Credentials": session_shape(&session),
-            "AssumedRoleArn": session.session_arn,
-        }))
+        required(&req.role_session_name, "RoleSessionName")?;
+        let role_arn = if role.starts_with("arn:") {
+            role.to_owned()
+        } else {
+            self.identity.principal_arn(PrincipalKind::Role, role)
+        };
+        let input = AssumeRoleInput {
+            role_arn: Some(role_arn),
+            role_session_name: req.role_session_name,
+            policy_arns: req
+                .policy_arns
+                .unwrap_or_default()
+                .into_iter()
+                .map(Some)
+                .collect(),
+            policy: req.policy,
+            duration_seconds: req.duration_seconds.map(DurationInput::Seconds),
+            tags: req
+                .tags
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| TagInput {
+                    key: t.key,
+                    value: t.value,
+                })
+                .collect(),
+            transitive_tag_keys: req.transitive_tag_keys.unwrap_or_default(),
+            external_id: req.external_id,
+            source_identity: req.source_identity,
+            ..AssumeRoleInput::default()
+        };
+        let assumed = assume::assume(self.identity, self.ctx, &input).await?;
+        let claims = &assumed.credentials.claims;
+        let mut out = json!({
+            "Credentials": session_shape(&assumed.credentials),
+            "AssumedRoleArn": claims.session_arn,
+            "AssumedRoleId": assumed.assumed_role_id,
+        });
+        if let Some(size) = assumed.packed_policy_size {
+            out["PackedPolicySize"] = json!(size);
+        }
+        if let Some(source) = &claims.source_identity {
+            out["SourceIdentity"] = json!(source);
+        }
+        Ok(out)
     }
 
     async fn simulate(&self, req: SimulateRequest) -> Result<Value, AwsError> {
@@ -561,8 +591,20 @@ impl Admin<'_> {
                 principal.name.clone(),
             ))
         })?;
+        // sts:AssumeRole (and its companions) on a role is decided by the
+        // role's trust policy, which must allow the principal itself.
+        let trust = TRUST_ACTIONS.iter().any(|a| a.eq_ignore_ascii_case(action))
+            && resource.contains(":role/");
+        let stored_trust = if trust && req.resource_policy.is_none() {
+            self.identity
+                .role_to_assume(resource)
+                .await?
+                .map(|(_, trust)| trust)
+        } else {
+            None
+        };
         let resource_policy =
-            match req.resource_policy.as_deref() {
+            match req.resource_policy.as_deref().or(stored_trust.as_deref()) {
                 Some(text) => Some(Policy::parse_resource(text).map_err(|e| {
                     AwsError::new("MalformedPolicyDocumentException", e.to_string())
                 })?),
@@ -583,9 +625,12 @@ impl Admin<'_> {
         let mut extra = Vec::new();
         for (key, values) in req.context.unwrap_or_default() {
             let lower = key.to_ascii_lowercase();
-            let Some(value) = values.into_iter().next() else {
+            // A multivalued key (aws:TagKeys) keeps every value.
+            let mut values = values.into_iter();
+            let Some(value) = values.next() else {
                 continue;
             };
+            extra.extend(values.map(|more| (lower.clone(), more)));
             let bad = |what: &str| {
                 AwsError::new(
                     "ValidationException",
@@ -615,11 +660,18 @@ impl Admin<'_> {
             source_ip,
             current_time,
             secure_transport,
+            source_identity: None,
+            sts: None,
             extra: &extra,
         };
-        let decision = iam::evaluate(
-            &access.policy_refs(),
-            resource_policy.as_ref(),
+        let identity_policies = access.policy_refs();
+        let policies = if trust {
+            iam::Policies::trust(&identity_policies, resource_policy.as_ref())
+        } else {
+            iam::Policies::new(&identity_policies, resource_policy.as_ref())
+        };
+        let decision = iam::decide(
+            &policies,
             &iam::Request {
                 action,
                 resource,
@@ -710,47 +762,5 @@ impl Admin<'_> {
                 })
             }
         })
-    }
-}
-
-/// AssumeRole for both wires (admin JSON and STS Query): the caller must be
-/// allowed `sts:AssumeRole` on the role, by its identity policies or by the
-/// role's trust policy (evaluated as the role's resource policy).
-pub async fn assume(
-    identity: &Identity,
-    ctx: &RequestContext,
-    role: &str,
-    session_name: &str,
-    duration_seconds: i64,
-) -> Result<SessionCredentials, AwsError> {
-    let found = match identity.role(role).await {
-        Ok(found) => Some(found),
-        Err(kinko_core::principals::IdentityError::NoSuchPrincipal(_)) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let Some((role, trust)) = found else {
-        let arn = if role.starts_with("arn:") {
-            role.to_owned()
-        } else {
-            identity.principal_arn(PrincipalKind::Role, role)
-        };
-        ctx.authorize(Check::new("sts:AssumeRole", &arn))?;
-        return Err(kinko_core::principals::IdentityError::NoSuchPrincipal(role.to_owned()).into());
-    };
-    ctx.authorize(Check::new("sts:AssumeRole", &role.arn).with_policy(Some(&trust)))?;
-    Ok(identity.assume_role(&role, session_name, duration_seconds)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::user_id;
-
-    #[test]
-    fn user_ids() {
-        assert_eq!(user_id("arn:aws:iam::000000000000:user/dev"), "dev");
-        assert_eq!(
-            user_id("arn:aws:sts::000000000000:assumed-role/workload/run-1"),
-            "workload:run-1"
-        );
     }
 }

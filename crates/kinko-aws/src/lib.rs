@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod assume;
 pub mod error;
 pub mod kms;
 pub mod secretsmanager;
@@ -27,6 +28,12 @@ pub struct RequestContext {
     pub account_id: String,
     /// ARN of the authenticated principal (`arn:aws:iam::<acct>:user/admin`).
     pub principal_arn: String,
+    /// GetCallerIdentity's `UserId`: a user's unique id (`AIDA…`), or
+    /// `AROA…:SESSION` for a role session.
+    pub user_id: String,
+    /// The caller's session, when it signs with temporary credentials
+    /// (what a chained AssumeRole inherits from).
+    pub session: Option<std::sync::Arc<kinko_core::credentials::SessionClaims>>,
     /// The `x-amzn-RequestId` of this request.
     pub request_id: String,
     /// Decides what this caller may do (step 3 of a request).

@@ -3,15 +3,16 @@
 //! `aws sts assume-role`, `aws sts get-caller-identity` and the SDKs'
 //! assume-role credential providers work against kinko unchanged.
 //!
-//! Both are answered from the same code as the admin API's AssumeRole.
+//! AssumeRole is answered by the same code as the admin API's
+//! ([`crate::assume`]); this module is its wire: the form's members and
+//! lists (`Tags.member.1.Key`), the XML answer and STS's error codes.
 
 use kinko_core::principals::Identity;
 
+use crate::assume::{self, AssumeRoleInput, DurationInput, TagInput};
 use crate::{AwsError, RequestContext};
 
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
-/// STS's default session length.
-const DEFAULT_DURATION_SECONDS: i64 = 3600;
 
 /// Whether a request without `X-Amz-Target` is an STS Query call.
 pub fn is_query_request(content_type: Option<&str>, body: &[u8]) -> bool {
@@ -66,6 +67,87 @@ fn iso8601(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Every field of a form body, decoded, in order.
+fn form_fields(body: &[u8]) -> Vec<(String, String)> {
+    body.split(|b| *b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.iter().position(|b| *b == b'=') {
+            Some(i) => (decode(&pair[..i]), decode(&pair[i + 1..])),
+            None => (decode(pair), String::new()),
+        })
+        .collect()
+}
+
+/// The members of a Query list `NAME.member.N[.FIELD]`, by N (1, 2, …):
+/// for each N, the (FIELD, value) pairs sent (FIELD empty for a list of
+/// strings).
+fn list_members<'f>(fields: &'f [(String, String)], name: &str) -> Vec<Vec<(&'f str, &'f str)>> {
+    let prefix = format!("{name}.member.");
+    let mut members: std::collections::BTreeMap<u32, Vec<(&str, &str)>> =
+        std::collections::BTreeMap::new();
+    for (key, value) in fields {
+        let Some(rest) = key.strip_prefix(&prefix) else {
+            continue;
+        };
+        let (index, field) = rest.split_once('.').unwrap_or((rest, ""));
+        if let Ok(index) = index.parse::<u32>() {
+            members
+                .entry(index)
+                .or_default()
+                .push((field, value.as_str()));
+        }
+    }
+    members.into_values().collect()
+}
+
+fn field<'f>(fields: &'f [(String, String)], name: &str) -> Option<&'f str> {
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
+/// AssumeRole's request members from a Query body.
+fn assume_role_input(body: &[u8]) -> AssumeRoleInput {
+    let fields = form_fields(body);
+    let text = |name: &str| field(&fields, name).map(str::to_owned);
+    let member = |fields: &[(&str, &str)], name: &str| {
+        fields
+            .iter()
+            .find(|(field, _)| *field == name)
+            .map(|(_, value)| (*value).to_owned())
+    };
+    AssumeRoleInput {
+        role_arn: text("RoleArn"),
+        role_session_name: text("RoleSessionName"),
+        policy_arns: list_members(&fields, "PolicyArns")
+            .iter()
+            .map(|m| member(m, "arn"))
+            .collect(),
+        policy: text("Policy"),
+        duration_seconds: field(&fields, "DurationSeconds").map(|t| match t.parse() {
+            Ok(seconds) => DurationInput::Seconds(seconds),
+            Err(_) => DurationInput::NotANumber(t.to_owned()),
+        }),
+        tags: list_members(&fields, "Tags")
+            .iter()
+            .map(|m| TagInput {
+                key: member(m, "Key"),
+                value: member(m, "Value"),
+            })
+            .collect(),
+        transitive_tag_keys: list_members(&fields, "TransitiveTagKeys")
+            .iter()
+            .filter_map(|m| member(m, ""))
+            .collect(),
+        external_id: text("ExternalId"),
+        serial_number: text("SerialNumber"),
+        token_code: text("TokenCode"),
+        source_identity: text("SourceIdentity"),
+        provided_contexts: list_members(&fields, "ProvidedContexts").len(),
+    }
+}
+
 /// Runs one STS Query action; the answer is STS's XML.
 pub async fn handle(
     identity: &Identity,
@@ -81,46 +163,38 @@ pub async fn handle(
              </GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId>\
              </ResponseMetadata></GetCallerIdentityResponse>",
             xml_escape(&ctx.principal_arn),
-            xml_escape(&crate::admin::user_id(&ctx.principal_arn)),
+            xml_escape(&ctx.user_id),
             xml_escape(&ctx.account_id),
         )
         .into_bytes()),
         "AssumeRole" => {
-            let missing = |member: &str| {
-                AwsError::new(
-                    "ValidationError",
-                    format!(
-                        "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
-                    ),
-                )
-            };
-            let role_arn = form_value(body, "RoleArn").ok_or_else(|| missing("roleArn"))?;
-            let session_name =
-                form_value(body, "RoleSessionName").ok_or_else(|| missing("roleSessionName"))?;
-            let duration = match form_value(body, "DurationSeconds") {
-                Some(text) => text.parse::<i64>().map_err(|_| {
-                    AwsError::new(
-                        "ValidationError",
-                        format!("DurationSeconds '{text}' is not a number."),
-                    )
-                })?,
-                None => DEFAULT_DURATION_SECONDS,
-            };
-            let session =
-                crate::admin::assume(identity, ctx, &role_arn, &session_name, duration).await?;
-            Ok(format!(
-                "<AssumeRoleResponse xmlns=\"{XMLNS}\"><AssumeRoleResult>\
-                 <Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
+            let assumed = assume::assume(identity, ctx, &assume_role_input(body)).await?;
+            let session = &assumed.credentials;
+            let claims = &session.claims;
+            let mut result = format!(
+                "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
                  <SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>\
-                 <AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>\
-                 </AssumeRoleResult><ResponseMetadata><RequestId>{request_id}</RequestId>\
-                 </ResponseMetadata></AssumeRoleResponse>",
+                 <AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>",
                 session.access_key_id,
                 session.secret_access_key.expose(),
                 xml_escape(&session.session_token),
                 iso8601(session.expiration_ms),
-                xml_escape(&crate::admin::user_id(&session.session_arn)),
-                xml_escape(&session.session_arn),
+                xml_escape(&assumed.assumed_role_id),
+                xml_escape(&claims.session_arn),
+            );
+            if let Some(size) = assumed.packed_policy_size {
+                result.push_str(&format!("<PackedPolicySize>{size}</PackedPolicySize>"));
+            }
+            if let Some(source) = &claims.source_identity {
+                result.push_str(&format!(
+                    "<SourceIdentity>{}</SourceIdentity>",
+                    xml_escape(source)
+                ));
+            }
+            Ok(format!(
+                "<AssumeRoleResponse xmlns=\"{XMLNS}\"><AssumeRoleResult>{result}</AssumeRoleResult>\
+                 <ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>\
+                 </AssumeRoleResponse>"
             )
             .into_bytes())
         }
@@ -134,14 +208,32 @@ pub async fn handle(
     }
 }
 
-/// STS's error document. STS names access denial `AccessDenied`.
-pub fn error_body(error: &AwsError, request_id: &str) -> Vec<u8> {
-    let code = match error.code {
+/// The code STS sends for an error: its Query names, which differ from the
+/// JSON services' (`AccessDenied`, `ValidationError`, `InvalidClientTokenId`,
+/// `MalformedPolicyDocument`, `PackedPolicyTooLarge`).
+fn query_code(code: &'static str) -> &'static str {
+    match code {
         "AccessDeniedException" => "AccessDenied",
-        "NoSuchEntityException" => "NoSuchEntity",
         "ValidationException" => "ValidationError",
+        "UnrecognizedClientException" => "InvalidClientTokenId",
+        "MalformedPolicyDocumentException" => "MalformedPolicyDocument",
+        "PackedPolicyTooLargeException" => "PackedPolicyTooLarge",
         other => other,
-    };
+    }
+}
+
+/// The HTTP status STS answers an error with: 403 for a denial and for
+/// credentials it does not recognise, as AWS; otherwise the error's own.
+pub fn error_status(error: &AwsError) -> u16 {
+    match query_code(error.code) {
+        "AccessDenied" | "InvalidClientTokenId" | "SignatureDoesNotMatch" => 403,
+        _ => error.status,
+    }
+}
+
+/// STS's error document.
+pub fn error_body(error: &AwsError, request_id: &str) -> Vec<u8> {
+    let code = query_code(error.code);
     let kind = if error.status >= 500 {
         "Receiver"
     } else {
@@ -178,6 +270,74 @@ mod tests {
             Some("application/x-www-form-urlencoded"),
             b"x=1"
         ));
+    }
+
+    #[test]
+    fn lists_and_members_are_read_by_index() {
+        let body = b"Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fw\
+&RoleSessionName=s1&Tags.member.2.Key=Team&Tags.member.2.Value=core\
+&Tags.member.1.Key=Project&Tags.member.1.Value=blue+sky&Tags.member.3.Key=NoValue\
+&TransitiveTagKeys.member.1=Project&PolicyArns.member.1.arn=arn%3Ap\
+&ExternalId=ext-1&SourceIdentity=alice&DurationSeconds=soon&Policy=%7B%7D";
+        let input = assume_role_input(body);
+        assert_eq!(
+            input.role_arn.as_deref(),
+            Some("arn:aws:iam::000000000000:role/w")
+        );
+        assert_eq!(
+            input.tags,
+            vec![
+                TagInput {
+                    key: Some("Project".into()),
+                    value: Some("blue sky".into())
+                },
+                TagInput {
+                    key: Some("Team".into()),
+                    value: Some("core".into())
+                },
+                TagInput {
+                    key: Some("NoValue".into()),
+                    value: None
+                },
+            ]
+        );
+        assert_eq!(input.transitive_tag_keys, ["Project"]);
+        assert_eq!(input.policy_arns, [Some("arn:p".to_owned())]);
+        assert_eq!(input.external_id.as_deref(), Some("ext-1"));
+        assert_eq!(input.source_identity.as_deref(), Some("alice"));
+        assert_eq!(input.policy.as_deref(), Some("{}"));
+        assert_eq!(
+            input.duration_seconds,
+            Some(DurationInput::NotANumber("soon".into()))
+        );
+        // An empty list is sent as `Tags=`: no members.
+        assert!(
+            assume_role_input(b"Action=AssumeRole&Tags=")
+                .tags
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn json_codes_become_sts_codes_and_statuses() {
+        for (json, query, status) in [
+            ("AccessDeniedException", "AccessDenied", 403),
+            ("ValidationException", "ValidationError", 400),
+            ("UnrecognizedClientException", "InvalidClientTokenId", 403),
+            (
+                "MalformedPolicyDocumentException",
+                "MalformedPolicyDocument",
+                400,
+            ),
+            ("PackedPolicyTooLargeException", "PackedPolicyTooLarge", 400),
+            ("InvalidParameterValue", "InvalidParameterValue", 400),
+            ("ExpiredTokenException", "ExpiredTokenException", 400),
+        ] {
+            let err = AwsError::new(json, "m");
+            let body = String::from_utf8(error_body(&err, "r")).unwrap();
+            assert!(body.contains(&format!("<Code>{query}</Code>")), "{body}");
+            assert_eq!(error_status(&err), status, "{json}");
+        }
     }
 
     #[test]

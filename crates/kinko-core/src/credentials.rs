@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use kinko_crypto::{SecretString, random_bytes};
-use kinko_store::{AccessKeyRecord, KeyUse, Store, StoreError};
+use kinko_store::{AccessKeyRecord, KeyUse, Store, StoreError, Tag};
+use serde::{Deserialize, Serialize};
 
 use crate::keyring::{Keyring, KeyringError};
 
@@ -44,28 +45,84 @@ impl ActiveKey {
     }
 }
 
+/// What a role session is, besides its key: sealed into its session token
+/// (so every server sharing the root key reads it, and nothing is stored
+/// per session) and applied to every request the session signs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionClaims {
+    pub role_arn: String,
+    /// The role's unique id (`AROA…`) when the session was made. A session
+    /// whose role no longer has this id (deleted, or deleted and created
+    /// again) is refused.
+    pub role_id: String,
+    pub session_name: String,
+    /// `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`.
+    pub session_arn: String,
+    /// The inline session policy (AssumeRole's `Policy`), as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// The stored policies AssumeRole's `PolicyArns` named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_arns: Vec<PolicyArnClaim>,
+    /// Session tags: `aws:PrincipalTag/KEY` for the session's requests,
+    /// over the role's own tags of the same key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+    /// Which of `tags` pass on to sessions this session assumes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transitive_tag_keys: Vec<String>,
+    /// `aws:SourceIdentity`; passes on to chained sessions, unchangeable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+}
+
+impl SessionClaims {
+    /// Whether the session is narrowed by session policies (`Policy` or
+    /// `PolicyArns`); then it may do only what they allow too.
+    pub fn has_session_policies(&self) -> bool {
+        self.policy.is_some() || !self.policy_arns.is_empty()
+    }
+
+    /// The session's tags that pass on to a session it assumes.
+    pub fn transitive_tags(&self) -> impl Iterator<Item = &Tag> {
+        self.tags.iter().filter(|tag| {
+            self.transitive_tag_keys
+                .iter()
+                .any(|key| key.to_lowercase() == tag.key.to_lowercase())
+        })
+    }
+}
+
+/// A `PolicyArns` entry: kinko's policies are inline, so the ARN names one
+/// principal's inline policy; the owner's unique id is kept so a policy of
+/// a principal deleted and created again is not picked up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyArnClaim {
+    pub arn: String,
+    pub owner_arn: String,
+    pub owner_id: String,
+    pub policy_name: String,
+}
+
 /// Temporary credentials of an assumed role (AssumeRole's answer).
 #[derive(Debug, Clone)]
 pub struct SessionCredentials {
     pub access_key_id: String,
     pub secret_access_key: SecretString,
-    /// Self-contained: the session's secret, role and expiry sealed under
+    /// Self-contained: the session's secret, claims and expiry sealed under
     /// the root key, so any server sharing the store accepts it and nothing
     /// is written per session.
     pub session_token: String,
     pub expiration_ms: i64,
-    /// `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`.
-    pub session_arn: String,
-    pub role_arn: String,
+    pub claims: SessionClaims,
 }
 
 /// A verified session token, as the SigV4 check needs it.
 #[derive(Debug)]
 pub struct SessionKey {
     pub secret: SecretString,
-    pub role_arn: String,
-    pub session_arn: String,
     pub expiration_ms: i64,
+    pub claims: SessionClaims,
 }
 
 /// Why a session token was refused (AWS's two answers).
@@ -85,6 +142,8 @@ pub enum CredentialsError {
     Keyring(#[from] KeyringError),
     #[error("the stored secret of access key {0} is not valid")]
     CorruptSecret(String),
+    #[error("cannot encode session claims: {0}")]
+    Claims(String),
 }
 
 /// How long a cached access key is trusted before its record is read again
@@ -101,9 +160,11 @@ pub struct Credentials {
     uses: Mutex<HashMap<String, (i64, String)>>,
 }
 
-/// Prefix of a session token (format version 1).
-const SESSION_TOKEN_PREFIX: &str = "KinkoSession1.";
-const SESSION_AAD: &[u8] = b"kinko-session-token-v1";
+/// Prefix of a session token (format version 2: with [`SessionClaims`];
+/// version 1 tokens, which cannot be bound to a role's unique id, are
+/// refused).
+const SESSION_TOKEN_PREFIX: &str = "KinkoSession2.";
+const SESSION_AAD: &[u8] = b"kinko-session-token-v2";
 
 /// AWS access key ids are 20 upper-case alphanumerics starting `AKIA`.
 const AKID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -267,18 +328,20 @@ impl Credentials {
     /// Issues temporary credentials (`ASIA…`) for a role session.
     pub fn issue_session(
         &self,
-        role_arn: &str,
-        session_arn: &str,
+        claims: SessionClaims,
         duration: Duration,
     ) -> Result<SessionCredentials, CredentialsError> {
         let access_key_id = format!("ASIA{}", random_text(AKID_ALPHABET, 16));
         let secret = SecretString::new(random_text(SECRET_ALPHABET, 40));
         let expiration_ms = jiff::Timestamp::now().as_millisecond()
             + i64::try_from(duration.as_millis()).unwrap_or(i64::MAX / 2);
-        // Newline-separated: none of the fields can hold a newline (ARNs,
-        // generated ids and secrets). The buffer holds the secret: zeroized.
+        let claims_json = serde_json::to_string(&claims)
+            .map_err(|error| CredentialsError::Claims(error.to_string()))?;
+        // Newline-separated: the id, the expiry and the secret cannot hold a
+        // newline, and compact JSON escapes any. The buffer holds the
+        // secret: zeroized.
         let plain = zeroize::Zeroizing::new(format!(
-            "{access_key_id}\n{role_arn}\n{session_arn}\n{expiration_ms}\n{}",
+            "{access_key_id}\n{expiration_ms}\n{}\n{claims_json}",
             secret.expose()
         ));
         let sealed = self.keyring.seal_internal(plain.as_bytes(), SESSION_AAD)?;
@@ -291,8 +354,7 @@ impl Credentials {
             secret_access_key: secret,
             session_token,
             expiration_ms,
-            session_arn: session_arn.to_owned(),
-            role_arn: role_arn.to_owned(),
+            claims,
         })
     }
 
@@ -312,14 +374,10 @@ impl Credentials {
             .open_internal(&sealed, SESSION_AAD)
             .map_err(|_| SessionError::Invalid)?;
         let text = std::str::from_utf8(plain.expose()).map_err(|_| SessionError::Invalid)?;
-        let mut fields = text.splitn(5, '\n');
-        let (Some(id), Some(role_arn), Some(session_arn), Some(expiration), Some(secret)) = (
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-        ) else {
+        let mut fields = text.splitn(4, '\n');
+        let (Some(id), Some(expiration), Some(secret), Some(claims)) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
             return Err(SessionError::Invalid);
         };
         if id != access_key_id {
@@ -329,11 +387,12 @@ impl Credentials {
         if now_ms >= expiration_ms {
             return Err(SessionError::Expired);
         }
+        let claims: SessionClaims =
+            serde_json::from_str(claims).map_err(|_| SessionError::Invalid)?;
         Ok(SessionKey {
             secret: SecretString::new(secret.to_owned()),
-            role_arn: role_arn.to_owned(),
-            session_arn: session_arn.to_owned(),
             expiration_ms,
+            claims,
         })
     }
 
@@ -442,28 +501,50 @@ mod tests {
         );
     }
 
+    fn claims() -> SessionClaims {
+        SessionClaims {
+            role_arn: "arn:aws:iam::000000000000:role/w".to_owned(),
+            role_id: "AROA3XFRBF535PLBIFPI4".to_owned(),
+            session_name: "s".to_owned(),
+            session_arn: "arn:aws:sts::000000000000:assumed-role/w/s".to_owned(),
+            policy: Some("{\n  \"Version\": \"2012-10-17\"\n}".to_owned()),
+            policy_arns: vec![PolicyArnClaim {
+                arn: "arn:aws:iam::000000000000:policy/holder/read".to_owned(),
+                owner_arn: "arn:aws:iam::000000000000:user/holder".to_owned(),
+                owner_id: "AIDAJQABLZS4A3QDU576Q".to_owned(),
+                policy_name: "read".to_owned(),
+            }],
+            tags: vec![Tag {
+                key: "Project".to_owned(),
+                value: "blue\nline".to_owned(),
+            }],
+            transitive_tag_keys: vec!["project".to_owned()],
+            source_identity: Some("alice@example.com".to_owned()),
+        }
+    }
+
     #[tokio::test]
     async fn a_session_token_opens_only_for_its_key_and_until_it_expires() {
         let (_, credentials) = setup(DEFAULT_CACHE_TTL);
-        let role = "arn:aws:iam::000000000000:role/w";
-        let session_arn = "arn:aws:sts::000000000000:assumed-role/w/s";
         let session = credentials
-            .issue_session(role, session_arn, Duration::from_secs(900))
+            .issue_session(claims(), Duration::from_secs(900))
             .unwrap();
         assert!(session.access_key_id.starts_with("ASIA"));
         let now = jiff::Timestamp::now().as_millisecond();
         let opened = credentials
             .open_session(&session.access_key_id, &session.session_token, now)
             .unwrap();
-        assert_eq!(opened.role_arn, role);
-        assert_eq!(opened.session_arn, session_arn);
+        assert_eq!(opened.claims, claims(), "every claim, newlines and all");
         assert_eq!(opened.secret.expose(), session.secret_access_key.expose());
-        // The secret is sealed, not readable in the token.
-        assert!(
-            !session
-                .session_token
-                .contains(session.secret_access_key.expose())
-        );
+        assert_eq!(opened.expiration_ms, session.expiration_ms);
+        // Nothing is readable in the token: not the secret, not a claim.
+        for hidden in [
+            session.secret_access_key.expose(),
+            "AROA3XFRBF535PLBIFPI4",
+            "alice@example.com",
+        ] {
+            assert!(!session.session_token.contains(hidden), "{hidden}");
+        }
 
         let open = |id: &str, token: &str, at: i64| credentials.open_session(id, token, at).err();
         assert_eq!(
@@ -480,6 +561,14 @@ mod tests {
             open(&session.access_key_id, "not a token", now),
             Some(SessionError::Invalid)
         );
+        // A version 1 token (no claims to bind it to its role) is refused.
+        let old = session
+            .session_token
+            .replacen("KinkoSession2.", "KinkoSession1.", 1);
+        assert_eq!(
+            open(&session.access_key_id, &old, now),
+            Some(SessionError::Invalid)
+        );
         assert_eq!(
             open(
                 &session.access_key_id,
@@ -488,6 +577,20 @@ mod tests {
             ),
             Some(SessionError::Expired)
         );
+    }
+
+    #[test]
+    fn transitive_tags_match_keys_case_insensitively() {
+        let claims = claims();
+        let keys: Vec<&str> = claims.transitive_tags().map(|t| t.key.as_str()).collect();
+        assert_eq!(keys, ["Project"]);
+        assert!(claims.has_session_policies());
+        let plain = SessionClaims {
+            policy: None,
+            policy_arns: Vec::new(),
+            ..claims
+        };
+        assert!(!plain.has_session_policies());
     }
 
     #[tokio::test]

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use kinko_aws::access::access_denied;
 use kinko_aws::{AwsError, Check};
 use kinko_core::audit::{ResourceDecision, Verdict};
-use kinko_core::iam::{self, Context, Outcome, Policy};
-use kinko_core::principals::PrincipalAccess;
+use kinko_core::iam::{self, Context, Outcome, Policies, Policy};
+use kinko_core::principals::{PrincipalAccess, SessionAccess};
 use kinko_store::PrincipalKind;
 
 /// Resource policies (Secrets Manager's, role trust policies) parsed once
@@ -74,6 +74,8 @@ pub struct RequestAccess {
     /// `None` when the principal was deleted while its key or session was
     /// still cached: nothing is allowed.
     principal: Option<Arc<PrincipalAccess>>,
+    /// A role session: its tags, source identity and session policies.
+    session: Option<Arc<SessionAccess>>,
     account_id: String,
     facts: RequestFacts,
     resource_policies: Arc<ResourcePolicies>,
@@ -81,9 +83,11 @@ pub struct RequestAccess {
 }
 
 impl RequestAccess {
+    /// For a role session, `principal` is `session`'s role.
     pub fn new(
         caller_arn: String,
         principal: Option<Arc<PrincipalAccess>>,
+        session: Option<Arc<SessionAccess>>,
         account_id: String,
         facts: RequestFacts,
         resource_policies: Arc<ResourcePolicies>,
@@ -91,6 +95,7 @@ impl RequestAccess {
         Self {
             caller_arn,
             principal,
+            session,
             account_id,
             facts,
             resource_policies,
@@ -140,22 +145,43 @@ impl RequestAccess {
                 "the caller's stored policy {name} does not parse; denied (fail closed)"
             ));
         }
+        if let Some(name) = self.session.as_ref().and_then(|s| s.unreadable.as_ref()) {
+            return denied(format!(
+                "the session policy {name} does not parse; denied (fail closed)"
+            ));
+        }
         let principal = &access.principal;
+        // A session's tags override its role's; its session policies narrow it.
+        let (principal_tags, source_identity, session_policies) = match &self.session {
+            Some(session) => (
+                session.principal_tags.as_slice(),
+                session.claims.source_identity.as_deref(),
+                session.session_policies(),
+            ),
+            None => (principal.tags.as_slice(), None, None),
+        };
         let context = Context {
             account_id: &self.account_id,
             principal_arn: &principal.arn,
             caller_arn: &self.caller_arn,
             username: (principal.kind == PrincipalKind::User).then_some(principal.name.as_str()),
-            principal_tags: &principal.tags,
+            principal_tags,
             resource_tags: check.resource_tags,
             source_ip: self.facts.source_ip,
             current_time: self.facts.time,
             secure_transport: self.facts.secure_transport,
+            source_identity,
+            sts: check.sts,
             extra: &[],
         };
-        let decision = iam::evaluate(
-            &access.policy_refs(),
-            resource_policy.as_deref(),
+        let identity = access.policy_refs();
+        let policies = if check.trust {
+            Policies::trust(&identity, resource_policy.as_deref())
+        } else {
+            Policies::new(&identity, resource_policy.as_deref())
+        };
+        let decision = iam::decide(
+            &policies.with_session(session_policies.as_deref()),
             &iam::Request {
                 action: check.action,
                 resource: check.resource,
@@ -168,12 +194,20 @@ impl RequestAccess {
 
 impl kinko_aws::Authorizer for RequestAccess {
     fn wants_resource_tags(&self, action: &str) -> bool {
-        self.principal.as_ref().is_some_and(|access| {
+        let by_identity = self.principal.as_ref().is_some_and(|access| {
             access
                 .policies
                 .iter()
                 .any(|(_, policy)| policy.needs_resource_tags(action))
-        })
+        });
+        let by_session = self.session.as_ref().is_some_and(|session| {
+            session.session_policies().is_some_and(|policies| {
+                policies
+                    .iter()
+                    .any(|(_, policy)| policy.needs_resource_tags(action))
+            })
+        });
+        by_identity || by_session
     }
 
     fn authorize(&self, check: &Check<'_>) -> Result<(), AwsError> {

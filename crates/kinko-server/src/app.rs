@@ -60,6 +60,9 @@ struct Trail {
 
 const AMZ_JSON: &str = "application/x-amz-json-1.1";
 
+/// GetCallerIdentity's `UserId` for `--dev`'s any-credentials caller.
+const DEV_USER_ID: &str = "AIDAKINKODEVELOPMENT2";
+
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health))
@@ -135,12 +138,14 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
     let (status, code, body) = match result {
         Ok(body) => (StatusCode::OK, None, body),
         Err(error) => {
-            let status =
-                StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let body = match protocol {
-                Protocol::Json => error.to_body(),
-                Protocol::Query => kinko_aws::sts::error_body(&error, &request_id),
+            let (status, body) = match protocol {
+                Protocol::Json => (error.status, error.to_body()),
+                Protocol::Query => (
+                    kinko_aws::sts::error_status(&error),
+                    kinko_aws::sts::error_body(&error, &request_id),
+                ),
             };
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             (status, Some(error.code), body)
         }
     };
@@ -311,18 +316,29 @@ async fn handle(
     {
         state.credentials.note_use(key, signing_name, operation);
     }
+    let mut user_id = DEV_USER_ID.to_owned();
     let access: Arc<dyn kinko_aws::Authorizer> = if state.settings.dev {
         Arc::new(kinko_aws::AllowAll)
     } else {
-        let principal = state
-            .services
-            .identity
-            .access(&caller.policy_arn)
-            .await
-            .map_err(AwsError::from)?;
+        // A session's role was loaded (and checked) when it authenticated.
+        let principal = match &caller.session {
+            Some(session) => Some(session.role.clone()),
+            None => state
+                .services
+                .identity
+                .access(&caller.policy_arn)
+                .await
+                .map_err(AwsError::from)?,
+        };
+        user_id = match (&caller.session, &principal) {
+            (Some(session), _) => kinko_aws::assume::assumed_role_id(&session.claims),
+            (None, Some(access)) => access.principal.unique_id.clone(),
+            (None, None) => String::new(),
+        };
         let access = Arc::new(RequestAccess::new(
             caller.principal_arn.clone(),
             principal,
+            caller.session.clone(),
             state.settings.account_id.clone(),
             facts,
             state.resource_policies.clone(),
@@ -334,6 +350,10 @@ async fn handle(
         region: caller.region,
         account_id: state.settings.account_id.clone(),
         principal_arn: caller.principal_arn,
+        user_id,
+        session: caller
+            .session
+            .map(|session| Arc::new(session.claims.clone())),
         request_id: request_id.to_owned(),
         access,
     };

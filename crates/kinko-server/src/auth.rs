@@ -10,6 +10,7 @@ use http::HeaderMap;
 use kinko_aws::AwsError;
 use kinko_aws::sigv4::{self, AuthError, SignedRequest};
 use kinko_core::credentials::SessionError;
+use kinko_core::principals::SessionAccess;
 
 use crate::app::AppState;
 
@@ -25,6 +26,9 @@ pub struct Caller {
     pub access_key_id: Option<String>,
     /// A long-term key (its last use is recorded), not a session.
     pub long_term_key: bool,
+    /// A role session: its claims, its role's policies and its session
+    /// policies (checked to belong to the role as it is now).
+    pub session: Option<Arc<SessionAccess>>,
 }
 
 /// What the audit log records of a request whose authentication failed:
@@ -115,6 +119,7 @@ pub async fn authenticate(
             region,
             access_key_id: None,
             long_term_key: false,
+            session: None,
         });
     }
 
@@ -131,12 +136,23 @@ pub async fn authenticate(
                 SessionError::Expired => AwsError::from(AuthError::ExpiredToken),
             })?;
         sigv4::verify(&request, &auth, &session.secret, &state.signing_keys, false)?;
+        // A session of a role that is gone, or was deleted and created
+        // again (another unique id), is refused as an unknown token: it
+        // never gains the new role's permissions.
+        let session = state
+            .services
+            .identity
+            .session_access(session.claims)
+            .await
+            .map_err(AwsError::from)?
+            .ok_or(AuthError::UnrecognizedClient)?;
         return Ok(Caller {
             region: auth.region,
-            principal_arn: session.session_arn,
-            policy_arn: session.role_arn,
+            principal_arn: session.claims.session_arn.clone(),
+            policy_arn: session.claims.role_arn.clone(),
             access_key_id: Some(auth.access_key_id),
             long_term_key: false,
+            session: Some(Arc::new(session)),
         });
     }
     let key = state
@@ -160,6 +176,7 @@ pub async fn authenticate(
         policy_arn: key.principal_arn.clone(),
         access_key_id: Some(auth.access_key_id),
         long_term_key: true,
+        session: None,
     })
 }
 

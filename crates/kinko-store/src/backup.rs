@@ -22,7 +22,9 @@
 //! renaming a field means a new `version`. Version 2 added the `principal`
 //! and `policy` lines and the access keys' `retire_ms` / `last_used_*`
 //! fields; version 1 files (without them) still read, as a snapshot with no
-//! principals or policies and keys never used.
+//! principals or policies and keys never used. Version 3 added the
+//! principals' `unique_id`; a principal read from an older file gets a fresh
+//! one, as the schema migration gives existing rows.
 //!
 //! The audit log is not part of a backup: it is the record of what happened
 //! to *this* store, not data to restore, and a restored store starts its own
@@ -41,7 +43,7 @@ use crate::{
 /// The `format` of the header line.
 pub const FORMAT: &str = "kinko-backup";
 /// The file format version this build writes and reads.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// The meta key holding the root-key check value (owned by `kinko-core`'s
 /// keyring; repeated in the header).
 pub const ROOT_CHECK_META: &str = "root-key-check";
@@ -205,7 +207,12 @@ pub fn read(input: &mut impl BufRead) -> Result<(Header, Snapshot), BackupError>
             Line::KmsAlias(a) => snapshot.kms_aliases.push(a),
             Line::Secret(s) => snapshot.secrets.push(s),
             Line::AccessKey(k) => snapshot.access_keys.push(k),
-            Line::Principal(p) => snapshot.principals.push(p),
+            Line::Principal(mut p) => {
+                if p.unique_id.is_empty() {
+                    p.unique_id = p.kind.new_unique_id();
+                }
+                snapshot.principals.push(p)
+            }
             Line::Policy(p) => snapshot.policies.push(p),
             Line::Meta { key, value } => snapshot.meta.push((key, value)),
             Line::End { records: expected } => {
@@ -349,6 +356,7 @@ mod tests {
                     name: "alice".to_owned(),
                     kind: PrincipalKind::User,
                     arn: "arn:aws:iam::000000000000:user/alice".to_owned(),
+                    unique_id: "AIDAJQABLZS4A3QDU576Q".to_owned(),
                     tags: vec![Tag {
                         key: "team".to_owned(),
                         value: "core".to_owned(),
@@ -360,6 +368,7 @@ mod tests {
                     name: "deploy".to_owned(),
                     kind: PrincipalKind::Role,
                     arn: "arn:aws:iam::000000000000:role/deploy".to_owned(),
+                    unique_id: "AROA3XFRBF535PLBIFPI4".to_owned(),
                     tags: vec![],
                     trust_policy: Some(r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned()),
                     created_ms: 4,
@@ -391,7 +400,7 @@ mod tests {
             1 + 9 + 1,
             "header, nine records, trailer"
         );
-        assert!(text.starts_with(r#"{"format":"kinko-backup","version":2,"#));
+        assert!(text.starts_with(r#"{"format":"kinko-backup","version":3,"#));
     }
 
     #[test]
@@ -422,9 +431,9 @@ mod tests {
         assert!(matches!(err, BackupError::NotABackup(_)), "{err}");
         let err = read(&mut "{\"a\":1}\n".as_bytes()).unwrap_err();
         assert!(matches!(err, BackupError::NotABackup(_)), "{err}");
-        let newer = r#"{"format":"kinko-backup","version":3,"created_ms":0,"root_key_check":null}"#;
+        let newer = r#"{"format":"kinko-backup","version":4,"created_ms":0,"root_key_check":null}"#;
         let err = read(&mut format!("{newer}\n").as_bytes()).unwrap_err();
-        assert!(matches!(err, BackupError::UnsupportedVersion(3)), "{err}");
+        assert!(matches!(err, BackupError::UnsupportedVersion(4)), "{err}");
         let bad = r#"{"format":"kinko-backup","version":1,"created_ms":0,"root_key_check":null}
 {"type":"parameter","region":1}
 "#;
@@ -462,6 +471,33 @@ mod tests {
         );
         assert!(snapshot.principals.is_empty() && snapshot.policies.is_empty());
         assert!(!snapshot.is_empty());
+    }
+
+    /// A version 2 file has principals without unique ids: each gets a
+    /// fresh one of its kind, different from the others.
+    #[test]
+    fn a_version_2_principal_gets_a_unique_id() {
+        let old = r#"{"format":"kinko-backup","version":2,"created_ms":7,"root_key_check":null}
+{"type":"principal","name":"alice","kind":"User","arn":"arn:aws:iam::000000000000:user/alice","tags":[],"trust_policy":null,"created_ms":3}
+{"type":"principal","name":"deploy","kind":"Role","arn":"arn:aws:iam::000000000000:role/deploy","tags":[],"trust_policy":"{}","created_ms":4}
+{"type":"principal","name":"bob","kind":"User","arn":"arn:aws:iam::000000000000:user/bob","tags":[],"trust_policy":null,"created_ms":5}
+{"type":"end","records":3}
+"#;
+        let (_, snapshot) = read(&mut old.as_bytes()).unwrap();
+        let ids: Vec<&str> = snapshot
+            .principals
+            .iter()
+            .map(|p| p.unique_id.as_str())
+            .collect();
+        assert!(ids[0].starts_with("AIDA") && ids[0].len() == 21, "{ids:?}");
+        assert!(ids[1].starts_with("AROA") && ids[1].len() == 21, "{ids:?}");
+        assert!(ids[2].starts_with("AIDA") && ids[0] != ids[2], "{ids:?}");
+        assert!(
+            ids.iter().all(|id| id[4..]
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))),
+            "{ids:?}"
+        );
     }
 
     #[test]

@@ -1471,6 +1471,7 @@ fn principal(name: &str, kind: PrincipalKind) -> PrincipalRecord {
         name: name.to_owned(),
         kind,
         arn: format!("{ACCOUNT_ARN}:{path}/{name}"),
+        unique_id: kind.new_unique_id(),
         tags: Vec::new(),
         trust_policy,
         created_ms: 1_700_000_000_000,
@@ -1545,11 +1546,21 @@ pub async fn principals(store: &dyn Store) {
     }
     let same_arn = PrincipalRecord {
         name: "conf-p-alias-of-alice".to_owned(),
+        unique_id: PrincipalKind::User.new_unique_id(),
         ..alice.clone()
     };
     match store.create_principal(same_arn).await {
         Err(StoreError::AlreadyExists) => {}
         other => panic!("expected AlreadyExists for a taken arn, got {other:?}"),
+    }
+    // So is the unique id: a recreated principal never takes an old one.
+    let same_id = PrincipalRecord {
+        unique_id: alice.unique_id.clone(),
+        ..principal("conf-p-alias-of-alice", PrincipalKind::User)
+    };
+    match store.create_principal(same_id).await {
+        Err(StoreError::AlreadyExists) => {}
+        other => panic!("expected AlreadyExists for a taken unique id, got {other:?}"),
     }
     assert_eq!(
         store.get_principal("conf-p-alias-of-alice").await.unwrap(),
@@ -1569,6 +1580,7 @@ pub async fn principals(store: &dyn Store) {
     let update = PrincipalRecord {
         kind: PrincipalKind::User,
         arn: format!("{ACCOUNT_ARN}:user/conf-p-moved"),
+        unique_id: PrincipalKind::User.new_unique_id(),
         tags: vec![tag("z", "1"), tag("a", "2")],
         trust_policy: Some("{\"Statement\":[]}".to_owned()),
         created_ms: 5,
@@ -2348,6 +2360,12 @@ pub async fn backup_round_trip(source: &dyn Store, target: &dyn Store) {
     assert_eq!(used.last_used_operation.as_deref(), Some("GetParameter"));
     let dev = target.get_principal("backup-dev").await.unwrap().unwrap();
     assert_eq!(dev.tags, vec![tag("team", "core")]);
+    let source_dev = source.get_principal("backup-dev").await.unwrap().unwrap();
+    assert_eq!(
+        dev.unique_id, source_dev.unique_id,
+        "a restored principal keeps its unique id, so its sessions stay valid"
+    );
+    assert!(dev.unique_id.starts_with("AIDA"), "{}", dev.unique_id);
     assert_eq!(
         target
             .get_principal("backup-deploy")

@@ -238,6 +238,30 @@ impl PrincipalKind {
         }
     }
 
+    /// The prefix of this kind's unique ids, as IAM's: `AIDA` for users,
+    /// `AROA` for roles.
+    pub fn unique_id_prefix(self) -> &'static str {
+        match self {
+            PrincipalKind::User => "AIDA",
+            PrincipalKind::Role => "AROA",
+        }
+    }
+
+    /// A fresh unique id: the kind's prefix and 17 random characters of
+    /// IAM's alphabet (A–Z, 2–7), e.g. `AROA3XFRBF535PLBIFPI4`.
+    pub fn new_unique_id(self) -> String {
+        const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let mut id = String::with_capacity(21);
+        id.push_str(self.unique_id_prefix());
+        // 32 divides 256: every character is equally likely.
+        id.extend(
+            kinko_crypto::random_bytes(17)
+                .into_iter()
+                .map(|b| char::from(ALPHABET[usize::from(b % 32)])),
+        );
+        id
+    }
+
     /// Reads [`Self::as_str`]'s form back; anything else is a corrupt row.
     pub(crate) fn from_stored(text: &str) -> Result<PrincipalKind, StoreError> {
         match text {
@@ -270,6 +294,12 @@ pub struct PrincipalRecord {
     pub kind: PrincipalKind,
     /// `arn:aws:iam::ACCT:user/NAME` or `…:role/NAME`; unique.
     pub arn: String,
+    /// `AIDA…` / `AROA…` ([`PrincipalKind::new_unique_id`]); unique, never
+    /// reused: a principal deleted and created again under the same name
+    /// gets a new one. Role sessions are bound to it. Empty only in a
+    /// backup written before ids existed (see `backup`).
+    #[serde(default)]
+    pub unique_id: String,
     /// Sorted by key.
     pub tags: Vec<Tag>,
     /// Roles: who may assume the role (IAM JSON). `None` for users.

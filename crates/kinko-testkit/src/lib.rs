@@ -316,6 +316,44 @@ impl KinkoServer {
         command
     }
 
+    /// The aws CLI signing with `creds` (a user's key or a role session's).
+    pub fn aws_cli_as(&self, creds: &TestCredentials, args: &[&str]) -> Output {
+        let mut command = self.aws_cli_command(args);
+        command
+            .env("AWS_ACCESS_KEY_ID", &creds.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &creds.secret_access_key);
+        if let Some(token) = &creds.session_token {
+            command.env("AWS_SESSION_TOKEN", token);
+        }
+        command.output().expect("run the aws CLI")
+    }
+
+    /// A signed STS Query call (`Action=…&Version=2011-06-15&…`) with
+    /// `creds`: the status, headers and XML body.
+    pub fn sts_as(
+        &self,
+        creds: &TestCredentials,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> RawResponse {
+        let mut body = format!("Action={action}&Version=2011-06-15");
+        for (key, value) in params {
+            body.push('&');
+            body.push_str(&form_encode(key));
+            body.push('=');
+            body.push_str(&form_encode(value));
+        }
+        self.signed_post(
+            creds,
+            "sts",
+            &[(
+                "content-type",
+                "application/x-www-form-urlencoded; charset=utf-8",
+            )],
+            body.as_bytes(),
+        )
+    }
+
     /// Path of the store's SQLite file (for tampering tests).
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("kinko.db")
@@ -402,6 +440,21 @@ impl TestCredentials {
             secret_access_key: object["SecretAccessKey"].as_str().unwrap().to_owned(),
             session_token: object["SessionToken"].as_str().map(str::to_owned),
         }
+    }
+
+    /// From an STS AssumeRole XML answer's `Credentials`.
+    pub fn from_sts_xml(xml: &str) -> TestCredentials {
+        let get = |tag: &str| xml_text(xml, tag).unwrap_or_else(|| panic!("no {tag} in {xml}"));
+        TestCredentials {
+            access_key_id: get("AccessKeyId"),
+            secret_access_key: get("SecretAccessKey"),
+            session_token: Some(get("SessionToken")),
+        }
+    }
+
+    /// From `aws sts assume-role --output json`'s answer.
+    pub fn from_cli_json(answer: &serde_json::Value) -> TestCredentials {
+        Self::from_json(&answer["Credentials"])
     }
 
     fn provider(&self) -> Credentials {
@@ -549,6 +602,35 @@ impl KinkoServer {
             .build();
         aws_sdk_kms::Client::from_conf(config)
     }
+}
+
+/// `application/x-www-form-urlencoded` encoding of one key or value.
+fn form_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(byte))
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+/// The text of the first `<tag>…</tag>` in an XML answer, unescaped.
+pub fn xml_text(xml: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&format!("</{tag}>"))?;
+    Some(
+        xml[start..end]
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
 }
 
 /// Status, lower-cased headers and body of a raw HTTP response.

@@ -15,6 +15,8 @@ fn ctx() -> RequestContext {
         region: "us-east-1".into(),
         account_id: ACCOUNT.into(),
         principal_arn: format!("arn:aws:iam::{ACCOUNT}:user/alice"),
+        user_id: "AIDAJQABLZS4A3QDU576Q".to_owned(),
+        session: None,
         request_id: "req-1".into(),
         access: std::sync::Arc::new(crate::AllowAll),
     }

@@ -14,6 +14,8 @@ fn ctx() -> RequestContext {
         region: "us-east-1".into(),
         account_id: "123456789012".into(),
         principal_arn: "arn:aws:iam::123456789012:user/alice".into(),
+        user_id: "AIDAJQABLZS4A3QDU576Q".to_owned(),
+        session: None,
         request_id: "req-1".into(),
         access: std::sync::Arc::new(crate::AllowAll),
     }

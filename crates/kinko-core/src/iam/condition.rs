@@ -334,6 +334,9 @@ pub(crate) fn parse_date(text: &str) -> Option<Timestamp> {
 
 impl Clause {
     fn holds(&self, context: &Context<'_>) -> bool {
+        if self.key.is_multivalued() {
+            return self.holds_for_set(context);
+        }
         let value = self.key.lookup(context);
         if let Test::Null(wanted) = &self.test {
             return wanted.iter().any(|&absent| absent == value.is_none());
@@ -358,6 +361,37 @@ impl Clause {
             // AWS: "If AWS cannot resolve a variable this might cause the entire statement
             // to be invalid." So neither sense holds.
             None => false,
+        }
+    }
+}
+
+impl Clause {
+    /// A condition on a multivalued key (aws:TagKeys): "ForAllValues" holds
+    /// when every request value satisfies the operator (also when there are
+    /// none), "ForAnyValue" when at least one does; an operator without a set
+    /// prefix is read as ForAnyValue. A negated operator is applied to each
+    /// value ("Set operators for multivalued context keys", IAM User Guide).
+    fn holds_for_set(&self, context: &Context<'_>) -> bool {
+        let mut values = self.key.values(context).peekable();
+        let present = values.peek().is_some();
+        if let Test::Null(wanted) = &self.test {
+            return wanted.iter().any(|&absent| absent != present);
+        }
+        if !present {
+            return self.if_exists
+                || match self.set {
+                    SetQualifier::ForAllValues => true,
+                    SetQualifier::ForAnyValue => false,
+                    SetQualifier::Single => self.negated,
+                };
+        }
+        let mut satisfied = values.map(|value| match self.test.any_matches(value, context) {
+            Some(matched) => matched != self.negated,
+            None => false,
+        });
+        match self.set {
+            SetQualifier::ForAllValues => satisfied.all(|ok| ok),
+            SetQualifier::ForAnyValue | SetQualifier::Single => satisfied.any(|ok| ok),
         }
     }
 }

@@ -31,6 +31,19 @@ enum KeyKind {
     CurrentTime,
     EpochTime,
     SecureTransport,
+    /// aws:SourceIdentity: the source identity of the caller's session.
+    SourceIdentity,
+    /// aws:RequestTag/KEY: a tag the request passes (AssumeRole's Tags).
+    RequestTag(Box<str>),
+    /// aws:TagKeys: the keys of the tags the request passes (multivalued).
+    TagKeys,
+    /// sts:ExternalId, sts:SourceIdentity, sts:RoleSessionName: what an
+    /// AssumeRole asks for, in its trust policy evaluation.
+    ExternalId,
+    RequestedSourceIdentity,
+    RoleSessionName,
+    /// sts:TransitiveTagKeys (multivalued).
+    TransitiveTagKeys,
     /// Anything else: looked up in `Context::extra`.
     Other,
 }
@@ -103,9 +116,17 @@ impl Key {
             "aws:currenttime" => KeyKind::CurrentTime,
             "aws:epochtime" => KeyKind::EpochTime,
             "aws:securetransport" => KeyKind::SecureTransport,
+            "aws:sourceidentity" => KeyKind::SourceIdentity,
+            "aws:tagkeys" => KeyKind::TagKeys,
+            "sts:externalid" => KeyKind::ExternalId,
+            "sts:sourceidentity" => KeyKind::RequestedSourceIdentity,
+            "sts:rolesessionname" => KeyKind::RoleSessionName,
+            "sts:transitivetagkeys" => KeyKind::TransitiveTagKeys,
             _ => {
                 if let Some(key) = tag("aws:principaltag/")? {
                     KeyKind::PrincipalTag(key)
+                } else if let Some(key) = tag("aws:requesttag/")? {
+                    KeyKind::RequestTag(key)
                 } else {
                     let mut kind = KeyKind::Other;
                     for prefix in RESOURCE_TAG_PREFIXES {
@@ -129,9 +150,47 @@ impl Key {
         matches!(self.kind, KeyKind::ResourceTag(_))
     }
 
+    /// Whether the key can have several values in one request (aws:TagKeys,
+    /// sts:TransitiveTagKeys): conditions on it read [`Key::values`].
+    pub(crate) fn is_multivalued(&self) -> bool {
+        matches!(self.kind, KeyKind::TagKeys | KeyKind::TransitiveTagKeys)
+    }
+
+    /// A multivalued key's values in the request (empty: the key is absent).
+    /// Also read from `Context::extra`, where such a key may appear several
+    /// times. Allocates nothing.
+    pub(crate) fn values<'a, 'k>(
+        &'k self,
+        context: &Context<'a>,
+    ) -> impl Iterator<Item = Value<'a>> + use<'a, 'k> {
+        let sts = context.sts;
+        let tag_keys = match self.kind {
+            KeyKind::TagKeys => sts.map_or(&[][..], |s| s.request_tags),
+            _ => &[][..],
+        };
+        let transitive = match self.kind {
+            KeyKind::TransitiveTagKeys => sts.map_or(&[][..], |s| s.transitive_tag_keys),
+            _ => &[][..],
+        };
+        let from_fields = !tag_keys.is_empty() || !transitive.is_empty();
+        let extra = if from_fields { &[][..] } else { context.extra };
+        let name: &'k str = &self.name;
+        tag_keys
+            .iter()
+            .map(|tag| Value::Str(tag.key.as_str()))
+            .chain(transitive.iter().map(|key| Value::Str(key.as_str())))
+            .chain(
+                extra
+                    .iter()
+                    .filter(move |(key, _)| key.eq_ignore_ascii_case(name))
+                    .map(|(_, value)| Value::Str(value.as_str())),
+            )
+    }
+
     /// The key's value in the request; `None` when the request has none.
     /// A key the context has no field for (or whose field is empty) is looked
     /// up in `Context::extra`, so `policy simulate --context` can set any key.
+    /// A multivalued key has no single value: `None` (see [`Key::values`]).
     pub(crate) fn lookup<'a>(&self, context: &Context<'a>) -> Option<Value<'a>> {
         let known = match &self.kind {
             KeyKind::PrincipalArn => Some(Value::Str(context.principal_arn)),
@@ -147,6 +206,18 @@ impl Key {
             KeyKind::CurrentTime => Some(Value::Time(context.current_time)),
             KeyKind::EpochTime => Some(Value::Epoch(context.current_time)),
             KeyKind::SecureTransport => Some(Value::Bool(context.secure_transport)),
+            KeyKind::SourceIdentity => context.source_identity.map(Value::Str),
+            KeyKind::RequestTag(key) => context
+                .sts
+                .and_then(|sts| tag_value(sts.request_tags, key))
+                .map(Value::Str),
+            KeyKind::ExternalId => context.sts.and_then(|sts| sts.external_id).map(Value::Str),
+            KeyKind::RequestedSourceIdentity => context
+                .sts
+                .and_then(|sts| sts.source_identity)
+                .map(Value::Str),
+            KeyKind::RoleSessionName => context.sts.map(|sts| Value::Str(sts.role_session_name)),
+            KeyKind::TagKeys | KeyKind::TransitiveTagKeys => return None,
             KeyKind::Other => None,
         };
         known.or_else(|| {

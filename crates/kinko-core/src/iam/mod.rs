@@ -16,11 +16,13 @@ mod wildcard;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trust_tests;
 
 use std::fmt;
 use std::net::IpAddr;
 
-pub use evaluate::{RESOURCE_POLICY_NAME, evaluate};
+pub use evaluate::{Policies, RESOURCE_POLICY_NAME, TRUST_POLICY_NAME, decide, evaluate};
 pub use kinko_store::Tag;
 pub use policy::{
     MAX_POLICY_CHARS, MAX_RESOURCE_POLICY_CHARS, Policy, PolicyError, StatementLocation, Version,
@@ -46,10 +48,32 @@ pub struct Context<'a> {
     pub current_time: jiff::Timestamp,
     /// aws:SecureTransport.
     pub secure_transport: bool,
+    /// aws:SourceIdentity: set when the caller is a role session that
+    /// carries one.
+    pub source_identity: Option<&'a str>,
+    /// The AssumeRole being decided (its trust policy evaluation only):
+    /// `sts:ExternalId`, `sts:SourceIdentity`, `sts:RoleSessionName`,
+    /// `sts:TransitiveTagKeys`, `aws:RequestTag/KEY`, `aws:TagKeys`.
+    pub sts: Option<&'a StsRequest<'a>>,
     /// Any other key (lower-case key, value), e.g. from `kinko policy
     /// simulate --context`. Also consulted for a known key the fields above
-    /// leave empty (aws:username, aws:SourceIp, tags…).
+    /// leave empty (aws:username, aws:SourceIp, tags…). A multivalued key
+    /// (aws:TagKeys) may appear several times.
     pub extra: &'a [(String, String)],
+}
+
+/// What an AssumeRole request asks for, as its trust policy's conditions
+/// see it.
+#[derive(Debug, Clone, Copy)]
+pub struct StsRequest<'a> {
+    pub role_session_name: &'a str,
+    pub external_id: Option<&'a str>,
+    /// The source identity the new session will carry (asked for, or
+    /// inherited from the calling session).
+    pub source_identity: Option<&'a str>,
+    /// The session tags the request passes.
+    pub request_tags: &'a [Tag],
+    pub transitive_tag_keys: &'a [String],
 }
 
 /// One authorization question: may the caller in `context` do `action` on `resource`?

@@ -86,6 +86,8 @@ impl Owned {
             source_ip: self.source_ip,
             current_time: self.current_time,
             secure_transport: self.secure_transport,
+            source_identity: None,
+            sts: None,
             extra: &self.extra,
         }
     }

@@ -11,10 +11,16 @@
 //! - user and role names share one namespace (kinko has no IAM paths);
 //! - a principal holds at most [`MAX_USABLE_KEYS`] usable keys (active and
 //!   not past a rotation's retirement), as IAM's limit of two keys;
-//! - a role's trust policy defaults to trusting the account, i.e. whoever
-//!   an identity policy allows `sts:AssumeRole` on the role.
+//! - a role's trust policy defaults to trusting the account
+//!   (`{"AWS": "arn:aws:iam::ACCT:root"}`), i.e. whoever an identity policy
+//!   allows `sts:AssumeRole` on the role — except the role itself, which
+//!   only a trust policy naming it lets assume itself (AWS's rule since 2022);
+//! - every principal has a unique id (`AIDA…`, `AROA…`); a role session is
+//!   bound to its role's id, so deleting the role (and creating another of
+//!   the same name) ends its sessions.
 
 mod names;
+mod sessions;
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -25,10 +31,11 @@ use kinko_store::{
     Tag,
 };
 
-use crate::credentials::{AccessKey, Credentials, CredentialsError, SessionCredentials};
+use crate::credentials::{AccessKey, Credentials, CredentialsError};
 use crate::iam::{Policy, PolicyError};
 
 pub use names::{PrincipalName, check_policy_name, check_session_name};
+pub use sessions::{SESSION_POLICY_NAME, SessionAccess, SessionRequest};
 
 /// How long a principal's cached policies are trusted before being re-read
 /// (bounds how stale another server's change can be if its invalidation
@@ -126,6 +133,9 @@ pub struct Identity {
     cache: RwLock<HashMap<String, (Instant, Arc<PrincipalAccess>)>>,
     cache_ttl: Duration,
     min_session_seconds: i64,
+    /// Inline session policies parsed once per distinct text (sessions
+    /// carry them in their tokens; see `sessions`).
+    session_policies: sessions::ParsedPolicies,
 }
 
 impl Identity {
@@ -143,6 +153,7 @@ impl Identity {
             cache: RwLock::new(HashMap::new()),
             cache_ttl: POLICY_CACHE_TTL,
             min_session_seconds: *SESSION_DURATION_SECONDS.start(),
+            session_policies: sessions::ParsedPolicies::default(),
         }
     }
 
@@ -155,6 +166,16 @@ impl Identity {
 
     pub fn account_id(&self) -> &str {
         &self.account_id
+    }
+
+    /// The shortest session this server issues (STS's 900 s, or less in tests).
+    pub fn min_session_seconds(&self) -> i64 {
+        self.min_session_seconds
+    }
+
+    /// The partition principals' ARNs use (`aws`, `aws-cn`, …).
+    pub fn partition(&self) -> &'static str {
+        self.partition
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -295,6 +316,7 @@ impl Identity {
         tags.sort_by(|a, b| a.key.cmp(&b.key));
         let record = PrincipalRecord {
             arn: self.principal_arn(new.kind, name.as_str()),
+            unique_id: new.kind.new_unique_id(),
             name: name.as_str().to_owned(),
             kind: new.kind,
             tags,
@@ -601,58 +623,6 @@ impl Identity {
         }
     }
 
-    // ---- roles ----
-
-    /// The role to assume, with its parsed trust policy (a resource policy).
-    /// The role to assume and its trust policy's text (the default one
-    /// when none was set). The authorizer parses and evaluates the trust
-    /// policy as the role's resource policy.
-    pub async fn role(
-        &self,
-        name_or_arn: &str,
-    ) -> Result<(PrincipalRecord, String), IdentityError> {
-        let role = self.principal(name_or_arn).await?;
-        if role.kind != PrincipalKind::Role {
-            return Err(IdentityError::Validation(format!(
-                "{} is a user, not a role: only roles can be assumed.",
-                role.name
-            )));
-        }
-        let trust = role
-            .trust_policy
-            .clone()
-            .unwrap_or_else(|| self.default_trust_policy());
-        Ok((role, trust))
-    }
-
-    /// Issues temporary credentials for `role` (the caller's right to assume
-    /// it was checked by the authorizer against the trust policy).
-    pub fn assume_role(
-        &self,
-        role: &PrincipalRecord,
-        session_name: &str,
-        duration_seconds: i64,
-    ) -> Result<SessionCredentials, IdentityError> {
-        check_session_name(session_name)?;
-        let allowed = self.min_session_seconds..=*SESSION_DURATION_SECONDS.end();
-        if !allowed.contains(&duration_seconds) {
-            return Err(IdentityError::Validation(format!(
-                "DurationSeconds must be between {} and {} seconds.",
-                allowed.start(),
-                allowed.end()
-            )));
-        }
-        let session_arn = format!(
-            "arn:{}:sts::{}:assumed-role/{}/{session_name}",
-            self.partition, self.account_id, role.name
-        );
-        Ok(self.credentials.issue_session(
-            &role.arn,
-            &session_arn,
-            Duration::from_secs(u64::try_from(duration_seconds).unwrap_or(3600)),
-        )?)
-    }
-
     // ---- bootstrap ----
 
     /// Makes sure the bootstrap admin exists with an allow-all policy, once
@@ -669,6 +639,7 @@ impl Identity {
                 name,
                 kind: PrincipalKind::User,
                 arn: admin_arn.to_owned(),
+                unique_id: PrincipalKind::User.new_unique_id(),
                 tags: Vec::new(),
                 trust_policy: None,
                 created_ms: jiff::Timestamp::now().as_millisecond(),

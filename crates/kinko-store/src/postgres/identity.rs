@@ -22,7 +22,7 @@ use crate::{
     tags_from_stored, tags_to_stored,
 };
 
-const PRINCIPAL_COLUMNS: &str = "name, kind, arn, tags, trust_policy, created_ms";
+const PRINCIPAL_COLUMNS: &str = "name, kind, arn, tags, trust_policy, created_ms, unique_id";
 
 const POLICY_COLUMNS: &str = "principal_arn, name, document, updated_ms";
 
@@ -33,6 +33,7 @@ fn principal_from_row(row: &Row) -> Result<PrincipalRecord, StoreError> {
         name: row.try_get(0)?,
         kind: PrincipalKind::from_stored(&kind)?,
         arn: row.try_get(2)?,
+        unique_id: row.try_get(6)?,
         tags: tags_from_stored(&tags)?,
         trust_policy: row.try_get(4)?,
         created_ms: row.try_get(5)?,
@@ -59,24 +60,25 @@ async fn lock_principal_keys(conn: &impl GenericClient, arn: &str) -> Result<(),
     Ok(())
 }
 
-/// Errors: `AlreadyExists` when the name or the arn is taken.
+/// Errors: `AlreadyExists` when the name, the arn or the unique id is taken.
 pub(super) async fn create_principal(
     conn: &impl GenericClient,
     principal: &PrincipalRecord,
 ) -> Result<(), StoreError> {
     let tags = tags_to_stored(&principal.tags)?;
     let kind = principal.kind.as_str();
-    let params: [&(dyn ToSql + Sync); 6] = [
+    let params: [&(dyn ToSql + Sync); 7] = [
         &principal.name,
         &kind,
         &principal.arn,
         &tags,
         &principal.trust_policy,
         &principal.created_ms,
+        &principal.unique_id,
     ];
     // No conflict target: a clash on either unique column skips the insert.
     let sql = format!(
-        "INSERT INTO principals ({PRINCIPAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO principals ({PRINCIPAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT DO NOTHING"
     );
     if execute(conn, &sql, &params).await? == 0 {
@@ -111,7 +113,7 @@ pub(super) async fn list_principals(
     rows.iter().map(principal_from_row).collect()
 }
 
-/// Replaces tags and trust policy; name, kind, arn and creation time stay.
+/// Replaces tags and trust policy; name, kind, arn, unique id and creation time stay.
 pub(super) async fn update_principal(
     conn: &impl GenericClient,
     principal: &PrincipalRecord,

@@ -16,6 +16,7 @@ use crate::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_identity.sql"),
+    include_str!("../../migrations/postgres/0003_principal_ids.sql"),
 ];
 
 /// Advisory lock key held while migrating ("kinko" in ASCII, then 1).

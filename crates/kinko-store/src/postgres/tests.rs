@@ -111,6 +111,52 @@ async fn migrations_apply_once_and_refuse_a_newer_schema() {
     }
 }
 
+/// A schema written before version 3 gives each existing principal a unique
+/// id of its kind, all different.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_2_schema_gives_principals_unique_ids() {
+    let Some(schema) = TestSchema::create("principal_ids").await else {
+        return;
+    };
+    let store = PostgresStore::connect(&schema.url).unwrap();
+    let client = store.client().await.unwrap();
+    client
+        .batch_execute(include_str!("../../migrations/postgres/0001_init.sql"))
+        .await
+        .unwrap();
+    client
+        .batch_execute(include_str!("../../migrations/postgres/0002_identity.sql"))
+        .await
+        .unwrap();
+    client
+        .batch_execute(
+            "CREATE TABLE kinko_schema_version (version BIGINT NOT NULL); \
+             INSERT INTO kinko_schema_version VALUES (2); \
+             INSERT INTO principals (name, kind, arn, tags, created_ms) VALUES \
+               ('alice', 'User', 'arn:aws:iam::000000000000:user/alice', '[]', 1), \
+               ('deploy', 'Role', 'arn:aws:iam::000000000000:role/deploy', '[]', 1), \
+               ('bob', 'User', 'arn:aws:iam::000000000000:user/bob', '[]', 1);",
+        )
+        .await
+        .unwrap();
+    drop(client);
+    let store = schema.store().await;
+    let all = store.list_principals().await.unwrap();
+    assert_eq!(all.len(), 3);
+    for p in &all {
+        assert!(p.unique_id.starts_with(p.kind.unique_id_prefix()), "{p:?}");
+        assert_eq!(p.unique_id.len(), 21, "{p:?}");
+        assert!(
+            p.unique_id[4..]
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)),
+            "{p:?}"
+        );
+    }
+    let ids: BTreeSet<&str> = all.iter().map(|p| p.unique_id.as_str()).collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servers_starting_together_migrate_once() {
     let Some(schema) = TestSchema::create("migrate_together").await else {

@@ -12,11 +12,11 @@ use crate::{
     tags_from_stored, tags_to_stored,
 };
 
-const PRINCIPAL_COLUMNS: &str = "name, kind, arn, tags, trust_policy, created_ms";
+const PRINCIPAL_COLUMNS: &str = "name, kind, arn, tags, trust_policy, created_ms, unique_id";
 
 /// The raw columns of a principal row; the kind and tags are decoded after
 /// rusqlite is done, so their errors stay `StoreError`s.
-type PrincipalRow = (String, String, String, String, Option<String>, i64);
+type PrincipalRow = (String, String, String, String, Option<String>, i64, String);
 
 fn principal_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PrincipalRow> {
     Ok((
@@ -26,23 +26,25 @@ fn principal_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PrincipalRow> {
         row.get(3)?,
         row.get(4)?,
         row.get(5)?,
+        row.get(6)?,
     ))
 }
 
 fn principal_from(
-    (name, kind, arn, tags, trust_policy, created_ms): PrincipalRow,
+    (name, kind, arn, tags, trust_policy, created_ms, unique_id): PrincipalRow,
 ) -> Result<PrincipalRecord, StoreError> {
     Ok(PrincipalRecord {
         name,
         kind: PrincipalKind::from_stored(&kind)?,
         arn,
+        unique_id,
         tags: tags_from_stored(&tags)?,
         trust_policy,
         created_ms,
     })
 }
 
-/// Errors: `AlreadyExists` when the name or the arn is taken.
+/// Errors: `AlreadyExists` when the name, the arn or the unique id is taken.
 pub(super) fn create_principal(
     conn: &Connection,
     principal: &PrincipalRecord,
@@ -50,7 +52,7 @@ pub(super) fn create_principal(
     // No conflict target: a clash on either unique column skips the insert.
     let inserted = conn
         .prepare_cached(&format!(
-            "INSERT INTO principals ({PRINCIPAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+            "INSERT INTO principals ({PRINCIPAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
              ON CONFLICT DO NOTHING"
         ))?
         .execute(params![
@@ -60,6 +62,7 @@ pub(super) fn create_principal(
             tags_to_stored(&principal.tags)?,
             principal.trust_policy,
             principal.created_ms,
+            principal.unique_id,
         ])?;
     if inserted == 0 {
         return Err(StoreError::AlreadyExists);
@@ -103,7 +106,7 @@ pub(super) fn list_principals(conn: &Connection) -> Result<Vec<PrincipalRecord>,
     rows.into_iter().map(principal_from).collect()
 }
 
-/// Replaces tags and trust policy; name, kind, arn and creation time stay.
+/// Replaces tags and trust policy; name, kind, arn, unique id and creation time stay.
 pub(super) fn update_principal(
     conn: &Connection,
     principal: &PrincipalRecord,

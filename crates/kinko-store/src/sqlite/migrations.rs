@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_secrets.sql"),
     include_str!("../../migrations/sqlite/0003_identity.sql"),
+    include_str!("../../migrations/sqlite/0004_principal_ids.sql"),
 ];
 
 /// Brings the schema up to date. A database written by a newer kinko (more

@@ -378,3 +378,60 @@ fn a_version_2_database_migrates_to_identity() {
         assert!(store.list_principals().await.unwrap().is_empty());
     });
 }
+
+/// A database written before schema version 4 gives each existing principal
+/// a unique id of its kind, all different; new principals need their own.
+#[test]
+fn a_version_3_database_gives_principals_unique_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in [
+            include_str!("../../migrations/sqlite/0001_init.sql"),
+            include_str!("../../migrations/sqlite/0002_secrets.sql"),
+            include_str!("../../migrations/sqlite/0003_identity.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        for (name, kind) in [("alice", "User"), ("deploy", "Role"), ("bob", "User")] {
+            let path = if kind == "Role" { "role" } else { "user" };
+            conn.execute(
+                "INSERT INTO principals (name, kind, arn, tags, trust_policy, created_ms) \
+                 VALUES (?1, ?2, ?3, '[]', NULL, 1)",
+                rusqlite::params![
+                    name,
+                    kind,
+                    format!("arn:aws:iam::000000000000:{path}/{name}")
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = SqliteStore::open(&path).unwrap();
+        let all = store.list_principals().await.unwrap();
+        let ids: Vec<&str> = all.iter().map(|p| p.unique_id.as_str()).collect();
+        assert_eq!(all.len(), 3);
+        for p in &all {
+            let prefix = p.kind.unique_id_prefix();
+            assert!(p.unique_id.starts_with(prefix), "{p:?}");
+            assert_eq!(p.unique_id.len(), 21, "{p:?}");
+            assert!(
+                p.unique_id[4..]
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)),
+                "{p:?}"
+            );
+        }
+        assert!(
+            ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2],
+            "{ids:?}"
+        );
+    });
+}
