@@ -177,21 +177,20 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
     // One line per request. Successes are logged at debug: at 15,000
     // requests/s the line itself was ~7% of a request's CPU (measured), and
     // the audit log (not this) is the record of every call. Client errors
-    // are info, faults warn. The operation, not the raw target: what a
-    // client sends is logged only to a bounded length.
+    // are info, faults warn.
     let latency = started.elapsed();
     let latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
     let status_code = status.as_u16();
     let error = code.unwrap_or_default();
     match status_code {
         200..=399 => {
-            tracing::debug!(%request_id, op = %operation, status = status_code, latency_us, "request")
+            tracing::debug!(%request_id, op = %log_op(&target, &operation), status = status_code, latency_us, "request")
         }
         400..=499 => {
-            tracing::info!(%request_id, op = %operation, status = status_code, error, latency_us, "request")
+            tracing::info!(%request_id, op = %log_op(&target, &operation), status = status_code, error, latency_us, "request")
         }
         _ => {
-            tracing::warn!(%request_id, op = %operation, status = status_code, error, latency_us, "request")
+            tracing::warn!(%request_id, op = %log_op(&target, &operation), status = status_code, error, latency_us, "request")
         }
     }
     if let Some(audit) = &state.audit {
@@ -228,6 +227,17 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
             .await;
     }
     aws_response(status, &request_id, body, protocol.content_type())
+}
+
+/// The operation as a log line names it: the target as sent
+/// (`AmazonSSM.GetParameter`), to a bounded length as client text always
+/// is, or for STS (no target) the audit log's name (`sts:AssumeRole`).
+fn log_op(target: &str, operation: &str) -> String {
+    if target.is_empty() {
+        operation.to_owned()
+    } else {
+        echo(target)
+    }
 }
 
 /// An error as the request's protocol answers it: its status and body.
