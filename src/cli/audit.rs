@@ -236,7 +236,15 @@ fn record_row(record: &Value) -> Vec<String> {
             }
         }
     }
-    let resources = if resources.is_empty() {
+    let outage = &record["outage"];
+    let resources = if outage.is_object() {
+        // The summary of a time the log could not be written.
+        format!(
+            "{} requests refused since {}",
+            outage["refusedRequests"],
+            text(&outage["since"])
+        )
+    } else if resources.is_empty() {
         "-".to_owned()
     } else {
         resources.join(",")
@@ -331,6 +339,22 @@ mod tests {
         assert_eq!(
             record_row(&anonymous),
             vec!["t", "key AKIAX", "AmazonSSM.Nope", "-", "deny", "-"]
+        );
+        let outage = json!({"seq": 2, "time": "2024-05-01T10:05:00.000Z", "principal": null,
+            "accessKeyId": null, "operation": "kinko:AuditLogUnavailable", "resources": [],
+            "decision": "deny", "errorCode": "ServiceUnavailable", "status": 503,
+            "outage": {"since": "2024-05-01T10:00:00.000Z", "until": "2024-05-01T10:05:00.000Z",
+                       "refusedRequests": 1234}});
+        assert_eq!(
+            record_row(&outage),
+            vec![
+                "2024-05-01T10:05:00.000Z",
+                "-",
+                "kinko:AuditLogUnavailable",
+                "1234 requests refused since 2024-05-01T10:00:00.000Z",
+                "deny",
+                "ServiceUnavailable",
+            ]
         );
     }
 

@@ -7,7 +7,7 @@ use aws_sdk_ssm::types::ParameterType;
 use kinko_testkit::{KinkoServer, TestCredentials, file_contains};
 use serde_json::{Value, json};
 
-use crate::support::{code, server};
+use crate::support::{code, message, server};
 
 /// Every audit record, once the asynchronous writer has `at_least`.
 fn all_records(server: &KinkoServer, at_least: usize) -> Vec<Value> {
@@ -295,4 +295,124 @@ async fn no_value_or_secret_key_leaks_anywhere() {
             );
         }
     }
+}
+
+/// The `/health` status, and the first status a GetParameter gets.
+fn health(server: &KinkoServer) -> Option<u16> {
+    kinko_testkit::http_get(&server.endpoint, "/health").map(|(status, _)| status)
+}
+
+/// Waits (up to 10 s) until `/health` answers `status`.
+fn wait_for_health(server: &KinkoServer, status: u16) {
+    for _ in 0..500 {
+        if health(server) == Some(status) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("/health never answered {status}");
+}
+
+/// The disk "fills" under the audit log (a trigger makes every insert into
+/// it fail, as SQLite's "database or disk is full" would): the server stops
+/// serving until it can record again, loses nothing, and says in the log
+/// how many requests it refused meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unwritable_audit_log_stops_the_server_until_it_can_record_again() {
+    let server = server();
+    let ssm = server.ssm();
+    let put = |value: &'static str| {
+        ssm.put_parameter()
+            .name("/outage/p")
+            .value(value)
+            .r#type(ParameterType::String)
+            .overwrite(true)
+            .send()
+    };
+    put("before").await.unwrap();
+    all_records(&server, 1);
+
+    tamper(
+        &server,
+        "CREATE TRIGGER audit_disk_full BEFORE INSERT ON audit_log
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+    );
+    // The first request after it is served (its record stays queued); its
+    // record's failed append stops the server.
+    put("acknowledged").await.unwrap();
+    wait_for_health(&server, 503);
+
+    // Refused, before anything is read or written: the SDK sees a 503
+    // ServiceUnavailable (which it would retry), the aws CLI too.
+    let err = put("refused").await.unwrap_err();
+    assert_eq!(code(&err), "ServiceUnavailable", "{err:?}");
+    assert!(
+        message(&err).contains("The audit log cannot be written"),
+        "{err:?}"
+    );
+    let err = ssm
+        .get_parameter()
+        .name("/outage/p")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ServiceUnavailable", "{err:?}");
+    let (status, answer) = server.admin_as(&server.admin_credentials(), "QueryAuditLog", json!({}));
+    assert_eq!(status, 503, "{answer}");
+    let out = server.aws_cli(&[
+        "ssm",
+        "get-parameter",
+        "--name",
+        "/outage/p",
+        "--cli-read-timeout",
+        "5",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ServiceUnavailable"), "{stderr}");
+
+    // Space comes back: serving resumes by itself.
+    tamper(&server, "DROP TRIGGER audit_disk_full");
+    wait_for_health(&server, 200);
+    let got = ssm.get_parameter().name("/outage/p").send().await.unwrap();
+    // The refused write was never made.
+    assert_eq!(got.parameter().unwrap().value(), Some("acknowledged"));
+    assert_eq!(got.parameter().unwrap().version(), 2);
+
+    // Nothing acknowledged is missing, the refusals are summed up, the
+    // chain is intact; one warning each way in the server's log.
+    let records = all_records(&server, 4);
+    let puts = records
+        .iter()
+        .filter(|r| r["operation"] == "ssm:PutParameter" && r["status"] == 200)
+        .count();
+    assert_eq!(puts, 2, "{records:?}");
+    let summary = records
+        .iter()
+        .find(|r| r["operation"] == "kinko:AuditLogUnavailable")
+        .expect("an outage summary");
+    assert_eq!(summary["status"], 503);
+    assert_eq!(summary["errorCode"], "ServiceUnavailable");
+    // The SDK's two calls, the admin call and the CLI's attempts (it retries
+    // 503s); /health is not counted.
+    let refused = summary["outage"]["refusedRequests"].as_u64().unwrap();
+    assert!(refused >= 4, "{summary}");
+    assert!(
+        summary["outage"]["since"].as_str().unwrap()
+            <= summary["outage"]["until"].as_str().unwrap()
+    );
+    let answer = verify(&server);
+    assert_eq!(answer["Intact"], true, "{answer}");
+    let logs = server.logs();
+    assert_eq!(
+        logs.matches("the audit log cannot be written: refusing requests")
+            .count(),
+        1,
+        "{logs}"
+    );
+    assert_eq!(
+        logs.matches("the audit log is written again").count(),
+        1,
+        "{logs}"
+    );
 }

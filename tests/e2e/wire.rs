@@ -411,3 +411,190 @@ async fn the_server_keeps_serving_after_garbage() {
         .unwrap();
     assert_eq!(got.parameter().unwrap().value(), Some("still-here"));
 }
+
+/// Sends `head` and `body` on a raw connection, then closes the sending
+/// side (as a client that gives up does) and reads what comes back: the
+/// status and the body, if anything came.
+fn send_and_half_close(endpoint: &str, head: &str, body: &[u8]) -> Option<(u16, String)> {
+    let host = endpoint.strip_prefix("http://").unwrap();
+    let mut stream = TcpStream::connect(host).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(format!("{head}Host: {host}\r\n\r\n").as_bytes())
+        .unwrap();
+    stream.write_all(body).unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
+    Some((status, body))
+}
+
+/// Every audit record so far (the writer is asynchronous: waits for `n`).
+fn audit_records(server: &kinko_testkit::KinkoServer, n: usize) -> Vec<Value> {
+    for _ in 0..250 {
+        let page = server.admin("QueryAuditLog", serde_json::json!({"Limit": 1000}));
+        let records = page["Records"].as_array().cloned().unwrap_or_default();
+        if records.len() >= n {
+            return records;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("fewer than {n} audit records");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_cut_short_is_incomplete_not_too_large() {
+    let server = server();
+    // Content-Length announces 200 bytes; 20 come, then the client closes.
+    let head = "POST / HTTP/1.1\r\nContent-Type: application/x-amz-json-1.1\r\n\
+                X-Amz-Target: AmazonSSM.GetParameter\r\nContent-Length: 200\r\n";
+    let answered = send_and_half_close(&server.endpoint, head, br#"{"Name": "/app/cut","#);
+    // A chunked body without its last chunk.
+    let head = "POST / HTTP/1.1\r\nContent-Type: application/x-amz-json-1.1\r\n\
+                X-Amz-Target: AmazonSSM.GetParameter\r\nTransfer-Encoding: chunked\r\n";
+    let chunked = send_and_half_close(&server.endpoint, head, b"8\r\n{\"Name\":\r\n");
+    // hyper still writes the answer after the client's half-close.
+    let (status, body) = answered.expect("an answer to the cut body");
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains(r#""__type":"IncompleteBody""#)
+            && body.contains("20 of the 200 bytes its Content-Length announced arrived."),
+        "{body}"
+    );
+    let (status, body) = chunked.expect("an answer to the cut chunked body");
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("IncompleteBody") && body.contains("it broke off after 8 bytes"),
+        "{body}"
+    );
+    // The audit log has both, as what they were (before: a 413
+    // RequestEntityTooLarge for a body far under the limit).
+    let records = audit_records(&server, 2);
+    let cut: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["operation"] == "ssm:GetParameter")
+        .collect();
+    assert_eq!(cut.len(), 2, "{records:?}");
+    for record in cut {
+        assert_eq!(record["errorCode"], "IncompleteBody", "{record}");
+        assert_eq!(record["status"], 400, "{record}");
+    }
+    // And the server serves on.
+    assert_eq!(
+        http_get(&server.endpoint, "/health").map(|(s, _)| s),
+        Some(200)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_content_length_over_the_limit_is_refused_before_the_body_is_sent() {
+    let server = server();
+    let host = server.endpoint.strip_prefix("http://").unwrap().to_owned();
+    let mut stream = TcpStream::connect(&host).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // 2 MiB announced, not a byte of it sent: the answer comes anyway.
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.1\r\n\
+         X-Amz-Target: AmazonSSM.PutParameter\r\nContent-Length: 2097152\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = vec![0u8; 4096];
+    let n = stream.read(&mut response).unwrap();
+    let text = String::from_utf8_lossy(&response[..n]);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("RequestEntityTooLarge"), "{text}");
+    assert!(
+        text.contains("(2097152 bytes by its Content-Length) is larger than the 1048576 bytes"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_sts_call_without_an_action_is_missing_action() {
+    let server = server();
+    let creds = server.admin_credentials();
+    let form = [(
+        "content-type",
+        "application/x-www-form-urlencoded; charset=utf-8",
+    )];
+    // Signed for STS, as `aws sts` signs, but no Action in the body.
+    let (status, headers, body) = server.signed_post(&creds, "sts", &form, b"Version=2011-06-15");
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("<Code>MissingAction</Code><Message>Missing Action</Message>"),
+        "{body}"
+    );
+    let content_type = headers
+        .iter()
+        .find(|(k, _)| k == "content-type")
+        .map(|(_, v)| v.as_str());
+    assert_eq!(content_type, Some("text/xml"));
+
+    // The same signature with an action works, and an unknown action is
+    // InvalidAction, as STS answers.
+    let (status, _, body) = server.signed_post(
+        &creds,
+        "sts",
+        &form,
+        b"Action=GetCallerIdentity&Version=2011-06-15",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<GetCallerIdentityResult>"), "{body}");
+    let (status, _, body) =
+        server.signed_post(&creds, "sts", &form, b"Action=Fly&Version=2011-06-15");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("<Code>InvalidAction</Code>"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signature_errors_quote_the_header_boundedly_and_never_the_signature() {
+    let server = server();
+    let signature = "9f3c".repeat(16);
+    let cases = [
+        // No Signature: the header is quoted, but only its start.
+        format!(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/ssm/aws4_request, SignedHeaders={}",
+            "x-custom;".repeat(1500)
+        ),
+        // No Credential: the signature is never quoted.
+        format!("AWS4-HMAC-SHA256 SignedHeaders=host;x-amz-date, Signature={signature}"),
+        // A part without `=`, 10,000 characters long.
+        format!(
+            "AWS4-HMAC-SHA256 {}, Signature={signature}",
+            "z".repeat(10_000)
+        ),
+    ];
+    for authorization in &cases {
+        let answer = Answer::from_raw(
+            http_post(
+                &server.endpoint,
+                &[
+                    ("Content-Type", "application/x-amz-json-1.1"),
+                    ("X-Amz-Target", "AmazonSSM.DescribeParameters"),
+                    ("X-Amz-Date", "20260101T000000Z"),
+                    ("Authorization", authorization),
+                ],
+                b"{}",
+            )
+            .expect("server answered"),
+        );
+        answer.assert_error("IncompleteSignatureException");
+        let text = answer.error_message();
+        assert!(
+            text.len() < 400,
+            "{} characters: {}",
+            text.len(),
+            &text[..200]
+        );
+        assert!(!text.contains(&signature[..16]), "{text}");
+        assert!(text.contains("Authorization"), "{text}");
+    }
+}

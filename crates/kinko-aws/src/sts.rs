@@ -14,10 +14,23 @@ use crate::{AwsError, RequestContext};
 
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
-/// Whether a request without `X-Amz-Target` is an STS Query call.
-pub fn is_query_request(content_type: Option<&str>, body: &[u8]) -> bool {
-    content_type.is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
-        && form_value(body, "Action").is_some()
+/// Whether a request without `X-Amz-Target` is an STS Query call: a form
+/// body, or a signature scoped to the `sts` service. Decided from the
+/// headers alone, so that a request can be answered in its protocol before
+/// its body is read (or when it has none, or no `Action`).
+pub fn is_query_request(content_type: Option<&str>, scope_service: Option<&str>) -> bool {
+    let form = content_type.is_some_and(|c| {
+        c.get(..FORM.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(FORM))
+    });
+    form || scope_service == Some("sts")
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// STS's answer to a Query request whose body names no `Action`.
+pub fn missing_action() -> AwsError {
+    AwsError::new("MissingAction", "Missing Action")
 }
 
 /// The operation named by a Query body's `Action`.
@@ -154,7 +167,9 @@ pub async fn handle(
     body: &[u8],
     ctx: &RequestContext,
 ) -> Result<Vec<u8>, AwsError> {
-    let action = action(body).unwrap_or_default();
+    let Some(action) = action(body).filter(|a| !a.is_empty()) else {
+        return Err(missing_action());
+    };
     let request_id = xml_escape(&ctx.request_id);
     match action.as_str() {
         "GetCallerIdentity" => Ok(format!(
@@ -202,7 +217,7 @@ pub async fn handle(
             "InvalidAction",
             format!(
                 "Could not find operation {} for version 2011-06-15",
-                xml_escape(other)
+                xml_escape(&crate::error::echo(other))
             ),
         )),
     }
@@ -257,7 +272,7 @@ mod tests {
         let body = b"Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fw&RoleSessionName=a+b";
         assert!(is_query_request(
             Some("application/x-www-form-urlencoded; charset=utf-8"),
-            body
+            None
         ));
         assert_eq!(action(body).as_deref(), Some("AssumeRole"));
         assert_eq!(
@@ -265,10 +280,15 @@ mod tests {
             Some("arn:aws:iam::000000000000:role/w")
         );
         assert_eq!(form_value(body, "RoleSessionName").as_deref(), Some("a b"));
-        assert!(!is_query_request(Some("application/x-amz-json-1.1"), body));
-        assert!(!is_query_request(
-            Some("application/x-www-form-urlencoded"),
-            b"x=1"
+        assert!(!is_query_request(Some("application/x-amz-json-1.1"), None));
+        assert!(!is_query_request(None, None));
+        assert!(!is_query_request(None, Some("ssm")));
+        // Signed for STS, whatever the body says it is.
+        assert!(is_query_request(None, Some("sts")));
+        assert!(is_query_request(Some("application/json"), Some("sts")));
+        assert!(is_query_request(
+            Some("Application/X-WWW-Form-Urlencoded"),
+            None
         ));
     }
 

@@ -1,9 +1,17 @@
 //! The HTTP surface: `POST /` (any path) for the AWS APIs, `GET /health`.
 //!
-//! The handler follows DESIGN.md's path of a request: authenticate (SigV4),
-//! route on `X-Amz-Target`, run the operation, encode the response or an
-//! AWS-shaped error, and log one line (request id, operation, status,
-//! latency — never a value).
+//! The handler follows DESIGN.md's path of a request: route on the headers
+//! (`X-Amz-Target`, or STS's Query protocol), refuse it at once while the
+//! audit log cannot be written, read the body (bounded), authenticate
+//! (SigV4), run the operation, encode the response or an AWS-shaped error,
+//! record it in the audit log and log one line (request id, operation,
+//! status, latency — never a value).
+//!
+//! Every request to the AWS APIs needs an audit record; `GET /health` needs
+//! none. While the audit writer reports that it cannot append, API requests
+//! are answered `503 ServiceUnavailable` before their body is read, so
+//! nothing is read or written that the log could not show, and `/health`
+//! answers 503 too so a load balancer moves traffic elsewhere.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,9 +19,12 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use bytes::BytesMut;
+use http_body_util::BodyExt;
+use kinko_aws::error::echo;
 use kinko_aws::sigv4::SigningKeyCache;
 use kinko_aws::{AwsError, RequestContext, Service, Services};
 use kinko_core::credentials::Credentials;
@@ -73,12 +84,31 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
 }
 
-async fn health() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        r#"{"status":"ok"}"#,
-    )
-        .into_response()
+/// 200 while the server can serve; 503 while the audit log cannot be
+/// written (API requests are refused then), so a load balancer sends the
+/// traffic to a server that can record it.
+async fn health(State(state): State<Arc<AppState>>) -> Response {
+    let unavailable_since = state.audit.as_ref().and_then(AuditLog::unavailable_since);
+    match unavailable_since {
+        None => (
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"ok"}"#,
+        )
+            .into_response(),
+        Some(since) => {
+            let body = serde_json::json!({
+                "status": "unavailable",
+                "reason": "the audit log cannot be written",
+                "since": since.to_string(),
+            });
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "application/json")],
+                body.to_string(),
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Response {
@@ -100,52 +130,50 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let routed = route(&parts, &target);
+    let protocol = routed.protocol();
+
+    // Before anything else: a request the audit log could not record is
+    // not served. Counted (the writer's summary record says how many), not
+    // logged one by one: the writer warns once when this starts and ends.
+    if let Some(audit) = &state.audit
+        && let Err(unavailable) = audit.admit()
+    {
+        tracing::debug!(%request_id, "refused: the audit log cannot be written");
+        let error = AwsError::audit_unavailable(&unavailable.since().to_string());
+        let (status, body) = error_body(protocol, &error, &request_id);
+        return aws_response(status, &request_id, body, protocol.content_type());
+    }
 
     let mut trail = Trail::default();
-    let mut protocol = Protocol::Json;
-    let mut operation = String::new();
-    let result = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
-        Ok(body) => {
-            let routed = route(&parts, &target, &body);
-            protocol = routed.protocol();
-            operation = routed.operation_name();
-            let facts = RequestFacts {
-                source_ip: connection.map(|c| c.remote.ip()),
-                secure_transport: connection.is_some_and(|c| c.secure),
-                time,
-            };
-            handle(
-                &state,
-                &parts,
-                routed,
-                &body,
-                &request_id,
-                facts,
-                &mut trail,
-            )
-            .await
-        }
-        Err(_) => Err(AwsError::new(
-            "RequestEntityTooLarge",
-            format!(
-                "Request body is larger than the {} bytes this server accepts.",
-                state.settings.max_body_bytes
-            ),
-        )
-        .with_status(413)),
-    };
+    let content_length = content_length(&parts.headers);
+    let (operation, result) =
+        match read_body(body, content_length, state.settings.max_body_bytes).await {
+            Ok(body) => {
+                let facts = RequestFacts {
+                    source_ip: connection.map(|c| c.remote.ip()),
+                    secure_transport: connection.is_some_and(|c| c.secure),
+                    time,
+                };
+                let result = handle(
+                    &state,
+                    &parts,
+                    &routed,
+                    &body,
+                    &request_id,
+                    facts,
+                    &mut trail,
+                )
+                .await;
+                (routed.operation_name(&body), result)
+            }
+            Err(error) => (routed.operation_name(&[]), Err(error)),
+        };
 
     let (status, code, body) = match result {
         Ok(body) => (StatusCode::OK, None, body),
         Err(error) => {
-            let (status, body) = match protocol {
-                Protocol::Json => (error.status, error.to_body()),
-                Protocol::Query => (
-                    kinko_aws::sts::error_status(&error),
-                    kinko_aws::sts::error_body(&error, &request_id),
-                ),
-            };
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let (status, body) = error_body(protocol, &error, &request_id);
             (status, Some(error.code), body)
         }
     };
@@ -159,13 +187,13 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
     let error = code.unwrap_or_default();
     match status_code {
         200..=399 => {
-            tracing::debug!(%request_id, op = %target, status = status_code, latency_us, "request")
+            tracing::debug!(%request_id, op = %log_op(&target, &operation), status = status_code, latency_us, "request")
         }
         400..=499 => {
-            tracing::info!(%request_id, op = %target, status = status_code, error, latency_us, "request")
+            tracing::info!(%request_id, op = %log_op(&target, &operation), status = status_code, error, latency_us, "request")
         }
         _ => {
-            tracing::warn!(%request_id, op = %target, status = status_code, error, latency_us, "request")
+            tracing::warn!(%request_id, op = %log_op(&target, &operation), status = status_code, error, latency_us, "request")
         }
     }
     if let Some(audit) = &state.audit {
@@ -197,14 +225,81 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
                 error_code: code.map(str::to_owned),
                 status: status_code,
                 latency_ms: latency.as_secs_f64() * 1000.0,
+                outage: None,
             })
             .await;
     }
-    let content_type = match protocol {
-        Protocol::Json => AMZ_JSON,
-        Protocol::Query => "text/xml",
+    aws_response(status, &request_id, body, protocol.content_type())
+}
+
+/// The operation as a log line names it: the target as sent
+/// (`AmazonSSM.GetParameter`), to a bounded length as client text always
+/// is, or for STS (no target) the audit log's name (`sts:AssumeRole`).
+fn log_op(target: &str, operation: &str) -> String {
+    if target.is_empty() {
+        operation.to_owned()
+    } else {
+        echo(target)
+    }
+}
+
+/// An error as the request's protocol answers it: its status and body.
+fn error_body(protocol: Protocol, error: &AwsError, request_id: &str) -> (StatusCode, Vec<u8>) {
+    let (status, body) = match protocol {
+        Protocol::Json => (error.status, error.to_body()),
+        // STS answers some codes with its own statuses (403 for AccessDenied).
+        Protocol::Query => (
+            kinko_aws::sts::error_status(error),
+            kinko_aws::sts::error_body(error, request_id),
+        ),
     };
-    aws_response(status, &request_id, body, content_type)
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, body)
+}
+
+/// The `Content-Length` a request announced, if any (hyper has refused a
+/// malformed one already).
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Reads the whole body, at most `limit` bytes.
+///
+/// A `Content-Length` above the limit is refused before a byte is read; a
+/// body without one (chunked) is refused as soon as it passes the limit.
+/// A body that breaks off (the client closed the connection early, a chunk
+/// is cut) is `IncompleteBody`, not "too large": only a body really over
+/// the limit is a 413.
+async fn read_body(
+    mut body: Body,
+    content_length: Option<u64>,
+    limit: usize,
+) -> Result<Bytes, AwsError> {
+    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
+    if content_length.is_some_and(|length| length > limit_u64) {
+        return Err(AwsError::body_too_large(limit, content_length));
+    }
+    let expected = content_length
+        .and_then(|length| usize::try_from(length).ok())
+        .unwrap_or(0);
+    let mut bytes = BytesMut::with_capacity(expected);
+    while let Some(frame) = body.frame().await {
+        // The error says no more than that the connection ended or failed;
+        // which, the log of the connection tells (listener.rs).
+        let Ok(frame) = frame else {
+            return Err(AwsError::incomplete_body(bytes.len(), content_length));
+        };
+        if let Ok(data) = frame.into_data() {
+            if bytes.len() + data.len() > limit {
+                return Err(AwsError::body_too_large(limit, None));
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(bytes.freeze())
 }
 
 /// Which wire a request speaks.
@@ -216,10 +311,21 @@ enum Protocol {
     Query,
 }
 
-/// Where a request goes.
+impl Protocol {
+    fn content_type(self) -> &'static str {
+        match self {
+            Protocol::Json => AMZ_JSON,
+            Protocol::Query => "text/xml",
+        }
+    }
+}
+
+/// Where a request goes: decided from its headers alone, so that it can be
+/// answered in its own protocol before (or without) reading its body.
 enum Routed<'a> {
     Json(Service, &'a str),
-    Sts(String),
+    /// STS's Query protocol; the `Action` is in the body.
+    Sts,
     /// The target as sent (may be empty).
     Unknown(&'a str),
 }
@@ -227,32 +333,56 @@ enum Routed<'a> {
 impl Routed<'_> {
     fn protocol(&self) -> Protocol {
         match self {
-            Routed::Sts(_) => Protocol::Query,
+            Routed::Sts => Protocol::Query,
             _ => Protocol::Json,
         }
     }
 
-    /// The operation as the audit log names it: `ssm:GetParameter`.
-    fn operation_name(&self) -> String {
+    /// The operation as the audit log names it: `ssm:GetParameter`,
+    /// `sts:AssumeRole`, `sts` when the body named no action. What the
+    /// client chose (an unknown target or action) is kept to a bounded
+    /// length, as error messages quote it.
+    fn operation_name(&self, body: &[u8]) -> String {
         match self {
-            Routed::Json(service, op) => format!("{}:{op}", service.action_prefix()),
-            Routed::Sts(action) => format!("sts:{action}"),
+            Routed::Json(service, op) => format!("{}:{}", service.action_prefix(), echo(op)),
+            Routed::Sts => match kinko_aws::sts::action(body) {
+                Some(action) if !action.is_empty() => format!("sts:{}", echo(&action)),
+                _ => "sts".to_owned(),
+            },
             Routed::Unknown("") => "unknown".to_owned(),
-            Routed::Unknown(target) => (*target).to_owned(),
+            Routed::Unknown(target) => echo(target),
+        }
+    }
+
+    /// The operation a long-term key's last use is recorded with (bounded
+    /// like [`Routed::operation_name`]).
+    fn operation(&self, body: &[u8]) -> String {
+        match self {
+            Routed::Json(_, op) => echo(op),
+            Routed::Sts => echo(&kinko_aws::sts::action(body).unwrap_or_default()),
+            Routed::Unknown(_) => String::new(),
         }
     }
 }
 
-fn route<'a>(parts: &axum::http::request::Parts, target: &'a str, body: &[u8]) -> Routed<'a> {
+/// A known `X-Amz-Target` is a JSON API call. Without a target, a form
+/// body or a signature scoped to `sts` (header or presigned query) is an
+/// STS Query call — even one whose body has no `Action`, which STS answers
+/// `MissingAction` (routed as SSM, it would get a misleading scope error).
+fn route<'a>(parts: &axum::http::request::Parts, target: &'a str) -> Routed<'a> {
     if let Some((service, op)) = Service::from_target(target) {
         return Routed::Json(service, op);
     }
-    let content_type = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    if target.is_empty() && kinko_aws::sts::is_query_request(content_type, body) {
-        return Routed::Sts(kinko_aws::sts::action(body).unwrap_or_default());
+    if target.is_empty() {
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let scope_service =
+            kinko_aws::sigv4::scope_service(&parts.headers, parts.uri.query().unwrap_or_default());
+        if kinko_aws::sts::is_query_request(content_type, scope_service.as_deref()) {
+            return Routed::Sts;
+        }
     }
     Routed::Unknown(target)
 }
@@ -260,7 +390,7 @@ fn route<'a>(parts: &axum::http::request::Parts, target: &'a str, body: &[u8]) -
 async fn handle(
     state: &Arc<AppState>,
     parts: &axum::http::request::Parts,
-    routed: Routed<'_>,
+    routed: &Routed<'_>,
     body: &Bytes,
     request_id: &str,
     facts: RequestFacts,
@@ -271,16 +401,16 @@ async fn handle(
             "UnknownOperationException",
             format!(
                 "{} is not supported: the AWS JSON APIs take POST requests.",
-                parts.method
+                echo(parts.method.as_str())
             ),
         ));
     }
     // The credential scope must name the service of the target; when the
     // target is unknown, authenticate against SSM's name so a caller with a
     // bad signature still learns that first, as on AWS.
-    let signing_name = match &routed {
+    let signing_name = match routed {
         Routed::Json(service, _) => service.signing_name(),
-        Routed::Sts(_) => "sts",
+        Routed::Sts => "sts",
         Routed::Unknown(_) => "ssm",
     };
     let path = parts.uri.path();
@@ -306,15 +436,12 @@ async fn handle(
     };
     trail.principal = Some(caller.principal_arn.clone());
     trail.access_key_id.clone_from(&caller.access_key_id);
-    let operation = match &routed {
-        Routed::Json(_, op) => *op,
-        Routed::Sts(action) => action.as_str(),
-        Routed::Unknown(_) => "",
-    };
     if caller.long_term_key
         && let Some(key) = &caller.access_key_id
     {
-        state.credentials.note_use(key, signing_name, operation);
+        state
+            .credentials
+            .note_use(key, signing_name, &routed.operation(body));
     }
     let mut user_id = DEV_USER_ID.to_owned();
     let access: Arc<dyn kinko_aws::Authorizer> = if state.settings.dev {
@@ -357,11 +484,11 @@ async fn handle(
         request_id: request_id.to_owned(),
         access,
     };
-    match routed {
+    match *routed {
         Routed::Json(service, operation) => {
             kinko_aws::dispatch(&state.services, service, operation, body, &ctx).await
         }
-        Routed::Sts(_) => kinko_aws::sts::handle(&state.services.identity, body, &ctx).await,
+        Routed::Sts => kinko_aws::sts::handle(&state.services.identity, body, &ctx).await,
         Routed::Unknown(target) => Err(AwsError::unknown_operation(target)),
     }
 }
@@ -395,3 +522,6 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
         AMZ_JSON,
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,11 +13,31 @@
 //! the last batch, as CloudTrail's delivery can. A graceful shutdown
 //! ([`AuditLog::shutdown`]) writes everything queued.
 //!
-//! Records are never dropped for load: the queue is bounded
+//! **When the log cannot be written** (the store fails, the disk is full, a
+//! store that cannot keep audit records at all), kinko stops serving, as
+//! Vault refuses requests that no audit device can record, rather than
+//! serving requests whose records may never land:
+//! - the first failed append makes the log *unavailable* (not a full
+//!   queue later): [`AuditLog::admit`] refuses every new API request from
+//!   then on, before it reads or writes anything, and the server answers
+//!   it `503 ServiceUnavailable` (which the SDKs retry); `GET /health`
+//!   answers 503 too;
+//! - the batch that failed, and the records of requests that were already
+//!   in flight, stay queued and are retried in order with backoff (up to
+//!   [`RETRY_MAX`] apart): never dropped;
+//! - refused requests cannot each be recorded, so they are counted; the
+//!   first append that succeeds again is followed by one summary record
+//!   (operation `kinko:AuditLogUnavailable`, with `outage.since`,
+//!   `outage.until` and `outage.refusedRequests`), and serving resumes;
+//! - one warning line when the log becomes unavailable (with the store's
+//!   error) and one when it is written again, not one per request.
+//!
+//! Records are never dropped for load either: the queue is bounded
 //! ([`QUEUE_CAPACITY`]) and a full queue makes [`AuditLog::record`] wait.
-//! When the store fails (PostgreSQL restarting) the writer keeps the batch
-//! and retries with backoff, in order; requests wait on the full queue
-//! meanwhile. Warnings name the error and a count, never a record's content.
+//! Only a shutdown with the store still failing, after
+//! [`RETRIES_AT_SHUTDOWN`] more attempts, gives the queued records up (with
+//! an error line saying how many), so that the process can exit.
+//! Warnings name the error and a count, never a record's content.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -25,8 +45,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use kinko_core::audit::{AuditRecord, link, row_json};
-use kinko_store::{AuditRow, Store, StoreError};
+use kinko_core::audit::{AuditRecord, Outage, link, row_json};
+use kinko_store::{AuditRow, Store};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -37,12 +57,14 @@ pub const BATCH_MAX: usize = 512;
 /// How long the writer gathers a batch after its first record.
 pub const BATCH_WINDOW: Duration = Duration::from_millis(20);
 
-/// First and longest wait between attempts when the store fails.
+/// First and longest wait between attempts when the store fails. Requests
+/// are refused meanwhile, so the longest wait is also the longest the
+/// server stays unavailable after the store has recovered: short.
 const RETRY_FIRST: Duration = Duration::from_millis(50);
-const RETRY_MAX: Duration = Duration::from_secs(5);
+pub const RETRY_MAX: Duration = Duration::from_secs(1);
 /// Once shutdown was asked for, a failing store gets this many more
 /// attempts; then the batch is given up so the server can exit.
-const RETRIES_AT_SHUTDOWN: u32 = 5;
+pub const RETRIES_AT_SHUTDOWN: u32 = 5;
 
 /// Where appended records are also written, one JSON object per line
 /// (the object `QueryAuditLog` returns).
@@ -58,6 +80,97 @@ enum Command {
     Shutdown,
 }
 
+/// Why a request is refused: the audit log cannot be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unavailable {
+    since_ms: i64,
+}
+
+impl Unavailable {
+    /// When the first append failed.
+    pub fn since(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_millisecond(self.since_ms).unwrap_or_default()
+    }
+}
+
+/// Whether the log can be written, shared by the writer (which changes it)
+/// and every request (which reads it first).
+#[derive(Default)]
+struct Health {
+    /// The fast path: one atomic load per request while all is well.
+    unavailable: AtomicBool,
+    /// The outage under way. A refusal is counted under this lock, so each
+    /// is counted into exactly the outage it happened in, and none is
+    /// missed when the outage closes.
+    outage: Mutex<Option<OpenOutage>>,
+}
+
+struct OpenOutage {
+    since_ms: i64,
+    refused: u64,
+}
+
+impl Health {
+    fn outage(&self) -> std::sync::MutexGuard<'_, Option<OpenOutage>> {
+        self.outage.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Marks the log unavailable; true when it was available until now.
+    fn fail(&self, now_ms: i64) -> bool {
+        let mut outage = self.outage();
+        if outage.is_some() {
+            return false;
+        }
+        *outage = Some(OpenOutage {
+            since_ms: now_ms,
+            refused: 0,
+        });
+        self.unavailable.store(true, Ordering::Release);
+        true
+    }
+
+    /// Marks the log available again; the outage that ends, if one did.
+    fn recover(&self, now_ms: i64) -> Option<Outage> {
+        if !self.unavailable.load(Ordering::Acquire) {
+            return None;
+        }
+        let open = self.outage().take()?;
+        self.unavailable.store(false, Ordering::Release);
+        Some(Outage {
+            since_ms: open.since_ms,
+            until_ms: now_ms.max(open.since_ms),
+            refused_requests: open.refused,
+        })
+    }
+
+    fn admit(&self) -> Result<(), Unavailable> {
+        if !self.unavailable.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        match self.outage().as_mut() {
+            Some(open) => {
+                open.refused += 1;
+                Err(Unavailable {
+                    since_ms: open.since_ms,
+                })
+            }
+            // It recovered between the two looks.
+            None => Ok(()),
+        }
+    }
+
+    fn unavailable_since(&self) -> Option<i64> {
+        if !self.unavailable.load(Ordering::Acquire) {
+            return None;
+        }
+        self.outage().as_ref().map(|open| open.since_ms)
+    }
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
 /// The handle to the writer task; clones share it.
 #[derive(Clone)]
 pub struct AuditLog {
@@ -65,6 +178,7 @@ pub struct AuditLog {
     /// Becomes true (or is dropped) when the writer has stopped.
     stopped: watch::Receiver<bool>,
     shutting_down: Arc<AtomicBool>,
+    health: Arc<Health>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -88,10 +202,12 @@ impl AuditLog {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let (stopped_tx, stopped) = watch::channel(false);
         let shutting_down = Arc::new(AtomicBool::new(false));
+        let health = Arc::new(Health::default());
         let writer = Writer {
             store,
             sink: sink.map(|s| Arc::new(Mutex::new(s))),
             shutting_down: shutting_down.clone(),
+            health: health.clone(),
         };
         tokio::spawn(async move {
             writer.run(rx).await;
@@ -101,7 +217,22 @@ impl AuditLog {
             tx,
             stopped,
             shutting_down,
+            health,
         })
+    }
+
+    /// Lets a request in, or refuses it while the log cannot be written
+    /// (and counts it for the outage's summary record). Called first, for
+    /// every request that needs a record.
+    pub fn admit(&self) -> Result<(), Unavailable> {
+        self.health.admit()
+    }
+
+    /// Since when the log cannot be written; `None` while it can. Counts
+    /// nothing (for `/health`).
+    pub fn unavailable_since(&self) -> Option<jiff::Timestamp> {
+        let since_ms = self.health.unavailable_since()?;
+        Some(Unavailable { since_ms }.since())
     }
 
     /// Queues one record. Waits when the queue (bounded, 16k) is full:
@@ -140,6 +271,7 @@ struct Writer {
     store: Arc<dyn Store>,
     sink: Option<Arc<Mutex<SinkWriter>>>,
     shutting_down: Arc<AtomicBool>,
+    health: Arc<Health>,
 }
 
 impl Writer {
@@ -170,53 +302,82 @@ impl Writer {
                 }
             }
             if !batch.is_empty() {
-                self.write(&batch).await;
+                self.write(batch).await;
             }
         }
     }
 
     /// Appends one batch, retrying while the store fails, then writes the
-    /// rows to the sink.
-    async fn write(&self, batch: &[(i64, String)]) {
+    /// rows to the sink. The first append that succeeds after failures
+    /// ends the outage: its summary record is appended next (retried the
+    /// same way), so the log says what it could not hold.
+    async fn write(&self, batch: Vec<(i64, String)>) {
+        let mut pending = batch;
+        loop {
+            let Some(rows) = self.append(&pending).await else {
+                return;
+            };
+            if let Some(sink) = &self.sink {
+                write_sink(sink.clone(), &rows).await;
+            }
+            let Some(outage) = self.health.recover(now_ms()) else {
+                return;
+            };
+            tracing::warn!(
+                refused_requests = outage.refused_requests,
+                unavailable_ms = outage.until_ms - outage.since_ms,
+                "the audit log is written again; serving requests"
+            );
+            let summary = AuditRecord::outage_summary(outage, uuid::Uuid::new_v4().to_string());
+            match summary.to_json() {
+                Ok(json) => pending = vec![(summary.time_ms, json)],
+                Err(_) => {
+                    // Only a time outside years 0–9999 can fail to encode.
+                    tracing::error!("the audit outage summary could not be encoded");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Appends `batch` in one transaction, retrying with backoff while the
+    /// store fails; the first failure makes the log unavailable (requests
+    /// are refused until an append succeeds). `None` only when shutdown
+    /// gave the batch up.
+    async fn append(&self, batch: &[(i64, String)]) -> Option<Vec<AuditRow>> {
         let mut delay = RETRY_FIRST;
         let mut failures = 0u32;
         let mut failures_at_shutdown = 0u32;
-        let rows = loop {
-            match self.store.append_audit(batch, link).await {
-                Ok(rows) => break rows,
-                Err(StoreError::Unsupported(_)) => {
+        loop {
+            let error = match self.store.append_audit(batch, link).await {
+                Ok(rows) => return Some(rows),
+                Err(error) => error,
+            };
+            failures += 1;
+            if self.health.fail(now_ms()) {
+                tracing::warn!(
+                    %error,
+                    records = batch.len(),
+                    "the audit log cannot be written: refusing requests (503) until it can"
+                );
+            } else {
+                tracing::debug!(%error, attempt = failures, "appending to the audit log failed again");
+            }
+            if self.shutting_down.load(Ordering::Relaxed) {
+                failures_at_shutdown += 1;
+                if failures_at_shutdown > RETRIES_AT_SHUTDOWN {
+                    let refused = self.health.outage().as_ref().map_or(0, |o| o.refused);
                     tracing::error!(
-                        records = batch.len(),
-                        "this store cannot keep audit records; the batch is not kept"
-                    );
-                    return;
-                }
-                Err(error) => {
-                    failures += 1;
-                    if self.shutting_down.load(Ordering::Relaxed) {
-                        failures_at_shutdown += 1;
-                        if failures_at_shutdown > RETRIES_AT_SHUTDOWN {
-                            tracing::error!(
-                                %error,
-                                records = batch.len(),
-                                "shutting down with the store failing; audit records are lost"
-                            );
-                            return;
-                        }
-                    }
-                    tracing::warn!(
                         %error,
                         records = batch.len(),
-                        attempt = failures,
-                        "appending to the audit log failed; retrying"
+                        refused_requests = refused,
+                        "shutting down with the store failing; audit records are lost"
                     );
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(RETRY_MAX);
+                    return None;
                 }
             }
-        };
-        if let Some(sink) = &self.sink {
-            write_sink(sink.clone(), &rows).await;
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(RETRY_MAX);
         }
     }
 }
@@ -290,17 +451,12 @@ impl SinkWriter {
 mod tests {
     use std::os::unix::fs::PermissionsExt;
     use std::path::Path;
-    use std::sync::atomic::AtomicUsize;
 
-    use async_trait::async_trait;
-    use kinko_core::audit::{ResourceDecision, Verdict, verify};
-    use kinko_store::{
-        AccessKeyRecord, AuditLink, KmsAliasRecord, KmsKeyRecord, ParameterLookup, ParameterQuery,
-        ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome, SecretRecord, SecretState,
-        SecretWrite, SqliteStore, Tag, UnlabelOutcome, VersionSelector, WriteOutcome,
-    };
+    use kinko_core::audit::{OUTAGE_OPERATION, ResourceDecision, Verdict, verify};
+    use kinko_store::SqliteStore;
 
     use super::*;
+    use crate::test_store::{Fault, FaultyAuditStore};
 
     fn record(request_id: &str) -> AuditRecord {
         AuditRecord {
@@ -322,7 +478,23 @@ mod tests {
             error_code: None,
             status: 200,
             latency_ms: 0.25,
+            outage: None,
         }
+    }
+
+    fn parsed(row: &AuditRow) -> AuditRecord {
+        serde_json::from_str(&row.record).unwrap()
+    }
+
+    /// Waits (generously) for what the writer task does in the background.
+    async fn eventually(what: &str, done: impl Fn() -> bool) {
+        for _ in 0..2_000 {
+            if done() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("gave up waiting until {what}");
     }
 
     async fn all_rows(store: &dyn Store) -> Vec<AuditRow> {
@@ -449,11 +621,8 @@ mod tests {
 
     #[tokio::test]
     async fn store_failures_are_retried_in_order() {
-        let store = Arc::new(FlakyStore {
-            inner: SqliteStore::open_in_memory().unwrap(),
-            failures_left: AtomicUsize::new(3),
-            attempts: AtomicUsize::new(0),
-        });
+        let store = Arc::new(FaultyAuditStore::new());
+        store.fail_next(3, Fault::Unavailable);
         let log = AuditLog::start(store.clone(), None).unwrap();
         for i in 0..50 {
             log.record(record(&format!("r{i}"))).await;
@@ -462,23 +631,127 @@ mod tests {
         assert!(store.attempts.load(Ordering::SeqCst) >= 4);
         let rows = all_rows(store.as_ref()).await;
         let ids: Vec<String> = rows.iter().map(request_id).collect();
-        let expected: Vec<String> = (0..50).map(|i| format!("r{i}")).collect();
+        let mut expected: Vec<String> = (0..50).map(|i| format!("r{i}")).collect();
+        // The outage's summary follows the batch that ended it.
+        let summary = rows
+            .iter()
+            .position(|row| parsed(row).operation == OUTAGE_OPERATION)
+            .expect("an outage summary");
+        expected.insert(summary, ids[summary].clone());
         assert_eq!(ids, expected);
         assert!(verify(store.as_ref()).await.unwrap().is_ok());
     }
 
     #[tokio::test]
     async fn shutdown_gives_up_on_a_store_that_stays_down() {
-        let store = Arc::new(FlakyStore {
-            inner: SqliteStore::open_in_memory().unwrap(),
-            failures_left: AtomicUsize::new(usize::MAX),
-            attempts: AtomicUsize::new(0),
-        });
+        let store = Arc::new(FaultyAuditStore::new());
+        store.fail_until_healed(Fault::Unavailable);
         let log = AuditLog::start(store.clone(), None).unwrap();
         log.record(record("lost")).await;
         log.shutdown().await;
         assert!(store.attempts.load(Ordering::SeqCst) > RETRIES_AT_SHUTDOWN as usize);
         assert!(all_rows(store.as_ref()).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_first_failed_append_refuses_requests_and_nothing_is_lost() {
+        let store = Arc::new(FaultyAuditStore::new());
+        let log = AuditLog::start(store.clone(), None).unwrap();
+        assert_eq!(log.admit(), Ok(()));
+        assert_eq!(log.unavailable_since(), None);
+
+        // One record and one failed append are enough: the queue (16k)
+        // is far from full.
+        store.fail_until_healed(Fault::DiskFull);
+        let before = jiff::Timestamp::now();
+        log.record(record("acknowledged-1")).await;
+        eventually("the log is unavailable", || {
+            log.unavailable_since().is_some()
+        })
+        .await;
+        let since = log.unavailable_since().unwrap();
+        assert!(since.as_millisecond() >= before.as_millisecond());
+        // Requests already in flight still queue their records.
+        log.record(record("acknowledged-2")).await;
+        // New requests are refused, and counted.
+        for _ in 0..3 {
+            let refused = log.admit().unwrap_err();
+            assert_eq!(refused.since(), since);
+        }
+        // Retried meanwhile, in the background, without giving up.
+        let attempts = store.attempts.load(Ordering::SeqCst);
+        eventually("the writer retries", || {
+            store.attempts.load(Ordering::SeqCst) > attempts
+        })
+        .await;
+        assert!(all_rows(store.as_ref()).await.is_empty());
+
+        store.heal();
+        eventually("the log is available again", || {
+            log.unavailable_since().is_none()
+        })
+        .await;
+        assert_eq!(log.admit(), Ok(()));
+        log.record(record("after")).await;
+        log.shutdown().await;
+
+        // Every acknowledged record, in order; the summary right after the
+        // batch whose append ended the outage; the chain verifies.
+        let rows = all_rows(store.as_ref()).await;
+        let ids: Vec<String> = rows.iter().map(request_id).collect();
+        assert_eq!(ids.len(), 4, "{ids:?}");
+        assert_eq!(ids[0], "acknowledged-1");
+        assert_eq!(ids[2], "acknowledged-2");
+        assert_eq!(ids[3], "after");
+        let summary = parsed(&rows[1]);
+        assert_eq!(summary.operation, OUTAGE_OPERATION);
+        assert_eq!(summary.status, 503);
+        assert_eq!(summary.decision, Verdict::Deny);
+        let outage = summary.outage.expect("outage details");
+        assert_eq!(outage.refused_requests, 3);
+        assert_eq!(outage.since_ms, since.as_millisecond());
+        assert!(outage.until_ms >= outage.since_ms);
+        assert_eq!(summary.time_ms, outage.until_ms);
+        let verified = verify(store.as_ref()).await.unwrap().unwrap();
+        assert_eq!(verified.records, 4);
+    }
+
+    #[tokio::test]
+    async fn a_store_that_keeps_no_audit_records_is_an_outage_not_a_drop() {
+        // Before: `Unsupported` dropped the batch. Now it is an outage like
+        // any other: the batch is kept until the store takes it.
+        let store = Arc::new(FaultyAuditStore::new());
+        store.fail_next(2, Fault::Unsupported);
+        let log = AuditLog::start(store.clone(), None).unwrap();
+        log.record(record("kept")).await;
+        log.shutdown().await;
+        let rows = all_rows(store.as_ref()).await;
+        assert_eq!(request_id(&rows[0]), "kept");
+        let summary = parsed(&rows[1]);
+        assert_eq!(summary.operation, OUTAGE_OPERATION);
+        assert_eq!(summary.outage.unwrap().refused_requests, 0);
+        assert!(verify(store.as_ref()).await.unwrap().is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_summary_that_cannot_be_written_is_retried_too() {
+        // The batch fails, then lands; its outage's summary fails (a second
+        // outage), then lands; the second outage's summary lands.
+        let store = Arc::new(FaultyAuditStore::new());
+        store.fail_next(1, Fault::Unavailable);
+        store.pass_next(1);
+        store.fail_next(1, Fault::DiskFull);
+        let log = AuditLog::start(store.clone(), None).unwrap();
+        log.record(record("first")).await;
+        log.shutdown().await;
+        assert_eq!(store.attempts.load(Ordering::SeqCst), 5);
+        let rows = all_rows(store.as_ref()).await;
+        let operations: Vec<String> = rows.iter().map(|r| parsed(r).operation).collect();
+        assert_eq!(
+            operations,
+            ["ssm:GetParameter", OUTAGE_OPERATION, OUTAGE_OPERATION]
+        );
+        assert!(verify(store.as_ref()).await.unwrap().is_ok());
     }
 
     // ------------------------------------------------ tampering in SQLite
@@ -549,171 +822,5 @@ mod tests {
             problem.reason,
             "records are out of order at 7 (it holds the record written as 8)"
         );
-    }
-
-    // --------------------------------------------------- a flaky store
-
-    /// SQLite's audit chain behind appends that fail the first few times.
-    struct FlakyStore {
-        inner: SqliteStore,
-        failures_left: AtomicUsize,
-        attempts: AtomicUsize,
-    }
-
-    fn unused<T>() -> Result<T, StoreError> {
-        Err(StoreError::Unsupported("not in this test"))
-    }
-
-    #[async_trait]
-    impl Store for FlakyStore {
-        async fn append_audit(
-            &self,
-            records: &[(i64, String)],
-            link: AuditLink,
-        ) -> Result<Vec<AuditRow>, StoreError> {
-            self.attempts.fetch_add(1, Ordering::SeqCst);
-            let left = self.failures_left.load(Ordering::SeqCst);
-            if left > 0 {
-                self.failures_left.store(left - 1, Ordering::SeqCst);
-                return Err(StoreError::Unavailable("restarting".into()));
-            }
-            self.inner.append_audit(records, link).await
-        }
-        async fn read_audit(
-            &self,
-            after_seq: i64,
-            limit: usize,
-        ) -> Result<Vec<AuditRow>, StoreError> {
-            self.inner.read_audit(after_seq, limit).await
-        }
-        async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
-            self.inner.audit_head().await
-        }
-
-        async fn get_parameter(
-            &self,
-            _: &str,
-            _: &str,
-            _: &VersionSelector,
-        ) -> Result<ParameterLookup, StoreError> {
-            unused()
-        }
-        async fn parameter_history(
-            &self,
-            _: &str,
-            _: &str,
-        ) -> Result<Option<Vec<ParameterVersion>>, StoreError> {
-            unused()
-        }
-        async fn put_parameter_version(
-            &self,
-            _: &str,
-            _: ParameterWrite,
-        ) -> Result<PutOutcome, StoreError> {
-            unused()
-        }
-        async fn delete_parameter(&self, _: &str, _: &str) -> Result<bool, StoreError> {
-            unused()
-        }
-        async fn list_parameters(
-            &self,
-            _: &str,
-            _: &ParameterQuery,
-        ) -> Result<Vec<ParameterRecord>, StoreError> {
-            unused()
-        }
-        async fn label_parameter_version(
-            &self,
-            _: &str,
-            _: &str,
-            _: Option<u32>,
-            _: &[String],
-            _: usize,
-        ) -> Result<u32, StoreError> {
-            unused()
-        }
-        async fn unlabel_parameter_version(
-            &self,
-            _: &str,
-            _: &str,
-            _: u32,
-            _: &[String],
-        ) -> Result<UnlabelOutcome, StoreError> {
-            unused()
-        }
-        async fn add_parameter_tags(
-            &self,
-            _: &str,
-            _: &str,
-            _: &[Tag],
-            _: usize,
-        ) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn remove_parameter_tags(
-            &self,
-            _: &str,
-            _: &str,
-            _: &[String],
-        ) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn get_kms_key(&self, _: &str, _: &str) -> Result<Option<KmsKeyRecord>, StoreError> {
-            unused()
-        }
-        async fn get_kms_alias(&self, _: &str, _: &str) -> Result<Option<String>, StoreError> {
-            unused()
-        }
-        async fn create_kms_key(&self, _: KmsKeyRecord, _: Option<&str>) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn list_kms_keys(&self, _: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
-            unused()
-        }
-        async fn update_kms_key(&self, _: KmsKeyRecord) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn list_kms_aliases(&self, _: &str) -> Result<Vec<KmsAliasRecord>, StoreError> {
-            unused()
-        }
-        async fn create_kms_alias(&self, _: KmsAliasRecord) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn update_kms_alias(
-            &self,
-            _: &str,
-            _: &str,
-            _: &str,
-            _: i64,
-        ) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn delete_kms_alias(&self, _: &str, _: &str) -> Result<bool, StoreError> {
-            unused()
-        }
-        async fn get_secret(&self, _: &str, _: &str) -> Result<Option<SecretState>, StoreError> {
-            unused()
-        }
-        async fn list_secrets(&self, _: &str) -> Result<Vec<SecretState>, StoreError> {
-            unused()
-        }
-        async fn secrets_due_for_purge(&self, _: i64) -> Result<Vec<SecretRecord>, StoreError> {
-            unused()
-        }
-        async fn write_secrets(&self, _: Vec<SecretWrite>) -> Result<WriteOutcome, StoreError> {
-            unused()
-        }
-        async fn get_access_key(&self, _: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
-            unused()
-        }
-        async fn create_access_key(&self, _: AccessKeyRecord) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn get_meta(&self, _: &str) -> Result<Option<Vec<u8>>, StoreError> {
-            unused()
-        }
-        async fn init_meta(&self, _: &str, _: &[u8]) -> Result<Vec<u8>, StoreError> {
-            unused()
-        }
     }
 }

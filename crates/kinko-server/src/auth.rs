@@ -47,7 +47,10 @@ pub fn claimed_key_id(
         headers,
         body,
     };
-    sigv4::parse(&request).ok().map(|auth| auth.access_key_id)
+    // Bounded: whatever it is, the client chose it.
+    sigv4::parse(&request)
+        .ok()
+        .map(|auth| kinko_aws::error::echo(&auth.access_key_id))
 }
 
 /// The session token of a request: the header, or the presigned query's

@@ -11,5 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod listener;
 pub mod scheduler;
+#[cfg(test)]
+mod test_store;
 
 pub use app::{AppState, ServerSettings, router};

@@ -61,10 +61,14 @@ impl AwsError {
         Self::new("SerializationException", message)
     }
 
+    /// The target (a client's header) is quoted boundedly, see [`echo`].
     pub fn unknown_operation(target: &str) -> Self {
         Self::new(
             "UnknownOperationException",
-            format!("The operation '{target}' is not supported by this server."),
+            format!(
+                "The operation '{}' is not supported by this server.",
+                echo(target)
+            ),
         )
     }
 
@@ -84,6 +88,50 @@ impl AwsError {
             "The service is unavailable. Please try again later.",
         )
         .with_status(503)
+    }
+
+    /// The audit log cannot be written, so a request that could not be
+    /// recorded is refused (503, which clients retry) until it can.
+    /// `since` is when the log became unwritable (RFC 3339).
+    pub fn audit_unavailable(since: &str) -> Self {
+        Self::new(
+            "ServiceUnavailable",
+            format!(
+                "The audit log cannot be written (since {since}), so this server refuses requests until it can record them. Please try again later."
+            ),
+        )
+        .with_status(503)
+    }
+
+    /// The request body broke off before its end: the client closed the
+    /// connection (or it was cut) with fewer bytes sent than its
+    /// `Content-Length` announced, or a chunked body without its last
+    /// chunk. S3's code for it; not a `SerializationException`, which would
+    /// blame the JSON, nor a 413, which would blame the size.
+    pub fn incomplete_body(received: usize, content_length: Option<u64>) -> Self {
+        let message = match content_length {
+            Some(expected) => format!(
+                "The request body is incomplete: {received} of the {expected} bytes its Content-Length announced arrived."
+            ),
+            None => format!(
+                "The request body is incomplete: it broke off after {received} bytes, before its end."
+            ),
+        };
+        Self::new("IncompleteBody", message)
+    }
+
+    /// A request body over the server's limit (413). `content_length` when
+    /// the header announced it, so it was refused before being read.
+    pub fn body_too_large(limit: usize, content_length: Option<u64>) -> Self {
+        let message = match content_length {
+            Some(length) => format!(
+                "The request body ({length} bytes by its Content-Length) is larger than the {limit} bytes this server accepts."
+            ),
+            None => {
+                format!("The request body is larger than the {limit} bytes this server accepts.")
+            }
+        };
+        Self::new("RequestEntityTooLarge", message).with_status(413)
     }
 
     /// The JSON body AWS sends: `{"__type": code, "message"|"Message": text}`.
@@ -121,6 +169,9 @@ pub fn validation_errors(errors: &[String]) -> AwsError {
         errors.join("; ")
     ))
 }
+
+mod echo;
+pub use echo::{ECHO_MAX, echo, echo_authorization};
 
 // One file per service: the rows of the one error table that map each
 // service's domain errors onto AWS codes, statuses and message keys.

@@ -34,7 +34,7 @@ mod test_support;
 
 pub use error::AuthError;
 pub use key_cache::SigningKeyCache;
-pub use parse::{Authorization, parse};
+pub use parse::{Authorization, parse, scope_service};
 pub use scope::check_scope;
 pub use skew::check_time;
 pub use verify::verify;

@@ -9,6 +9,7 @@ use percent_encoding::percent_decode_str;
 use subtle::ConstantTimeEq;
 
 use super::{ALGORITHM, AuthError, SignedRequest, TERMINATOR};
+use crate::error::{echo, echo_authorization};
 
 const X_AMZ_DATE: &str = "x-amz-date";
 const X_AMZ_SECURITY_TOKEN: &str = "x-amz-security-token";
@@ -150,7 +151,9 @@ fn parse_header(req: &SignedRequest<'_>, raw: &str) -> Result<Authorization, Aut
         }
         let Some((key, value)) = part.split_once('=') else {
             return Err(AuthError::IncompleteSignature(format!(
-                "'{part}' not a valid key=value pair (missing equal-sign) in Authorization header: '{header}'."
+                "'{}' not a valid key=value pair (missing equal-sign) in Authorization header: '{}'.",
+                echo(part),
+                echo_authorization(header)
             )));
         };
         let slot = match key.trim() {
@@ -180,17 +183,21 @@ fn parse_header(req: &SignedRequest<'_>, raw: &str) -> Result<Authorization, Aut
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ",
         );
     }
+    // AWS quotes the header after the list (`Authorization=...`); kinko
+    // quotes at most its start and never its signature.
+    let incomplete = |missing: &str| {
+        AuthError::IncompleteSignature(format!(
+            "{missing}Authorization={}",
+            echo_authorization(header)
+        ))
+    };
     let (Some(credential), Some(signed_headers), Some(signature), Some((source, date))) =
         (credential, signed_headers, signature, date)
     else {
-        return Err(AuthError::IncompleteSignature(format!(
-            "{missing}Authorization={header}"
-        )));
+        return Err(incomplete(&missing));
     };
     if !missing.is_empty() {
-        return Err(AuthError::IncompleteSignature(format!(
-            "{missing}Authorization={header}"
-        )));
+        return Err(incomplete(&missing));
     }
 
     let token = req
@@ -316,18 +323,20 @@ fn build(headers: &HeaderMap, parts: Parts<'_>) -> Result<Authorization, AuthErr
     ) else {
         return Err(AuthError::IncompleteSignature(format!(
             "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{}'",
-            parts.credential
+            echo(parts.credential)
         )));
     };
     if terminator != super::TERMINATOR {
         return Err(AuthError::InvalidSignature(format!(
-            "Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{terminator}'. "
+            "Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{}'. ",
+            echo(terminator)
         )));
     }
     let request_day = amz_date.get(..8).unwrap_or_default();
     if date != request_day {
         return Err(AuthError::InvalidSignature(format!(
-            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{date}' != '{request_day}', from '{amz_date}'."
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{request_day}', from '{amz_date}'.",
+            echo(date)
         )));
     }
 
@@ -366,7 +375,8 @@ fn check_algorithm(algorithm: &str) -> Result<(), AuthError> {
         Ok(())
     } else {
         Err(AuthError::IncompleteSignature(format!(
-            "Unsupported AWS 'algorithm': '{algorithm}' (only AWS4-HMAC-SHA256 for now). "
+            "Unsupported AWS 'algorithm': '{}' (only AWS4-HMAC-SHA256 for now). ",
+            echo(algorithm)
         )))
     }
 }
@@ -379,7 +389,8 @@ fn must_be_signed(what: &str) -> AuthError {
 
 fn bad_date(got: &str) -> AuthError {
     AuthError::IncompleteSignature(format!(
-        "Date must be in ISO-8601 'basic format'. Got '{got}'. See http://en.wikipedia.org/wiki/ISO_8601"
+        "Date must be in ISO-8601 'basic format'. Got '{}'. See http://en.wikipedia.org/wiki/ISO_8601",
+        echo(got)
     ))
 }
 
@@ -393,6 +404,23 @@ fn header_date(headers: &HeaderMap) -> Option<(DateSource, String)> {
         source,
         String::from_utf8_lossy(value.as_bytes()).into_owned(),
     ))
+}
+
+/// The service a request's credential scope names (`…/sts/aws4_request`),
+/// read leniently from the `Authorization` header or the presigned
+/// `X-Amz-Credential`, checking nothing else. Routing uses it to tell an
+/// STS Query request from the JSON APIs before the body is read, so even a
+/// request whose signature is malformed is answered in its own protocol.
+pub fn scope_service(headers: &HeaderMap, query: &str) -> Option<String> {
+    let credential = match headers.get(http::header::AUTHORIZATION) {
+        Some(value) => {
+            let text = value.to_str().ok()?;
+            let (_, rest) = text.split_once("Credential=")?;
+            Cow::Borrowed(rest.split([',', ' ']).next()?)
+        }
+        None => decode_query_component(raw_query_param(query, "X-Amz-Credential")?),
+    };
+    credential.split('/').nth(3).map(str::to_owned)
 }
 
 /// The raw (still encoded) value of the first `name=` pair in a query.
@@ -507,19 +535,22 @@ mod tests {
 
     #[test]
     fn missing_parts_are_listed_in_aws_order() {
+        // The header is quoted after the list, up to its signature.
         let header = format!("AWS4-HMAC-SHA256 SignedHeaders=host;x-amz-date, {SIG}");
         assert_err(
             &with_auth(&header),
-            incomplete(format!(
-                "Authorization header requires 'Credential' parameter. Authorization={header}"
-            )),
+            incomplete(
+                "Authorization header requires 'Credential' parameter. \
+                 Authorization=AWS4-HMAC-SHA256 SignedHeaders=host;x-amz-date, ...",
+            ),
         );
         let header = format!("AWS4-HMAC-SHA256 {CRED}, {SIG}");
         assert_err(
             &with_auth(&header),
-            incomplete(format!(
-                "Authorization header requires 'SignedHeaders' parameter. Authorization={header}"
-            )),
+            incomplete(
+                "Authorization header requires 'SignedHeaders' parameter. \
+                 Authorization=AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/ssm/a...",
+            ),
         );
 
         let mut req = with_auth("AWS4-HMAC-SHA256");
@@ -543,7 +574,8 @@ mod tests {
         assert_err(
             &req,
             incomplete(format!(
-                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization={B_AUTH}"
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization={}",
+                echo_authorization(B_AUTH)
             )),
         );
     }
@@ -553,10 +585,59 @@ mod tests {
         let header = format!("AWS4-HMAC-SHA256 {SIG}, Credential, SignedHeaders=host");
         assert_err(
             &with_auth(&header),
-            incomplete(format!(
-                "'Credential' not a valid key=value pair (missing equal-sign) in Authorization header: '{header}'."
-            )),
+            incomplete(
+                "'Credential' not a valid key=value pair (missing equal-sign) in Authorization header: 'AWS4-HMAC-SHA256 ...'.",
+            ),
         );
+    }
+
+    /// The messages that quote client input, with each input 10,000
+    /// characters long (and a signature in the header).
+    fn oversized_inputs() -> Vec<TestRequest> {
+        let long = "x".repeat(10_000);
+        let signed = format!("SignedHeaders=host;x-amz-date, {SIG}");
+        let mut cases = vec![
+            // missing equal-sign
+            with_auth(&format!("AWS4-HMAC-SHA256 {long}, {signed}")),
+            // a missing part: the whole header is quoted after the list
+            with_auth(&format!("AWS4-HMAC-SHA256 {SIG}, SignedHeaders={long}")),
+            // the credential's parts
+            with_auth(&format!("AWS4-HMAC-SHA256 Credential={long}, {signed}")),
+            with_auth(&format!(
+                "AWS4-HMAC-SHA256 Credential=A/20150830/us-east-1/ssm/{long}, {signed}"
+            )),
+            with_auth(&format!(
+                "AWS4-HMAC-SHA256 Credential=A/{long}/us-east-1/ssm/aws4_request, {signed}"
+            )),
+            // the algorithm
+            with_auth(&format!("AWS4-{long} {CRED}, {signed}")),
+        ];
+        let mut date = vector_b();
+        date.set("x-amz-date", &long);
+        cases.push(date);
+        cases
+    }
+
+    #[test]
+    fn no_message_quotes_more_than_a_bounded_part_of_any_input() {
+        for req in oversized_inputs() {
+            let err = parse(&req.signed()).expect_err("refused");
+            let message = err.message();
+            let start: String = message.chars().take(120).collect();
+            assert!(
+                message.len() < 400,
+                "{} characters: {start}...",
+                message.len()
+            );
+            assert!(
+                !message.contains(&"x".repeat(crate::error::ECHO_MAX + 1)),
+                "{start}..."
+            );
+            assert!(
+                !message.contains("ce77ab1269"),
+                "signature echoed: {message}"
+            );
+        }
     }
 
     #[test]
@@ -683,6 +764,33 @@ mod tests {
         assert_err(
             &req,
             invalid("'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS Authorization."),
+        );
+    }
+
+    #[test]
+    fn the_scope_service_is_read_even_from_a_malformed_signature() {
+        let service = |req: &TestRequest| scope_service(&req.headers, &req.query);
+        assert_eq!(service(&vector_b()).as_deref(), Some("ssm"));
+        // No Signature, no SignedHeaders: parse refuses it, routing still sees `sts`.
+        let req = with_auth("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/sts/aws4_request");
+        assert!(parse(&req.signed()).is_err());
+        assert_eq!(service(&req).as_deref(), Some("sts"));
+        // oha's form, without spaces.
+        let req = with_auth(
+            "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/sts/aws4_request,SignedHeaders=host",
+        );
+        assert_eq!(service(&req).as_deref(), Some("sts"));
+        // Presigned.
+        let mut req = vector_b();
+        req.headers.remove("authorization");
+        req.query = "X-Amz-Credential=AKID%2F20150830%2Fus-east-1%2Fsts%2Faws4_request".into();
+        assert_eq!(service(&req).as_deref(), Some("sts"));
+        // Nothing to read.
+        req.query = String::new();
+        assert_eq!(service(&req), None);
+        assert_eq!(
+            service(&with_auth("AWS4-HMAC-SHA256 Credential=AKID")),
+            None
         );
     }
 

@@ -14,7 +14,7 @@ pub fn check_scope(
     if !region_ok(&auth.region) {
         message.push_str(&format!(
             "Credential should be scoped to a valid region, not '{}'. ",
-            auth.region
+            crate::error::echo(&auth.region)
         ));
     }
     if auth.service != expected_service {

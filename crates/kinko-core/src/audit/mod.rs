@@ -16,7 +16,7 @@ pub mod record;
 
 pub use chain::{ChainVerifier, Problem, VerifiedChain, link, verify};
 pub use query::{AuditQuery, DEFAULT_LIMIT, MAX_LIMIT, MAX_SCAN, query};
-pub use record::{AuditRecord, ResourceDecision, Verdict, row_json};
+pub use record::{AuditRecord, OUTAGE_OPERATION, Outage, ResourceDecision, Verdict, row_json};
 
 #[cfg(test)]
 mod tests;

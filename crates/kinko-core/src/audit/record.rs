@@ -55,9 +55,52 @@ pub struct AuditRecord {
     pub error_code: Option<String>,
     pub status: u16,
     pub latency_ms: f64,
+    /// Only on the summary a server writes when its audit log can be
+    /// written again after it could not (see [`AuditRecord::outage_summary`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outage: Option<Outage>,
 }
 
+/// A time the audit log could not be written. The server refused every
+/// request meanwhile (none could have been recorded), so none of them is
+/// in the log; this says how many there were and from when to when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outage {
+    /// When the first append failed.
+    #[serde(rename = "since", with = "rfc3339_ms")]
+    pub since_ms: i64,
+    /// When an append succeeded again.
+    #[serde(rename = "until", with = "rfc3339_ms")]
+    pub until_ms: i64,
+    /// Requests answered `503 ServiceUnavailable` in between.
+    pub refused_requests: u64,
+}
+
+/// The operation of an outage summary.
+pub const OUTAGE_OPERATION: &str = "kinko:AuditLogUnavailable";
+
 impl AuditRecord {
+    /// The record that closes an [`Outage`]: a denial (the requests were
+    /// refused) with status 503 and no principal, at the outage's end.
+    pub fn outage_summary(outage: Outage, request_id: String) -> AuditRecord {
+        AuditRecord {
+            time_ms: outage.until_ms,
+            request_id,
+            principal: None,
+            access_key_id: None,
+            source_ip: None,
+            operation: OUTAGE_OPERATION.to_owned(),
+            resources: Vec::new(),
+            decision: Verdict::Deny,
+            statement: None,
+            error_code: Some("ServiceUnavailable".to_owned()),
+            status: 503,
+            latency_ms: 0.0,
+            outage: Some(outage),
+        }
+    }
+
     /// The JSON text the store keeps (and the chain hashes).
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(self)
@@ -129,6 +172,7 @@ mod tests {
             error_code: None,
             status: 200,
             latency_ms: 1.5,
+            outage: None,
         }
     }
 
@@ -148,6 +192,35 @@ mod tests {
         // Absent optional statements are left out, absent ids are null.
         assert!(value.get("statement").is_none());
         assert!(value.get("timeMs").is_none());
+        // Only an outage summary has an outage: every other record's JSON
+        // (and so its hash) is as before outages existed.
+        assert!(value.get("outage").is_none());
+    }
+
+    #[test]
+    fn an_outage_summary_says_how_many_were_refused_from_when_to_when() {
+        let outage = Outage {
+            since_ms: 1_714_564_800_000,
+            until_ms: 1_714_564_861_500,
+            refused_requests: 1234,
+        };
+        let record = AuditRecord::outage_summary(outage.clone(), "req-9".into());
+        let value = serde_json::to_value(&record).unwrap();
+        assert_eq!(value["operation"], "kinko:AuditLogUnavailable");
+        assert_eq!(value["time"], "2024-05-01T12:01:01.500Z");
+        assert_eq!(value["decision"], "deny");
+        assert_eq!(value["status"], 503);
+        assert_eq!(value["errorCode"], "ServiceUnavailable");
+        assert_eq!(
+            value["outage"],
+            serde_json::json!({
+                "since": "2024-05-01T12:00:00.000Z",
+                "until": "2024-05-01T12:01:01.500Z",
+                "refusedRequests": 1234,
+            })
+        );
+        let back: AuditRecord = serde_json::from_str(&record.to_json().unwrap()).unwrap();
+        assert_eq!(back.outage, Some(outage));
     }
 
     #[test]

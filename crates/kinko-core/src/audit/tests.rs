@@ -49,6 +49,7 @@ fn record(i: i64) -> AuditRecord {
         error_code: (decision == Verdict::Deny).then(|| "AccessDeniedException".to_owned()),
         status: if decision == Verdict::Deny { 400 } else { 200 },
         latency_ms: 0.5,
+        outage: None,
     }
 }
 
