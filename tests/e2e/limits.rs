@@ -474,8 +474,10 @@ async fn an_fd_limited_server_keeps_serving_while_an_attacker_holds_connections(
             held
         }
     });
+    // Each read from a fresh client (a new process, a cold Lambda): every
+    // one needs a new connection while the attacker holds all it can.
     for _ in 0..20 {
-        read_probe(&ssm).await;
+        read_probe(&application_ssm(&server)).await;
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
