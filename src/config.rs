@@ -4,8 +4,11 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
+use kinko_proxy::duration::parse_duration;
+use kinko_server::listener::{Limits, MaxConnections, Timeout};
 use serde::Deserialize;
 
 use crate::cli::server::ServerArgs;
@@ -30,6 +33,11 @@ pub struct FileConfig {
     pub log_level: Option<String>,
     /// Also stream audit records as JSON lines: a file path, or `-` for stdout.
     pub audit_log: Option<String>,
+    /// Durations as on the command line: `"10s"`, `"500ms"`, `"2m"`.
+    pub header_timeout: Option<String>,
+    pub idle_timeout: Option<String>,
+    pub request_timeout: Option<String>,
+    pub max_connections: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -88,6 +96,8 @@ pub struct ServerConfig {
     /// Where audit records are streamed besides the store.
     pub audit_log: Option<kinko_server::audit::AuditSink>,
     pub min_session_seconds: Option<i64>,
+    /// What one client may hold: deadlines and the connection cap.
+    pub limits: Limits,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4566";
@@ -101,6 +111,16 @@ impl ServerConfig {
             Some(path) => load_file(path)?,
             None => FileConfig::default(),
         };
+        let limits = resolve_limits(
+            LimitSettings {
+                header_timeout: args.header_timeout,
+                idle_timeout: args.idle_timeout,
+                request_timeout: args.request_timeout,
+                max_connections: args.max_connections,
+            },
+            &file,
+            kinko_server::listener::open_files_limit(),
+        )?;
         let listen = match args.listen.or(file.listen) {
             Some(addr) => addr,
             None => DEFAULT_LISTEN.parse()?,
@@ -176,8 +196,64 @@ impl ServerConfig {
                     path => kinko_server::audit::AuditSink::File(PathBuf::from(path)),
                 }),
             min_session_seconds: args.min_session_seconds,
+            limits,
         })
     }
+}
+
+/// The limit settings given by flags or environment variables.
+#[derive(Debug, Default)]
+struct LimitSettings {
+    header_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    max_connections: Option<usize>,
+}
+
+/// The listener's limits: flags and environment variables, then the file,
+/// then the defaults (the connection cap sized from `open_files`).
+fn resolve_limits(
+    given: LimitSettings,
+    file: &FileConfig,
+    open_files: Option<u64>,
+) -> anyhow::Result<Limits> {
+    let timeout =
+        |flag: &str, given: Option<Duration>, in_file: &Option<String>, default: Timeout| {
+            let duration = match (given, in_file) {
+                (Some(duration), _) => duration,
+                (None, Some(text)) => {
+                    let key = flag.trim_start_matches("--").replace('-', "_");
+                    parse_duration(text).with_context(|| format!("{key} in the config file"))?
+                }
+                (None, None) => return Ok(default),
+            };
+            Timeout::new(duration).map_err(|e| anyhow::anyhow!("{flag} {e}"))
+        };
+    let max_connections = match given.max_connections.or(file.max_connections) {
+        Some(n) => MaxConnections::new(n).map_err(|e| anyhow::anyhow!("--max-connections {e}"))?,
+        None => MaxConnections::for_open_files(open_files),
+    };
+    Ok(Limits {
+        header_timeout: timeout(
+            "--header-timeout",
+            given.header_timeout,
+            &file.header_timeout,
+            Limits::DEFAULT_HEADER_TIMEOUT,
+        )?,
+        idle_timeout: timeout(
+            "--idle-timeout",
+            given.idle_timeout,
+            &file.idle_timeout,
+            Limits::DEFAULT_IDLE_TIMEOUT,
+        )?,
+        request_timeout: timeout(
+            "--request-timeout",
+            given.request_timeout,
+            &file.request_timeout,
+            Limits::DEFAULT_REQUEST_TIMEOUT,
+        )?,
+        max_connections,
+    })
 }
 
 /// Servers sharing a PostgreSQL store must all hold the same root key, so it
@@ -278,5 +354,129 @@ mod tests {
         .unwrap();
         assert_eq!(file.listen, Some("127.0.0.1:9000".parse().unwrap()));
         assert_eq!(file.log_format, Some(LogFormat::Json));
+    }
+
+    fn file(text: &str) -> FileConfig {
+        toml::from_str(text).unwrap()
+    }
+
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    #[test]
+    fn limits_default_and_the_cap_follows_the_open_files_limit() {
+        let limits =
+            resolve_limits(LimitSettings::default(), &FileConfig::default(), Some(1024)).unwrap();
+        assert_eq!(limits.header_timeout.get(), secs(10));
+        assert_eq!(limits.idle_timeout.get(), secs(60));
+        assert_eq!(limits.request_timeout.get(), secs(30));
+        assert_eq!(limits.max_connections.get(), 960);
+        let small =
+            resolve_limits(LimitSettings::default(), &FileConfig::default(), Some(64)).unwrap();
+        assert_eq!(small.max_connections.get(), 32);
+    }
+
+    #[test]
+    fn limit_flags_win_over_the_file() {
+        let file = file(
+            "header_timeout = \"2s\"\nidle_timeout = \"2m\"\nrequest_timeout = \"500ms\"\nmax_connections = 7\n",
+        );
+        let from_file = resolve_limits(LimitSettings::default(), &file, Some(1024)).unwrap();
+        assert_eq!(from_file.header_timeout.get(), secs(2));
+        assert_eq!(from_file.idle_timeout.get(), secs(120));
+        assert_eq!(from_file.request_timeout.get(), Duration::from_millis(500));
+        assert_eq!(from_file.max_connections.get(), 7);
+        let given = LimitSettings {
+            header_timeout: Some(secs(3)),
+            idle_timeout: Some(secs(4)),
+            request_timeout: Some(secs(5)),
+            max_connections: Some(9),
+        };
+        let from_flags = resolve_limits(given, &file, Some(1024)).unwrap();
+        assert_eq!(from_flags.header_timeout.get(), secs(3));
+        assert_eq!(from_flags.idle_timeout.get(), secs(4));
+        assert_eq!(from_flags.request_timeout.get(), secs(5));
+        assert_eq!(from_flags.max_connections.get(), 9);
+    }
+
+    /// The error of resolving `given` over the file `text`, with its causes.
+    fn refusal(given: LimitSettings, text: &str) -> String {
+        let err = resolve_limits(given, &file(text), Some(1024)).unwrap_err();
+        format!("{err:#}")
+    }
+
+    #[test]
+    fn bad_limit_values_are_refused_naming_the_setting() {
+        let err = refusal(LimitSettings::default(), "header_timeout = \"5d\"\n");
+        assert!(err.contains("header_timeout in the config file"), "{err}");
+        assert!(err.contains("`5d` is not a duration"), "{err}");
+        let err = refusal(LimitSettings::default(), "request_timeout = \"0s\"\n");
+        assert_eq!(err, "--request-timeout must be more than 0");
+        let zero = LimitSettings {
+            idle_timeout: Some(Duration::ZERO),
+            ..LimitSettings::default()
+        };
+        assert_eq!(refusal(zero, ""), "--idle-timeout must be more than 0");
+        let long = LimitSettings {
+            header_timeout: Some(secs(25 * 3600)),
+            ..LimitSettings::default()
+        };
+        assert_eq!(
+            refusal(long, ""),
+            "--header-timeout must be at most 24h, not 90000s"
+        );
+        assert_eq!(
+            refusal(LimitSettings::default(), "max_connections = 0\n"),
+            "--max-connections must be at least 1"
+        );
+        let many = LimitSettings {
+            max_connections: Some(2_000_000),
+            ..LimitSettings::default()
+        };
+        assert_eq!(
+            refusal(many, ""),
+            "--max-connections must be at most 1048576, not 2000000"
+        );
+        let err = toml::from_str::<FileConfig>("max_connections = -1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_connections"), "{err}");
+    }
+
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        server: ServerArgs,
+    }
+
+    #[test]
+    fn limit_flags_parse_human_durations() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from([
+            "kinko",
+            "--header-timeout",
+            "2s",
+            "--idle-timeout",
+            "5m",
+            "--request-timeout",
+            "750ms",
+            "--max-connections",
+            "100",
+        ])
+        .unwrap();
+        assert_eq!(cli.server.header_timeout, Some(secs(2)));
+        assert_eq!(cli.server.idle_timeout, Some(secs(300)));
+        assert_eq!(cli.server.request_timeout, Some(Duration::from_millis(750)));
+        assert_eq!(cli.server.max_connections, Some(100));
+        let err = Cli::try_parse_from(["kinko", "--idle-timeout", "soon"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--idle-timeout"), "{err}");
+        assert!(err.contains("`soon` is not a duration"), "{err}");
+        let err = Cli::try_parse_from(["kinko", "--max-connections", "many"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--max-connections"), "{err}");
     }
 }

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use kinko_aws::Services;
@@ -15,6 +16,7 @@ use kinko_core::principals::Identity;
 use kinko_core::secrets::SecretsManager;
 use kinko_core::ssm::ParameterStore;
 use kinko_crypto::RootKey;
+use kinko_proxy::duration::parse_duration;
 use kinko_server::audit::AuditLog;
 use kinko_server::{AppState, ServerSettings};
 use kinko_store::{PostgresStore, SqliteStore, Store};
@@ -69,6 +71,22 @@ pub struct ServerArgs {
     /// PEM private key for --tls-cert
     #[arg(long, env = "KINKO_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
+    /// How long a client may take to send a request's headers (on a new
+    /// connection: its TLS handshake and first request) [default: 10s]
+    #[arg(long, env = "KINKO_HEADER_TIMEOUT", value_parser = parse_duration)]
+    pub header_timeout: Option<Duration>,
+    /// How long a connection may stay open with no request in flight
+    /// [default: 60s, as AWS's load balancers]
+    #[arg(long, env = "KINKO_IDLE_TIMEOUT", value_parser = parse_duration)]
+    pub idle_timeout: Option<Duration>,
+    /// How long a client may take to send a request's body after its
+    /// headers [default: 30s]
+    #[arg(long, env = "KINKO_REQUEST_TIMEOUT", value_parser = parse_duration)]
+    pub request_timeout: Option<Duration>,
+    /// Most connections open at once [default: the open-files limit minus 64
+    /// for the store and logs, at most 16384]
+    #[arg(long, env = "KINKO_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// Log format
     #[arg(long, env = "KINKO_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
@@ -192,7 +210,29 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         let info = serde_json::json!({ "endpoint_url": endpoint, "region": config.region });
         paths::write_private(&data.server_info(), info.to_string().as_bytes())?;
     }
-    tracing::info!(%endpoint, dev = config.dev, region = %config.region, "kinko listening");
+    let limits = config.limits;
+    tracing::info!(
+        %endpoint,
+        dev = config.dev,
+        region = %config.region,
+        header_timeout = ?limits.header_timeout.get(),
+        idle_timeout = ?limits.idle_timeout.get(),
+        request_timeout = ?limits.request_timeout.get(),
+        max_connections = limits.max_connections.get(),
+        "kinko listening"
+    );
+    let open_files = kinko_server::listener::open_files_limit();
+    if !limits.max_connections.fits(open_files) {
+        tracing::warn!(
+            max_connections = limits.max_connections.get(),
+            open_files_limit = open_files,
+            "--max-connections {} leaves too few of the {} files this process may open for the store and logs: \
+             when they run out, accepting connections fails and backs off; raise the open-files limit \
+             (ulimit -n, systemd LimitNOFILE) or lower --max-connections",
+            limits.max_connections.get(),
+            open_files.unwrap_or_default()
+        );
+    }
     if config.dev {
         eprintln!("kinko (dev mode: in-memory, any credentials accepted) listening on {endpoint}");
     } else {
@@ -220,7 +260,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     );
     let credentials = state.credentials.clone();
     let app = kinko_server::router(state);
-    kinko_server::listener::serve(listener, app, tls, shutdown_signal()).await?;
+    kinko_server::listener::serve(listener, app, tls, limits, shutdown_signal()).await?;
     // Nothing acknowledged goes unrecorded: drain the audit queue and the
     // keys' last use before exiting.
     audit.shutdown().await;

@@ -341,6 +341,10 @@ fn server_help_lists_every_flag() {
         "--account-id",
         "--root-key-file",
         "--config",
+        "--header-timeout",
+        "--idle-timeout",
+        "--request-timeout",
+        "--max-connections",
     ] {
         assert!(
             help.contains(flag),
@@ -380,4 +384,50 @@ fn a_config_file_with_an_unknown_key_is_refused_by_name() {
         output.contains("regoin"),
         "the refusal does not name the key: {output}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn limits_come_from_flags_then_the_environment_then_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kinko.toml");
+    std::fs::write(
+        &config,
+        "header_timeout = \"3s\"\nidle_timeout = \"4s\"\nrequest_timeout = \"5s\"\nmax_connections = 50\n",
+    )
+    .unwrap();
+    let server = KinkoServer::builder(KINKO)
+        .dev()
+        .arg("--config")
+        .arg(config.display().to_string())
+        .arg("--max-connections")
+        .arg("70")
+        .env("KINKO_MAX_CONNECTIONS", "60")
+        .env("KINKO_IDLE_TIMEOUT", "2m")
+        .start();
+    let logs = server.logs();
+    let line = logs
+        .lines()
+        .find(|l| l.contains("kinko listening"))
+        .unwrap_or_else(|| panic!("no start-up line:\n{logs}"));
+    for expected in [
+        "header_timeout=3s",  // the file
+        "idle_timeout=120s",  // the environment over the file
+        "request_timeout=5s", // the file
+        "max_connections=70", // the flag over both
+    ] {
+        assert!(line.contains(expected), "{expected} not in: {line}");
+    }
+}
+
+#[test]
+fn a_bad_limit_in_the_environment_is_refused_by_name() {
+    let output = Command::new(KINKO)
+        .args(["server", "--dev", "--listen", "127.0.0.1:0"])
+        .env("KINKO_HEADER_TIMEOUT", "soon")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--header-timeout"), "{stderr}");
+    assert!(stderr.contains("`soon` is not a duration"), "{stderr}");
 }

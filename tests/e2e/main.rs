@@ -13,6 +13,7 @@ mod durability;
 mod iam;
 mod iam_cli;
 mod kms;
+mod limits;
 mod proxy;
 mod secrets;
 mod ssm;

@@ -108,3 +108,56 @@ fn serves_https_with_the_given_certificate() {
         Some(200)
     );
 }
+
+#[test]
+fn a_stalled_tls_handshake_is_cut_by_the_header_timeout() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed(dir.path());
+    let server = KinkoServer::builder(env!("CARGO_BIN_EXE_kinko"))
+        .arg("--tls-cert")
+        .arg(cert.to_str().unwrap())
+        .arg("--tls-key")
+        .arg(key.to_str().unwrap())
+        .arg("--header-timeout")
+        .arg("2s")
+        .start();
+    let addr = server.endpoint.strip_prefix("https://").unwrap();
+    // One sends nothing; one starts a ClientHello record and stops.
+    let mut silent = std::net::TcpStream::connect(addr).unwrap();
+    let mut partial = std::net::TcpStream::connect(addr).unwrap();
+    partial
+        .write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        .unwrap();
+    let opened = Instant::now();
+    for stream in [&mut silent, &mut partial] {
+        // A bound on waiting, far beyond the timeout.
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut buf = [0u8; 64];
+        match stream.read(&mut buf) {
+            Ok(0) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            other => panic!("the stalled handshake was not cut: {other:?}"),
+        }
+    }
+    assert!(
+        opened.elapsed() >= Duration::from_millis(1500),
+        "cut after {:?}, before the 2 s header timeout",
+        opened.elapsed()
+    );
+    // The server still completes real handshakes.
+    let health = Command::new("curl")
+        .args(["-s", "--cacert"])
+        .arg(&cert)
+        .arg(format!("{}/health", server.endpoint))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&health.stdout),
+        r#"{"status":"ok"}"#
+    );
+}

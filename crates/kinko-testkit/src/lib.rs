@@ -27,6 +27,7 @@ pub struct ServerBuilder {
     dev: bool,
     args: Vec<String>,
     envs: Vec<(String, String)>,
+    open_files: Option<u32>,
 }
 
 impl ServerBuilder {
@@ -46,6 +47,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Runs the server with this open-files limit (`ulimit -n`, soft and
+    /// hard), to see what it does when file descriptors run out.
+    pub fn open_files_limit(mut self, limit: u32) -> Self {
+        self.open_files = Some(limit);
+        self
+    }
+
     pub fn start(self) -> KinkoServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut server = KinkoServer {
@@ -53,6 +61,7 @@ impl ServerBuilder {
             dev: self.dev,
             args: self.args,
             envs: self.envs,
+            open_files: self.open_files,
             data_dir: dir.path().join("data"),
             log_dir: dir.path().to_path_buf(),
             _dir: dir,
@@ -73,6 +82,7 @@ pub struct KinkoServer {
     dev: bool,
     args: Vec<String>,
     envs: Vec<(String, String)>,
+    open_files: Option<u32>,
     pub data_dir: PathBuf,
     log_dir: PathBuf,
     _dir: tempfile::TempDir,
@@ -92,6 +102,7 @@ impl KinkoServer {
             dev: false,
             args: Vec::new(),
             envs: Vec::new(),
+            open_files: None,
         }
     }
 
@@ -104,7 +115,18 @@ impl KinkoServer {
             .append(true)
             .open(self.log_path())
             .expect("log file");
-        let mut command = Command::new(&self.binary);
+        let mut command = match self.open_files {
+            None => Command::new(&self.binary),
+            Some(limit) => {
+                // The shell sets the limit and becomes the server (same pid).
+                let mut shell = Command::new("sh");
+                shell
+                    .arg("-c")
+                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                    .arg(&self.binary);
+                shell
+            }
+        };
         command
             .arg("server")
             .arg("--listen")
