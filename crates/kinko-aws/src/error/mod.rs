@@ -86,6 +86,18 @@ impl AwsError {
         .with_status(503)
     }
 
+    /// The store's disk is full. A 503 as well, which the SDKs retry (a
+    /// write may succeed once the operator frees space), with a message
+    /// that says why and that nothing was written; never a path.
+    pub fn out_of_space() -> Self {
+        tracing::error!("the store is out of disk space: writes fail until space is freed");
+        Self::new(
+            "ServiceUnavailable",
+            "The server is out of disk space; nothing was written. Try again later.",
+        )
+        .with_status(503)
+    }
+
     /// The JSON body AWS sends: `{"__type": code, "message"|"Message": text}`.
     pub fn to_body(&self) -> Vec<u8> {
         let mut body = Map::new();
@@ -129,3 +141,29 @@ pub use admin::store_error;
 mod kms;
 mod secretsmanager;
 mod ssm;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every service answers a full disk the same way: a 503 the SDKs retry,
+    /// saying the disk is full and nothing was written.
+    #[test]
+    fn a_full_store_is_a_retryable_503_in_every_service() {
+        let answers = [
+            AwsError::from(kinko_core::ssm::SsmError::OutOfSpace),
+            AwsError::from(kinko_core::secrets::SecretsError::OutOfSpace),
+            AwsError::from(kinko_core::kms::KmsError::OutOfSpace),
+            store_error(kinko_store::StoreError::OutOfSpace),
+        ];
+        for answer in answers {
+            assert_eq!(answer.code, "ServiceUnavailable");
+            assert_eq!(answer.status, 503);
+            let body: Value = serde_json::from_slice(&answer.to_body()).unwrap();
+            assert_eq!(
+                body["message"],
+                "The server is out of disk space; nothing was written. Try again later."
+            );
+        }
+    }
+}
