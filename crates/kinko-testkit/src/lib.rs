@@ -27,6 +27,7 @@ pub struct ServerBuilder {
     dev: bool,
     args: Vec<String>,
     envs: Vec<(String, String)>,
+    data_dir: Option<PathBuf>,
 }
 
 impl ServerBuilder {
@@ -46,6 +47,13 @@ impl ServerBuilder {
         self
     }
 
+    /// The data directory to use instead of a fresh temporary one (a small
+    /// filesystem for the disk-full tests). The caller owns and removes it.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
     pub fn start(self) -> KinkoServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut server = KinkoServer {
@@ -53,7 +61,7 @@ impl ServerBuilder {
             dev: self.dev,
             args: self.args,
             envs: self.envs,
-            data_dir: dir.path().join("data"),
+            data_dir: self.data_dir.unwrap_or_else(|| dir.path().join("data")),
             log_dir: dir.path().to_path_buf(),
             _dir: dir,
             child: None,
@@ -92,6 +100,7 @@ impl KinkoServer {
             dev: false,
             args: Vec::new(),
             envs: Vec::new(),
+            data_dir: None,
         }
     }
 
