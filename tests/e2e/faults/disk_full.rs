@@ -405,8 +405,12 @@ async fn a_full_disk_refuses_writes_cleanly_keeps_reads_and_recovers() {
         ));
     }
     eprintln!(
-        "on the full disk: {reads_served} reads served; refusals: {} out of space, {} audit",
-        refusals.out_of_space, refusals.audit
+        "on the full disk: {} parameter and {} secret versions still fitted; \
+         {reads_served} reads served; refusals: {} out of space, {} audit",
+        kept_versions.len() - 2,
+        db_versions.len() - 1,
+        refusals.out_of_space,
+        refusals.audit
     );
     assert_eq!(
         http_get(&server.endpoint, "/health").map(|(status, _)| status),
