@@ -40,7 +40,7 @@
 //! out of time closes its connection instead of handing it back: it may be
 //! mid-statement or stalled, and must not make the next call wait too.
 //!
-//! The server side is bounded as well: every session sets
+//! The server side is bounded as well: every pooled session sets
 //! `statement_timeout` and `idle_in_transaction_session_timeout` to the same
 //! timeout (settings in the URL's `options` win), so PostgreSQL cancels a
 //! statement kinko stopped waiting for and ends a session whose kinko went
@@ -73,6 +73,7 @@ use async_trait::async_trait;
 use deadpool_postgres::{
     Client, GenericClient, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime,
 };
+use deadpool_postgres::{Hook, HookError};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
@@ -171,12 +172,7 @@ impl PostgresStore {
         if config.get_application_name().is_none() {
             config.application_name("kinko");
         }
-        // Ours first: a later `-c` of the same name in the URL wins.
-        let options = format!(
-            "-c statement_timeout={timeout_ms} -c idle_in_transaction_session_timeout={timeout_ms} {}",
-            config.get_options().unwrap_or_default()
-        );
-        config.options(options.trim_end());
+        let settings: Arc<str> = session_settings(config.get_options(), timeout_ms).into();
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
@@ -190,6 +186,18 @@ impl PostgresStore {
             .create_timeout(Some(timeout))
             .recycle_timeout(Some(timeout))
             .runtime(Runtime::Tokio1)
+            .post_create(Hook::async_fn(move |client, _| {
+                let settings = Arc::clone(&settings);
+                Box::pin(async move {
+                    if settings.is_empty() {
+                        return Ok(());
+                    }
+                    client
+                        .batch_execute(&settings)
+                        .await
+                        .map_err(HookError::Backend)
+                })
+            }))
             .build()
             .map_err(|err| {
                 StoreError::Backend(format!("cannot build the connection pool: {err}"))
@@ -238,6 +246,28 @@ impl PostgresStore {
             self.timeout.as_millis()
         ))
     }
+}
+
+/// The `SET`s that bound a pooled session on PostgreSQL's side (see
+/// "Deadlines"), run once per new connection rather than sent as startup
+/// `options`, which connection poolers such as PgBouncer refuse. A setting
+/// the URL's own `options` name is left as the URL says.
+fn session_settings(url_options: Option<&str>, timeout_ms: u128) -> String {
+    let url_options = url_options.unwrap_or_default();
+    ["statement_timeout", "idle_in_transaction_session_timeout"]
+        .iter()
+        .filter(|name| !url_options.split_whitespace().any(|o| mentions(o, name)))
+        .map(|name| format!("SET {name} = {timeout_ms}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Whether one `options` word (`-cNAME=…`, `NAME=…` after a `-c`) sets `name`.
+fn mentions(option: &str, name: &str) -> bool {
+    let option = option.trim_start_matches("-c").trim_start_matches("--");
+    option
+        .split_once('=')
+        .is_some_and(|(key, _)| key.trim().replace('-', "_") == *name)
 }
 
 /// Runs `$body` (an expression using the pooled connection `$client`,
@@ -426,6 +456,7 @@ impl From<PoolError> for StoreError {
                 StoreError::Unavailable(format!("no database connection: {kind:?} timed out"))
             }
             PoolError::Closed => StoreError::Unavailable("the connection pool is closed".into()),
+            PoolError::PostCreateHook(HookError::Backend(err)) => err.into(),
             other => StoreError::Backend(other.to_string()),
         }
     }

@@ -786,3 +786,26 @@ fn create(name: &str) -> ParameterWrite {
         max_versions: 100,
     }
 }
+
+#[test]
+fn session_settings_leave_what_the_url_sets() {
+    assert_eq!(
+        super::session_settings(None, 5000),
+        "SET statement_timeout = 5000; SET idle_in_transaction_session_timeout = 5000"
+    );
+    assert_eq!(
+        super::session_settings(Some("-csearch_path=k -cstatement_timeout=7s"), 5000),
+        "SET idle_in_transaction_session_timeout = 5000"
+    );
+    assert_eq!(
+        super::session_settings(
+            Some("-c statement-timeout=7s --idle_in_transaction_session_timeout=0"),
+            1
+        ),
+        ""
+    );
+    assert_eq!(
+        super::session_settings(Some("-csearch_path=statement_timeout"), 2),
+        "SET statement_timeout = 2; SET idle_in_transaction_session_timeout = 2"
+    );
+}
