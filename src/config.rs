@@ -27,6 +27,8 @@ pub struct FileConfig {
     pub root_key_file: Option<PathBuf>,
     /// `postgres://…` to share one PostgreSQL database between servers.
     pub store: Option<String>,
+    /// The PostgreSQL store's deadline per call: `"500ms"`, `"5s"`.
+    pub store_timeout: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub log_format: Option<LogFormat>,
@@ -90,6 +92,8 @@ pub struct ServerConfig {
     pub account_id: String,
     pub root_key: RootKeySource,
     pub store: StoreLocation,
+    /// Deadline of one PostgreSQL store call (unused with SQLite).
+    pub store_timeout: std::time::Duration,
     pub tls: Option<(PathBuf, PathBuf)>,
     pub log_format: LogFormat,
     pub log_level: String,
@@ -163,6 +167,7 @@ impl ServerConfig {
             None => StoreLocation::DataDir,
         };
         check_shared_root_key(&store, &root_key, args.dev || file.dev.unwrap_or(false))?;
+        let store_timeout = store_timeout(&store, args.store_timeout, file.store_timeout)?;
         let tls = match (
             args.tls_cert.or(file.tls_cert),
             args.tls_key.or(file.tls_key),
@@ -179,6 +184,7 @@ impl ServerConfig {
             account_id,
             root_key,
             store,
+            store_timeout,
             tls,
             log_format: args
                 .log_format
@@ -284,6 +290,33 @@ fn check_shared_root_key(
     }
 }
 
+/// `--store-timeout` (a flag wins over the file): only for PostgreSQL,
+/// whose calls wait on the network; more than zero.
+fn store_timeout(
+    store: &StoreLocation,
+    flag: Option<std::time::Duration>,
+    file: Option<String>,
+) -> anyhow::Result<std::time::Duration> {
+    let given = match (flag, file) {
+        (Some(timeout), _) => Some(timeout),
+        (None, Some(text)) => Some(
+            kinko_proxy::duration::parse_duration(&text)
+                .with_context(|| "store_timeout in the config file")?,
+        ),
+        (None, None) => None,
+    };
+    let Some(timeout) = given else {
+        return Ok(kinko_store::postgres::DEFAULT_TIMEOUT);
+    };
+    if !matches!(store, StoreLocation::Postgres(_)) {
+        bail!("--store-timeout applies to a PostgreSQL store (--store postgres://…)");
+    }
+    if timeout.as_millis() == 0 {
+        bail!("--store-timeout must be at least 1ms");
+    }
+    Ok(timeout)
+}
+
 fn non_empty_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -344,6 +377,32 @@ mod tests {
             "--dev with --store"
         );
         assert!(check_shared_root_key(&StoreLocation::DataDir, &default_file, false).is_ok());
+    }
+
+    #[test]
+    fn store_timeout_is_for_postgres_and_more_than_zero() {
+        use std::time::Duration;
+        let pg = StoreLocation::Postgres("postgres://h/db".into());
+        assert_eq!(
+            store_timeout(&pg, None, None).unwrap(),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            store_timeout(&pg, Some(Duration::from_millis(800)), Some("9s".into())).unwrap(),
+            Duration::from_millis(800),
+            "the flag wins over the file"
+        );
+        assert_eq!(
+            store_timeout(&pg, None, Some("2s".into())).unwrap(),
+            Duration::from_secs(2)
+        );
+        assert!(store_timeout(&pg, None, Some("soon".into())).is_err());
+        assert!(store_timeout(&pg, Some(Duration::ZERO), None).is_err());
+        let err = store_timeout(&StoreLocation::DataDir, Some(Duration::from_secs(1)), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("PostgreSQL"), "{err}");
+        assert!(store_timeout(&StoreLocation::DataDir, None, None).is_ok());
     }
 
     #[test]

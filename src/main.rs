@@ -7,6 +7,7 @@ mod buffered_stderr;
 mod cli;
 mod config;
 mod paths;
+mod root_key;
 
 use clap::{Parser, Subcommand};
 

@@ -21,7 +21,7 @@ use kinko_server::audit::AuditLog;
 use kinko_server::{AppState, ServerSettings};
 use kinko_store::{PostgresStore, SqliteStore, Store};
 
-use crate::config::{LogFormat, RootKeySource, ServerConfig, StoreLocation};
+use crate::config::{LogFormat, ServerConfig, StoreLocation};
 use crate::paths::{self, DataDir};
 
 #[derive(Debug, clap::Args)]
@@ -54,6 +54,11 @@ pub struct ServerArgs {
     /// [default: SQLite in DATA_DIR]
     #[arg(long, env = "KINKO_STORE", hide_env_values = true)]
     pub store: Option<String>,
+    /// Longest a PostgreSQL store call may take (waiting for a connection,
+    /// connecting, every statement) before its request fails with a 503 the
+    /// SDKs retry: `500ms`, `5s`, `1m` [default: 5s]
+    #[arg(long, env = "KINKO_STORE_TIMEOUT", value_parser = kinko_proxy::duration::parse_duration)]
+    pub store_timeout: Option<std::time::Duration>,
     /// TOML file with the same settings (flags and env vars win over it)
     #[arg(long, env = "KINKO_CONFIG")]
     pub config: Option<PathBuf>,
@@ -128,7 +133,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         (Arc::new(store), RootKey::generate())
     } else {
         data.create()?;
-        let root = load_root_key(&config.root_key, &data)?;
+        let root = crate::root_key::load(&config.root_key, &data)?;
         let store: Arc<dyn Store> = match &config.store {
             StoreLocation::DataDir => {
                 Arc::new(SqliteStore::open(&data.database()).with_context(|| {
@@ -136,7 +141,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
                 })?)
             }
             StoreLocation::Postgres(url) => Arc::new(
-                PostgresStore::open(url.expose())
+                PostgresStore::open_with_timeout(url.expose(), config.store_timeout)
                     .await
                     .context("cannot open the PostgreSQL store")?,
             ),
@@ -145,10 +150,15 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     };
 
     let keyring = Arc::new(Keyring::new(store.clone(), root, config.account_id.clone()));
-    keyring
-        .verify_root_key()
-        .await
-        .context("the root key does not open this store (wrong key file or passphrase?)")?;
+    if let Err(err) = keyring.verify_root_key().await {
+        match err {
+            kinko_core::keyring::KeyringError::WrongRootKey => anyhow::bail!(
+                "the root key from {} does not open this store: start with the key it was created with",
+                crate::root_key::describe(&config.root_key)
+            ),
+            other => return Err(other).context("cannot check the root key against the store"),
+        }
+    }
     let credentials = Arc::new(Credentials::new(store.clone(), keyring.clone()));
     let mut identity = Identity::new(
         store.clone(),
@@ -268,44 +278,6 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         tracing::warn!(%error, "cannot record access keys' last use");
     }
     Ok(())
-}
-
-fn load_root_key(source: &RootKeySource, data: &DataDir) -> anyhow::Result<RootKey> {
-    match source {
-        RootKeySource::Env(text) => {
-            RootKey::from_base64(text).context("KINKO_ROOT_KEY is not a base64 256-bit key")
-        }
-        RootKeySource::Passphrase(passphrase) => {
-            let salt_path = data.root_salt();
-            let salt = match std::fs::read(&salt_path) {
-                Ok(salt) => salt,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    let salt = kinko_crypto::random_bytes(16);
-                    paths::write_private(&salt_path, &salt)?;
-                    salt
-                }
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot read {}", salt_path.display()));
-                }
-            };
-            RootKey::from_passphrase(passphrase, &salt)
-                .context("cannot derive the root key from KINKO_ROOT_PASSPHRASE")
-        }
-        RootKeySource::File { path, create: true } => {
-            let (key, created) = RootKey::load_or_create_file(path)?;
-            if created {
-                eprintln!(
-                    "created the root key {} (mode 0600): back it up; without it the data cannot be read",
-                    path.display()
-                );
-            }
-            Ok(key)
-        }
-        RootKeySource::File {
-            path,
-            create: false,
-        } => Ok(RootKey::load_file(path)?),
-    }
 }
 
 /// Meta key naming the bootstrap admin's access key.

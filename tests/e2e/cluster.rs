@@ -40,6 +40,15 @@ impl TestSchema {
     pub(crate) fn url(&self) -> String {
         schema::url_with_search_path(&self.base_url, &self.name).unwrap()
     }
+
+    /// The test database's URL, without the schema.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 impl Drop for TestSchema {

@@ -10,6 +10,7 @@ mod backup;
 mod cli;
 mod cluster;
 mod durability;
+mod faults;
 mod iam;
 mod iam_cli;
 mod kms;

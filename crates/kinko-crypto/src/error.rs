@@ -11,6 +11,14 @@ pub enum CryptoError {
         path.display()
     )]
     KeyFilePermissions { path: PathBuf, mode: u32 },
+    /// The path is not a regular file: a directory, a device, a FIFO (whose
+    /// open would block), or a symbolic link to nothing or to one of those.
+    #[error("root key file {} is {what}, not a key file", path.display())]
+    NotAKeyFile { path: PathBuf, what: String },
+    /// The file is there but holds no key: empty, truncated, garbled.
+    /// The reason says what is wrong with the content, never the content.
+    #[error("root key file {} does not hold a root key: {reason}", path.display())]
+    KeyFileInvalid { path: PathBuf, reason: String },
     #[error("root key file {}: {source}", path.display())]
     Io {
         path: PathBuf,

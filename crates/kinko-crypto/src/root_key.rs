@@ -5,7 +5,9 @@
 //! - a key file ([`RootKey::load_file`]): one line, the standard base64
 //!   (with padding) of 32 random bytes, optionally followed by a newline.
 //!   Like ssh with its private keys, a file that group or others could read
-//!   is refused;
+//!   is refused. A symbolic link is followed (Kubernetes mounts secrets as
+//!   links into a `..data` directory), but what it points at must be a
+//!   regular file with such a mode too;
 //! - an environment variable (`KINKO_ROOT_KEY`, [`RootKey::from_base64`]),
 //!   in the same base64 form;
 //! - a passphrase ([`RootKey::from_passphrase`]) through Argon2id.
@@ -40,6 +42,9 @@ const WRAP_VERSION: u8 = 1;
 const WRAP_AAD_PREFIX: &[u8] = b"kinko-key-v1\0";
 const WRAPPED_LEN: usize = 4 + NONCE_LEN + KEY_LEN + TAG_LEN;
 const DERIVE_SALT: &[u8] = b"kinko-root-derive-v1";
+/// Longest key file read: a key line is 45 bytes; anything much longer is
+/// not a key file, and is not read into memory whole.
+const MAX_KEY_FILE_LEN: u64 = 1024;
 
 /// The 256-bit root key. `Debug` is redacted; the bytes are zeroized on drop.
 pub struct RootKey(Zeroizing<[u8; KEY_LEN]>);
@@ -54,25 +59,59 @@ impl RootKey {
 
     /// Reads a key file (one line of standard base64 of 32 bytes).
     ///
-    /// Refuses with `KeyFilePermissions` a file whose mode has any group or
-    /// other bit set (`mode & 0o077 != 0`); on non-unix systems there is no
-    /// such check.
+    /// Refuses with `NotAKeyFile` anything but a regular file (after
+    /// following symbolic links), with `KeyFilePermissions` a file whose mode
+    /// has any group or other bit set (`mode & 0o077 != 0`; on non-unix
+    /// systems there is no such check), and with `KeyFileInvalid` a file that
+    /// holds no key. A missing file is `Io` with `NotFound`.
     pub fn load_file(path: &Path) -> Result<RootKey, CryptoError> {
         let io_err = |source| CryptoError::Io {
             path: path.to_path_buf(),
             source,
         };
-        let mut file = std::fs::File::open(path).map_err(io_err)?;
-        check_permissions(path, &file)?;
-        let mut text = Zeroizing::new(String::new());
-        std::io::Read::read_to_string(&mut file, &mut text).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::InvalidData {
-                CryptoError::InvalidKey("the key file is not base64 text".into())
-            } else {
-                io_err(e)
+        // Look before opening: opening a FIFO would wait for a writer.
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(match std::fs::read_link(path) {
+                    Ok(target) => not_a_key_file(
+                        path,
+                        format!(
+                            "a symbolic link to {}, which does not exist",
+                            target.display()
+                        ),
+                    ),
+                    Err(_) => io_err(e),
+                });
             }
-        })?;
-        decode_key(&text)
+            Err(e) => return Err(io_err(e)),
+        };
+        check_regular(path, &meta)?;
+        let file = std::fs::File::open(path).map_err(io_err)?;
+        // Again on what was opened, in case the path changed in between.
+        check_regular(path, &file.metadata().map_err(io_err)?)?;
+        check_permissions(path, &file)?;
+        let invalid = |reason: &str| CryptoError::KeyFileInvalid {
+            path: path.to_path_buf(),
+            reason: reason.to_owned(),
+        };
+        let mut bytes = Zeroizing::new(Vec::new());
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(file, MAX_KEY_FILE_LEN + 1),
+            &mut bytes,
+        )
+        .map_err(io_err)?;
+        if bytes.is_empty() {
+            return Err(invalid("the file is empty"));
+        }
+        if bytes.len() as u64 > MAX_KEY_FILE_LEN {
+            return Err(invalid("the file is far longer than one key line"));
+        }
+        let text = std::str::from_utf8(&bytes).map_err(|_| invalid("the file is not text"))?;
+        decode_key(text).map_err(|err| match err {
+            CryptoError::InvalidKey(reason) => invalid(&reason),
+            other => other,
+        })
     }
 
     /// Creates a key file with mode 0600 from the start (never a moment with
@@ -235,6 +274,27 @@ fn derive_argon2(
     Ok(RootKey(key))
 }
 
+fn not_a_key_file(path: &Path, what: String) -> CryptoError {
+    CryptoError::NotAKeyFile {
+        path: path.to_path_buf(),
+        what,
+    }
+}
+
+/// Refuses anything but a regular file, naming what it is instead.
+fn check_regular(path: &Path, meta: &std::fs::Metadata) -> Result<(), CryptoError> {
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    let what = if kind.is_dir() {
+        "a directory"
+    } else {
+        "a special file (a device, FIFO or socket)"
+    };
+    Err(not_a_key_file(path, what.to_owned()))
+}
+
 #[cfg(unix)]
 fn check_permissions(path: &Path, file: &std::fs::File) -> Result<(), CryptoError> {
     use std::os::unix::fs::PermissionsExt;
@@ -348,10 +408,82 @@ mod tests {
             std::fs::write(&path, content).unwrap();
             set_mode(&path, 0o600);
             let err = RootKey::load_file(&path).unwrap_err();
-            assert!(matches!(err, CryptoError::InvalidKey(_)), "{name}: {err:?}");
-            assert!(!err.to_string().contains("base64 at all"));
-            assert!(!err.to_string().contains("c2hvcnQ"));
+            assert!(
+                matches!(err, CryptoError::KeyFileInvalid { .. }),
+                "{name}: {err:?}"
+            );
+            let shown = err.to_string();
+            assert!(shown.contains(&path.display().to_string()), "{shown}");
+            assert!(!shown.contains("base64 at all"), "{shown}");
+            assert!(!shown.contains("c2hvcnQ"), "{shown}");
+            assert!(!shown.contains('\n'), "one line: {shown}");
         }
+    }
+
+    /// A key cut short by a full disk or a bad copy: named as such, with
+    /// the length found and never the bytes.
+    #[cfg(unix)]
+    #[test]
+    fn a_truncated_or_oversized_key_file_is_refused_without_echoing_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("root.key");
+        RootKey::create_file(&path).unwrap();
+        let full = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, &full[..20]).unwrap();
+        let shown = RootKey::load_file(&path).unwrap_err().to_string();
+        assert!(shown.contains("does not hold a root key"), "{shown}");
+        assert!(shown.contains("got 15"), "20 base64 characters: {shown}");
+        assert!(!shown.contains(&full[..20]), "{shown}");
+
+        let long = "A".repeat(2 * MAX_KEY_FILE_LEN as usize);
+        std::fs::write(&path, &long).unwrap();
+        let shown = RootKey::load_file(&path).unwrap_err().to_string();
+        assert!(shown.contains("far longer"), "{shown}");
+    }
+
+    /// Directories, FIFOs and dangling links are not key files (and a FIFO
+    /// is refused without blocking on it); a link to a good key file is.
+    #[cfg(unix)]
+    #[test]
+    fn only_a_regular_file_or_a_link_to_one_is_a_key_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("a-directory");
+        std::fs::create_dir(&sub).unwrap();
+        let err = RootKey::load_file(&sub).unwrap_err();
+        assert!(
+            matches!(&err, CryptoError::NotAKeyFile { what, .. } if what == "a directory"),
+            "{err:?}"
+        );
+
+        let fifo = dir.path().join("a-fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = RootKey::load_file(&fifo).unwrap_err();
+        assert!(matches!(err, CryptoError::NotAKeyFile { .. }), "{err:?}");
+
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+        let shown = RootKey::load_file(&dangling).unwrap_err().to_string();
+        assert!(shown.contains("symbolic link to"), "{shown}");
+        assert!(shown.contains("does not exist"), "{shown}");
+        // Creating never writes through a link, dangling or not.
+        assert!(RootKey::load_or_create_file(&dangling).is_err());
+        assert!(!dir.path().join("nowhere").exists());
+
+        let key = dir.path().join("real.key");
+        let created = RootKey::create_file(&key).unwrap();
+        let link = dir.path().join("link.key");
+        std::os::unix::fs::symlink(&key, &link).unwrap();
+        assert_eq!(*RootKey::load_file(&link).unwrap().0, *created.0);
+        // The mode checked is the target's, not the link's (always 0777).
+        set_mode(&key, 0o644);
+        assert!(matches!(
+            RootKey::load_file(&link),
+            Err(CryptoError::KeyFilePermissions { .. })
+        ));
     }
 
     #[test]

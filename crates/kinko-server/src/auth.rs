@@ -9,7 +9,7 @@ use std::sync::Arc;
 use http::HeaderMap;
 use kinko_aws::AwsError;
 use kinko_aws::sigv4::{self, AuthError, SignedRequest};
-use kinko_core::credentials::SessionError;
+use kinko_core::credentials::{CredentialsError, SessionError};
 use kinko_core::principals::SessionAccess;
 
 use crate::app::AppState;
@@ -162,9 +162,13 @@ pub async fn authenticate(
         .credentials
         .lookup(&auth.access_key_id)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "access key lookup failed");
-            AwsError::internal()
+        .map_err(|e| match e {
+            // A store that is slow, down or full is the SDK's to retry (503).
+            CredentialsError::Store(e) => kinko_aws::error::store_error(e),
+            e => {
+                tracing::error!(error = %e, "access key lookup failed");
+                AwsError::internal()
+            }
         })?
         .ok_or(AuthError::UnrecognizedClient)?;
     // A deactivated key, or one past a rotation's grace, is refused as AWS

@@ -553,9 +553,15 @@ pub enum StoreError {
     /// What this backend does not offer (a test double's store).
     #[error("not supported by this store: {0}")]
     Unsupported(&'static str),
-    /// The backend cannot be reached (a database restarting). Retryable.
+    /// The backend cannot be reached (a database restarting) or did not
+    /// answer in time. Retryable.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// The disk under the store is full (SQLite's `SQLITE_FULL`,
+    /// PostgreSQL's `disk_full`): the write was rolled back, nothing of it
+    /// was kept. Retryable once space is freed; reads keep working.
+    #[error("the store is out of disk space; the write was not made")]
+    OutOfSpace,
     /// Anything else the backend reported. Never contains a value.
     #[error("store failure: {0}")]
     Backend(String),

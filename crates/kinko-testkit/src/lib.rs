@@ -28,6 +28,7 @@ pub struct ServerBuilder {
     args: Vec<String>,
     envs: Vec<(String, String)>,
     open_files: Option<u32>,
+    data_dir: Option<PathBuf>,
 }
 
 impl ServerBuilder {
@@ -54,6 +55,13 @@ impl ServerBuilder {
         self
     }
 
+    /// The data directory to use instead of a fresh temporary one (a small
+    /// filesystem for the disk-full tests). The caller owns and removes it.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
     pub fn start(self) -> KinkoServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut server = KinkoServer {
@@ -62,7 +70,7 @@ impl ServerBuilder {
             args: self.args,
             envs: self.envs,
             open_files: self.open_files,
-            data_dir: dir.path().join("data"),
+            data_dir: self.data_dir.unwrap_or_else(|| dir.path().join("data")),
             log_dir: dir.path().to_path_buf(),
             _dir: dir,
             child: None,
@@ -103,6 +111,7 @@ impl KinkoServer {
             args: Vec::new(),
             envs: Vec::new(),
             open_files: None,
+            data_dir: None,
         }
     }
 

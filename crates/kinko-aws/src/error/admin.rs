@@ -27,13 +27,15 @@ impl From<IdentityError> for AwsError {
     }
 }
 
-/// A store failure behind an admin operation: 503 while it is unreachable.
+/// A store failure behind an admin operation (or an access key lookup):
+/// 503 while it is unreachable, slow or out of space.
 pub fn store_error(e: StoreError) -> AwsError {
     match e {
         StoreError::Unavailable(cause) => {
             tracing::warn!(%cause, "store unavailable");
             AwsError::unavailable()
         }
+        StoreError::OutOfSpace => AwsError::out_of_space(),
         cause => {
             tracing::error!(%cause, "store failure");
             AwsError::internal()
@@ -69,5 +71,12 @@ mod tests {
         );
         let unavailable = AwsError::from(IdentityError::Store(StoreError::Unavailable("x".into())));
         assert_eq!(unavailable.status, 503);
+        let full = AwsError::from(IdentityError::Store(StoreError::OutOfSpace));
+        assert_eq!((full.code, full.status), ("ServiceUnavailable", 503));
+        assert!(
+            full.message.contains("out of disk space"),
+            "{}",
+            full.message
+        );
     }
 }

@@ -23,6 +23,7 @@ impl From<kinko_core::kms::KmsError> for AwsError {
             E::Tag(m) => lower("TagException", m),
             E::InvalidMarker(m) => lower("InvalidMarkerException", m),
             E::MalformedPolicyDocument(m) => lower("MalformedPolicyDocumentException", m),
+            E::OutOfSpace => AwsError::out_of_space(),
             E::Unavailable(cause) => {
                 tracing::warn!(%cause, "store unavailable");
                 AwsError::unavailable()

@@ -103,6 +103,18 @@ impl AwsError {
         .with_status(503)
     }
 
+    /// The store's disk is full. A 503 as well, which the SDKs retry (a
+    /// write may succeed once the operator frees space), with a message
+    /// that says why and that nothing was written; never a path.
+    pub fn out_of_space() -> Self {
+        tracing::error!("the store is out of disk space: writes fail until space is freed");
+        Self::new(
+            "ServiceUnavailable",
+            "The server is out of disk space; nothing was written. Try again later.",
+        )
+        .with_status(503)
+    }
+
     /// The request body broke off before its end: the client closed the
     /// connection (or it was cut) with fewer bytes sent than its
     /// `Content-Length` announced, or a chunked body without its last
@@ -180,3 +192,29 @@ pub use admin::store_error;
 mod kms;
 mod secretsmanager;
 mod ssm;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every service answers a full disk the same way: a 503 the SDKs retry,
+    /// saying the disk is full and nothing was written.
+    #[test]
+    fn a_full_store_is_a_retryable_503_in_every_service() {
+        let answers = [
+            AwsError::from(kinko_core::ssm::SsmError::OutOfSpace),
+            AwsError::from(kinko_core::secrets::SecretsError::OutOfSpace),
+            AwsError::from(kinko_core::kms::KmsError::OutOfSpace),
+            store_error(kinko_store::StoreError::OutOfSpace),
+        ];
+        for answer in answers {
+            assert_eq!(answer.code, "ServiceUnavailable");
+            assert_eq!(answer.status, 503);
+            let body: Value = serde_json::from_slice(&answer.to_body()).unwrap();
+            assert_eq!(
+                body["message"],
+                "The server is out of disk space; nothing was written. Try again later."
+            );
+        }
+    }
+}

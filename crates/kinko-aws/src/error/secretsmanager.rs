@@ -22,6 +22,7 @@ impl From<kinko_core::secrets::SecretsError> for AwsError {
             E::PreconditionNotMet(m) => upper("PreconditionNotMetException", m),
             E::InvalidNextToken(m) => upper("InvalidNextTokenException", m),
             E::AccessDenied(m) => upper("AccessDeniedException", m),
+            E::OutOfSpace => AwsError::out_of_space(),
             E::Unavailable(cause) => {
                 tracing::warn!(%cause, "store unavailable");
                 AwsError::unavailable()

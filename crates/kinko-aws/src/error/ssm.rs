@@ -41,6 +41,7 @@ impl From<kinko_core::ssm::SsmError> for AwsError {
             E::TooManyUpdates(m) => upper("TooManyUpdates", m),
             E::Validation(m) => AwsError::validation(m),
             E::AccessDenied(m) => upper("AccessDeniedException", m),
+            E::OutOfSpace => AwsError::out_of_space(),
             E::Unavailable(cause) => {
                 tracing::warn!(%cause, "store unavailable");
                 AwsError::unavailable()

@@ -46,6 +46,10 @@ pub enum KmsError {
     /// The store is unreachable for now (retryable, 503).
     #[error("ServiceUnavailable: {0}")]
     Unavailable(String),
+    /// The store's disk is full: nothing was written (retryable, 503,
+    /// with a message that says so once space is freed).
+    #[error("ServiceUnavailable: the store is out of disk space")]
+    OutOfSpace,
     /// A fault of ours. The text is for the log; the wire sends a generic one.
     #[error("KMSInternalException: {0}")]
     Internal(String),
@@ -90,6 +94,7 @@ impl From<StoreError> for KmsError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(msg) => KmsError::Unavailable(msg),
+            StoreError::OutOfSpace => KmsError::OutOfSpace,
             other => KmsError::Internal(other.to_string()),
         }
     }

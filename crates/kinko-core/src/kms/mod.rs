@@ -403,6 +403,7 @@ fn keyring_error(e: KeyringError) -> KmsError {
         KeyringError::KeyDisabled(arn) => KmsError::disabled(&arn),
         KeyringError::Decrypt => KmsError::InvalidCiphertext,
         KeyringError::Store(kinko_store::StoreError::Unavailable(m)) => KmsError::Unavailable(m),
+        KeyringError::Store(kinko_store::StoreError::OutOfSpace) => KmsError::OutOfSpace,
         other => KmsError::Internal(format!("keyring: {other}")),
     }
 }

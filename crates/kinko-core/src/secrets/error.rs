@@ -39,6 +39,10 @@ pub enum SecretsError {
     /// The store is unreachable for now (retryable, 503).
     #[error("ServiceUnavailable: {0}")]
     Unavailable(String),
+    /// The store's disk is full: nothing was written (retryable, 503,
+    /// with a message that says so once space is freed).
+    #[error("ServiceUnavailable: the store is out of disk space")]
+    OutOfSpace,
     /// A stored value failed authentication: altered or moved in the
     /// database. A fault on the server's side, with a message that says so.
     #[error("InternalServiceError: {0}")]
@@ -104,6 +108,7 @@ impl From<StoreError> for SecretsError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(msg) => SecretsError::Unavailable(msg),
+            StoreError::OutOfSpace => SecretsError::OutOfSpace,
             other => SecretsError::Internal(other.to_string()),
         }
     }

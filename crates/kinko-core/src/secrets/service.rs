@@ -216,6 +216,7 @@ fn keyring_fault(e: KeyringError) -> SecretsError {
         KeyringError::Store(kinko_store::StoreError::Unavailable(m)) => {
             SecretsError::Unavailable(m)
         }
+        KeyringError::Store(kinko_store::StoreError::OutOfSpace) => SecretsError::OutOfSpace,
         other => SecretsError::Internal(format!("keyring: {other}")),
     }
 }

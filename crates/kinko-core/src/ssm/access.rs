@@ -109,6 +109,7 @@ impl ParameterStore {
             .map(Some)
             .map_err(|e| match e {
                 crate::secrets::SecretsError::Unavailable(m) => SsmError::Unavailable(m),
+                crate::secrets::SecretsError::OutOfSpace => SsmError::OutOfSpace,
                 other => SsmError::Internal(other.to_string()),
             })
     }

@@ -63,6 +63,10 @@ pub enum SsmError {
     /// The store is unreachable for now (retryable, 503).
     #[error("ServiceUnavailable: {0}")]
     Unavailable(String),
+    /// The store's disk is full: nothing was written (retryable, 503,
+    /// with a message that says so once space is freed).
+    #[error("ServiceUnavailable: the store is out of disk space")]
+    OutOfSpace,
     /// A stored value failed authentication: altered or moved in the
     /// database. A fault on the server's side, with a message that says so.
     #[error("InternalServerError: {0}")]
@@ -102,6 +106,7 @@ impl From<StoreError> for SsmError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(msg) => SsmError::Unavailable(msg),
+            StoreError::OutOfSpace => SsmError::OutOfSpace,
             StoreError::TooManyTags { .. } => SsmError::TooManyTags,
             StoreError::LabelLimitExceeded { .. } => SsmError::ParameterVersionLabelLimitExceeded(
                 "A parameter version can have maximum 10 labels. Move one or more labels to another version and try again."

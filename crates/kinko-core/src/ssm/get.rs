@@ -41,6 +41,7 @@ fn secrets_error(e: SecretsError, name_as_sent: &str) -> SsmError {
         SecretsError::DecryptionFailure(m) => SsmError::InvalidKeyId(m),
         SecretsError::AccessDenied(m) => SsmError::AccessDenied(m),
         SecretsError::Unavailable(m) => SsmError::Unavailable(m),
+        SecretsError::OutOfSpace => SsmError::OutOfSpace,
         SecretsError::Tampered(m) => SsmError::Tampered(m),
         other => SsmError::Internal(other.to_string()),
     }

@@ -210,6 +210,7 @@ pub(super) fn keyring_error(e: KeyringError, key_ref: &str) -> SsmError {
             SsmError::InvalidKeyId(format!("Key {key_ref} is disabled."))
         }
         KeyringError::Store(kinko_store::StoreError::Unavailable(m)) => SsmError::Unavailable(m),
+        KeyringError::Store(kinko_store::StoreError::OutOfSpace) => SsmError::OutOfSpace,
         other => SsmError::Internal(format!("keyring: {other}")),
     }
 }

@@ -16,7 +16,8 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
-use tokio_postgres::{AsyncMessage, Config, NoTls};
+use tokio_postgres::tls::NoTlsStream;
+use tokio_postgres::{AsyncMessage, Config, NoTls, Socket};
 
 use crate::{Invalidation, SingletonGuard, StoreError};
 
@@ -78,6 +79,7 @@ pub(super) fn notify_payload(event: &Invalidation) -> String {
 pub(super) fn spawn_listener(
     config: Arc<Config>,
     sender: Weak<broadcast::Sender<Invalidation>>,
+    timeout: Duration,
     runtime: &tokio::runtime::Handle,
 ) {
     runtime.spawn(async move {
@@ -85,7 +87,7 @@ pub(super) fn spawn_listener(
             if sender.strong_count() == 0 {
                 return;
             }
-            if let Err(error) = listen_once(&config, &sender).await {
+            if let Err(error) = listen_once(&config, &sender, timeout).await {
                 tracing::warn!(%error, "lost the invalidation listener; reconnecting");
             }
             tokio::time::sleep(RECONNECT_DELAY).await;
@@ -93,12 +95,36 @@ pub(super) fn spawn_listener(
     });
 }
 
-/// One LISTEN session: returns when its connection ends.
+/// Opens a session outside the pool within `timeout`: `connect_timeout`
+/// bounds the TCP connect only, not the start-up exchange after it, which
+/// a stalled network or server would hold forever.
+async fn connect(
+    config: &Config,
+    timeout: Duration,
+) -> Result<
+    (
+        tokio_postgres::Client,
+        tokio_postgres::Connection<Socket, NoTlsStream>,
+    ),
+    StoreError,
+> {
+    match tokio::time::timeout(timeout, config.connect(NoTls)).await {
+        Ok(connected) => Ok(connected?),
+        Err(_) => Err(StoreError::Unavailable(format!(
+            "PostgreSQL did not accept a session within the store timeout ({} ms)",
+            timeout.as_millis()
+        ))),
+    }
+}
+
+/// One LISTEN session: returns when its connection ends. Once it listens it
+/// waits as long as it takes: it only receives.
 async fn listen_once(
     config: &Config,
     sender: &Weak<broadcast::Sender<Invalidation>>,
+    timeout: Duration,
 ) -> Result<(), StoreError> {
-    let (client, mut connection) = config.connect(NoTls).await?;
+    let (client, mut connection) = connect(config, timeout).await?;
     let (notes_tx, mut notes) = mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
         while let Some(message) = poll_fn(|cx| connection.poll_message(cx)).await {
@@ -113,11 +139,22 @@ async fn listen_once(
             }
         }
     });
-    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
-    let schema: String = client
-        .query_one("SELECT current_schema()", &[])
-        .await?
-        .try_get(0)?;
+    let setup = async {
+        client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+        let schema: String = client
+            .query_one("SELECT current_schema()", &[])
+            .await?
+            .try_get(0)?;
+        Ok::<_, StoreError>(schema)
+    };
+    let schema = match tokio::time::timeout(timeout, setup).await {
+        Ok(schema) => schema?,
+        Err(_) => {
+            return Err(StoreError::Unavailable(
+                "the invalidation listener's LISTEN did not return in time".to_owned(),
+            ));
+        }
+    };
     let prefix = format!("{schema} ");
     // Whatever was published while no LISTEN was open is lost: flush all.
     match sender.upgrade() {
@@ -157,8 +194,9 @@ struct LockSession {
 pub(super) async fn try_lock(
     config: &Config,
     job: &str,
+    timeout: Duration,
 ) -> Result<Option<SingletonGuard>, StoreError> {
-    let (client, connection) = config.connect(NoTls).await?;
+    let (client, connection) = connect(config, timeout).await?;
     let held = Arc::new(AtomicBool::new(true));
     let lost = Arc::clone(&held);
     tokio::spawn(async move {
@@ -167,12 +205,15 @@ pub(super) async fn try_lock(
         let _ = connection.await;
         lost.store(false, Ordering::Release);
     });
-    let row = client
-        .query_one(
-            "SELECT pg_try_advisory_lock(hashtextextended(current_schema() || ':job:' || $1, 0))",
-            &[&job],
-        )
-        .await?;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&job];
+    let asked = client.query_one(
+        "SELECT pg_try_advisory_lock(hashtextextended(current_schema() || ':job:' || $1, 0))",
+        &params,
+    );
+    // Out of time, the session is dropped, and the lock with it if granted.
+    let row = tokio::time::timeout(timeout, asked).await.map_err(|_| {
+        StoreError::Unavailable("the singleton lock did not answer in time".into())
+    })??;
     let granted: bool = row.try_get(0)?;
     if !granted {
         return Ok(None);

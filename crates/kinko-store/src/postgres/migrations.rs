@@ -33,6 +33,9 @@ pub struct Migration {
 
 pub(super) async fn migrate(client: &mut Client) -> Result<Migration, StoreError> {
     let tx = client.transaction().await?;
+    // Waiting for another server's migration, or a long ALTER, is no
+    // request's deadline: lift the session's statement timeouts here.
+    tx.batch_execute(super::NO_SERVER_TIMEOUTS).await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS kinko_schema_version (version BIGINT NOT NULL)")

@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{PostgresStore, migrations, schema};
 use crate::conformance;
@@ -706,4 +707,151 @@ async fn audit_rows_can_be_tampered_with_in_sql() {
         vec![(1, "r1"), (2, "forged"), (3, "r4"), (4, "r3"), (6, "r6")]
     );
     assert_eq!(store.audit_head().await.unwrap().unwrap().0, 6);
+}
+
+/// Every pooled session carries the store's timeout as PostgreSQL's own
+/// `statement_timeout` and `idle_in_transaction_session_timeout`, beside
+/// the URL's other options (the schema); a timeout set in the URL wins.
+#[tokio::test]
+async fn sessions_carry_the_store_timeout_and_the_url_options() {
+    let Some(schema) = TestSchema::create("session_timeouts").await else {
+        return;
+    };
+    let show = |store: PostgresStore| async move {
+        let client = store.client().await.unwrap();
+        let mut seen = Vec::new();
+        for setting in [
+            "statement_timeout",
+            "idle_in_transaction_session_timeout",
+            "search_path",
+        ] {
+            let row = client
+                .query_one(&format!("SHOW {setting}"), &[])
+                .await
+                .unwrap();
+            seen.push(row.get::<_, String>(0));
+        }
+        seen
+    };
+    let store = PostgresStore::open_with_timeout(&schema.url, Duration::from_millis(1500))
+        .await
+        .unwrap();
+    assert_eq!(
+        show(store).await,
+        ["1500ms", "1500ms", schema.name.as_str()]
+    );
+
+    let url = format!(
+        "{}%20-cstatement_timeout%3D7s",
+        schema::url_with_search_path(&schema.base_url, &schema.name).unwrap()
+    );
+    let store = PostgresStore::open_with_timeout(&url, Duration::from_millis(1500))
+        .await
+        .unwrap();
+    assert_eq!(show(store).await, ["7s", "1500ms", schema.name.as_str()]);
+
+    assert!(matches!(
+        PostgresStore::connect_with_timeout(&schema.url, Duration::ZERO),
+        Err(StoreError::Backend(_))
+    ));
+}
+
+/// How long the tests below wait for a call that should time out by
+/// itself: a bound on waiting, not a performance assertion.
+const HANG: Duration = Duration::from_secs(60);
+
+/// Another session holds `parameters` in ACCESS EXCLUSIVE mode: calls that
+/// need the table fail as `Unavailable` once the store's timeout passes
+/// (instead of waiting for the lock forever), a write among them is rolled
+/// back, calls on other tables go on, and all is well once the lock goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_table_times_out_and_the_store_recovers() {
+    let Some(schema) = TestSchema::create("locked_table").await else {
+        return;
+    };
+    let store = PostgresStore::open_with_timeout(&schema.url, Duration::from_millis(300))
+        .await
+        .unwrap();
+    store.init_meta("k", b"v").await.unwrap();
+
+    let (mut locker, connection) = tokio_postgres::connect(&schema.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let lock = locker.transaction().await.unwrap();
+    lock.batch_execute("LOCK TABLE parameters IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+
+    let read = tokio::time::timeout(
+        HANG,
+        store.get_parameter("r", "/locked", &VersionSelector::Latest),
+    )
+    .await
+    .expect("the read waited for the lock past the store's timeout");
+    assert!(matches!(read, Err(StoreError::Unavailable(_))), "{read:?}");
+    let write = tokio::time::timeout(HANG, store.put_parameter_version("r", create("/locked")))
+        .await
+        .expect("the write waited for the lock past the store's timeout");
+    assert!(
+        matches!(write, Err(StoreError::Unavailable(_))),
+        "{write:?}"
+    );
+    // Another table is not blocked.
+    assert_eq!(store.get_meta("k").await.unwrap(), Some(b"v".to_vec()));
+
+    lock.rollback().await.unwrap();
+    assert_eq!(
+        store
+            .get_parameter("r", "/locked", &VersionSelector::Latest)
+            .await
+            .unwrap(),
+        ParameterLookup::NotFound,
+        "the timed-out write was rolled back"
+    );
+    for _ in 0..20 {
+        // More calls than the pool has connections: none is left broken.
+        store.get_meta("k").await.unwrap();
+    }
+    assert_eq!(
+        store
+            .put_parameter_version("r", create("/locked"))
+            .await
+            .unwrap(),
+        PutOutcome::Written
+    );
+}
+
+fn create(name: &str) -> ParameterWrite {
+    ParameterWrite {
+        name: name.to_owned(),
+        display_name: name.to_owned(),
+        expected_latest: None,
+        version: conformance::plain_version(1, b"sealed"),
+        tags: Vec::new(),
+        max_versions: 100,
+    }
+}
+
+#[test]
+fn session_settings_leave_what_the_url_sets() {
+    assert_eq!(
+        super::session_settings(None, 5000),
+        "SET statement_timeout = 5000; SET idle_in_transaction_session_timeout = 5000"
+    );
+    assert_eq!(
+        super::session_settings(Some("-csearch_path=k -cstatement_timeout=7s"), 5000),
+        "SET idle_in_transaction_session_timeout = 5000"
+    );
+    assert_eq!(
+        super::session_settings(
+            Some("-c statement-timeout=7s --idle_in_transaction_session_timeout=0"),
+            1
+        ),
+        ""
+    );
+    assert_eq!(
+        super::session_settings(Some("-csearch_path=statement_timeout"), 2),
+        "SET statement_timeout = 2; SET idle_in_transaction_session_timeout = 2"
+    );
 }

@@ -314,15 +314,18 @@ where
     }
 }
 
-/// Lock contention that outlasted the busy timeout is retryable; anything
-/// else is a backend failure. rusqlite's messages name columns and
-/// constraints, never bound values.
+/// Lock contention that outlasted the busy timeout is retryable; a full
+/// disk is [`StoreError::OutOfSpace`] (SQLite rolled the transaction back,
+/// and the WAL and the database file stay sound, so writes succeed again
+/// once space is freed); anything else is a backend failure. rusqlite's
+/// messages name columns and constraints, never bound values.
 impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
         match err.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
                 StoreError::Unavailable(err.to_string())
             }
+            Some(ErrorCode::DiskFull) => StoreError::OutOfSpace,
             _ => StoreError::Backend(err.to_string()),
         }
     }

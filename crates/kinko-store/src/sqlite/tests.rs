@@ -212,6 +212,75 @@ async fn lock_held_by_another_process_is_unavailable() {
     assert_eq!(outcome, PutOutcome::Written);
 }
 
+/// A full disk, as SQLite sees it: `max_page_count` makes the database
+/// refuse to grow exactly as a full filesystem does (`SQLITE_FULL`). The
+/// write that does not fit is `OutOfSpace` and leaves nothing behind, reads
+/// go on, and writes succeed again once there is room, on the same store.
+#[tokio::test]
+async fn a_full_disk_is_out_of_space_and_nothing_half_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("kinko.db")).unwrap();
+    store
+        .put_parameter_version("r", write("/kept", b"small"))
+        .await
+        .unwrap();
+    let full_at: i64 = {
+        let conn = super::lock(&store.shared.writer);
+        let pages: i64 = conn
+            .query_row("PRAGMA page_count", [], |row| row.get(0))
+            .unwrap();
+        conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |row| {
+            row.get(0)
+        })
+        .unwrap()
+    };
+    assert!(full_at > 0);
+
+    // 64 KiB values overflow onto new pages: the first one cannot fit.
+    let big = vec![0x5au8; 64 * 1024];
+    let err = store
+        .put_parameter_version("r", write("/big", &big))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::OutOfSpace), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "the store is out of disk space; the write was not made"
+    );
+    assert_eq!(
+        store
+            .get_parameter("r", "/big", &VersionSelector::Latest)
+            .await
+            .unwrap(),
+        ParameterLookup::NotFound,
+        "the failed write left nothing"
+    );
+    assert!(matches!(
+        store
+            .get_parameter("r", "/kept", &VersionSelector::Latest)
+            .await
+            .unwrap(),
+        ParameterLookup::Found(_)
+    ));
+
+    // Space returns: the same store writes again.
+    {
+        let conn = super::lock(&store.shared.writer);
+        let _: i64 = conn
+            .query_row("PRAGMA max_page_count = 1073741823", [], |row| row.get(0))
+            .unwrap();
+    }
+    let outcome = store
+        .put_parameter_version("r", write("/big", &big))
+        .await
+        .unwrap();
+    assert_eq!(outcome, PutOutcome::Written);
+    let check: String = super::lock(&store.shared.writer)
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}
+
 /// Not an assertion: prints the single-writer commit rate for each
 /// `synchronous` setting, the numbers quoted in the module doc. Run with
 /// `cargo test -p kinko-store write_rate -- --ignored --nocapture`.
