@@ -1,6 +1,8 @@
 //! Test support (dev-only): start a real `kinko server` on a free loopback
 //! port in a temporary data directory, and talk to it with the official AWS
-//! SDK for Rust or the aws CLI, isolated from the developer's own AWS config.
+//! SDK for Rust or the aws CLI, isolated from the developer's own AWS config;
+//! or run the same SDK clients against the server's router in this process,
+//! with no socket ([`InProcess`]).
 //!
 //! Every server gets its own port (`127.0.0.1:0`) and directory, so tests run
 //! in parallel.
@@ -13,7 +15,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_ssm::config::Credentials;
+use aws_smithy_types::retry::RetryConfig;
+
+mod sdk;
+mod signed;
+
+use sdk::{Target, sdk_clients};
 
 /// The region tests use unless they say otherwise.
 pub const REGION: &str = "us-east-1";
@@ -242,82 +250,17 @@ impl KinkoServer {
         self.launch();
     }
 
-    /// An SSM client for this server in the default test region.
-    pub fn ssm(&self) -> aws_sdk_ssm::Client {
-        self.ssm_in(REGION)
+    /// How this server's SDK clients reach it: over a socket, with the
+    /// SDK's own HTTP client.
+    fn target(&self) -> Target {
+        Target {
+            endpoint_url: self.endpoint.clone(),
+            http_client: None,
+            retry: RetryConfig::disabled(),
+        }
     }
 
-    pub fn ssm_in(&self, region: &str) -> aws_sdk_ssm::Client {
-        self.ssm_with(region, &self.access_key_id, &self.secret_access_key)
-    }
-
-    /// A client with other credentials (to test authentication failures).
-    pub fn ssm_with(&self, region: &str, key_id: &str, secret: &str) -> aws_sdk_ssm::Client {
-        let config = aws_sdk_ssm::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.to_owned()))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(Credentials::new(
-                key_id,
-                secret,
-                None,
-                None,
-                "kinko-testkit",
-            ))
-            // Retries would hide the first answer: tests assert on it.
-            .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_ssm::Client::from_conf(config)
-    }
-
-    /// A Secrets Manager client for this server in the default test region.
-    pub fn secrets(&self) -> aws_sdk_secretsmanager::Client {
-        self.secrets_in(REGION)
-    }
-
-    /// A Secrets Manager client in `region` (same endpoint and credentials):
-    /// the region goes into the SigV4 scope and so into the ARNs.
-    pub fn secrets_in(&self, region: &str) -> aws_sdk_secretsmanager::Client {
-        let config = aws_sdk_secretsmanager::Config::builder()
-            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
-            .region(aws_sdk_secretsmanager::config::Region::new(
-                region.to_owned(),
-            ))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(self.credentials())
-            // Retries would hide the first answer: tests assert on it.
-            .retry_config(aws_sdk_secretsmanager::config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_secretsmanager::Client::from_conf(config)
-    }
-
-    /// A KMS client for this server in the default test region.
-    pub fn kms(&self) -> aws_sdk_kms::Client {
-        self.kms_in(REGION)
-    }
-
-    pub fn kms_in(&self, region: &str) -> aws_sdk_kms::Client {
-        let config = aws_sdk_kms::Config::builder()
-            .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
-            .region(aws_sdk_kms::config::Region::new(region.to_owned()))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(self.credentials())
-            // Retries would hide the first answer: tests assert on it.
-            .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_kms::Client::from_conf(config)
-    }
-
-    /// This server's admin credentials as an SDK credentials provider.
-    fn credentials(&self) -> Credentials {
-        Credentials::new(
-            &self.access_key_id,
-            &self.secret_access_key,
-            None,
-            None,
-            "kinko-testkit",
-        )
-    }
+    sdk_clients!();
 
     /// Runs the aws CLI against this server, isolated from the user's AWS
     /// config and credentials.
@@ -367,22 +310,9 @@ impl KinkoServer {
         action: &str,
         params: &[(&str, &str)],
     ) -> RawResponse {
-        let mut body = format!("Action={action}&Version=2011-06-15");
-        for (key, value) in params {
-            body.push('&');
-            body.push_str(&form_encode(key));
-            body.push('=');
-            body.push_str(&form_encode(value));
-        }
-        self.signed_post(
-            creds,
-            "sts",
-            &[(
-                "content-type",
-                "application/x-www-form-urlencoded; charset=utf-8",
-            )],
-            body.as_bytes(),
-        )
+        let body = signed::sts_query(action, params);
+        let headers = [("content-type", signed::QUERY_CONTENT_TYPE)];
+        self.signed_post(creds, "sts", &headers, body.as_bytes())
     }
 
     /// Path of the store's SQLite file (for tampering tests).
@@ -524,17 +454,13 @@ impl KinkoServer {
         operation: &str,
         body: serde_json::Value,
     ) -> (u16, serde_json::Value) {
-        let target = format!("KinkoAdmin.{operation}");
+        let target = signed::admin_target(operation);
+        let headers = [
+            ("content-type", signed::JSON_CONTENT_TYPE),
+            ("x-amz-target", &target),
+        ];
         let body = body.to_string();
-        let (status, _, text) = self.signed_post(
-            creds,
-            "kinko",
-            &[
-                ("content-type", "application/x-amz-json-1.1"),
-                ("x-amz-target", &target),
-            ],
-            body.as_bytes(),
-        );
+        let (status, _, text) = self.signed_post(creds, "kinko", &headers, body.as_bytes());
         (status, serde_json::from_str(&text).unwrap_or_default())
     }
 
@@ -546,107 +472,18 @@ impl KinkoServer {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> RawResponse {
-        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings};
-        let host = self.endpoint.strip_prefix("http://").unwrap();
-        let mut unsigned: Vec<(&str, &str)> = headers.to_vec();
-        unsigned.push(("host", host));
-        let identity = creds.provider().into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region(REGION)
-            .name(service)
-            .time(std::time::SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
-        let signable = SignableRequest::new(
-            "POST",
-            format!("{}/", self.endpoint),
-            unsigned.iter().copied(),
-            SignableBody::Bytes(body),
-        )
-        .unwrap();
-        let (instructions, _) = aws_sigv4::http_request::sign(signable, &params)
-            .unwrap()
-            .into_parts();
-        let mut all: Vec<(String, String)> = headers
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        all.extend(
-            instructions
-                .headers()
-                .map(|(k, v)| (k.to_owned(), v.to_owned())),
-        );
+        let all = signed::post_headers(&self.endpoint, creds, service, headers, body);
         let all: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         http_post(&self.endpoint, &all, body).expect("signed POST answered")
     }
 
     /// Creates a user with the given identity policy and an access key for it.
     pub fn user_with_policy(&self, name: &str, policy: &serde_json::Value) -> TestCredentials {
-        self.admin("CreatePrincipal", serde_json::json!({ "Name": name }));
-        self.admin(
-            "PutPolicy",
-            serde_json::json!({
-                "Principal": name,
-                "PolicyName": "main",
-                "PolicyDocument": policy.to_string(),
-            }),
-        );
-        let key = self.admin("CreateAccessKey", serde_json::json!({ "Principal": name }));
+        self.admin("CreatePrincipal", signed::create_principal(name));
+        self.admin("PutPolicy", signed::put_policy(name, policy));
+        let key = self.admin("CreateAccessKey", signed::create_access_key(name));
         TestCredentials::from_json(&key["AccessKey"])
     }
-
-    /// An SSM client signing with `creds`.
-    pub fn ssm_as(&self, creds: &TestCredentials) -> aws_sdk_ssm::Client {
-        let config = aws_sdk_ssm::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(creds.provider())
-            .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_ssm::Client::from_conf(config)
-    }
-
-    /// A Secrets Manager client signing with `creds`.
-    pub fn secrets_as(&self, creds: &TestCredentials) -> aws_sdk_secretsmanager::Client {
-        let config = aws_sdk_secretsmanager::Config::builder()
-            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
-            .region(aws_sdk_secretsmanager::config::Region::new(REGION))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(creds.provider())
-            .retry_config(aws_sdk_secretsmanager::config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_secretsmanager::Client::from_conf(config)
-    }
-
-    /// A KMS client signing with `creds`.
-    pub fn kms_as(&self, creds: &TestCredentials) -> aws_sdk_kms::Client {
-        let config = aws_sdk_kms::Config::builder()
-            .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
-            .region(aws_sdk_kms::config::Region::new(REGION))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(creds.provider())
-            .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_kms::Client::from_conf(config)
-    }
-}
-
-/// `application/x-www-form-urlencoded` encoding of one key or value.
-fn form_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(byte))
-            }
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
 }
 
 /// The text of the first `<tag>…</tag>` in an XML answer, unescaped.
