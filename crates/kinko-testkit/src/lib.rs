@@ -18,9 +18,11 @@ use std::time::{Duration, Instant};
 use aws_sdk_ssm::config::Credentials;
 use aws_smithy_types::retry::RetryConfig;
 
+mod in_process;
 mod sdk;
 mod signed;
 
+pub use in_process::{IN_PROCESS_ENDPOINT, InProcess};
 use sdk::{Target, sdk_clients};
 
 /// The region tests use unless they say otherwise.

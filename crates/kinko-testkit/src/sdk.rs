@@ -88,13 +88,8 @@ macro_rules! sdk_clients {
 
         /// A client with other credentials (to test authentication failures).
         pub fn ssm_with(&self, region: &str, key_id: &str, secret: &str) -> aws_sdk_ssm::Client {
-            let credentials = aws_credential_types::Credentials::new(
-                key_id,
-                secret,
-                None,
-                None,
-                "kinko-testkit",
-            );
+            let credentials =
+                aws_credential_types::Credentials::new(key_id, secret, None, None, "kinko-testkit");
             $crate::sdk::ssm(&self.target(), region, credentials)
         }
 
