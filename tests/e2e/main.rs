@@ -13,6 +13,7 @@ mod durability;
 mod faults;
 mod iam;
 mod iam_cli;
+mod in_process;
 mod kms;
 mod limits;
 mod proxy;
