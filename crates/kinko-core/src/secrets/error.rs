@@ -4,6 +4,7 @@
 //! Messages are built from names, ARNs, version ids and limits only, never
 //! from a secret value, so they are safe to send and to log.
 
+use kinko_model::secrets::NameError;
 use kinko_store::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,6 +101,15 @@ impl SecretsError {
         SecretsError::Internal(format!(
             "gave up writing secret {name} after repeated concurrent updates"
         ))
+    }
+}
+
+/// A refused secret name: the same AWS error, the same text.
+impl From<NameError> for SecretsError {
+    fn from(e: NameError) -> Self {
+        match e {
+            NameError::Validation(m) => SecretsError::Validation(m),
+        }
     }
 }
 
