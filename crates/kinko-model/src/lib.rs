@@ -10,10 +10,12 @@
 //! - [`ssm`], [`secrets`], [`principals`]: names validated once at the edge
 //!   (`ParameterName`, `SecretName`, `PrincipalName`, …), each module with
 //!   the error AWS answers a bad one with;
-//! - [`arn`]: ARNs as AWS forms and parses them; [`Tag`];
+//! - [`arn`]: ARNs as AWS forms and parses them; [`Tag`] (and [`TagShape`],
+//!   a tag as a request sends it);
 //! - [`iam`]: the IAM policy language and its evaluator (pure: no I/O, no clock);
 //! - [`references`]: the one reference grammar (`ssm:/x`, `{{resolve:…}}`,
-//!   `${ssm:…}`, ARNs), and [`value_source`]: where client tools get values;
+//!   `${ssm:…}`, ARNs), and [`value_source`]: where client tools get values
+//!   (feature `fake`: `fake::FakeSource`, one in-memory source for tests);
 //! - [`audit`]: the audit record and its JSON shape;
 //! - [`admin`]: the admin API's requests and responses, for the server that
 //!   answers them and the client that sends them; [`Epoch`], AWS's JSON time.
