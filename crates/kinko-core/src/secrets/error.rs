@@ -123,3 +123,18 @@ impl From<StoreError> for SecretsError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kinko_model::secrets::SecretName;
+
+    #[test]
+    fn a_refused_name_is_a_validation_exception_with_aws_text() {
+        let err = SecretsError::from(SecretName::parse("a b").unwrap_err());
+        assert!(
+            matches!(&err, SecretsError::Validation(m) if m.starts_with("Invalid name.")),
+            "{err:?}"
+        );
+    }
+}

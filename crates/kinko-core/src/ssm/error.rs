@@ -133,3 +133,30 @@ impl From<StoreError> for SsmError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refused name keeps its AWS error and text on the way to the wire.
+    #[test]
+    fn name_errors_keep_their_code_and_text() {
+        let text = || "why".to_owned();
+        assert_eq!(
+            SsmError::from(NameError::Validation(text())),
+            SsmError::Validation(text())
+        );
+        assert_eq!(
+            SsmError::from(NameError::HierarchyLevelLimitExceeded(text())),
+            SsmError::HierarchyLevelLimitExceeded(text())
+        );
+        assert_eq!(
+            SsmError::from(NameError::AccessDenied(text())),
+            SsmError::AccessDenied(text())
+        );
+        assert_eq!(
+            SsmError::not_found("/a:2:3"),
+            SsmError::ParameterNotFound("Parameter /a:2:3 not found.".into())
+        );
+    }
+}
