@@ -12,11 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use async_trait::async_trait;
 use kinko_client::SdkSource;
-use kinko_core::value_source::{ResolveErrorKind, ValueSource};
 use kinko_proxy::duration::parse_duration;
-use kinko_proxy::{HostGlob, Proxy, ProxyConfig, RuleParameter, RuleSource, RuleSourceError};
+use kinko_proxy::{HostGlob, Proxy, ProxyConfig};
 
 use crate::buffered_stderr::BufferedStderr;
 
@@ -90,7 +88,7 @@ async fn serve(args: ProxyArgs) -> anyhow::Result<()> {
         connect_timeout: args.connect_timeout,
         timeout: args.timeout,
     };
-    let source = SdkRules(SdkSource::from_env().await);
+    let source = SdkSource::from_env().await;
     let proxy = Proxy::new(config, Arc::new(source))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -127,38 +125,5 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = interrupt.await;
-    }
-}
-
-/// The SDK source as the proxy's rule source: `GetParametersByPath`
-/// (recursive, decrypted, every page).
-struct SdkRules(SdkSource);
-
-#[async_trait]
-impl RuleSource for SdkRules {
-    async fn parameters_under(&self, path: &str) -> Result<Vec<RuleParameter>, RuleSourceError> {
-        // GetParametersByPath wants the path without its trailing slash.
-        let trimmed = path.trim_end_matches('/');
-        let api_path = if trimmed.is_empty() { "/" } else { trimmed };
-        match self.0.parameters_by_path(api_path).await {
-            Ok(values) => Ok(values
-                .into_iter()
-                .map(|v| RuleParameter {
-                    name: v.name,
-                    value: v.value,
-                })
-                .collect()),
-            Err(error) if error.is_not_found() => Ok(Vec::new()),
-            Err(error) => match error.kind {
-                ResolveErrorKind::AccessDenied(reason) => Err(RuleSourceError::Denied {
-                    path: path.to_owned(),
-                    reason,
-                }),
-                other => Err(RuleSourceError::Unavailable {
-                    path: path.to_owned(),
-                    reason: other.to_string(),
-                }),
-            },
-        }
     }
 }

@@ -172,7 +172,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let identity = Arc::new(identity);
     if !config.dev {
         ensure_admin_credentials(&*store, &credentials, &config, &data).await?;
-        let admin_arn = kinko_core::arn::iam_user(&config.region, &config.account_id, "admin");
+        let admin_arn = kinko_model::arn::iam_user(&config.region, &config.account_id, "admin");
         identity
             .ensure_bootstrap_admin(&admin_arn)
             .await
@@ -292,7 +292,7 @@ async fn ensure_admin_credentials(
     config: &ServerConfig,
     data: &DataDir,
 ) -> anyhow::Result<()> {
-    let admin_arn = kinko_core::arn::iam_user(&config.region, &config.account_id, "admin");
+    let admin_arn = kinko_model::arn::iam_user(&config.region, &config.account_id, "admin");
     let existing = store.get_meta(ADMIN_KEY_META).await?;
     let key_id = match existing {
         Some(id) => String::from_utf8(id).context("corrupt admin key id in the store")?,

@@ -427,7 +427,16 @@ async fn a_policy_change_on_one_server_applies_on_the_other() {
     .await
     .expect("the deactivation reached the other server");
 
-    let verified = b.admin("VerifyAuditLog", serde_json::json!({}));
+    // Both servers write their records asynchronously (batches within ~20 ms):
+    // wait until the chain holds both servers' requests.
+    let mut verified = serde_json::Value::Null;
+    for _ in 0..200 {
+        verified = b.admin("VerifyAuditLog", serde_json::json!({}));
+        if verified["Records"].as_u64().is_some_and(|n| n >= 8) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(verified["Intact"], true, "{verified}");
     let records = verified["Records"].as_u64().unwrap();
     assert!(

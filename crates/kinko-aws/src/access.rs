@@ -7,8 +7,8 @@
 //! synchronous, allocation-light evaluation; it also remembers every
 //! decision for the audit record.
 
-use kinko_core::iam::StsRequest;
-use kinko_core::ssm::Tag;
+use kinko_model::Tag;
+use kinko_model::iam::StsRequest;
 
 use crate::AwsError;
 

@@ -4,23 +4,36 @@
 //! authorized as `kinko:<Operation>` on the principal's ARN (or `*` for the
 //! account-wide ones), so an admin can be limited like anyone else.
 //!
-//! The contract (shapes and errors) is written down in README.md's "Admin
-//! API" section; `kinko principal|key|policy|audit|assume-role` call it.
+//! The shapes are [`kinko_model::admin`]'s, decoded and encoded here and
+//! sent by the admin client; `kinko principal|key|policy|audit|assume-role`
+//! call it (README.md, "Identity, access and the audit log").
 
 use std::net::IpAddr;
 
-use kinko_core::audit::{self, AuditQuery, Verdict};
+use kinko_core::audit::{self, AuditQuery};
 use kinko_core::credentials::{AccessKey, SessionCredentials};
-use kinko_core::iam::{self, Context, Outcome, Policy};
-use kinko_core::principals::{Identity, NewPrincipal};
-use kinko_store::{AccessKeyRecord, PrincipalKind, PrincipalRecord, Tag};
-use serde::Deserialize;
+use kinko_core::principals::{AccessKeyRecord, Identity, NewPrincipal, PrincipalRecord};
+use kinko_crypto::SecretString;
+use kinko_model::admin::{
+    AccessKeyIdRequest, AccessKeyMetadata, AssumeRoleRequest, AssumeRoleResponse, AuditProblem,
+    CreateAccessKeyResponse, CreatePrincipalRequest, EmptyResponse, GetCallerIdentityResponse,
+    GetPolicyResponse, KeyStatus, ListAccessKeysResponse, ListPoliciesResponse,
+    ListPrincipalsResponse, MatchedStatement, NewAccessKey, PolicyRequest, PolicySummary,
+    Principal, PrincipalNameRequest, PrincipalRequest, PrincipalResponse, PutTrustPolicyRequest,
+    QueryAuditLogRequest, QueryAuditLogResponse, RotateAccessKeyRequest, RotateAccessKeyResponse,
+    SimulatePolicyRequest, SimulatePolicyResponse, SimulationDecision, TagPrincipalRequest,
+    UntagPrincipalRequest, UpdateAccessKeyRequest, VerifyAuditLogResponse,
+};
+use kinko_model::audit::Verdict;
+use kinko_model::iam::{self, Context, Outcome, Policy};
+use kinko_model::principals::PrincipalKind;
+use kinko_model::{Epoch, Tag, TagShape};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
 
 use crate::assume::{self, AssumeRoleInput, DurationInput, TagInput};
 use crate::error::store_error;
-use crate::wire::{Epoch, TagShape, parse_body};
+use crate::wire::parse_body;
 use crate::{AwsError, Check, RequestContext};
 
 /// The actions a role's trust policy decides (SimulatePolicy on a role ARN).
@@ -37,39 +50,40 @@ pub async fn handle(
     ctx: &RequestContext,
 ) -> Result<Vec<u8>, AwsError> {
     let admin = Admin { identity, ctx };
-    let out = match operation {
-        "CreatePrincipal" => admin.create_principal(parse(body)?).await,
-        "GetPrincipal" => admin.get_principal(parse(body)?).await,
-        "ListPrincipals" => admin.list_principals().await,
-        "DeletePrincipal" => admin.delete_principal(parse(body)?).await,
-        "TagPrincipal" => admin.tag_principal(parse(body)?).await,
-        "UntagPrincipal" => admin.untag_principal(parse(body)?).await,
-        "PutTrustPolicy" => admin.put_trust_policy(parse(body)?).await,
-        "PutPolicy" => admin.put_policy(parse(body)?).await,
-        "GetPolicy" => admin.get_policy(parse(body)?).await,
-        "ListPolicies" => admin.list_policies(parse(body)?).await,
-        "DeletePolicy" => admin.delete_policy(parse(body)?).await,
-        "CreateAccessKey" => admin.create_access_key(parse(body)?).await,
-        "ListAccessKeys" => admin.list_access_keys(parse(body)?).await,
-        "UpdateAccessKey" => admin.update_access_key(parse(body)?).await,
-        "DeleteAccessKey" => admin.delete_access_key(parse(body)?).await,
-        "RotateAccessKey" => admin.rotate_access_key(parse(body)?).await,
-        "AssumeRole" => admin.assume_role(parse(body)?).await,
-        "GetCallerIdentity" => Ok(caller_identity(ctx)),
-        "SimulatePolicy" => admin.simulate(parse(body)?).await,
-        "QueryAuditLog" => admin.query_audit(parse(body)?).await,
-        "VerifyAuditLog" => admin.verify_audit().await,
-        _ => {
-            return Err(AwsError::unknown_operation(&format!(
-                "KinkoAdmin.{operation}"
-            )));
-        }
-    }?;
-    serde_json::to_vec(&out).map_err(|_| AwsError::internal())
+    match operation {
+        "CreatePrincipal" => encode(admin.create_principal(parse(body)?).await?),
+        "GetPrincipal" => encode(admin.get_principal(parse(body)?).await?),
+        "ListPrincipals" => encode(admin.list_principals().await?),
+        "DeletePrincipal" => encode(admin.delete_principal(parse(body)?).await?),
+        "TagPrincipal" => encode(admin.tag_principal(parse(body)?).await?),
+        "UntagPrincipal" => encode(admin.untag_principal(parse(body)?).await?),
+        "PutTrustPolicy" => encode(admin.put_trust_policy(parse(body)?).await?),
+        "PutPolicy" => encode(admin.put_policy(parse(body)?).await?),
+        "GetPolicy" => encode(admin.get_policy(parse(body)?).await?),
+        "ListPolicies" => encode(admin.list_policies(parse(body)?).await?),
+        "DeletePolicy" => encode(admin.delete_policy(parse(body)?).await?),
+        "CreateAccessKey" => encode(admin.create_access_key(parse(body)?).await?),
+        "ListAccessKeys" => encode(admin.list_access_keys(parse(body)?).await?),
+        "UpdateAccessKey" => encode(admin.update_access_key(parse(body)?).await?),
+        "DeleteAccessKey" => encode(admin.delete_access_key(parse(body)?).await?),
+        "RotateAccessKey" => encode(admin.rotate_access_key(parse(body)?).await?),
+        "AssumeRole" => encode(admin.assume_role(parse(body)?).await?),
+        "GetCallerIdentity" => encode(caller_identity(ctx)),
+        "SimulatePolicy" => encode(admin.simulate(parse(body)?).await?),
+        "QueryAuditLog" => encode(admin.query_audit(parse(body)?).await?),
+        "VerifyAuditLog" => encode(admin.verify_audit().await?),
+        _ => Err(AwsError::unknown_operation(&format!(
+            "KinkoAdmin.{operation}"
+        ))),
+    }
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
     parse_body(body)
+}
+
+fn encode(response: impl Serialize) -> Result<Vec<u8>, AwsError> {
+    serde_json::to_vec(&response).map_err(|_| AwsError::internal())
 }
 
 fn required<'a>(value: &'a Option<String>, member: &str) -> Result<&'a str, AwsError> {
@@ -92,184 +106,64 @@ fn tags_from(shapes: Option<Vec<TagShape>>) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-fn kind_name(kind: PrincipalKind) -> &'static str {
-    match kind {
-        PrincipalKind::User => "User",
-        PrincipalKind::Role => "Role",
+fn principal_shape(p: &PrincipalRecord) -> Principal {
+    Principal {
+        name: p.name.clone(),
+        kind: p.kind,
+        arn: p.arn.clone(),
+        unique_id: p.unique_id.clone(),
+        create_date: Epoch(p.created_ms),
+        tags: p.tags.clone(),
+        trust_policy: p.trust_policy.clone(),
     }
 }
 
-fn principal_shape(p: &PrincipalRecord) -> Value {
-    let mut shape = json!({
-        "Name": p.name,
-        "Type": kind_name(p.kind),
-        "Arn": p.arn,
-        "UniqueId": p.unique_id,
-        "CreateDate": Epoch(p.created_ms),
-        "Tags": p.tags.iter().map(|t| json!({"Key": t.key, "Value": t.value})).collect::<Vec<_>>(),
-    });
-    if let Some(trust) = &p.trust_policy {
-        shape["TrustPolicy"] = Value::String(trust.clone());
+fn key_status(active: bool) -> KeyStatus {
+    if active {
+        KeyStatus::Active
+    } else {
+        KeyStatus::Inactive
     }
-    shape
 }
 
-fn key_metadata(k: &AccessKeyRecord, principal_name: &str) -> Value {
-    let mut shape = json!({
-        "AccessKeyId": k.access_key_id,
-        "Principal": principal_name,
-        "Status": if k.active { "Active" } else { "Inactive" },
-        "CreateDate": Epoch(k.created_ms),
-    });
-    if let Some(retire) = k.retire_ms {
-        shape["RetireDate"] = json!(Epoch(retire));
+fn key_metadata(k: &AccessKeyRecord, principal_name: &str) -> AccessKeyMetadata {
+    AccessKeyMetadata {
+        access_key_id: k.access_key_id.clone(),
+        principal: principal_name.to_owned(),
+        status: key_status(k.active),
+        create_date: Epoch(k.created_ms),
+        retire_date: k.retire_ms.map(Epoch),
+        last_used_date: k.last_used_ms.map(Epoch),
+        last_used_operation: k.last_used_operation.clone(),
     }
-    if let Some(used) = k.last_used_ms {
-        shape["LastUsedDate"] = json!(Epoch(used));
-    }
-    if let Some(op) = &k.last_used_operation {
-        shape["LastUsedOperation"] = Value::String(op.clone());
-    }
-    shape
 }
 
 /// The one place a new secret key is put on the wire: Create/Rotate.
-fn new_key_shape(key: &AccessKey, principal_name: &str) -> Value {
-    json!({
-        "AccessKeyId": key.access_key_id,
-        "SecretAccessKey": key.secret_access_key.expose(),
-        "Principal": principal_name,
-        "Status": "Active",
-        "CreateDate": Epoch(jiff::Timestamp::now().as_millisecond()),
-    })
+fn new_key_shape(key: &AccessKey, principal_name: &str) -> NewAccessKey {
+    NewAccessKey {
+        access_key_id: key.access_key_id.clone(),
+        secret_access_key: key.secret_access_key.clone(),
+        principal: principal_name.to_owned(),
+        status: KeyStatus::Active,
+        create_date: Epoch(jiff::Timestamp::now().as_millisecond()),
+    }
 }
 
-fn session_shape(s: &SessionCredentials) -> Value {
-    json!({
-        "AccessKeyId": s.access_key_id,
-        "SecretAccessKey": s.secret_access_key.expose(),
-        "SessionToken": s.session_token,
-        "Expiration": Epoch(s.expiration_ms),
-    })
+fn session_shape(s: &SessionCredentials) -> kinko_model::admin::SessionCredentials {
+    kinko_model::admin::SessionCredentials {
+        access_key_id: s.access_key_id.clone(),
+        secret_access_key: s.secret_access_key.clone(),
+        session_token: SecretString::new(s.session_token.clone()),
+        expiration: Epoch(s.expiration_ms),
+    }
 }
 
-fn caller_identity(ctx: &RequestContext) -> Value {
-    json!({
-        "Account": ctx.account_id,
-        "Arn": ctx.principal_arn,
-        "UserId": ctx.user_id,
-    })
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CreatePrincipalRequest {
-    name: Option<String>,
-    #[serde(rename = "Type")]
-    kind: Option<String>,
-    tags: Option<Vec<TagShape>>,
-    trust_policy: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct NameRequest {
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagPrincipalRequest {
-    name: Option<String>,
-    tags: Option<Vec<TagShape>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct UntagPrincipalRequest {
-    name: Option<String>,
-    tag_keys: Option<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TrustPolicyRequest {
-    name: Option<String>,
-    policy_document: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PolicyRequest {
-    principal: Option<String>,
-    policy_name: Option<String>,
-    policy_document: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PrincipalRequest {
-    principal: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct UpdateKeyRequest {
-    access_key_id: Option<String>,
-    status: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct KeyIdRequest {
-    access_key_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RotateRequest {
-    principal: Option<String>,
-    access_key_id: Option<String>,
-    grace_seconds: Option<i64>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AssumeRoleRequest {
-    /// A role name or ARN.
-    role_name: Option<String>,
-    role_session_name: Option<String>,
-    duration_seconds: Option<i64>,
-    policy: Option<String>,
-    policy_arns: Option<Vec<String>>,
-    tags: Option<Vec<TagShape>>,
-    transitive_tag_keys: Option<Vec<String>>,
-    external_id: Option<String>,
-    source_identity: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SimulateRequest {
-    principal: Option<String>,
-    action: Option<String>,
-    resource: Option<String>,
-    context: Option<std::collections::BTreeMap<String, Vec<String>>>,
-    resource_tags: Option<Vec<TagShape>>,
-    resource_policy: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct QueryRequest {
-    after_seq: Option<i64>,
-    tail: Option<usize>,
-    limit: Option<usize>,
-    principal: Option<String>,
-    action: Option<String>,
-    decision: Option<String>,
-    since: Option<f64>,
-    until: Option<f64>,
+fn caller_identity(ctx: &RequestContext) -> GetCallerIdentityResponse {
+    GetCallerIdentityResponse {
+        account: ctx.account_id.clone(),
+        arn: ctx.principal_arn.clone(),
+        user_id: ctx.user_id.clone(),
+    }
 }
 
 struct Admin<'a> {
@@ -315,7 +209,10 @@ impl Admin<'_> {
             })
     }
 
-    async fn create_principal(&self, req: CreatePrincipalRequest) -> Result<Value, AwsError> {
+    async fn create_principal(
+        &self,
+        req: CreatePrincipalRequest,
+    ) -> Result<PrincipalResponse, AwsError> {
         let name = required(&req.name, "Name")?;
         let kind = match req.kind.as_deref() {
             None | Some("User") => PrincipalKind::User,
@@ -339,57 +236,69 @@ impl Admin<'_> {
                 trust_policy: req.trust_policy,
             })
             .await?;
-        Ok(json!({ "Principal": principal_shape(&record) }))
+        Ok(PrincipalResponse {
+            principal: principal_shape(&record),
+        })
     }
 
-    async fn get_principal(&self, req: NameRequest) -> Result<Value, AwsError> {
+    async fn get_principal(
+        &self,
+        req: PrincipalNameRequest,
+    ) -> Result<PrincipalResponse, AwsError> {
         let name = required(&req.name, "Name")?;
         let principal = self.existing("kinko:GetPrincipal", name).await?;
-        Ok(json!({ "Principal": principal_shape(&principal) }))
+        Ok(PrincipalResponse {
+            principal: principal_shape(&principal),
+        })
     }
 
-    async fn list_principals(&self) -> Result<Value, AwsError> {
+    async fn list_principals(&self) -> Result<ListPrincipalsResponse, AwsError> {
         self.ctx
             .authorize(Check::new("kinko:ListPrincipals", "*"))?;
         let all = self.identity.list_principals().await?;
-        Ok(json!({ "Principals": all.iter().map(principal_shape).collect::<Vec<_>>() }))
+        Ok(ListPrincipalsResponse {
+            principals: all.iter().map(principal_shape).collect(),
+        })
     }
 
-    async fn delete_principal(&self, req: NameRequest) -> Result<Value, AwsError> {
+    async fn delete_principal(&self, req: PrincipalNameRequest) -> Result<EmptyResponse, AwsError> {
         let name = required(&req.name, "Name")?;
         let principal = self.existing("kinko:DeletePrincipal", name).await?;
         self.identity.delete_principal(&principal.arn).await?;
-        Ok(json!({}))
+        Ok(EmptyResponse {})
     }
 
-    async fn tag_principal(&self, req: TagPrincipalRequest) -> Result<Value, AwsError> {
+    async fn tag_principal(&self, req: TagPrincipalRequest) -> Result<EmptyResponse, AwsError> {
         let name = required(&req.name, "Name")?;
         let tags = tags_from(req.tags)?;
         let principal = self.existing("kinko:TagPrincipal", name).await?;
         self.identity.tag_principal(&principal.arn, tags).await?;
-        Ok(json!({}))
+        Ok(EmptyResponse {})
     }
 
-    async fn untag_principal(&self, req: UntagPrincipalRequest) -> Result<Value, AwsError> {
+    async fn untag_principal(&self, req: UntagPrincipalRequest) -> Result<EmptyResponse, AwsError> {
         let name = required(&req.name, "Name")?;
         let principal = self.existing("kinko:UntagPrincipal", name).await?;
         self.identity
             .untag_principal(&principal.arn, &req.tag_keys.unwrap_or_default())
             .await?;
-        Ok(json!({}))
+        Ok(EmptyResponse {})
     }
 
-    async fn put_trust_policy(&self, req: TrustPolicyRequest) -> Result<Value, AwsError> {
+    async fn put_trust_policy(
+        &self,
+        req: PutTrustPolicyRequest,
+    ) -> Result<EmptyResponse, AwsError> {
         let name = required(&req.name, "Name")?;
         let document = required(&req.policy_document, "PolicyDocument")?;
         let principal = self.existing("kinko:PutTrustPolicy", name).await?;
         self.identity
             .put_trust_policy(&principal.arn, document.to_owned())
             .await?;
-        Ok(json!({}))
+        Ok(EmptyResponse {})
     }
 
-    async fn put_policy(&self, req: PolicyRequest) -> Result<Value, AwsError> {
+    async fn put_policy(&self, req: PolicyRequest) -> Result<EmptyResponse, AwsError> {
         let principal = required(&req.principal, "Principal")?;
         let name = required(&req.policy_name, "PolicyName")?;
         let document = required(&req.policy_document, "PolicyDocument")?;
@@ -397,49 +306,60 @@ impl Admin<'_> {
         self.identity
             .put_policy(&principal.arn, name, document)
             .await?;
-        Ok(json!({}))
+        Ok(EmptyResponse {})
     }
 
-    async fn get_policy(&self, req: PolicyRequest) -> Result<Value, AwsError> {
+    async fn get_policy(&self, req: PolicyRequest) -> Result<GetPolicyResponse, AwsError> {
         let principal = required(&req.principal, "Principal")?;
         let name = required(&req.policy_name, "PolicyName")?;
         let principal = self.existing("kinko:GetPolicy", principal).await?;
         let policy = self.identity.get_policy(&principal.arn, name).await?;
-        Ok(json!({
-            "PolicyName": policy.name,
-            "PolicyDocument": policy.document,
-            "UpdateDate": Epoch(policy.updated_ms),
-        }))
+        Ok(GetPolicyResponse {
+            policy_name: policy.name,
+            policy_document: policy.document,
+            update_date: Epoch(policy.updated_ms),
+        })
     }
 
-    async fn list_policies(&self, req: PrincipalRequest) -> Result<Value, AwsError> {
+    async fn list_policies(&self, req: PrincipalRequest) -> Result<ListPoliciesResponse, AwsError> {
         let principal = required(&req.principal, "Principal")?;
         let principal = self.existing("kinko:ListPolicies", principal).await?;
         let policies = self.identity.list_policies(&principal.arn).await?;
-        Ok(json!({
-            "Policies": policies
-                .iter()
-                .map(|p| json!({"PolicyName": p.name, "UpdateDate": Epoch(p.updated_ms)}))
-                .collect::<Vec<_>>()
-        }))
+        Ok(ListPoliciesResponse {
+            policies: policies
+                .into_iter()
+                .map(|p| PolicySummary {
+                    policy_name: p.name,
+                    update_date: Epoch(p.updated_ms),
+                })
+                .collect(),
+        })
     }
 
-    async fn delete_policy(&self, req: PolicyRequest) -> Result<Value, AwsError> {
+    async fn delete_policy(&self, req: PolicyRequest) -> Result<EmptyResponse, AwsError> {
         let principal = required(&req.principal, "Principal")?;
         let name = required(&req.policy_name, "PolicyName")?;
         let principal = self.existing("kinko:DeletePolicy", principal).await?;
         self.identity.delete_policy(&principal.arn, name).await?;
-        Ok(json!({}))
+        Ok(EmptyResponse {})
     }
 
-    async fn create_access_key(&self, req: PrincipalRequest) -> Result<Value, AwsError> {
+    async fn create_access_key(
+        &self,
+        req: PrincipalRequest,
+    ) -> Result<CreateAccessKeyResponse, AwsError> {
         let principal = required(&req.principal, "Principal")?;
         let principal = self.existing("kinko:CreateAccessKey", principal).await?;
         let key = self.identity.create_key(&principal.arn).await?;
-        Ok(json!({ "AccessKey": new_key_shape(&key, &principal.name) }))
+        Ok(CreateAccessKeyResponse {
+            access_key: new_key_shape(&key, &principal.name),
+        })
     }
 
-    async fn list_access_keys(&self, req: PrincipalRequest) -> Result<Value, AwsError> {
+    async fn list_access_keys(
+        &self,
+        req: PrincipalRequest,
+    ) -> Result<ListAccessKeysResponse, AwsError> {
         let (keys, names) = match req.principal.as_deref() {
             Some(p) => {
                 let principal = self.existing("kinko:ListAccessKeys", p).await?;
@@ -461,12 +381,12 @@ impl Admin<'_> {
                 .find(|p| p.arn == arn)
                 .map_or_else(|| arn.to_owned(), |p| p.name.clone())
         };
-        Ok(json!({
-            "AccessKeys": keys
+        Ok(ListAccessKeysResponse {
+            access_keys: keys
                 .iter()
                 .map(|k| key_metadata(k, &name_of(&k.principal_arn)))
-                .collect::<Vec<_>>()
-        }))
+                .collect(),
+        })
     }
 
     /// The owner of a key, authorized for `action` (NoSuchEntity for an
@@ -489,7 +409,10 @@ impl Admin<'_> {
         }
     }
 
-    async fn update_access_key(&self, req: UpdateKeyRequest) -> Result<Value, AwsError> {
+    async fn update_access_key(
+        &self,
+        req: UpdateAccessKeyRequest,
+    ) -> Result<EmptyResponse, AwsError> {
         let key_id = required(&req.access_key_id, "AccessKeyId")?;
         let active = match required(&req.status, "Status")? {
             "Active" => true,
@@ -503,17 +426,20 @@ impl Admin<'_> {
         };
         let key = self.key_owner("kinko:UpdateAccessKey", key_id).await?;
         self.identity.set_key_active(&key, active).await?;
-        Ok(json!({}))
+        Ok(EmptyResponse {})
     }
 
-    async fn delete_access_key(&self, req: KeyIdRequest) -> Result<Value, AwsError> {
+    async fn delete_access_key(&self, req: AccessKeyIdRequest) -> Result<EmptyResponse, AwsError> {
         let key_id = required(&req.access_key_id, "AccessKeyId")?;
         self.key_owner("kinko:DeleteAccessKey", key_id).await?;
         self.identity.delete_key(key_id).await?;
-        Ok(json!({}))
+        Ok(EmptyResponse {})
     }
 
-    async fn rotate_access_key(&self, req: RotateRequest) -> Result<Value, AwsError> {
+    async fn rotate_access_key(
+        &self,
+        req: RotateAccessKeyRequest,
+    ) -> Result<RotateAccessKeyResponse, AwsError> {
         let principal = required(&req.principal, "Principal")?;
         let principal = self.existing("kinko:RotateAccessKey", principal).await?;
         let rotation = self
@@ -524,15 +450,15 @@ impl Admin<'_> {
                 req.grace_seconds.unwrap_or(DEFAULT_GRACE_SECONDS),
             )
             .await?;
-        Ok(json!({
-            "AccessKey": new_key_shape(&rotation.new_key, &principal.name),
-            "RetiredAccessKeyId": rotation.retired_key_id,
-            "RetireDate": Epoch(rotation.retire_ms),
-        }))
+        Ok(RotateAccessKeyResponse {
+            access_key: new_key_shape(&rotation.new_key, &principal.name),
+            retired_access_key_id: rotation.retired_key_id,
+            retire_date: Epoch(rotation.retire_ms),
+        })
     }
 
     /// The same AssumeRole as STS's; `RoleName` is a role name or ARN.
-    async fn assume_role(&self, req: AssumeRoleRequest) -> Result<Value, AwsError> {
+    async fn assume_role(&self, req: AssumeRoleRequest) -> Result<AssumeRoleResponse, AwsError> {
         let role = required(&req.role_name, "RoleName")?;
         required(&req.role_session_name, "RoleSessionName")?;
         let role_arn = if role.starts_with("arn:") {
@@ -567,21 +493,19 @@ impl Admin<'_> {
         };
         let assumed = assume::assume(self.identity, self.ctx, &input).await?;
         let claims = &assumed.credentials.claims;
-        let mut out = json!({
-            "Credentials": session_shape(&assumed.credentials),
-            "AssumedRoleArn": claims.session_arn,
-            "AssumedRoleId": assumed.assumed_role_id,
-        });
-        if let Some(size) = assumed.packed_policy_size {
-            out["PackedPolicySize"] = json!(size);
-        }
-        if let Some(source) = &claims.source_identity {
-            out["SourceIdentity"] = json!(source);
-        }
-        Ok(out)
+        Ok(AssumeRoleResponse {
+            credentials: session_shape(&assumed.credentials),
+            assumed_role_arn: claims.session_arn.clone(),
+            assumed_role_id: assumed.assumed_role_id,
+            packed_policy_size: assumed.packed_policy_size,
+            source_identity: claims.source_identity.clone(),
+        })
     }
 
-    async fn simulate(&self, req: SimulateRequest) -> Result<Value, AwsError> {
+    async fn simulate(
+        &self,
+        req: SimulatePolicyRequest,
+    ) -> Result<SimulatePolicyResponse, AwsError> {
         let principal = required(&req.principal, "Principal")?;
         let action = required(&req.action, "Action")?;
         let resource = required(&req.resource, "Resource")?;
@@ -613,10 +537,13 @@ impl Admin<'_> {
         // As the request path decides: a stored policy that does not parse
         // denies everything (fail closed).
         if let Some(name) = access.unreadable.first() {
-            return Ok(json!({
-                "Decision": "explicitDeny",
-                "Reason": format!("the stored policy {name} does not parse; it denies every request"),
-            }));
+            return Ok(SimulatePolicyResponse {
+                decision: SimulationDecision::ExplicitDeny,
+                reason: Some(format!(
+                    "the stored policy {name} does not parse; it denies every request"
+                )),
+                matched_statement: None,
+            });
         }
         let resource_tags = tags_from(req.resource_tags)?;
         let mut source_ip: Option<IpAddr> = None;
@@ -678,24 +605,25 @@ impl Admin<'_> {
                 context: &context,
             },
         );
-        let mut out = json!({
-            "Decision": match decision.outcome {
-                Outcome::Allow => "allowed",
-                Outcome::ExplicitDeny => "explicitDeny",
-                Outcome::ImplicitDeny => "implicitDeny",
-            }
-        });
-        if let Some(statement) = &decision.statement {
-            let mut matched = json!({"Policy": statement.policy, "Index": statement.index});
-            if let Some(sid) = &statement.sid {
-                matched["Sid"] = Value::String(sid.clone());
-            }
-            out["MatchedStatement"] = matched;
-        }
-        Ok(out)
+        Ok(SimulatePolicyResponse {
+            decision: match decision.outcome {
+                Outcome::Allow => SimulationDecision::Allowed,
+                Outcome::ExplicitDeny => SimulationDecision::ExplicitDeny,
+                Outcome::ImplicitDeny => SimulationDecision::ImplicitDeny,
+            },
+            reason: None,
+            matched_statement: decision.statement.map(|statement| MatchedStatement {
+                policy: statement.policy,
+                index: statement.index,
+                sid: statement.sid,
+            }),
+        })
     }
 
-    async fn query_audit(&self, req: QueryRequest) -> Result<Value, AwsError> {
+    async fn query_audit(
+        &self,
+        req: QueryAuditLogRequest,
+    ) -> Result<QueryAuditLogResponse, AwsError> {
         self.ctx.authorize(Check::new("kinko:QueryAuditLog", "*"))?;
         let decision = match req.decision.as_deref() {
             None => None,
@@ -728,38 +656,37 @@ impl Admin<'_> {
         let (records, next) = audit::query(&**self.identity.store(), &query)
             .await
             .map_err(store_error)?;
-        let mut out = json!({ "Records": records });
-        if let Some(next) = next {
-            out["NextSeq"] = json!(next);
-        }
-        Ok(out)
+        Ok(QueryAuditLogResponse {
+            records,
+            next_seq: next,
+        })
     }
 
-    async fn verify_audit(&self) -> Result<Value, AwsError> {
+    async fn verify_audit(&self) -> Result<VerifyAuditLogResponse, AwsError> {
         self.ctx
             .authorize(Check::new("kinko:VerifyAuditLog", "*"))?;
         let store = self.identity.store();
         let outcome = audit::verify(&**store).await.map_err(store_error)?;
         Ok(match outcome {
-            Ok(chain) => json!({
-                "Intact": true,
-                "Records": chain.records,
-                "HeadSeq": chain.head_seq,
-                "HeadHash": chain.head_hash,
-            }),
+            Ok(chain) => VerifyAuditLogResponse {
+                intact: true,
+                records: Some(chain.records),
+                head_seq: chain.head_seq,
+                head_hash: chain.head_hash,
+                problem: None,
+            },
             Err(problem) => {
-                let (head_seq, head_hash) = store
-                    .audit_head()
-                    .await
-                    .map_err(store_error)?
-                    .unwrap_or((0, kinko_store::AUDIT_GENESIS.to_owned()));
-                json!({
-                    "Intact": false,
-                    "Records": Value::Null,
-                    "HeadSeq": head_seq,
-                    "HeadHash": head_hash,
-                    "Problem": {"Seq": problem.seq, "Reason": problem.reason},
-                })
+                let (head_seq, head_hash) = audit::head(&**store).await.map_err(store_error)?;
+                VerifyAuditLogResponse {
+                    intact: false,
+                    records: None,
+                    head_seq,
+                    head_hash,
+                    problem: Some(AuditProblem {
+                        seq: problem.seq,
+                        reason: problem.reason,
+                    }),
+                }
             }
         })
     }

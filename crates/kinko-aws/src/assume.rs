@@ -22,8 +22,9 @@
 use std::sync::LazyLock;
 
 use kinko_core::credentials::{PolicyArnClaim, SessionClaims, SessionCredentials};
-use kinko_core::iam::{Policy, StsRequest, Tag};
 use kinko_core::principals::{Identity, SessionRequest};
+use kinko_model::Tag;
+use kinko_model::iam::{Policy, StsRequest};
 use regex::Regex;
 
 use crate::wire::Violations;

@@ -181,26 +181,6 @@ impl Serialize for Exposed<'_> {
     }
 }
 
-/// A timestamp: epoch seconds as a JSON number with millisecond precision.
-#[derive(Debug, Clone, Copy)]
-pub struct Epoch(pub i64);
-
-impl Serialize for Epoch {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // i64 milliseconds fit an f64 exactly for any real date, and the
-        // shortest round-trip form prints e.g. 1530018761.888.
-        s.serialize_f64(self.0 as f64 / 1000.0)
-    }
-}
-
-/// A tag as SSM and Secrets Manager send it (`{"Key", "Value"}`).
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct TagShape {
-    pub key: Option<String>,
-    pub value: Option<String>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

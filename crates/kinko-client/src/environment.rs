@@ -10,7 +10,7 @@
 //!    name order).
 //!
 //! Then every variable from 1 or 2 whose whole value is a reference (see
-//! `kinko_core::references`) is replaced by the resolved value, all of them
+//! `kinko_model::references`) is replaced by the resolved value, all of them
 //! in one batch. Values loaded from paths are never treated as references.
 //! A reference that does not resolve fails the run with `strict`; without
 //! it, the variable is left out of the environment (rather than passing the
@@ -22,9 +22,9 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 
 use futures::future::join_all;
-use kinko_core::references::{self, Lookup, ReferenceError};
-use kinko_core::value_source::{ResolveError, ValueSource};
 use kinko_crypto::SecretString;
+use kinko_model::references::{self, Lookup, ReferenceError};
+use kinko_model::value_source::{ResolveError, ValueSource};
 
 use crate::dotenv;
 use crate::env_names::{NameRule, env_name, is_valid_env_name};
@@ -273,7 +273,7 @@ async fn resolve_references(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::fake::FakeSource;
+    use kinko_model::fake::FakeSource;
 
     fn os(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
         pairs

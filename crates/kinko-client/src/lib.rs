@@ -1,6 +1,6 @@
 //! kinko's client side: the only crate that links the official AWS SDK.
 //!
-//! It gives the `kinko` binary a [`kinko_core::value_source::ValueSource`]
+//! It gives the `kinko` binary a [`kinko_model::value_source::ValueSource`]
 //! over SSM and Secrets Manager ([`SdkSource`], for a kinko server or AWS
 //! alike) and the logic of `exec`, `render`, `import`, `export` and `diff`,
 //! kept apart from argument parsing so it can be tested with a fake source.
@@ -9,8 +9,6 @@ pub mod admin;
 pub mod dotenv;
 pub mod env_names;
 pub mod environment;
-#[cfg(test)]
-mod fake;
 pub mod formats;
 pub mod render;
 pub mod sdk_source;

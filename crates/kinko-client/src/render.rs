@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use kinko_core::references::{Reference, Segment, scan};
-use kinko_core::value_source::ValueSource;
 use kinko_crypto::SecretString;
+use kinko_model::references::{Reference, Segment, scan};
+use kinko_model::value_source::ValueSource;
 
 /// Every reference that failed, one `file:line: reference: why` each.
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +118,7 @@ pub async fn check(source: &dyn ValueSource, file: &str, text: &str) -> Vec<Chec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fake::FakeSource;
+    use kinko_model::fake::FakeSource;
 
     fn source() -> FakeSource {
         FakeSource::new(&[("/app/prod/db", "pw-prod"), ("/app/staging/db", "pw-stg")])

@@ -14,9 +14,9 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_secretsmanager as sm;
 use aws_sdk_ssm as ssm;
 use futures::future::join_all;
-use kinko_core::references::{ParameterRef, Reference, SecretRef, SecretVersion};
-use kinko_core::value_source::{PathValue, ResolveError, ResolveErrorKind, ValueSource, json_key};
 use kinko_crypto::SecretString;
+use kinko_model::references::{ParameterRef, Reference, SecretRef, SecretVersion};
+use kinko_model::value_source::{PathValue, ResolveError, ResolveErrorKind, ValueSource, json_key};
 
 /// `GetParameters` takes at most 10 names.
 pub const PARAMETERS_PER_CALL: usize = 10;

@@ -5,9 +5,9 @@
 //! holding one JSON object (its keys).
 
 use futures::StreamExt;
-use kinko_core::references::{Reference, SecretRef};
-use kinko_core::value_source::{ResolveError, ValueSource};
 use kinko_crypto::SecretString;
+use kinko_model::references::{Reference, SecretRef};
+use kinko_model::value_source::{ResolveError, ValueSource};
 use serde::Serialize;
 
 use crate::env_names::relative_name;
@@ -160,7 +160,7 @@ pub async fn import_secret(
         ),
         Err(e) => {
             let kind = error_kind(&e);
-            if kind != kinko_core::value_source::ResolveErrorKind::NotFound {
+            if kind != kinko_model::value_source::ResolveErrorKind::NotFound {
                 return Err(write_error(kind.to_string()));
             }
             None
@@ -242,7 +242,7 @@ pub async fn read_stage(source: &dyn ValueSource, stage: &str) -> Result<Entries
         .unwrap_or_else(|| {
             Err(ResolveError::new(
                 &reference,
-                kinko_core::value_source::ResolveErrorKind::NotFound,
+                kinko_model::value_source::ResolveErrorKind::NotFound,
             ))
         })?;
     formats::parse(Format::Json, value.expose())
@@ -282,7 +282,7 @@ pub fn diff(a: &Entries, b: &Entries) -> Difference {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fake::FakeSource;
+    use kinko_model::fake::FakeSource;
 
     fn source() -> FakeSource {
         FakeSource::new(&[

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use kinko_crypto::{SecretString, random_bytes};
-use kinko_store::{AccessKeyRecord, KeyUse, Store, StoreError, Tag};
+use kinko_model::Tag;
+use kinko_store::{AccessKeyRecord, KeyUse, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::keyring::{Keyring, KeyringError};

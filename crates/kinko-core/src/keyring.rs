@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use kinko_crypto::{CryptoError, KeyMaterial, RootKey, SecretBytes, envelope};
 use kinko_store::{Invalidation, KmsKeyRecord, Store, StoreError};
 
-use crate::arn::{Arn, arn};
+use kinko_model::arn::{Arn, arn};
 
 /// How long a cached key (material and `enabled` flag) is trusted before the
 /// record is read again. Bounds how long another node's DisableKey takes to
@@ -499,9 +499,11 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use async_trait::async_trait;
+    use kinko_model::Tag;
+    use kinko_model::ssm::VersionSelector;
     use kinko_store::{
         AccessKeyRecord, ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion,
-        ParameterWrite, PutOutcome, Tag, UnlabelOutcome, VersionSelector,
+        ParameterWrite, PutOutcome, UnlabelOutcome,
     };
 
     use super::*;

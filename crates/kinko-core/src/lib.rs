@@ -1,19 +1,21 @@
-//! kinko's semantics, independent of the wire: validated names, the SSM
-//! Parameter Store rules, the keyring that seals and opens values, and the
-//! access keys that SigV4 verifies against.
+//! kinko's semantics, independent of the wire: the SSM Parameter Store,
+//! Secrets Manager and KMS rules over the store, the keyring that seals and
+//! opens values, principals and the access keys that SigV4 verifies
+//! against, and the audit log's hash chain.
 //!
-//! Nothing here knows HTTP or JSON field names; `kinko-aws` maps wire shapes
-//! onto these types and these errors onto AWS error codes.
+//! The vocabulary these speak (validated names, ARNs, tags, the IAM policy
+//! language, audit records) is `kinko-model`'s. Nothing here knows HTTP or
+//! JSON field names; `kinko-aws` maps wire shapes onto these types and these
+//! errors onto AWS error codes.
 
-pub mod arn;
 pub mod audit;
 pub mod credentials;
-pub mod iam;
 pub mod keyring;
 pub mod kms;
 pub mod principals;
-pub mod references;
 pub mod secrets;
 pub mod ssm;
-pub mod value_source;
+mod store_failure;
 pub mod write_locks;
+
+pub use store_failure::StoreFailure;

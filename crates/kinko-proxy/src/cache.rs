@@ -2,15 +2,56 @@
 //! token takes effect without a restart, refreshed by one request at a time
 //! per host (the others wait for it rather than all calling the store), and
 //! kept when the store is down so calls with a cached rule go on working.
+//!
+//! The rules are the parameters under a path, read from any
+//! [`ValueSource`] (the binary's is the AWS SDK's, against kinko or real
+//! AWS), so this crate links no SDK.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use kinko_model::value_source::{PathValue, ResolveErrorKind, ValueSource};
 use tokio::time::Instant;
 
 use crate::rules::{Rules, rule_path};
-use crate::source::{RuleSource, RuleSourceError};
+
+/// Why the rules under a path could not be read. Says what failed, never
+/// a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RulesError {
+    /// The store refused the call (no permission, bad credentials).
+    #[error("the parameter store refused to list {path}: {reason}")]
+    Denied { path: String, reason: String },
+    /// The store could not be reached or failed.
+    #[error("the parameter store is unavailable while listing {path}: {reason}")]
+    Unavailable { path: String, reason: String },
+}
+
+/// Every parameter under `path` (which ends in `/`), recursively and
+/// decrypted. An unknown path is an empty list, not an error.
+async fn parameters_under(
+    source: &dyn ValueSource,
+    path: &str,
+) -> Result<Vec<PathValue>, RulesError> {
+    // GetParametersByPath wants the path without its trailing slash.
+    let trimmed = path.trim_end_matches('/');
+    let api_path = if trimmed.is_empty() { "/" } else { trimmed };
+    match source.parameters_by_path(api_path).await {
+        Ok(values) => Ok(values),
+        Err(error) if error.is_not_found() => Ok(Vec::new()),
+        Err(error) => Err(match error.kind {
+            ResolveErrorKind::AccessDenied(reason) => RulesError::Denied {
+                path: path.to_owned(),
+                reason,
+            },
+            other => RulesError::Unavailable {
+                path: path.to_owned(),
+                reason: other.to_string(),
+            },
+        }),
+    }
+}
 
 /// After a failed refresh, how long stale rules are served before the
 /// store is asked again (at most the TTL).
@@ -21,7 +62,7 @@ const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 const PRUNE_ABOVE: usize = 4096;
 
 pub struct RuleCache {
-    source: Arc<dyn RuleSource>,
+    source: Arc<dyn ValueSource>,
     prefix: String,
     ttl: Duration,
     entries: Mutex<HashMap<String, Arc<HostEntry>>>,
@@ -79,7 +120,7 @@ impl std::fmt::Debug for RuleCache {
 }
 
 impl RuleCache {
-    pub fn new(source: Arc<dyn RuleSource>, prefix: impl Into<String>, ttl: Duration) -> Self {
+    pub fn new(source: Arc<dyn ValueSource>, prefix: impl Into<String>, ttl: Duration) -> Self {
         RuleCache {
             source,
             prefix: prefix.into(),
@@ -96,7 +137,7 @@ impl RuleCache {
     /// The rules of `host` (lower-case, without a port); empty rules when
     /// the host has none. An error only when the store fails and nothing
     /// is cached for the host.
-    pub async fn rules_for(&self, host: &str) -> Result<Arc<Rules>, RuleSourceError> {
+    pub async fn rules_for(&self, host: &str) -> Result<Arc<Rules>, RulesError> {
         let entry = self.entry(host);
         if let Some(rules) = entry.fresh(Instant::now()) {
             return Ok(rules);
@@ -107,7 +148,7 @@ impl RuleCache {
             return Ok(rules);
         }
         let path = rule_path(&self.prefix, host);
-        match self.source.parameters_under(&path).await {
+        match parameters_under(&*self.source, &path).await {
             Ok(parameters) => {
                 let rules = Rules::from_parameters(&self.prefix, host, &parameters);
                 for name in rules.ignored() {
@@ -152,50 +193,12 @@ impl RuleCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::RuleParameter;
-    use async_trait::async_trait;
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use kinko_model::fake::FakeSource;
 
     /// A store with one header rule whose value can be changed, that can
     /// be made to fail, and counts its calls.
-    struct FakeStore {
-        value: Mutex<String>,
-        down: AtomicBool,
-        calls: AtomicUsize,
-        delay: Duration,
-    }
-
-    impl FakeStore {
-        fn new(value: &str, delay: Duration) -> Arc<Self> {
-            Arc::new(FakeStore {
-                value: Mutex::new(value.to_owned()),
-                down: AtomicBool::new(false),
-                calls: AtomicUsize::new(0),
-                delay,
-            })
-        }
-    }
-
-    #[async_trait]
-    impl RuleSource for FakeStore {
-        async fn parameters_under(
-            &self,
-            path: &str,
-        ) -> Result<Vec<RuleParameter>, RuleSourceError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            tokio::time::sleep(self.delay).await;
-            if self.down.load(Ordering::SeqCst) {
-                return Err(RuleSourceError::Unavailable {
-                    path: path.to_owned(),
-                    reason: "connection refused".into(),
-                });
-            }
-            if path != "/p/h/" {
-                return Ok(Vec::new());
-            }
-            let value = self.value.lock().unwrap().clone();
-            Ok(vec![RuleParameter::new("/p/h/headers/X-Token", value)])
-        }
+    fn fake_store(value: &str, delay: Duration) -> Arc<FakeSource> {
+        Arc::new(FakeSource::new(&[("/p/h/headers/X-Token", value)]).with_delay(delay))
     }
 
     fn token(rules: &Rules) -> String {
@@ -207,24 +210,24 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn rules_are_cached_until_the_ttl_then_refreshed() {
-        let store = FakeStore::new("one", Duration::ZERO);
+        let store = fake_store("one", Duration::ZERO);
         let cache = RuleCache::new(store.clone(), "/p", Duration::from_secs(60));
         assert_eq!(token(&cache.rules_for("h").await.unwrap()), "one");
-        *store.value.lock().unwrap() = "two".into();
+        store.set_parameter("/p/h/headers/X-Token", "two");
         assert_eq!(token(&cache.rules_for("h").await.unwrap()), "one");
-        assert_eq!(store.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(store.path_calls(), 1);
         tokio::time::advance(Duration::from_secs(61)).await;
         assert_eq!(token(&cache.rules_for("h").await.unwrap()), "two");
-        assert_eq!(store.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(store.path_calls(), 2);
         // A host without rules is cached as empty too.
         assert!(cache.rules_for("other").await.unwrap().is_empty());
         assert!(cache.rules_for("other").await.unwrap().is_empty());
-        assert_eq!(store.calls.load(Ordering::SeqCst), 3);
+        assert_eq!(store.path_calls(), 3);
     }
 
     #[tokio::test(start_paused = true)]
     async fn concurrent_misses_make_one_call() {
-        let store = FakeStore::new("one", Duration::from_millis(100));
+        let store = fake_store("one", Duration::from_millis(100));
         let cache = Arc::new(RuleCache::new(store.clone(), "/p", Duration::from_secs(60)));
         let tasks: Vec<_> = (0..20)
             .map(|_| {
@@ -235,25 +238,25 @@ mod tests {
         for task in tasks {
             assert_eq!(task.await.unwrap(), "one");
         }
-        assert_eq!(store.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(store.path_calls(), 1);
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_outage_serves_cached_rules_and_fails_without_them() {
-        let store = FakeStore::new("one", Duration::ZERO);
+        let store = fake_store("one", Duration::ZERO);
         let cache = RuleCache::new(store.clone(), "/p", Duration::from_secs(60));
         assert_eq!(token(&cache.rules_for("h").await.unwrap()), "one");
-        store.down.store(true, Ordering::SeqCst);
+        store.set_unavailable(true);
         tokio::time::advance(Duration::from_secs(61)).await;
         assert_eq!(token(&cache.rules_for("h").await.unwrap()), "one");
         // Not asked again at once after a failure.
         assert_eq!(token(&cache.rules_for("h").await.unwrap()), "one");
-        assert_eq!(store.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(store.path_calls(), 2);
         let err = cache.rules_for("never-seen").await.unwrap_err();
         assert!(err.to_string().contains("/p/never-seen/"), "{err}");
         // Back up: the next refresh picks up the new value.
-        store.down.store(false, Ordering::SeqCst);
-        *store.value.lock().unwrap() = "two".into();
+        store.set_unavailable(false);
+        store.set_parameter("/p/h/headers/X-Token", "two");
         tokio::time::advance(Duration::from_secs(6)).await;
         assert_eq!(token(&cache.rules_for("h").await.unwrap()), "two");
     }

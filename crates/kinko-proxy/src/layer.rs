@@ -14,12 +14,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::Request;
+use kinko_model::value_source::ValueSource;
 use tower::{Layer, Service};
 
-use crate::cache::RuleCache;
+use crate::cache::{RuleCache, RulesError};
 use crate::rules::ApplyError;
 use crate::sign::sign_parts;
-use crate::source::{RuleSource, RuleSourceError};
 
 /// Why a request was not sent.
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +32,7 @@ pub enum SigningError<E> {
         looked_for: Vec<String>,
     },
     #[error(transparent)]
-    Source(RuleSourceError),
+    Source(RulesError),
     #[error(transparent)]
     Apply(ApplyError),
     /// The wrapped service failed.
@@ -48,7 +48,7 @@ pub struct SigningLayer {
 }
 
 impl SigningLayer {
-    pub fn new(source: Arc<dyn RuleSource>, prefix: impl Into<String>, ttl: Duration) -> Self {
+    pub fn new(source: Arc<dyn ValueSource>, prefix: impl Into<String>, ttl: Duration) -> Self {
         Self::with_cache(Arc::new(RuleCache::new(source, prefix, ttl)))
     }
 
@@ -121,7 +121,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::MapSource;
+    use crate::test_support::source;
     use tower::ServiceExt;
 
     /// A "client" that answers with what it was asked to send.
@@ -146,7 +146,7 @@ mod tests {
 
     fn layer() -> SigningLayer {
         SigningLayer::new(
-            MapSource::new(&[
+            source(&[
                 ("/proxy/api.example.com/headers/Authorization", "Bearer xyz"),
                 ("/proxy/api.example.com/queries/key", "k"),
                 ("/proxy/hooks.example.com/rewrite/path", "/services/T/B/S"),

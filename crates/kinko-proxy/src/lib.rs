@@ -4,7 +4,8 @@
 //! path), upgrades to HTTPS and forwards. The applications never hold the
 //! tokens; rotating one happens in the store.
 //!
-//! The rules come from a [`RuleSource`], so this crate links no AWS SDK;
+//! The rules come from any [`kinko_model::value_source::ValueSource`] (the
+//! parameters under a path), so this crate links no AWS SDK and no store;
 //! the same signing is available in-process as a `tower::Layer`
 //! ([`SigningLayer`]) and, with the `reqwest` feature, as a reqwest
 //! middleware (`SigningMiddleware`).
@@ -20,18 +21,16 @@ pub mod pool;
 pub mod proxy;
 pub mod rules;
 pub mod sign;
-pub mod source;
 pub mod upstream;
 
 #[cfg(test)]
 mod test_support;
 
-pub use cache::RuleCache;
+pub use cache::{RuleCache, RulesError};
 pub use host_glob::HostGlob;
 pub use layer::{SigningError, SigningLayer, SigningService};
 #[cfg(feature = "reqwest")]
 pub use middleware::{MiddlewareSigningError, SigningMiddleware};
 pub use proxy::{Proxy, ProxyBody, ProxyConfig};
 pub use rules::Rules;
-pub use source::{RuleParameter, RuleSource, RuleSourceError};
 pub use upstream::{UpstreamError, read_ca_file};

@@ -21,13 +21,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use http::Extensions;
+use kinko_model::value_source::ValueSource;
 use reqwest::{Request, Response, ResponseBuilderExt as _, Url};
 use reqwest_middleware::{Error, Middleware, Next};
 
 use crate::cache::RuleCache;
 use crate::layer::SigningError;
 use crate::sign::sign_parts;
-use crate::source::RuleSource;
 
 /// What the middleware fails a request with, inside
 /// [`reqwest_middleware::Error::Middleware`] (downcast to read it).
@@ -41,7 +41,7 @@ pub struct SigningMiddleware {
 }
 
 impl SigningMiddleware {
-    pub fn new(source: Arc<dyn RuleSource>, prefix: impl Into<String>, ttl: Duration) -> Self {
+    pub fn new(source: Arc<dyn ValueSource>, prefix: impl Into<String>, ttl: Duration) -> Self {
         Self::with_cache(Arc::new(RuleCache::new(source, prefix, ttl)))
     }
 
@@ -107,11 +107,11 @@ fn with_url(response: Response, url: Url) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{MapSource, plain_upstream};
+    use crate::test_support::{plain_upstream, source};
     use std::sync::Mutex;
 
     fn client(rules: &[(&str, &str)], pass: bool) -> reqwest_middleware::ClientWithMiddleware {
-        let source = MapSource::new(rules);
+        let source = source(rules);
         let middleware = SigningMiddleware::new(source, "/proxy", Duration::from_secs(60))
             .pass_unconfigured(pass);
         let inner = reqwest::Client::builder().no_proxy().build().unwrap();
@@ -259,7 +259,7 @@ mod tests {
             ("/proxy/127.0.0.1/rewrite/path", "/path-secret"),
             ("/proxy/127.0.0.1/basic/username", "user-secret"),
         ];
-        let source = MapSource::new(&rules);
+        let source = source(&rules);
         let middleware = SigningMiddleware::new(source, "/proxy", Duration::from_secs(60));
         let client = reqwest_middleware::ClientBuilder::new(
             reqwest::Client::builder().no_proxy().build().unwrap(),

@@ -15,6 +15,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use kinko_model::value_source::ValueSource;
 use tokio::net::TcpListener;
 use tokio::time::Instant;
 
@@ -22,7 +23,6 @@ use crate::cache::RuleCache;
 use crate::hop::remove_hop_by_hop;
 use crate::host_glob::{self, HostGlob};
 use crate::rules::looked_for;
-use crate::source::RuleSource;
 use crate::upstream::{self, UpstreamClient, UpstreamError};
 
 /// The body of every answer: the upstream's, streamed, or our own.
@@ -110,7 +110,7 @@ impl Answer {
 }
 
 impl Proxy {
-    pub fn new(config: ProxyConfig, source: Arc<dyn RuleSource>) -> Result<Self, UpstreamError> {
+    pub fn new(config: ProxyConfig, source: Arc<dyn ValueSource>) -> Result<Self, UpstreamError> {
         let tls = upstream::tls_config(&config.ca_certificates, config.system_roots)?;
         let client = upstream::client(tls, config.allow_plain_upstream, config.connect_timeout);
         let cache = RuleCache::new(source, config.prefix.clone(), config.ttl);
@@ -396,7 +396,7 @@ fn text_response(answer: Answer) -> Response<ProxyBody> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{MapSource, plain_upstream};
+    use crate::test_support::{plain_upstream, source};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[test]
@@ -409,7 +409,7 @@ mod tests {
     }
 
     async fn start(config: ProxyConfig, rules: &[(&str, &str)]) -> u16 {
-        let proxy = Proxy::new(config, MapSource::new(rules)).unwrap();
+        let proxy = Proxy::new(config, source(rules)).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         tokio::spawn(proxy.serve(listener, std::future::pending()));

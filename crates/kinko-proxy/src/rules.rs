@@ -17,7 +17,7 @@ use http::uri::{PathAndQuery, Uri};
 use kinko_crypto::SecretString;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
-use crate::source::RuleParameter;
+use kinko_model::value_source::PathValue;
 
 /// Query names and values are encoded like a form: everything but the
 /// unreserved characters.
@@ -103,7 +103,7 @@ impl fmt::Debug for Rules {
 impl Rules {
     /// Builds the rules of `host` from the parameters under
     /// [`rule_path`]`(prefix, host)`. Names elsewhere are ignored.
-    pub fn from_parameters(prefix: &str, host: &str, parameters: &[RuleParameter]) -> Rules {
+    pub fn from_parameters(prefix: &str, host: &str, parameters: &[PathValue]) -> Rules {
         let base = rule_path(prefix, host);
         let mut rules = Rules {
             host: host.to_owned(),
@@ -265,10 +265,8 @@ impl Rules {
 mod tests {
     use super::*;
 
-    fn params(list: &[(&str, &str)]) -> Vec<RuleParameter> {
-        list.iter()
-            .map(|(n, v)| RuleParameter::new(*n, *v))
-            .collect()
+    fn params(list: &[(&str, &str)]) -> Vec<PathValue> {
+        list.iter().map(|(n, v)| PathValue::new(*n, *v)).collect()
     }
 
     fn sign(rules: &Rules, uri: &str) -> (Uri, http::HeaderMap) {

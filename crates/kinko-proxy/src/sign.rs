@@ -43,25 +43,17 @@ pub async fn sign_parts<E>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{RuleParameter, RuleSource, RuleSourceError};
-    use async_trait::async_trait;
+    use crate::cache::RulesError;
+    use kinko_model::fake::FakeSource;
     use std::convert::Infallible;
     use std::sync::Arc;
     use std::time::Duration;
 
-    struct Down;
-
-    #[async_trait]
-    impl RuleSource for Down {
-        async fn parameters_under(
-            &self,
-            path: &str,
-        ) -> Result<Vec<RuleParameter>, RuleSourceError> {
-            Err(RuleSourceError::Unavailable {
-                path: path.to_owned(),
-                reason: "connection refused".into(),
-            })
-        }
+    /// A source that is down.
+    fn down() -> Arc<FakeSource> {
+        let source = FakeSource::new(&[]);
+        source.set_unavailable(true);
+        Arc::new(source)
     }
 
     fn parts(uri: &str) -> Parts {
@@ -70,13 +62,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_store_outage_without_cached_rules_fails_and_leaves_the_request_alone() {
-        let cache = RuleCache::new(Arc::new(Down), "/p", Duration::from_secs(60));
+        let cache = RuleCache::new(down(), "/p", Duration::from_secs(60));
         let mut request = parts("https://h/x");
         let err = sign_parts::<Infallible>(&cache, true, &mut request)
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, SigningError::Source(RuleSourceError::Unavailable { path, .. }) if path == "/p/h/"),
+            matches!(&err, SigningError::Source(RulesError::Unavailable { path, .. }) if path == "/p/h/"),
             "{err:?}"
         );
         assert_eq!(request.uri, "https://h/x");

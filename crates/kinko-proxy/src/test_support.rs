@@ -1,45 +1,22 @@
 //! What the tests of the proxy, the tower Layer and the reqwest middleware
-//! share: rules from a list, and a plain-HTTP upstream that records what it
-//! receives.
+//! share: rules from a list (in `kinko_model`'s fake source), and a
+//! plain-HTTP upstream that records what it receives.
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use bytes::Bytes;
 use http::HeaderValue;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use kinko_model::fake::FakeSource;
 use tokio::net::TcpListener;
 
-use crate::source::{RuleParameter, RuleSource, RuleSourceError};
-
-/// Rules from a list of (parameter name, value).
-pub struct MapSource(Vec<(String, String)>);
-
-impl MapSource {
-    pub fn new(rules: &[(&str, &str)]) -> Arc<MapSource> {
-        Arc::new(MapSource(
-            rules
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
-        ))
-    }
-}
-
-#[async_trait]
-impl RuleSource for MapSource {
-    async fn parameters_under(&self, path: &str) -> Result<Vec<RuleParameter>, RuleSourceError> {
-        Ok(self
-            .0
-            .iter()
-            .filter(|(n, _)| n.starts_with(path))
-            .map(|(n, v)| RuleParameter::new(n.clone(), v.clone()))
-            .collect())
-    }
+/// Rules from a list of (parameter name, value), in the shared fake source.
+pub fn source(rules: &[(&str, &str)]) -> Arc<FakeSource> {
+    Arc::new(FakeSource::new(rules))
 }
 
 /// What a plain-HTTP upstream received: request target and headers.

@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use kinko_aws::access::access_denied;
 use kinko_aws::{AwsError, Check};
-use kinko_core::audit::{ResourceDecision, Verdict};
-use kinko_core::iam::{self, Context, Outcome, Policies, Policy};
 use kinko_core::principals::{PrincipalAccess, SessionAccess};
-use kinko_store::PrincipalKind;
+use kinko_model::audit::{ResourceDecision, Verdict};
+use kinko_model::iam::{self, Context, Outcome, Policies, Policy};
+use kinko_model::principals::PrincipalKind;
 
 /// Resource policies (Secrets Manager's, role trust policies) parsed once
 /// per distinct text. Bounded: cleared when it grows past [`Self::MAX`].

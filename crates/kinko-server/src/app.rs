@@ -28,12 +28,12 @@ use kinko_aws::error::echo;
 use kinko_aws::sigv4::SigningKeyCache;
 use kinko_aws::{AwsError, RequestContext, Service, Services};
 use kinko_core::credentials::Credentials;
+use kinko_model::audit::{AuditRecord, Verdict};
 
 use crate::access::{RequestAccess, RequestFacts, ResourcePolicies};
 use crate::audit::AuditLog;
 use crate::auth;
 use crate::listener::ConnectionInfo;
-use kinko_core::audit::{AuditRecord, Verdict};
 
 /// Settings the request path needs.
 #[derive(Debug, Clone)]

@@ -45,7 +45,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use kinko_core::audit::{AuditRecord, Outage, link, row_json};
+use kinko_core::audit::{link, row_json};
+use kinko_model::audit::{AuditRecord, Outage};
 use kinko_store::{AuditRow, Store};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -452,7 +453,8 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
     use std::path::Path;
 
-    use kinko_core::audit::{OUTAGE_OPERATION, ResourceDecision, Verdict, verify};
+    use kinko_core::audit::verify;
+    use kinko_model::audit::{OUTAGE_OPERATION, ResourceDecision, Verdict};
     use kinko_store::SqliteStore;
 
     use super::*;

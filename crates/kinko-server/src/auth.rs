@@ -115,7 +115,7 @@ pub async fn authenticate(
             .map(|auth| auth.region)
             .filter(|r| is_region(r))
             .unwrap_or_else(|| state.settings.default_region.clone());
-        let principal_arn = kinko_core::arn::iam_user(&region, &state.settings.account_id, "dev");
+        let principal_arn = kinko_model::arn::iam_user(&region, &state.settings.account_id, "dev");
         return Ok(Caller {
             policy_arn: principal_arn.clone(),
             principal_arn,

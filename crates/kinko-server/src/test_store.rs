@@ -8,6 +8,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
+use kinko_model::Tag;
+use kinko_model::ssm::VersionSelector;
 use kinko_store::*;
 
 /// What a failing append answers.

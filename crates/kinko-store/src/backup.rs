@@ -209,7 +209,11 @@ pub fn read(input: &mut impl BufRead) -> Result<(Header, Snapshot), BackupError>
             Line::AccessKey(k) => snapshot.access_keys.push(k),
             Line::Principal(mut p) => {
                 if p.unique_id.is_empty() {
-                    p.unique_id = p.kind.new_unique_id();
+                    p.unique_id = crate::unique_id::fresh(p.kind).map_err(|err| {
+                        std::io::Error::other(format!(
+                            "the system random number generator failed: {err}"
+                        ))
+                    })?;
                 }
                 snapshot.principals.push(p)
             }
@@ -278,7 +282,9 @@ mod base64_option {
 mod tests {
     use super::*;
     use crate::conformance::full_version;
-    use crate::{PrincipalKind, SecretRecord, SecretVersion, Tag};
+    use crate::{SecretRecord, SecretVersion};
+    use kinko_model::Tag;
+    use kinko_model::principals::PrincipalKind;
 
     fn sample() -> Snapshot {
         let mut v2 = full_version(2, b"\x00sealed\xff");

@@ -14,13 +14,21 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use kinko_model::Tag;
+use kinko_model::principals::PrincipalKind;
+use kinko_model::ssm::VersionSelector;
+
 use crate::{
     AUDIT_GENESIS, AccessKeyRecord, AuditRow, KeyUse, KmsAliasRecord, KmsKeyRecord,
     ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite,
-    PolicyRecord, PrincipalKind, PrincipalRecord, PutOutcome, SecretRecord, SecretState,
-    SecretVersion, SecretWrite, Store, StoreError, Tag, UnlabelOutcome, VersionSelector,
-    WriteOutcome,
+    PolicyRecord, PrincipalRecord, PutOutcome, SecretRecord, SecretState, SecretVersion,
+    SecretWrite, Store, StoreError, UnlabelOutcome, WriteOutcome,
 };
+
+/// A fresh unique id for a principal the suite creates.
+fn fresh_id(kind: PrincipalKind) -> String {
+    crate::unique_id::fresh(kind).expect("the system random number generator works")
+}
 
 /// Runs every property against `store`.
 pub async fn run_all(store: Arc<dyn Store>) {
@@ -1471,7 +1479,7 @@ fn principal(name: &str, kind: PrincipalKind) -> PrincipalRecord {
         name: name.to_owned(),
         kind,
         arn: format!("{ACCOUNT_ARN}:{path}/{name}"),
-        unique_id: kind.new_unique_id(),
+        unique_id: fresh_id(kind),
         tags: Vec::new(),
         trust_policy,
         created_ms: 1_700_000_000_000,
@@ -1546,7 +1554,7 @@ pub async fn principals(store: &dyn Store) {
     }
     let same_arn = PrincipalRecord {
         name: "conf-p-alias-of-alice".to_owned(),
-        unique_id: PrincipalKind::User.new_unique_id(),
+        unique_id: fresh_id(PrincipalKind::User),
         ..alice.clone()
     };
     match store.create_principal(same_arn).await {
@@ -1580,7 +1588,7 @@ pub async fn principals(store: &dyn Store) {
     let update = PrincipalRecord {
         kind: PrincipalKind::User,
         arn: format!("{ACCOUNT_ARN}:user/conf-p-moved"),
-        unique_id: PrincipalKind::User.new_unique_id(),
+        unique_id: fresh_id(PrincipalKind::User),
         tags: vec![tag("z", "1"), tag("a", "2")],
         trust_policy: Some("{\"Statement\":[]}".to_owned()),
         created_ms: 5,

@@ -2,7 +2,9 @@
 //!
 //! A store only ever holds ciphertext: every value arrives already sealed by
 //! `kinko-crypto` (see `kinko-core`), so a stolen database file is useless
-//! without the root key. The store's job is durability and atomicity:
+//! without the root key. The store does not link `kinko-crypto`: it cannot
+//! open what it keeps. Its vocabulary (tags, principal kinds, version
+//! selectors) is `kinko-model`'s. The store's job is durability and atomicity:
 //! version allocation, label moves and tag updates happen in one transaction,
 //! and concurrent writers never lose an update.
 //!
@@ -18,11 +20,15 @@ pub mod backup;
 pub mod postgres;
 pub mod singleton;
 pub mod sqlite;
+mod unique_id;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 
 use async_trait::async_trait;
+use kinko_model::Tag;
+use kinko_model::principals::PrincipalKind;
+use kinko_model::ssm::VersionSelector;
 
 pub use postgres::PostgresStore;
 pub use singleton::SingletonGuard;
@@ -76,12 +82,6 @@ impl std::fmt::Debug for ParameterVersion {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Tag {
-    pub key: String,
-    pub value: String,
-}
-
 /// A parameter with one of its versions (the latest, unless a selector
 /// chose another) and its tags.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,14 +96,6 @@ pub struct ParameterRecord {
     pub version: ParameterVersion,
     /// Tags, sorted by key.
     pub tags: Vec<Tag>,
-}
-
-/// Which version of a parameter to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VersionSelector {
-    Latest,
-    Version(u32),
-    Label(String),
 }
 
 // Returned by value once per lookup; boxing would only add an allocation.
@@ -223,54 +215,14 @@ impl std::fmt::Debug for AccessKeyRecord {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum PrincipalKind {
-    User,
-    Role,
-}
-
-impl PrincipalKind {
-    /// The form stored in the `principals.kind` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PrincipalKind::User => "User",
-            PrincipalKind::Role => "Role",
-        }
-    }
-
-    /// The prefix of this kind's unique ids, as IAM's: `AIDA` for users,
-    /// `AROA` for roles.
-    pub fn unique_id_prefix(self) -> &'static str {
-        match self {
-            PrincipalKind::User => "AIDA",
-            PrincipalKind::Role => "AROA",
-        }
-    }
-
-    /// A fresh unique id: the kind's prefix and 17 random characters of
-    /// IAM's alphabet (A–Z, 2–7), e.g. `AROA3XFRBF535PLBIFPI4`.
-    pub fn new_unique_id(self) -> String {
-        const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        let mut id = String::with_capacity(21);
-        id.push_str(self.unique_id_prefix());
-        // 32 divides 256: every character is equally likely.
-        id.extend(
-            kinko_crypto::random_bytes(17)
-                .into_iter()
-                .map(|b| char::from(ALPHABET[usize::from(b % 32)])),
-        );
-        id
-    }
-
-    /// Reads [`Self::as_str`]'s form back; anything else is a corrupt row.
-    pub(crate) fn from_stored(text: &str) -> Result<PrincipalKind, StoreError> {
-        match text {
-            "User" => Ok(PrincipalKind::User),
-            "Role" => Ok(PrincipalKind::Role),
-            other => Err(StoreError::Backend(format!(
-                "unknown principal kind {other:?} in the store"
-            ))),
-        }
+/// Reads [`PrincipalKind::as_str`]'s form back; anything else is a corrupt row.
+pub(crate) fn principal_kind_from_stored(text: &str) -> Result<PrincipalKind, StoreError> {
+    match text {
+        "User" => Ok(PrincipalKind::User),
+        "Role" => Ok(PrincipalKind::Role),
+        other => Err(StoreError::Backend(format!(
+            "unknown principal kind {other:?} in the store"
+        ))),
     }
 }
 
@@ -294,7 +246,7 @@ pub struct PrincipalRecord {
     pub kind: PrincipalKind,
     /// `arn:aws:iam::ACCT:user/NAME` or `…:role/NAME`; unique.
     pub arn: String,
-    /// `AIDA…` / `AROA…` ([`PrincipalKind::new_unique_id`]); unique, never
+    /// `AIDA…` / `AROA…` ([`PrincipalKind::unique_id_from`]); unique, never
     /// reused: a principal deleted and created again under the same name
     /// gets a new one. Role sessions are bound to it. Empty only in a
     /// backup written before ids existed (see `backup`).

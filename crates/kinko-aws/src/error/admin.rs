@@ -1,9 +1,9 @@
 //! The admin API's rows of the error table: IAM's error names (the admin
 //! API is kinko's own, so it borrows the codes IAM clients know).
 
+use kinko_core::StoreFailure;
 use kinko_core::credentials::CredentialsError;
 use kinko_core::principals::IdentityError;
-use kinko_store::StoreError;
 
 use super::AwsError;
 
@@ -28,15 +28,17 @@ impl From<IdentityError> for AwsError {
 }
 
 /// A store failure behind an admin operation (or an access key lookup):
-/// 503 while it is unreachable, slow or out of space.
-pub fn store_error(e: StoreError) -> AwsError {
-    match e {
-        StoreError::Unavailable(cause) => {
+/// 503 while it is unreachable, slow or out of space. Takes core's view of
+/// it ([`StoreFailure`], which core's store errors convert into), so this
+/// crate needs no dependency on the store.
+pub fn store_error(e: impl Into<StoreFailure>) -> AwsError {
+    match e.into() {
+        StoreFailure::Unavailable(cause) => {
             tracing::warn!(%cause, "store unavailable");
             AwsError::unavailable()
         }
-        StoreError::OutOfSpace => AwsError::out_of_space(),
-        cause => {
+        StoreFailure::OutOfSpace => AwsError::out_of_space(),
+        cause @ StoreFailure::Other(_) => {
             tracing::error!(%cause, "store failure");
             AwsError::internal()
         }
@@ -46,6 +48,7 @@ pub fn store_error(e: StoreError) -> AwsError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kinko_store::StoreError;
 
     #[test]
     fn identity_errors_map_to_iam_codes() {

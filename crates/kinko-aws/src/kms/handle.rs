@@ -4,8 +4,9 @@
 use kinko_core::kms::{
     CreateKeyInput, DataKeySize, DecryptInput, EncryptInput, GenerateDataKeyInput, Kms,
     MAX_CIPHERTEXT, MAX_PENDING_WINDOW_DAYS, MAX_PLAINTEXT, MAX_RANDOM_BYTES,
-    MIN_PENDING_WINDOW_DAYS, Tag,
+    MIN_PENDING_WINDOW_DAYS,
 };
+use kinko_model::Tag;
 use serde::Serialize;
 
 use super::access::{check_alias, check_key};

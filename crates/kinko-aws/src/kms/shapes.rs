@@ -12,7 +12,7 @@ use kinko_core::kms::{AliasEntry, KeyListEntry, KeyMetadata, ScheduleKeyDeletion
 use kinko_crypto::{SecretBytes, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-pub use crate::wire::Epoch;
+use kinko_model::Epoch;
 
 /// A base64 blob that holds a plaintext (Encrypt's `Plaintext`).
 pub struct WirePlaintext(pub SecretBytes);

@@ -5,9 +5,10 @@ use kinko_core::secrets::{
     BatchGetSecretValueInput, Caller, CreateSecretInput, DeleteSecretInput, FilterKey,
     GetSecretValueInput, ListSecretVersionIdsInput, ListSecretsInput, PasswordOptions,
     PutSecretValueInput, ReplicaRegion, SecretAccess, SecretFilter, SecretValue, SecretsError,
-    SecretsManager, SortBy, SortOrder, Tag, UpdateSecretInput, UpdateSecretVersionStageInput,
+    SecretsManager, SortBy, SortOrder, UpdateSecretInput, UpdateSecretVersionStageInput,
     random_password,
 };
+use kinko_model::{Epoch, Tag, TagShape};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 

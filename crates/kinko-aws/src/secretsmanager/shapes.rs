@@ -7,13 +7,16 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use kinko_core::secrets::{
-    ReplicationStatus, SecretDescription, SecretValue, SecretValueOutput, Tag, VersionEntry,
+    ReplicationStatus, SecretDescription, SecretValue, SecretValueOutput, VersionEntry,
 };
 use kinko_crypto::{SecretBytes, SecretString};
+use kinko_model::Tag;
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-pub use crate::wire::{Epoch, TagShape, WireSecret};
+use kinko_model::{Epoch, TagShape};
+
+pub use crate::wire::WireSecret;
 
 /// `SecretBinary`: base64 on the wire, read straight into zeroizing bytes.
 /// Bad base64 is a `SerializationException`, as for any mistyped member.

@@ -43,7 +43,8 @@
 //! names are malformed are not checked: they fail validation without
 //! touching data.
 
-use kinko_core::ssm::{Caller, ParameterStore, parameter_arn};
+use kinko_core::ssm::{Caller, ParameterStore};
+use kinko_model::ssm::parameter_arn;
 
 use crate::{AwsError, Check, RequestContext};
 
@@ -87,7 +88,7 @@ pub(super) async fn check_read(
         }
         return Ok(());
     }
-    match kinko_core::ssm::ParameterRef::parse(name, &ctx.region, &ctx.account_id) {
+    match kinko_model::ssm::ParameterRef::parse(name, &ctx.region, &ctx.account_id) {
         Ok(r) => check_parameter(store, ctx, action, r.name.canonical()).await,
         // Malformed or foreign: the operation answers without reading.
         Err(_) => Ok(()),

@@ -3,9 +3,10 @@
 
 use kinko_core::ssm::{
     Caller, DescribeParametersInput, GetParameterHistoryInput, GetParametersByPathInput,
-    LegacyFilter, ParameterFilter, ParameterName, ParameterPath, ParameterRef, ParameterStore,
-    ParameterType, PutParameterInput, Tag, Tier, parameter_arn,
+    LegacyFilter, ParameterFilter, ParameterStore, ParameterType, PutParameterInput, Tier,
 };
+use kinko_model::ssm::{ParameterName, ParameterPath, ParameterRef, parameter_arn};
+use kinko_model::{Tag, TagShape};
 
 use serde::Serialize;
 

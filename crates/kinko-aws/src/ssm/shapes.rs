@@ -6,7 +6,9 @@
 use kinko_core::ssm::policies::InlinePolicy;
 use serde::{Deserialize, Serialize};
 
-pub use crate::wire::{Epoch, Exposed, TagShape, WireSecret};
+use kinko_model::{Epoch, TagShape};
+
+pub use crate::wire::{Exposed, WireSecret};
 
 // ---- requests ----
 

@@ -274,6 +274,16 @@ pub async fn verify(store: &dyn Store) -> Result<Result<VerifiedChain, Problem>,
     }
 }
 
+/// The chain's head as the head table records it: `(seq, hash)`, or
+/// `(0, genesis)` when nothing was appended. What `VerifyAuditLog` shows
+/// beside a problem.
+pub async fn head(store: &dyn Store) -> Result<(i64, String), StoreError> {
+    Ok(store
+        .audit_head()
+        .await?
+        .unwrap_or((0, AUDIT_GENESIS.to_owned())))
+}
+
 fn push_all(verifier: &mut ChainVerifier, rows: &[AuditRow]) -> Result<(), Problem> {
     rows.iter().try_for_each(|row| verifier.push(row))
 }

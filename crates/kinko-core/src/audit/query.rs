@@ -5,9 +5,10 @@
 //! rarely returns fewer records than asked (maybe none) with a `NextSeq`
 //! to continue from, instead of reading the whole log in one request.
 
+use kinko_model::audit::{AuditRecord, Verdict};
 use kinko_store::{AuditRow, Store, StoreError};
 
-use super::record::{AuditRecord, Verdict, row_json};
+use super::row_json;
 
 /// Records returned when the caller gives no limit (0).
 pub const DEFAULT_LIMIT: usize = 100;

@@ -3,12 +3,15 @@
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use kinko_model::Tag;
+use kinko_model::ssm::VersionSelector;
 use kinko_store::{
     AUDIT_GENESIS, AccessKeyRecord, AuditLink, AuditRow, KmsAliasRecord, KmsKeyRecord,
     ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome,
-    SecretRecord, SecretState, SecretWrite, Store, StoreError, Tag, UnlabelOutcome,
-    VersionSelector, WriteOutcome,
+    SecretRecord, SecretState, SecretWrite, Store, StoreError, UnlabelOutcome, WriteOutcome,
 };
+
+use kinko_model::audit::{AuditRecord, ResourceDecision, Verdict};
 
 use super::*;
 
@@ -944,4 +947,30 @@ async fn hand_edited_rows_are_shown_but_match_no_filter() {
     .await
     .unwrap();
     assert_eq!(seqs(&found), vec![1, 3]);
+}
+
+// ---------------------------------------------------------------- row_json
+
+#[test]
+fn row_json_adds_the_chain_fields() {
+    let row = AuditRow {
+        seq: 7,
+        time_ms: 1,
+        record: record(2).to_json().unwrap(),
+        prev_hash: "aa".into(),
+        hash: "bb".into(),
+    };
+    let value = row_json(&row);
+    assert_eq!(value["seq"], 7);
+    assert_eq!(value["prevHash"], "aa");
+    assert_eq!(value["hash"], "bb");
+    assert_eq!(value["operation"], "ssm:GetParameter");
+
+    let broken = AuditRow {
+        record: "not json".into(),
+        ..row
+    };
+    let value = row_json(&broken);
+    assert_eq!(value["record"], "not json");
+    assert_eq!(value["seq"], 7);
 }

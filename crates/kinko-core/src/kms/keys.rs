@@ -16,7 +16,7 @@ pub const MAX_PENDING_WINDOW_DAYS: u32 = 30;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Checks the tag rules the model cannot express (spec §4 CreateKey).
-fn check_tags(tags: &[kinko_store::Tag]) -> Result<Vec<StoredTag>, KmsError> {
+fn check_tags(tags: &[kinko_model::Tag]) -> Result<Vec<StoredTag>, KmsError> {
     if tags.len() > MAX_TAGS {
         return Err(KmsError::Tag("Too many tags".into()));
     }
@@ -75,7 +75,7 @@ impl Kms {
         // Checked by the parser that will evaluate it, so no stored key
         // policy is one the evaluator cannot read.
         if let Some(policy) = &input.policy
-            && let Err(error) = crate::iam::Policy::parse_resource(policy)
+            && let Err(error) = kinko_model::iam::Policy::parse_resource(policy)
         {
             return Err(KmsError::MalformedPolicyDocument(format!(
                 "The key policy is not valid: {error}"

@@ -32,12 +32,11 @@ pub use error::KmsError;
 pub use keys::{
     DEFAULT_PENDING_WINDOW_DAYS, MAX_PENDING_WINDOW_DAYS, MAX_TAGS, MIN_PENDING_WINDOW_DAYS,
 };
-/// Re-exported so the wire layer needs no dependency on the store.
-pub use kinko_store::Tag;
+use kinko_model::Tag;
+use kinko_model::arn::{Arn, arn};
 pub use managers::KeyManagers;
 pub use model::*;
 
-use crate::arn::{Arn, arn};
 use crate::keyring::{Keyring, KeyringError, is_managed_alias};
 
 pub struct Kms {

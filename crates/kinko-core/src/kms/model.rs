@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use kinko_crypto::SecretBytes;
-use kinko_store::{KmsKeyRecord, Tag};
+use kinko_model::Tag;
+use kinko_store::KmsKeyRecord;
 use serde::{Deserialize, Serialize};
 
 /// `KeyState` as AWS names it (the subset kinko reaches).

@@ -19,22 +19,24 @@
 //!   bound to its role's id, so deleting the role (and creating another of
 //!   the same name) ends its sessions.
 
-mod names;
 mod sessions;
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use kinko_store::{
-    AccessKeyRecord, Invalidation, PolicyRecord, PrincipalKind, PrincipalRecord, Store, StoreError,
-    Tag,
+use kinko_model::Tag;
+use kinko_model::iam::{Policy, PolicyError};
+use kinko_model::principals::{
+    NameError, PrincipalKind, PrincipalName, UNIQUE_ID_RANDOM_CHARS, check_policy_name,
 };
+use kinko_store::{Invalidation, Store, StoreError};
 
 use crate::credentials::{AccessKey, Credentials, CredentialsError};
-use crate::iam::{Policy, PolicyError};
 
-pub use names::{PrincipalName, check_policy_name, check_session_name};
+/// The records [`Identity`] answers with, as the store keeps them: part of
+/// its API, so the layers above need no dependency on the store.
+pub use kinko_store::{AccessKeyRecord, PolicyRecord, PrincipalRecord};
 pub use sessions::{SESSION_POLICY_NAME, SessionAccess, SessionRequest};
 
 /// How long a principal's cached policies are trusted before being re-read
@@ -82,10 +84,26 @@ pub enum IdentityError {
     Credentials(#[from] CredentialsError),
 }
 
+impl From<NameError> for IdentityError {
+    fn from(e: NameError) -> Self {
+        match e {
+            NameError::Validation(m) => IdentityError::Validation(m),
+        }
+    }
+}
+
 impl From<PolicyError> for IdentityError {
     fn from(e: PolicyError) -> Self {
         IdentityError::MalformedPolicy(e.to_string())
     }
+}
+
+/// A fresh unique id for a new principal: `AIDA…` or `AROA…` and 17
+/// random characters of IAM's alphabet, e.g. `AROA3XFRBF535PLBIFPI4`.
+pub fn new_unique_id(kind: PrincipalKind) -> String {
+    let mut random = [0u8; UNIQUE_ID_RANDOM_CHARS];
+    random.copy_from_slice(&kinko_crypto::random_bytes(UNIQUE_ID_RANDOM_CHARS));
+    kind.unique_id_from(random)
 }
 
 /// A principal with its parsed policies: what authorization needs.
@@ -101,7 +119,7 @@ pub struct PrincipalAccess {
 }
 
 impl PrincipalAccess {
-    /// The policies as [`crate::iam::evaluate`] takes them.
+    /// The policies as [`kinko_model::iam::evaluate`] takes them.
     pub fn policy_refs(&self) -> Vec<(&str, &Policy)> {
         self.policies.iter().map(|(n, p)| (n.as_str(), p)).collect()
     }
@@ -149,7 +167,7 @@ impl Identity {
             store,
             credentials,
             account_id,
-            partition: crate::arn::partition(region),
+            partition: kinko_model::arn::partition(region),
             cache: RwLock::new(HashMap::new()),
             cache_ttl: POLICY_CACHE_TTL,
             min_session_seconds: *SESSION_DURATION_SECONDS.start(),
@@ -316,7 +334,7 @@ impl Identity {
         tags.sort_by(|a, b| a.key.cmp(&b.key));
         let record = PrincipalRecord {
             arn: self.principal_arn(new.kind, name.as_str()),
-            unique_id: new.kind.new_unique_id(),
+            unique_id: new_unique_id(new.kind),
             name: name.as_str().to_owned(),
             kind: new.kind,
             tags,
@@ -639,7 +657,7 @@ impl Identity {
                 name,
                 kind: PrincipalKind::User,
                 arn: admin_arn.to_owned(),
-                unique_id: PrincipalKind::User.new_unique_id(),
+                unique_id: new_unique_id(PrincipalKind::User),
                 tags: Vec::new(),
                 trust_policy: None,
                 created_ms: jiff::Timestamp::now().as_millisecond(),

@@ -14,11 +14,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use kinko_store::{PrincipalKind, PrincipalRecord, Tag};
+use kinko_model::Tag;
+use kinko_model::iam::Policy;
+use kinko_model::principals::PrincipalKind;
+use kinko_store::PrincipalRecord;
 
 use super::{Identity, IdentityError, PrincipalAccess, SESSION_DURATION_SECONDS};
 use crate::credentials::{PolicyArnClaim, SessionClaims, SessionCredentials};
-use crate::iam::Policy;
 
 /// The name an inline session policy's statements are reported under.
 pub const SESSION_POLICY_NAME: &str = "session-policy";
@@ -68,7 +70,7 @@ enum SessionPolicy {
 }
 
 impl SessionAccess {
-    /// The session policies as [`crate::iam::Policies::with_session`] takes
+    /// The session policies as [`kinko_model::iam::Policies::with_session`] takes
     /// them; `None` when the session has none.
     pub fn session_policies(&self) -> Option<Vec<(&str, &Policy)>> {
         let policies = self.policies.as_ref()?;
@@ -179,7 +181,7 @@ impl Identity {
         role: &PrincipalRecord,
         request: SessionRequest,
     ) -> Result<SessionCredentials, IdentityError> {
-        super::check_session_name(&request.session_name)?;
+        kinko_model::principals::check_session_name(&request.session_name)?;
         let allowed = self.min_session_seconds..=*SESSION_DURATION_SECONDS.end();
         if !allowed.contains(&request.duration_seconds) {
             return Err(IdentityError::Validation(format!(

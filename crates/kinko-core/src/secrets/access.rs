@@ -4,12 +4,13 @@
 //! `SecretId` (name, full ARN or partial ARN), so the check is made on the
 //! very secret the operation then touches.
 
-use kinko_store::{SecretRecord, Tag};
+use kinko_model::Tag;
+use kinko_model::arn::arn;
+use kinko_store::SecretRecord;
 
 use super::error::SecretsError;
 use super::model::{Caller, GetSecretValueInput, SecretValueOutput};
 use super::service::{DEFAULT_KEY, SecretsManager};
-use crate::arn::arn;
 
 /// The resource of an access check on one secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,13 +1,14 @@
 //! CreateSecret, with `ClientRequestToken` idempotency and replicas.
 
+use kinko_model::secrets::{SecretName, secret_arn};
 use kinko_store::{SecretRecord, SecretState, SecretVersion, SecretWrite, WriteOutcome};
 
 use super::error::SecretsError;
 use super::meta::SecretMeta;
 use super::model::{Caller, CreateSecretInput, CreateSecretOutput};
-use super::names::{SecretName, random_suffix, secret_arn};
 use super::replication::{check_regions, statuses};
 use super::service::{MAX_WRITE_ATTEMPTS, SecretsManager, append_version, require_token};
+use super::suffix::random_suffix;
 use super::tags::{MAX_TAGS, check_tags};
 
 impl SecretsManager {

@@ -1,13 +1,14 @@
 //! DeleteSecret (scheduled or forced), RestoreSecret, and the purge of
 //! secrets whose recovery window has passed (§4).
 
+use kinko_model::secrets::{SecretRef, secret_arn};
 use kinko_store::{SecretRecord, SecretWrite, WriteOutcome};
 
 use super::error::SecretsError;
 use super::meta::SecretMeta;
 use super::model::{Caller, DeleteSecretInput, DeleteSecretOutput, SecretIdentity};
-use super::names::{SecretRef, random_suffix, secret_arn};
 use super::service::{DAY_MS, MAX_WRITE_ATTEMPTS, Plan, SecretsManager, check_primary, identity};
+use super::suffix::random_suffix;
 
 pub const DEFAULT_RECOVERY_DAYS: i64 = 30;
 

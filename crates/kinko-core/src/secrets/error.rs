@@ -4,6 +4,7 @@
 //! Messages are built from names, ARNs, version ids and limits only, never
 //! from a secret value, so they are safe to send and to log.
 
+use kinko_model::secrets::NameError;
 use kinko_store::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,6 +104,15 @@ impl SecretsError {
     }
 }
 
+/// A refused secret name: the same AWS error, the same text.
+impl From<NameError> for SecretsError {
+    fn from(e: NameError) -> Self {
+        match e {
+            NameError::Validation(m) => SecretsError::Validation(m),
+        }
+    }
+}
+
 /// Store failures that carry no Secrets Manager meaning of their own.
 impl From<StoreError> for SecretsError {
     fn from(e: StoreError) -> Self {
@@ -111,5 +121,20 @@ impl From<StoreError> for SecretsError {
             StoreError::OutOfSpace => SecretsError::OutOfSpace,
             other => SecretsError::Internal(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kinko_model::secrets::SecretName;
+
+    #[test]
+    fn a_refused_name_is_a_validation_exception_with_aws_text() {
+        let err = SecretsError::from(SecretName::parse("a b").unwrap_err());
+        assert!(
+            matches!(&err, SecretsError::Validation(m) if m.starts_with("Invalid name.")),
+            "{err:?}"
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! decode to seal and from open to encode.
 
 use kinko_crypto::{SecretBytes, SecretString};
-use kinko_store::Tag;
+use kinko_model::Tag;
 
 pub use crate::ssm::Caller;
 

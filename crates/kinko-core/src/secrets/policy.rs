@@ -5,7 +5,7 @@
 use kinko_store::WriteOutcome;
 use serde_json::Value;
 
-use crate::iam::Policy;
+use kinko_model::iam::Policy;
 
 use super::error::SecretsError;
 use super::model::{

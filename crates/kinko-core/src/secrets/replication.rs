@@ -3,13 +3,13 @@
 //! read-only, and written in the same `write_secrets` batch as every change
 //! to its primary. The primary lists its replicas in its metadata.
 
+use kinko_model::arn::{Arn, arn};
 use kinko_store::{SecretRecord, SecretState, SecretVersion, SecretWrite, WriteOutcome};
 
 use super::error::SecretsError;
 use super::meta::{FAILED, IN_SYNC, ReplicaMeta, SYNC_MESSAGE, SecretMeta};
 use super::model::{Caller, ReplicaRegion, ReplicationOutput, ReplicationStatus, SecretValue};
 use super::service::{MAX_WRITE_ATTEMPTS, SecretsManager, check_live, check_primary};
-use crate::arn::{Arn, arn};
 
 /// The ARN of `primary_arn`'s replica in `region`: same account, name and suffix.
 fn replica_arn(primary_arn: &str, region: &str) -> Result<String, SecretsError> {

@@ -6,11 +6,11 @@
 
 use std::sync::Arc;
 
+use kinko_model::secrets::SecretRef;
 use kinko_store::{SecretRecord, SecretState, SecretVersion, SecretWrite, Store, WriteOutcome};
 
 use super::error::SecretsError;
 use super::model::{Caller, SecretIdentity, SecretValue};
-use super::names::SecretRef;
 use super::stages;
 use crate::keyring::{Keyring, KeyringError};
 use crate::kms::KeyManagers;

@@ -1,6 +1,6 @@
 //! TagResource and UntagResource: merge by key keeping append order.
 
-use kinko_store::Tag;
+use kinko_model::Tag;
 
 use super::error::SecretsError;
 use super::model::Caller;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use kinko_crypto::{RootKey, SecretBytes, SecretString};
+use kinko_model::Tag;
 use kinko_store::{SqliteStore, Store};
 
 use super::service::DAY_MS;

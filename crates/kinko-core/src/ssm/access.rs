@@ -3,12 +3,14 @@
 //! has a tag condition), the KMS key a write would seal under, and the
 //! secret behind an `/aws/reference/secretsmanager/…` name.
 
-use kinko_store::{ParameterLookup, Tag, VersionSelector};
+use kinko_model::Tag;
+use kinko_model::ssm::ParameterName;
+use kinko_model::ssm::VersionSelector;
+use kinko_store::ParameterLookup;
 
 use super::error::SsmError;
 use super::get::{SECRETS_REFERENCE, split_reference};
 use super::model::{Caller, PutParameterInput};
-use super::names::ParameterName;
 use super::service::{DEFAULT_KEY, ParameterStore};
 use super::types::ParameterType;
 use crate::secrets::SecretAccess;

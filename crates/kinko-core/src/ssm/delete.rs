@@ -1,8 +1,9 @@
 //! DeleteParameter and DeleteParameters: every version, label and tag goes.
 
+use kinko_model::ssm::ParameterName;
+
 use super::error::SsmError;
 use super::model::{Caller, DeleteParametersOutput};
-use super::names::ParameterName;
 use super::service::ParameterStore;
 
 impl ParameterStore {

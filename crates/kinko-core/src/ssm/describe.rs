@@ -1,13 +1,13 @@
 //! DescribeParameters: metadata (never values) of the parameters that pass
 //! the filters, in name order, a page at a time.
 
+use kinko_model::ssm::parameter_arn;
 use kinko_store::{ParameterQuery, ParameterRecord};
 
 use super::error::SsmError;
 use super::filters::{self, Filter, FilterContext};
 use super::get::SCAN_BATCH;
 use super::model::{Caller, DescribeParametersInput, MetadataPage};
-use super::names::parameter_arn;
 use super::paging::TokenScope;
 use super::service::{ParameterStore, to_metadata};
 

@@ -4,6 +4,7 @@
 //! Messages are built from names, versions and limits only, never from a
 //! parameter value, so they are safe to send and to log.
 
+use kinko_model::ssm::NameError;
 use kinko_store::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,7 +79,7 @@ pub enum SsmError {
 
 impl SsmError {
     pub fn not_found(name_as_sent: &str) -> Self {
-        SsmError::ParameterNotFound(format!("Parameter {name_as_sent} not found."))
+        NameError::not_found(name_as_sent).into()
     }
 
     pub fn version_not_found(version: &str, name: &str) -> Self {
@@ -96,6 +97,18 @@ impl SsmError {
             "There are concurrent updates for the resource that you are trying to update. Wait a few minutes and try again."
                 .into(),
         )
+    }
+}
+
+/// A refused name, path or reference: the same AWS error, the same text.
+impl From<NameError> for SsmError {
+    fn from(e: NameError) -> Self {
+        match e {
+            NameError::Validation(m) => SsmError::Validation(m),
+            NameError::HierarchyLevelLimitExceeded(m) => SsmError::HierarchyLevelLimitExceeded(m),
+            NameError::AccessDenied(m) => SsmError::AccessDenied(m),
+            NameError::ParameterNotFound(m) => SsmError::ParameterNotFound(m),
+        }
     }
 }
 
@@ -118,5 +131,32 @@ impl From<StoreError> for SsmError {
             ),
             other => SsmError::Internal(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refused name keeps its AWS error and text on the way to the wire.
+    #[test]
+    fn name_errors_keep_their_code_and_text() {
+        let text = || "why".to_owned();
+        assert_eq!(
+            SsmError::from(NameError::Validation(text())),
+            SsmError::Validation(text())
+        );
+        assert_eq!(
+            SsmError::from(NameError::HierarchyLevelLimitExceeded(text())),
+            SsmError::HierarchyLevelLimitExceeded(text())
+        );
+        assert_eq!(
+            SsmError::from(NameError::AccessDenied(text())),
+            SsmError::AccessDenied(text())
+        );
+        assert_eq!(
+            SsmError::not_found("/a:2:3"),
+            SsmError::ParameterNotFound("Parameter /a:2:3 not found.".into())
+        );
     }
 }

@@ -2,10 +2,10 @@
 //! and GetParametersByPath: validated once into [`Filter`]s, then matched
 //! against stored records. Values within a filter are ORed, filters ANDed.
 
+use kinko_model::ssm::ParameterPath;
 use kinko_store::ParameterRecord;
 
 use super::error::SsmError;
-use super::names::ParameterPath;
 use super::types::{ParameterType, Tier};
 
 /// A filter as the caller sent it (`ParameterStringFilter`).

@@ -1,13 +1,14 @@
 //! GetParameter, GetParameters and GetParametersByPath.
 
-use kinko_store::{ParameterLookup, ParameterQuery, ParameterRecord, VersionSelector};
+use kinko_model::ssm::VersionSelector;
+use kinko_model::ssm::{ParameterPath, ParameterRef};
+use kinko_store::{ParameterLookup, ParameterQuery, ParameterRecord};
 
 use super::error::SsmError;
 use super::filters::{self, Filter, FilterContext};
 use super::model::{
     Caller, GetParametersByPathInput, GetParametersOutput, Parameter, ParametersPage,
 };
-use super::names::{ParameterPath, ParameterRef};
 use super::paging::TokenScope;
 use super::service::ParameterStore;
 use crate::secrets::{

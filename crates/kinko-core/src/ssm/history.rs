@@ -1,8 +1,9 @@
 //! GetParameterHistory: every kept version, oldest first, with its labels.
 
+use kinko_model::ssm::parse_name_or_arn;
+
 use super::error::SsmError;
 use super::model::{Caller, GetParameterHistoryInput, HistoryPage, ParameterHistoryEntry};
-use super::names::parse_name_or_arn;
 use super::paging::TokenScope;
 use super::policies;
 use super::service::ParameterStore;

@@ -2,11 +2,12 @@
 //! label rules are reported back, not errors; a label lives on one version
 //! of a parameter at a time, so labelling another version moves it.
 
-use kinko_store::{ParameterLookup, StoreError, VersionSelector};
+use kinko_model::ssm::VersionSelector;
+use kinko_model::ssm::{ParameterName, is_valid_label};
+use kinko_store::{ParameterLookup, StoreError};
 
 use super::error::SsmError;
 use super::model::{Caller, LabelOutput, UnlabelOutput};
-use super::names::{ParameterName, is_valid_label};
 use super::service::{MAX_LABELS_PER_VERSION, ParameterStore};
 
 fn label_store_error(e: StoreError, name: &str, version: Option<u32>) -> SsmError {

@@ -1,6 +1,7 @@
-//! The SSM Parameter Store semantics: names, versions, labels, tiers,
-//! filters and paging, over the [`kinko_store::Store`] and the keyring.
-//! Wire shapes live in `kinko-aws`; this module knows none of them.
+//! The SSM Parameter Store semantics: versions, labels, tiers, filters and
+//! paging, over the [`kinko_store::Store`] and the keyring. Names arrive
+//! validated ([`kinko_model::ssm`]); wire shapes live in `kinko-aws`, and
+//! this module knows none of them.
 
 pub mod access;
 mod delete;
@@ -11,7 +12,6 @@ mod get;
 mod history;
 mod labels;
 pub mod model;
-pub mod names;
 pub mod paging;
 pub mod policies;
 mod put;
@@ -23,10 +23,7 @@ pub use access::{reference_name, reference_secret_id};
 pub use error::SsmError;
 pub use filters::{LegacyFilter, ParameterFilter};
 pub use get::SECRETS_REFERENCE;
-/// Re-exported so the wire layer needs no dependency on the store.
-pub use kinko_store::Tag;
 pub use model::*;
-pub use names::{ParameterName, ParameterPath, ParameterRef, is_valid_label, parameter_arn};
 pub use service::ParameterStore;
 pub use types::{DataType, ParameterType, Tier};
 

@@ -3,7 +3,7 @@
 //! to encode, so they never reach a `Debug` print.
 
 use kinko_crypto::SecretString;
-use kinko_store::Tag;
+use kinko_model::Tag;
 
 use super::filters::{LegacyFilter, ParameterFilter};
 use super::policies::InlinePolicy;

@@ -2,14 +2,14 @@
 //! compare-and-swap so concurrent writers get consecutive versions and none
 //! is lost.
 
-use kinko_store::{
-    ParameterLookup, ParameterVersion, ParameterWrite, PutOutcome, StoreError, Tag, VersionSelector,
-};
+use kinko_model::Tag;
+use kinko_model::ssm::ParameterName;
+use kinko_model::ssm::VersionSelector;
+use kinko_store::{ParameterLookup, ParameterVersion, ParameterWrite, PutOutcome, StoreError};
 use regex::Regex;
 
 use super::error::SsmError;
 use super::model::{Caller, PutParameterInput, PutParameterOutput};
-use super::names::ParameterName;
 use super::policies;
 use super::service::{
     DEFAULT_KEY, MAX_TAGS, MAX_VERSIONS, MAX_WRITE_ATTEMPTS, ParameterStore, now_ms,

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use kinko_crypto::SecretString;
+use kinko_model::ssm::parameter_arn;
 use kinko_store::{ParameterRecord, ParameterVersion, Store};
 
 use super::error::SsmError;
 use super::model::{Caller, Parameter, ParameterMetadata};
-use super::names::parameter_arn;
 use super::policies;
 use crate::keyring::{Keyring, KeyringError};
 use crate::kms::KeyManagers;

@@ -1,11 +1,13 @@
 //! AddTagsToResource, RemoveTagsFromResource, ListTagsForResource for
 //! `ResourceType=Parameter`. Tagging errors carry no message on AWS.
 
-use kinko_store::{ParameterLookup, StoreError, Tag, VersionSelector};
+use kinko_model::Tag;
+use kinko_model::ssm::ParameterName;
+use kinko_model::ssm::VersionSelector;
+use kinko_store::{ParameterLookup, StoreError};
 
 use super::error::SsmError;
 use super::model::Caller;
-use super::names::ParameterName;
 use super::service::{MAX_TAGS, ParameterStore};
 
 /// The parameter a tagging request is about; other resource types are not

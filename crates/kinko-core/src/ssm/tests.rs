@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use kinko_crypto::{RootKey, SecretString};
+use kinko_model::Tag;
 use kinko_store::{SqliteStore, Store};
 
 use super::*;
@@ -128,7 +129,11 @@ async fn overwrite_keeps_previous_fields() {
         }
     );
     let rec = match store
-        .get_parameter("us-east-1", "/db/pw", &kinko_store::VersionSelector::Latest)
+        .get_parameter(
+            "us-east-1",
+            "/db/pw",
+            &kinko_model::ssm::VersionSelector::Latest,
+        )
         .await
         .unwrap()
     {
@@ -411,7 +416,11 @@ async fn a_sealed_row_copied_elsewhere_does_not_open() {
         .await
         .unwrap();
     let kinko_store::ParameterLookup::Found(a) = store
-        .get_parameter("us-east-1", "/a", &kinko_store::VersionSelector::Latest)
+        .get_parameter(
+            "us-east-1",
+            "/a",
+            &kinko_model::ssm::VersionSelector::Latest,
+        )
         .await
         .unwrap()
     else {
@@ -535,7 +544,7 @@ async fn by_path_one_level_recursive_and_paged() {
 
     assert!(matches!(
         ssm.get_parameters_by_path(&c, &by_path("app", false, 10)).await,
-        Err(SsmError::Validation(m)) if m == names::INVALID_PATH
+        Err(SsmError::Validation(m)) if m == kinko_model::ssm::INVALID_PATH
     ));
 }
 

@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use hyper::body::Frame;
 use kinko_aws::sigv4::SigningKeyCache;
-use kinko_core::audit::{OUTAGE_OPERATION, verify};
+use kinko_core::audit::verify;
 use kinko_core::keyring::Keyring;
 use kinko_core::kms::Kms;
 use kinko_core::principals::Identity;
 use kinko_core::secrets::SecretsManager;
 use kinko_core::ssm::ParameterStore;
 use kinko_crypto::RootKey;
+use kinko_model::audit::OUTAGE_OPERATION;
 use kinko_store::{AuditRow, SqliteStore, Store};
 use serde_json::{Value, json};
 use tower::ServiceExt;

@@ -18,8 +18,8 @@ use tokio_postgres::types::ToSql;
 use super::keys::{ACCESS_KEY_COLUMNS, access_key_from_row, create_access_key};
 use super::{count, execute, query, query_one, query_opt};
 use crate::{
-    AccessKeyRecord, KeyUse, PolicyRecord, PrincipalKind, PrincipalRecord, StoreError,
-    tags_from_stored, tags_to_stored,
+    AccessKeyRecord, KeyUse, PolicyRecord, PrincipalRecord, StoreError, tags_from_stored,
+    tags_to_stored,
 };
 
 const PRINCIPAL_COLUMNS: &str = "name, kind, arn, tags, trust_policy, created_ms, unique_id";
@@ -31,7 +31,7 @@ fn principal_from_row(row: &Row) -> Result<PrincipalRecord, StoreError> {
     let tags: String = row.try_get(3)?;
     Ok(PrincipalRecord {
         name: row.try_get(0)?,
-        kind: PrincipalKind::from_stored(&kind)?,
+        kind: crate::principal_kind_from_stored(&kind)?,
         arn: row.try_get(2)?,
         unique_id: row.try_get(6)?,
         tags: tags_from_stored(&tags)?,

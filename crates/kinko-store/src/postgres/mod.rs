@@ -74,17 +74,18 @@ use deadpool_postgres::{
     Client, GenericClient, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime,
 };
 use deadpool_postgres::{Hook, HookError};
+use kinko_model::Tag;
+use kinko_model::ssm::VersionSelector;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
 use crate::{
-    AccessKeyRecord, AuditLink, AuditRow, KeyUse, KmsAliasRecord, KmsKeyRecord, ParameterLookup,
-    ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite, PolicyRecord,
-    PrincipalRecord, PutOutcome, SecretRecord, SecretState, SecretWrite, Store, StoreError, Tag,
-    UnlabelOutcome, VersionSelector, WriteOutcome,
+    AccessKeyRecord, AuditLink, AuditRow, Invalidation, KeyUse, KmsAliasRecord, KmsKeyRecord,
+    ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite,
+    PolicyRecord, PrincipalRecord, PutOutcome, SecretRecord, SecretState, SecretWrite,
+    SingletonGuard, Snapshot, Store, StoreError, UnlabelOutcome, WriteOutcome,
 };
-use crate::{Invalidation, SingletonGuard, Snapshot};
 
 pub use migrations::Migration;
 

@@ -5,13 +5,15 @@
 use std::collections::BTreeMap;
 
 use deadpool_postgres::GenericClient;
+use kinko_model::Tag;
+use kinko_model::ssm::VersionSelector;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::{count, execute, query, query_one, query_opt, to_u32};
 use crate::{
     ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome,
-    StoreError, Tag, UnlabelOutcome, VersionSelector,
+    StoreError, UnlabelOutcome,
 };
 
 /// Columns of `parameter_versions` read into a [`ParameterVersion`], in the

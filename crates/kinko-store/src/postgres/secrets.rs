@@ -11,11 +11,12 @@
 use std::collections::BTreeSet;
 
 use deadpool_postgres::GenericClient;
+use kinko_model::Tag;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::{execute, query, query_opt, to_i64, to_u64};
-use crate::{SecretRecord, SecretState, SecretVersion, SecretWrite, StoreError, Tag, WriteOutcome};
+use crate::{SecretRecord, SecretState, SecretVersion, SecretWrite, StoreError, WriteOutcome};
 
 const RECORD_COLUMNS: &str = "region, name, arn, description, kms_key_id, tagged, resource_policy, \
      created_ms, last_changed_ms, last_accessed_ms, deleted_ms, deletion_date_ms, primary_region, \

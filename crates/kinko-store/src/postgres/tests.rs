@@ -10,11 +10,12 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
+use kinko_model::ssm::VersionSelector;
+
 use super::{PostgresStore, migrations, schema};
-use crate::conformance;
 use crate::{
     ParameterLookup, ParameterWrite, PutOutcome, SecretRecord, SecretState, SecretWrite, Store,
-    StoreError, VersionSelector, WriteOutcome,
+    StoreError, WriteOutcome, conformance,
 };
 
 const DATABASE_URL: &str = "KINKO_TEST_DATABASE_URL";

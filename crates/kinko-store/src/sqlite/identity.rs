@@ -8,8 +8,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::keys::{ACCESS_KEY_COLUMNS, access_key_from_row, create_access_key};
 use crate::{
-    AccessKeyRecord, KeyUse, PolicyRecord, PrincipalKind, PrincipalRecord, StoreError,
-    tags_from_stored, tags_to_stored,
+    AccessKeyRecord, KeyUse, PolicyRecord, PrincipalRecord, StoreError, tags_from_stored,
+    tags_to_stored,
 };
 
 const PRINCIPAL_COLUMNS: &str = "name, kind, arn, tags, trust_policy, created_ms, unique_id";
@@ -35,7 +35,7 @@ fn principal_from(
 ) -> Result<PrincipalRecord, StoreError> {
     Ok(PrincipalRecord {
         name,
-        kind: PrincipalKind::from_stored(&kind)?,
+        kind: crate::principal_kind_from_stored(&kind)?,
         arn,
         unique_id,
         tags: tags_from_stored(&tags)?,

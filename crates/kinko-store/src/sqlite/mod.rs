@@ -67,13 +67,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use kinko_model::Tag;
+use kinko_model::ssm::VersionSelector;
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use crate::{
     AccessKeyRecord, AuditLink, AuditRow, KeyUse, KmsAliasRecord, KmsKeyRecord, ParameterLookup,
     ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite, PolicyRecord,
-    PrincipalRecord, PutOutcome, SecretRecord, SecretState, SecretWrite, Store, StoreError, Tag,
-    UnlabelOutcome, VersionSelector, WriteOutcome,
+    PrincipalRecord, PutOutcome, SecretRecord, SecretState, SecretWrite, Store, StoreError,
+    UnlabelOutcome, WriteOutcome,
 };
 
 /// Reader connections for a file store: enough for both cores plus requests

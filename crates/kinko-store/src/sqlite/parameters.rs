@@ -5,11 +5,13 @@
 
 use std::collections::BTreeMap;
 
+use kinko_model::Tag;
+use kinko_model::ssm::VersionSelector;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::{
     ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome,
-    StoreError, Tag, UnlabelOutcome, VersionSelector,
+    StoreError, UnlabelOutcome,
 };
 
 /// Columns of `parameter_versions` read into a [`ParameterVersion`], in the

@@ -4,9 +4,10 @@
 //! compare-and-swap on each secret's `revision` and applying a batch of
 //! writes (a primary and its replicas) all-or-nothing.
 
+use kinko_model::Tag;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::{SecretRecord, SecretState, SecretVersion, SecretWrite, StoreError, Tag, WriteOutcome};
+use crate::{SecretRecord, SecretState, SecretVersion, SecretWrite, StoreError, WriteOutcome};
 
 const RECORD_COLUMNS: &str = "region, name, arn, description, kms_key_id, tagged, resource_policy, \
      created_ms, last_changed_ms, last_accessed_ms, deleted_ms, deletion_date_ms, primary_region, \

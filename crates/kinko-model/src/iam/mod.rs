@@ -22,8 +22,9 @@ mod trust_tests;
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::Tag;
+
 pub use evaluate::{Policies, RESOURCE_POLICY_NAME, TRUST_POLICY_NAME, decide, evaluate};
-pub use kinko_store::Tag;
 pub use policy::{
     MAX_POLICY_CHARS, MAX_RESOURCE_POLICY_CHARS, Policy, PolicyError, StatementLocation, Version,
 };

@@ -49,10 +49,19 @@ impl ResolveError {
 }
 
 /// One parameter under a path, as `GetParametersByPath` lists it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PathValue {
     pub name: String,
     pub value: SecretString,
+}
+
+impl PathValue {
+    pub fn new(name: impl Into<String>, value: impl Into<SecretString>) -> Self {
+        PathValue {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
 }
 
 /// A source of secret values.

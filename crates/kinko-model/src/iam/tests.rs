@@ -1229,7 +1229,7 @@ proptest! {
     }
 }
 
-/// Not a benchmark run by CI; `cargo test -p kinko-core --release -- --ignored
+/// Not a benchmark run by CI; `cargo test -p kinko-model --release -- --ignored
 /// evaluation_cost --nocapture` prints the cost of a realistic 10-statement policy.
 #[test]
 #[ignore]

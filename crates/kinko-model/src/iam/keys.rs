@@ -6,7 +6,8 @@ use std::net::IpAddr;
 
 use jiff::Timestamp;
 
-use super::{Context, Tag};
+use super::Context;
+use crate::Tag;
 
 /// A condition key, as named in a policy.
 #[derive(Debug, Clone, PartialEq, Eq)]

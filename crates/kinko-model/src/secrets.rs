@@ -1,18 +1,26 @@
-//! Secret names, ARNs and the three spellings of a `SecretId`.
+//! Secrets Manager names: secret names, ARNs and the three spellings of a
+//! `SecretId`.
 
-use super::error::SecretsError;
 use crate::arn::{Arn, arn};
 
 pub const NAME_MAX: usize = 512;
-const SUFFIX_LEN: usize = 6;
-const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+/// The length of the random suffix AWS appends to a secret's ARN
+/// (`-` and this many letters and digits).
+pub const SUFFIX_LEN: usize = 6;
+
+/// Why a secret name was refused: AWS's `ValidationException` and its text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("ValidationException: {0}")]
+    Validation(String),
+}
 
 /// A validated secret name: 1–512 of ASCII letters, digits and `/_+=.@-`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretName(String);
 
 impl SecretName {
-    pub fn parse(name: &str) -> Result<Self, SecretsError> {
+    pub fn parse(name: &str) -> Result<Self, NameError> {
         let ok = !name.is_empty()
             && name.len() <= NAME_MAX
             && name
@@ -22,7 +30,7 @@ impl SecretName {
             Ok(SecretName(name.to_owned()))
         } else {
             // AWS's own text lists `!` although it rejects it (observed).
-            Err(SecretsError::Validation(
+            Err(NameError::Validation(
                 "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!"
                     .into(),
             ))
@@ -48,20 +56,6 @@ pub fn secret_arn(region: &str, account_id: &str, name: &str, suffix: &str) -> S
 pub fn arn_suffix(full_arn: &str) -> &str {
     let cut = full_arn.len().saturating_sub(SUFFIX_LEN);
     full_arn.get(cut..).unwrap_or_default()
-}
-
-/// A fresh suffix: 6 characters drawn uniformly from `[A-Za-z0-9]`.
-pub fn random_suffix() -> String {
-    let mut out = String::with_capacity(SUFFIX_LEN);
-    while out.len() < SUFFIX_LEN {
-        for b in kinko_crypto::random_bytes(16) {
-            // 248 = 4 × 62: rejecting the rest keeps every character equally likely.
-            if b < 248 && out.len() < SUFFIX_LEN {
-                out.push(char::from(ALNUM[usize::from(b % 62)]));
-            }
-        }
-    }
-    out
 }
 
 fn is_suffix(s: &str) -> bool {
@@ -144,21 +138,10 @@ mod tests {
         assert!(SecretName::parse("prod/db_creds+x=y.z@w-1").is_ok());
         for bad in ["", "a b", "a*", "a!", "é"] {
             let err = SecretName::parse(bad).unwrap_err();
-            assert!(matches!(err, SecretsError::Validation(_)), "{bad}");
+            assert!(matches!(err, NameError::Validation(_)), "{bad}");
         }
         assert!(SecretName::parse(&"a".repeat(512)).is_ok());
         assert!(SecretName::parse(&"a".repeat(513)).is_err());
-    }
-
-    #[test]
-    fn suffixes_are_six_alphanumerics_and_differ() {
-        let a = random_suffix();
-        assert_eq!(a.len(), 6);
-        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric()));
-        assert_ne!(a, random_suffix());
-        let arn = secret_arn("us-east-1", "123456789012", "db", &a);
-        assert_eq!(arn_suffix(&arn), a);
-        assert!(arn.starts_with("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-"));
     }
 
     #[test]

@@ -1,10 +1,10 @@
-//! The audit record: one per request, allowed or denied.
+//! The audit record: one per request, allowed or denied, and its JSON shape.
 //!
 //! A record names who asked for what and what was decided; it never holds a
 //! parameter or secret value nor a secret access key, only names, ARNs and
 //! ids, so the log can be shipped and read by people who may not see values.
+//! The hash chain over stored records lives in `kinko_core::audit`.
 
-use kinko_store::AuditRow;
 use serde::{Deserialize, Serialize};
 
 /// The outcome of an authorization decision.
@@ -105,26 +105,6 @@ impl AuditRecord {
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(self)
     }
-}
-
-/// A stored row as the JSON object that `QueryAuditLog` returns and the
-/// audit sink writes: the record's fields plus `seq`, `prevHash` and `hash`.
-///
-/// A row whose text is not a JSON object (edited by hand) is still shown,
-/// its text under `"record"`, so an operator can look at it.
-pub fn row_json(row: &AuditRow) -> serde_json::Value {
-    let mut object = match serde_json::from_str::<serde_json::Value>(&row.record) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => {
-            let mut map = serde_json::Map::new();
-            map.insert("record".into(), row.record.clone().into());
-            map
-        }
-    };
-    object.insert("seq".into(), row.seq.into());
-    object.insert("prevHash".into(), row.prev_hash.clone().into());
-    object.insert("hash".into(), row.hash.clone().into());
-    serde_json::Value::Object(object)
 }
 
 /// `"2024-05-01T12:00:00.123Z"` <-> milliseconds since the epoch.
@@ -251,29 +231,5 @@ mod tests {
         let mut record = sample();
         record.time_ms = i64::MAX;
         assert!(record.to_json().is_err());
-    }
-
-    #[test]
-    fn row_json_adds_the_chain_fields() {
-        let row = AuditRow {
-            seq: 7,
-            time_ms: 1,
-            record: sample().to_json().unwrap(),
-            prev_hash: "aa".into(),
-            hash: "bb".into(),
-        };
-        let value = row_json(&row);
-        assert_eq!(value["seq"], 7);
-        assert_eq!(value["prevHash"], "aa");
-        assert_eq!(value["hash"], "bb");
-        assert_eq!(value["operation"], "ssm:GetParameter");
-
-        let broken = AuditRow {
-            record: "not json".into(),
-            ..row
-        };
-        let value = row_json(&broken);
-        assert_eq!(value["record"], "not json");
-        assert_eq!(value["seq"], 7);
     }
 }

@@ -1,14 +1,45 @@
-//! Parameter names, hierarchy paths, labels and the `name:selector` syntax,
-//! validated once at the edge so the operations never re-check them.
+//! SSM Parameter Store names: parameter names, hierarchy paths, labels and
+//! the `name:selector` syntax, validated once at the edge so the operations
+//! never re-check them.
 //!
 //! `/foo` and `foo` are the same parameter on AWS, so every name has a
 //! *canonical* form (always with a leading `/`) that the store is keyed by,
 //! and a *display* form (as the caller spelled it at creation).
 
-use kinko_store::VersionSelector;
-
-use super::error::SsmError;
 use crate::arn::{Arn, arn};
+
+/// Why a name, path or reference was refused. Each variant is the error
+/// AWS answers with and holds AWS's text, so `kinko-core`'s `SsmError`
+/// takes it over one to one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("ValidationException: {0}")]
+    Validation(String),
+    #[error("HierarchyLevelLimitExceededException: {0}")]
+    HierarchyLevelLimitExceeded(String),
+    /// A path under the reserved `/aws` prefix, on a write.
+    #[error("AccessDeniedException: {0}")]
+    AccessDenied(String),
+    /// A reference that names no parameter here (another region's ARN, two
+    /// selectors).
+    #[error("ParameterNotFound: {0}")]
+    ParameterNotFound(String),
+}
+
+impl NameError {
+    /// AWS's text for a name (or ARN, with its selector) that names nothing.
+    pub fn not_found(name_as_sent: &str) -> Self {
+        NameError::ParameterNotFound(format!("Parameter {name_as_sent} not found."))
+    }
+}
+
+/// Which version of a parameter to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionSelector {
+    Latest,
+    Version(u32),
+    Label(String),
+}
 
 /// Deepest hierarchy AWS allows (`/a/b/c` has 3 levels).
 pub const MAX_HIERARCHY_LEVELS: usize = 15;
@@ -49,27 +80,27 @@ impl ParameterName {
     /// paths, no empty segments, depth. Leading/trailing spaces are trimmed,
     /// as AWS does. Reserved prefixes are *not* checked here (see
     /// [`ParameterName::parse_for_write`]).
-    pub fn parse(raw: &str) -> Result<Self, SsmError> {
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
         let name = raw.trim_matches(' ');
         if name.is_empty() {
-            return Err(SsmError::Validation(INVALID_NAME.into()));
+            return Err(NameError::Validation(INVALID_NAME.into()));
         }
         let body = match name.strip_prefix('/') {
             Some(rest) => rest,
             None if name.contains('/') => {
-                return Err(SsmError::Validation(NOT_FULLY_QUALIFIED.into()));
+                return Err(NameError::Validation(NOT_FULLY_QUALIFIED.into()));
             }
             None => name,
         };
         let mut levels = 0usize;
         for segment in body.split('/') {
             if segment.is_empty() || !segment.chars().all(is_name_char) {
-                return Err(SsmError::Validation(INVALID_NAME.into()));
+                return Err(NameError::Validation(INVALID_NAME.into()));
             }
             levels += 1;
         }
         if levels > MAX_HIERARCHY_LEVELS {
-            return Err(SsmError::HierarchyLevelLimitExceeded(
+            return Err(NameError::HierarchyLevelLimitExceeded(
                 HIERARCHY_TOO_DEEP.into(),
             ));
         }
@@ -81,22 +112,22 @@ impl ParameterName {
 
     /// [`ParameterName::parse`] plus the rules for names being created:
     /// reserved `aws`/`ssm` prefixes and the 1011-character ARN limit.
-    pub fn parse_for_write(raw: &str, region: &str, account_id: &str) -> Result<Self, SsmError> {
+    pub fn parse_for_write(raw: &str, region: &str, account_id: &str) -> Result<Self, NameError> {
         let name = Self::parse(raw)?;
         let body = &name.canonical[1..];
         if let Some(prefix) = has_reserved_prefix(body) {
             let is_path = body.contains('/');
             return Err(match (is_path, prefix) {
-                (true, "aws") => SsmError::AccessDenied(format!(
+                (true, "aws") => NameError::AccessDenied(format!(
                     "No access to reserved parameter name: {}.",
                     name.display
                 )),
-                (true, _) => SsmError::Validation(INVALID_NAME.into()),
-                (false, _) => SsmError::Validation(RESERVED_FLAT_NAME.into()),
+                (true, _) => NameError::Validation(INVALID_NAME.into()),
+                (false, _) => NameError::Validation(RESERVED_FLAT_NAME.into()),
             });
         }
         if name.arn(region, account_id).len() > MAX_ARN_LENGTH {
-            return Err(SsmError::Validation(format!(
+            return Err(NameError::Validation(format!(
                 "Parameter name: can't be longer than {MAX_ARN_LENGTH} characters, counting the ARN prefix {}.",
                 arn("ssm", region, account_id, "parameter/")
             )));
@@ -141,8 +172,8 @@ impl ParameterRef {
     /// Parses `name`, `name:3`, `name:label`, or the same on an ARN. An ARN
     /// for another region or account, or more than one selector, names no
     /// parameter here: `ParameterNotFound`.
-    pub fn parse(raw: &str, region: &str, account_id: &str) -> Result<Self, SsmError> {
-        let not_found = || SsmError::not_found(raw);
+    pub fn parse(raw: &str, region: &str, account_id: &str) -> Result<Self, NameError> {
+        let not_found = || NameError::not_found(raw);
         let trimmed = raw.trim_matches(' ');
         let name_part = if let Some(arn) = Arn::parse(trimmed) {
             if arn.service != "ssm" || arn.region != region || arn.account_id != account_id {
@@ -202,10 +233,10 @@ pub fn parse_name_or_arn(
     raw: &str,
     region: &str,
     account_id: &str,
-) -> Result<ParameterName, SsmError> {
+) -> Result<ParameterName, NameError> {
     let r = ParameterRef::parse(raw, region, account_id)?;
     if r.selector_text.is_some() {
-        return Err(SsmError::not_found(raw));
+        return Err(NameError::not_found(raw));
     }
     Ok(r.name)
 }
@@ -220,8 +251,8 @@ pub struct ParameterPath {
 }
 
 impl ParameterPath {
-    pub fn parse(raw: &str) -> Result<Self, SsmError> {
-        let invalid = || SsmError::Validation(INVALID_PATH.into());
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        let invalid = || NameError::Validation(INVALID_PATH.into());
         let path = raw.trim_matches(' ');
         let body = path.strip_prefix('/').ok_or_else(invalid)?;
         let body = body.strip_suffix('/').unwrap_or(body);
@@ -276,7 +307,7 @@ mod tests {
     const R: &str = "us-east-2";
     const A: &str = "111122223333";
 
-    fn write_err(name: &str) -> SsmError {
+    fn write_err(name: &str) -> NameError {
         ParameterName::parse_for_write(name, R, A).unwrap_err()
     }
 
@@ -307,13 +338,13 @@ mod tests {
         for bad in ["a b", "/a/b@", "{x}", "/a//b", "/a/b/", "/", ""] {
             assert_eq!(
                 write_err(bad),
-                SsmError::Validation(INVALID_NAME.into()),
+                NameError::Validation(INVALID_NAME.into()),
                 "{bad:?}"
             );
         }
         assert_eq!(
             write_err("a/b"),
-            SsmError::Validation(NOT_FULLY_QUALIFIED.into())
+            NameError::Validation(NOT_FULLY_QUALIFIED.into())
         );
     }
 
@@ -322,17 +353,17 @@ mod tests {
         for flat in ["ssm_test", "aws_test", "/AWSx", "SSM"] {
             assert_eq!(
                 write_err(flat),
-                SsmError::Validation(RESERVED_FLAT_NAME.into()),
+                NameError::Validation(RESERVED_FLAT_NAME.into()),
                 "{flat}"
             );
         }
         assert_eq!(
             write_err("/ssm/x"),
-            SsmError::Validation(INVALID_NAME.into())
+            NameError::Validation(INVALID_NAME.into())
         );
         assert_eq!(
             write_err("/aws/x"),
-            SsmError::AccessDenied("No access to reserved parameter name: /aws/x.".into())
+            NameError::AccessDenied("No access to reserved parameter name: /aws/x.".into())
         );
         // Reads only check syntax: a reserved name simply does not exist.
         assert!(ParameterName::parse("/aws/service/x").is_ok());
@@ -345,7 +376,7 @@ mod tests {
         let deep = "/l".repeat(16);
         assert_eq!(
             write_err(&deep),
-            SsmError::HierarchyLevelLimitExceeded(HIERARCHY_TOO_DEEP.into())
+            NameError::HierarchyLevelLimitExceeded(HIERARCHY_TOO_DEEP.into())
         );
     }
 
@@ -355,7 +386,7 @@ mod tests {
         let fits = format!("/{}", "x".repeat(966));
         assert!(ParameterName::parse_for_write(&fits, R, A).is_ok());
         let too_long = format!("/{}", "x".repeat(967));
-        assert!(matches!(write_err(&too_long), SsmError::Validation(m) if m.contains("1011")));
+        assert!(matches!(write_err(&too_long), NameError::Validation(m) if m.contains("1011")));
     }
 
     #[test]
@@ -376,11 +407,11 @@ mod tests {
 
         assert_eq!(
             ParameterRef::parse("a:2:3", R, A).unwrap_err(),
-            SsmError::ParameterNotFound("Parameter a:2:3 not found.".into())
+            NameError::ParameterNotFound("Parameter a:2:3 not found.".into())
         );
         assert!(matches!(
             ParameterRef::parse("a:", R, A),
-            Err(SsmError::ParameterNotFound(_))
+            Err(NameError::ParameterNotFound(_))
         ));
     }
 
@@ -396,11 +427,11 @@ mod tests {
         // Another region or account: not here.
         assert!(matches!(
             ParameterRef::parse("arn:aws:ssm:eu-west-1:111122223333:parameter/flat", R, A),
-            Err(SsmError::ParameterNotFound(_))
+            Err(NameError::ParameterNotFound(_))
         ));
         assert!(matches!(
             parse_name_or_arn("x:3", R, A),
-            Err(SsmError::ParameterNotFound(_))
+            Err(NameError::ParameterNotFound(_))
         ));
     }
 
@@ -412,7 +443,7 @@ mod tests {
         for bad in ["a", "/a//b", "/aws/x", "/SSM", "/a b"] {
             assert_eq!(
                 ParameterPath::parse(bad).unwrap_err(),
-                SsmError::Validation(INVALID_PATH.into()),
+                NameError::Validation(INVALID_PATH.into()),
                 "{bad}"
             );
         }
