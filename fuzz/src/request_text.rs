@@ -11,7 +11,8 @@
 //!
 //! Read leniently (LF or CRLF, any method, no version needed); a header
 //! line that is not a valid name and value is dropped, as the HTTP server
-//! in front of the verifier would refuse it.
+//! in front of the verifier would refuse it, and a value loses its leading
+//! and trailing whitespace, as that server would trim it.
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use kinko_aws::sigv4::SignedRequest;
@@ -41,7 +42,9 @@ impl Request {
             let Some((name, value)) = line.split_once(':') else {
                 continue;
             };
-            let value = value.strip_prefix(' ').unwrap_or(value);
+            // As an HTTP/1.1 parser does (RFC 9112 §5.1): no leading or
+            // trailing spaces or tabs reach the application.
+            let value = value.trim_matches([' ', '\t']);
             if let (Ok(name), Ok(value)) = (
                 HeaderName::from_bytes(name.as_bytes()),
                 HeaderValue::from_bytes(value.as_bytes()),
@@ -97,7 +100,9 @@ mod tests {
         assert_eq!(req.headers.len(), 3);
         assert_eq!(req.body, b"{\"a\":1}");
 
-        let req = Request::parse(b"GET /\nHost: h\n\nbody");
+        let req = Request::parse(b"GET /\nHost: \t h \t\nX: a  b\n\nbody");
+        assert_eq!(req.headers["host"], "h");
+        assert_eq!(req.headers["x"], "a  b");
         assert_eq!(req.body, b"body");
         assert_eq!(req.query, "");
     }

@@ -193,6 +193,21 @@ impl Rules {
     /// query parameters and replaces the path. The scheme and authority of
     /// the URI are kept.
     pub fn apply(&self, uri: &mut Uri, headers: &mut http::HeaderMap) -> Result<(), ApplyError> {
+        let invalid = || ApplyError::InvalidUrl {
+            host: self.host.clone(),
+            parameter: self
+                .path
+                .as_ref()
+                .map_or_else(|| rule_path("", &self.host), |(_, name)| name.clone()),
+        };
+        // A `?` or `#` in the rewritten path would start a query or a
+        // fragment: the path would be cut short, the rest sent as a query
+        // or dropped. Refused before the request is touched.
+        if let Some((value, _)) = &self.path
+            && value.expose().contains(['?', '#'])
+        {
+            return Err(invalid());
+        }
         for (name, value) in &self.headers {
             headers.insert(name.clone(), value.clone());
         }
@@ -243,13 +258,6 @@ impl Rules {
             text.push_str(&pairs.join("&"));
         }
         let target = SecretString::new(text);
-        let invalid = || ApplyError::InvalidUrl {
-            host: self.host.clone(),
-            parameter: self
-                .path
-                .as_ref()
-                .map_or_else(|| rule_path("", &self.host), |(_, name)| name.clone()),
-        };
         let path_and_query = PathAndQuery::from_maybe_shared(bytes::Bytes::copy_from_slice(
             target.expose().as_bytes(),
         ))
@@ -389,6 +397,26 @@ mod tests {
             "{debug}"
         );
         assert!(Rules::from_parameters("/p", "h", &[]).is_empty());
+    }
+
+    #[test]
+    fn a_rewritten_path_with_a_query_or_fragment_mark_is_refused_not_cut_short() {
+        // Found by the proxy_rules fuzz target: `#` cut the path short
+        // (`/s#ervices/…` went upstream as `/s`), `?` turned the rest of
+        // the path into a query.
+        for value in ["s#ervices/T0/B0/XXXX", "/services?T0", "/a#"] {
+            let rules =
+                Rules::from_parameters("/p", "h", &params(&[("/p/h/rewite/path", value)]));
+            let mut uri: Uri = "http://h/x?a=1".parse().unwrap();
+            let mut headers = http::HeaderMap::new();
+            let err = rules.apply(&mut uri, &mut headers).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "the rewritten URL of h is not a valid URL (check /p/h/rewite/path)",
+                "{value}"
+            );
+            assert_eq!(uri, "http://h/x?a=1", "{value}");
+        }
     }
 
     #[test]
