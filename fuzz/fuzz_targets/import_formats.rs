@@ -1,11 +1,12 @@
-//! `kinko import`'s readers (`kinko_client::formats`, `dotenv`): the same
+//! `kinko import`'s readers (`kinko_client::formats`, `dotenv`, compiled
+//! into this crate from their source files, see `src/lib.rs`): the same
 //! text read as JSON, YAML and dotenv. Never panics, and what was read
 //! survives export and import in every format: writing the entries as
 //! JSON, YAML or dotenv and reading that back gives the same entries
 //! (`kinko export` then `kinko import` changes nothing).
 #![no_main]
 
-use kinko_client::formats::{self, Entries, Format};
+use kinko_fuzz::formats::{self, Entries, Format};
 
 const FORMATS: [Format; 3] = [Format::Json, Format::Yaml, Format::Dotenv];
 

@@ -33,9 +33,10 @@ pub fn service_answer(operation: &str, body: &[u8], result: &Result<Vec<u8>, Aws
             let shaped: Value = serde_json::from_slice(&error.to_body())
                 .unwrap_or_else(|e| panic!("{operation}: the error body is not JSON ({e})"));
             assert_eq!(shaped["__type"], error.code, "{operation}: __type");
-            for secret in secrets_in(body) {
+            // The operation name is echoed by an unknown-operation error.
+            for secret in secrets_in(body).iter().filter(|s| !operation.contains(s.as_str())) {
                 assert!(
-                    !error.message.contains(&secret),
+                    !error.message.contains(secret.as_str()),
                     "{operation}: the error message quotes a secret value: {}",
                     error.message
                 );

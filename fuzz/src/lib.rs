@@ -5,6 +5,16 @@
 //! Each target in `fuzz_targets/` is a few lines over these helpers; see
 //! `fuzz/README.md` for the targets and `fuzz/run.sh` for how they run.
 
+// `kinko import`'s readers, compiled from kinko-client's own files: the
+// crate itself links the AWS SDK, which would double this crate's build
+// (and CI's) for three files that use none of it.
+#[path = "../../crates/kinko-client/src/dotenv.rs"]
+pub mod dotenv;
+#[path = "../../crates/kinko-client/src/env_names.rs"]
+pub mod env_names;
+#[path = "../../crates/kinko-client/src/formats.rs"]
+pub mod formats;
+
 pub mod calls;
 pub mod checks;
 pub mod mutator;

@@ -2,6 +2,8 @@
 //! `Version` and `Statement`); evaluation comes with the IAM layer.
 
 use kinko_store::WriteOutcome;
+
+use crate::iam::Policy;
 use serde_json::Value;
 
 use super::error::SecretsError;
@@ -50,6 +52,9 @@ fn statements(policy: &str) -> Result<Vec<Value>, SecretsError> {
             return Err(malformed("each Statement needs an Action."));
         }
     }
+    // What the authorizer will evaluate must parse as it parses it: a policy
+    // stored that it cannot read would grant nothing, silently.
+    Policy::parse_resource(policy).map_err(|error| malformed(&format!("{error}.")))?;
     Ok(list)
 }
 
@@ -183,6 +188,10 @@ mod tests {
             r#"{"Version": "2012-10-17", "Statement": [1]}"#,
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "*"}]}"#,
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]}"#,
+            // Accepted before, though the authorizer cannot read them: no
+            // Principal, an unknown condition operator, a bad wildcard ARN.
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}"#,
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Condition": {"NoSuchOperator": {"aws:username": "a"}}}]}"#,
         ] {
             assert!(
                 matches!(
