@@ -15,7 +15,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut written = Vec::new();
     backup::write(&snapshot, header.created_ms, &mut written).expect("a snapshot is written");
     let (_, again) = backup::read(&mut &written[..]).expect("a written backup reads");
-    assert!(again == snapshot, "the snapshot changed through write and read");
+    assert!(
+        again == snapshot,
+        "the snapshot changed through write and read"
+    );
 
     let store = SqliteStore::open_in_memory().expect("an in-memory SQLite store opens");
     let _ = kinko_fuzz::runtime().block_on(store.import_snapshot(&snapshot));

@@ -144,7 +144,11 @@ fn words() -> &'static [String] {
 
 /// A decision names a statement of the policies exactly when it is not
 /// an implicit deny.
-fn check(decision: &kinko_core::iam::Decision, identity_statements: usize, resource: Option<&Policy>) {
+fn check(
+    decision: &kinko_core::iam::Decision,
+    identity_statements: usize,
+    resource: Option<&Policy>,
+) {
     match (&decision.outcome, &decision.statement) {
         (Outcome::ImplicitDeny, None) => {}
         (Outcome::ImplicitDeny, Some(s)) => panic!("an implicit deny names {s}"),
@@ -182,7 +186,10 @@ impl Fields {
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     fn get_all(&self, name: &str) -> Vec<String> {

@@ -18,7 +18,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         if let Ok(document) = formats::to_json_document(format, text) {
             let value: serde_json::Value = serde_json::from_str(document.expose())
                 .unwrap_or_else(|e| panic!("{format:?}: the secret document is not JSON: {e}"));
-            assert!(value.is_object(), "{format:?}: the secret document is not an object");
+            assert!(
+                value.is_object(),
+                "{format:?}: the secret document is not an object"
+            );
         }
         let Ok(entries) = formats::parse(format, text) else {
             continue;

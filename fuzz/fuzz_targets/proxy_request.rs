@@ -126,18 +126,17 @@ fn check_forwarded(parts: &http::request::Parts) {
         assert!(!parts.headers.contains_key(name), "{name} was forwarded");
     }
     for name in parts.headers.keys() {
-        assert!(
-            !name.as_str().starts_with("proxy-"),
-            "{name} was forwarded"
-        );
+        assert!(!name.as_str().starts_with("proxy-"), "{name} was forwarded");
     }
     let query = parts.uri.query().unwrap_or_default();
     match host.to_ascii_lowercase().as_str() {
         "api.example.com" => {
             assert_eq!(parts.headers["x-api-key"], API_KEY);
-            assert!(parts.headers[header::AUTHORIZATION]
-                .to_str()
-                .is_ok_and(|v| v.starts_with("Basic ")));
+            assert!(
+                parts.headers[header::AUTHORIZATION]
+                    .to_str()
+                    .is_ok_and(|v| v.starts_with("Basic "))
+            );
             let tokens = query
                 .split('&')
                 .filter(|pair| pair.split('=').next() == Some("token"))

@@ -89,7 +89,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let debug = format!("{rules:?}");
     // Parameter names may show (the rules name their headers and queries).
     let mut shown: Vec<&str> = parameters.iter().map(|p| p.name.as_str()).collect();
-    shown.extend([host.as_str(), "Rules", "headers", "queries", "basic", "rewrite_path"]);
+    shown.extend([
+        host.as_str(),
+        "Rules",
+        "headers",
+        "queries",
+        "basic",
+        "rewrite_path",
+    ]);
     for parameter in &parameters {
         not_leaked("the rules' Debug", &debug, parameter.value.expose(), &shown);
     }

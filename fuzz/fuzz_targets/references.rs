@@ -69,7 +69,9 @@ fn assert_only_escapes_removed(text: &str, rebuilt: &str) {
         }
         let escape = t[i] == b'\\' && {
             let rest = &text[i + 1..];
-            rest.starts_with("{{resolve:") || rest.starts_with("${ssm:") || rest.starts_with("${ssm(")
+            rest.starts_with("{{resolve:")
+                || rest.starts_with("${ssm:")
+                || rest.starts_with("${ssm(")
         };
         assert!(
             escape,

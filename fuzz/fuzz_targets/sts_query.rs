@@ -63,9 +63,7 @@ fn only_known_elements(xml: &str) {
     for (at, _) in xml.match_indices('<') {
         let tag = &xml[at + 1..];
         let tag = tag.strip_prefix('/').unwrap_or(tag);
-        let name_end = tag
-            .find(|c: char| c == '>' || c == ' ')
-            .unwrap_or(tag.len());
+        let name_end = tag.find(['>', ' ']).unwrap_or(tag.len());
         assert!(
             ELEMENTS.contains(&&tag[..name_end]),
             "an element that is not STS's: {xml}"

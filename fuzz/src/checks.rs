@@ -20,7 +20,10 @@ pub fn service_answer(operation: &str, body: &[u8], result: &Result<Vec<u8>, Aws
         Ok(out) => {
             let value: Value = serde_json::from_slice(out)
                 .unwrap_or_else(|e| panic!("{operation}: the answer is not JSON ({e})"));
-            assert!(value.is_object(), "{operation}: the answer is not an object");
+            assert!(
+                value.is_object(),
+                "{operation}: the answer is not an object"
+            );
         }
         Err(error) => {
             assert!(
@@ -34,7 +37,10 @@ pub fn service_answer(operation: &str, body: &[u8], result: &Result<Vec<u8>, Aws
                 .unwrap_or_else(|e| panic!("{operation}: the error body is not JSON ({e})"));
             assert_eq!(shaped["__type"], error.code, "{operation}: __type");
             // The operation name is echoed by an unknown-operation error.
-            for secret in secrets_in(body).iter().filter(|s| !operation.contains(s.as_str())) {
+            for secret in secrets_in(body)
+                .iter()
+                .filter(|s| !operation.contains(s.as_str()))
+            {
                 assert!(
                     !error.message.contains(secret.as_str()),
                     "{operation}: the error message quotes a secret value: {}",

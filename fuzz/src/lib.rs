@@ -93,9 +93,8 @@ mod tests {
 
     #[test]
     fn dictionary_lines_are_unescaped() {
-        let words = dictionary_words(
-            "# comment\nkw1=\"Name\"\n\"a\\\"b\"\n\"\\x41\\\\\"\n\nnot a word\n",
-        );
+        let words =
+            dictionary_words("# comment\nkw1=\"Name\"\n\"a\\\"b\"\n\"\\x41\\\\\"\n\nnot a word\n");
         assert_eq!(words, ["Name", "a\"b", "A\\"]);
     }
 }

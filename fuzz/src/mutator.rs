@@ -15,7 +15,7 @@ impl Rng {
         Rng(u64::from(seed) ^ 0x9e37_79b9_7f4a_7c15)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -24,7 +24,7 @@ impl Rng {
 
     /// In `0..n`; `n` must not be 0.
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 
     pub fn chance(&mut self, one_in: usize) -> bool {
@@ -38,9 +38,7 @@ impl Rng {
 
 /// Lengths just around the limits of the AWS shapes (names 1011/2048,
 /// descriptions 1024, values 4096/8192, secrets 65536).
-const LENGTHS: [usize; 12] = [
-    0, 1, 2, 127, 128, 129, 256, 1011, 1024, 2048, 4097, 65_537,
-];
+const LENGTHS: [usize; 12] = [0, 1, 2, 127, 128, 129, 256, 1011, 1024, 2048, 4097, 65_537];
 
 const NUMBERS: [&str; 16] = [
     "0",
@@ -80,7 +78,7 @@ pub fn mutate_json_text(text: &[u8], rng: &mut Rng, words: &[String]) -> Option<
 pub fn mutate_value(root: &mut Value, rng: &mut Rng, words: &[String]) {
     let count = count_nodes(root);
     let target = rng.below(count);
-    let donor = nth_node(root, rng.below(count)).map(|v| v.clone());
+    let donor = nth_node(root, rng.below(count)).cloned();
     let Some(node) = nth_node_mut(root, target) else {
         return;
     };

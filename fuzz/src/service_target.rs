@@ -162,8 +162,8 @@ mod tests {
             Service::Admin,
         ] {
             for op in operations(service) {
-                let result =
-                    crate::runtime().block_on(kinko_aws::dispatch(&services, service, op, b"{}", &ctx));
+                let result = crate::runtime()
+                    .block_on(kinko_aws::dispatch(&services, service, op, b"{}", &ctx));
                 if let Err(e) = result {
                     assert_ne!(e.code, "UnknownOperationException", "{op}");
                 }

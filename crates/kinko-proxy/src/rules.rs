@@ -405,8 +405,7 @@ mod tests {
         // (`/s#ervices/…` went upstream as `/s`), `?` turned the rest of
         // the path into a query.
         for value in ["s#ervices/T0/B0/XXXX", "/services?T0", "/a#"] {
-            let rules =
-                Rules::from_parameters("/p", "h", &params(&[("/p/h/rewite/path", value)]));
+            let rules = Rules::from_parameters("/p", "h", &params(&[("/p/h/rewite/path", value)]));
             let mut uri: Uri = "http://h/x?a=1".parse().unwrap();
             let mut headers = http::HeaderMap::new();
             let err = rules.apply(&mut uri, &mut headers).unwrap_err();
