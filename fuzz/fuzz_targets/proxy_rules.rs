@@ -16,7 +16,8 @@
 //!
 //! Checks: never a panic; `Debug` of the rules shows no value; applied
 //! rules are in the request (each header set, each query parameter once,
-//! the path replaced), the scheme and authority kept; no hop-by-hop
+//! the path replaced), the scheme and authority kept, and rules that
+//! cannot be applied change nothing; no hop-by-hop
 //! header, nor one `Connection` names, survives; a glob written as a host
 //! matches that host, any case.
 #![no_main]
@@ -101,8 +102,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         not_leaked("the rules' Debug", &debug, parameter.value.expose(), &shown);
     }
     let before = uri.clone();
+    let headers_before = headers.clone();
     if rules.apply(&mut uri, &mut headers).is_err() {
         assert_eq!(uri, before, "a refused rewrite changed the URI");
+        assert_eq!(headers, headers_before, "a refused rewrite set headers");
         return;
     }
     assert_eq!(uri.scheme(), before.scheme(), "the scheme changed");

@@ -191,8 +191,23 @@ impl Rules {
 
     /// Signs a request: sets the headers and Basic Authorization, sets the
     /// query parameters and replaces the path. The scheme and authority of
-    /// the URI are kept.
+    /// the URI are kept. On an error neither the URI nor the headers are
+    /// changed.
     pub fn apply(&self, uri: &mut Uri, headers: &mut http::HeaderMap) -> Result<(), ApplyError> {
+        if !self.queries.is_empty() || self.path.is_some() {
+            *uri = self.rewritten(uri)?;
+        }
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        if let Some(value) = &self.basic {
+            headers.insert(AUTHORIZATION, value.clone());
+        }
+        Ok(())
+    }
+
+    /// `uri` with the query parameters set and the path replaced.
+    fn rewritten(&self, uri: &Uri) -> Result<Uri, ApplyError> {
         let invalid = || ApplyError::InvalidUrl {
             host: self.host.clone(),
             parameter: self
@@ -202,20 +217,11 @@ impl Rules {
         };
         // A `?` or `#` in the rewritten path would start a query or a
         // fragment: the path would be cut short, the rest sent as a query
-        // or dropped. Refused before the request is touched.
+        // or dropped.
         if let Some((value, _)) = &self.path
             && value.expose().contains(['?', '#'])
         {
             return Err(invalid());
-        }
-        for (name, value) in &self.headers {
-            headers.insert(name.clone(), value.clone());
-        }
-        if let Some(value) = &self.basic {
-            headers.insert(AUTHORIZATION, value.clone());
-        }
-        if self.queries.is_empty() && self.path.is_none() {
-            return Ok(());
         }
         let (path, query) = match uri.path_and_query() {
             Some(pq) => (pq.path().to_owned(), pq.query().map(str::to_owned)),
@@ -262,10 +268,9 @@ impl Rules {
             target.expose().as_bytes(),
         ))
         .map_err(|_| invalid())?;
-        let mut parts = std::mem::take(uri).into_parts();
+        let mut parts = uri.clone().into_parts();
         parts.path_and_query = Some(path_and_query);
-        *uri = Uri::from_parts(parts).map_err(|_| invalid())?;
-        Ok(())
+        Uri::from_parts(parts).map_err(|_| invalid())
     }
 }
 
@@ -416,6 +421,27 @@ mod tests {
             );
             assert_eq!(uri, "http://h/x?a=1", "{value}");
         }
+    }
+
+    #[test]
+    fn a_refused_rewrite_leaves_the_uri_and_headers_as_they_were() {
+        // Found by the proxy_rules fuzz target: an authority-form URI
+        // (`host:port`, no scheme) cannot take a path; the URI was
+        // replaced by `/` on the way to the error, the headers already set.
+        let rules = Rules::from_parameters(
+            "/p",
+            "h",
+            &params(&[("/p/h/queries/token", "t"), ("/p/h/headers/X-Key", "k")]),
+        );
+        let mut uri: Uri = "h:8080".parse().unwrap();
+        let mut headers = http::HeaderMap::new();
+        let err = rules.apply(&mut uri, &mut headers).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the rewritten URL of h is not a valid URL (check /h/)"
+        );
+        assert_eq!(uri, "h:8080");
+        assert!(headers.is_empty(), "{headers:?}");
     }
 
     #[test]
