@@ -1,9 +1,8 @@
 //! Resource policies: stored and validated here (a JSON object with
-//! `Version` and `Statement`); evaluation comes with the IAM layer.
+//! `Version` and `Statement`, which the IAM parser must also read, since
+//! it is what evaluates them).
 
 use kinko_store::WriteOutcome;
-
-use crate::iam::Policy;
 use serde_json::Value;
 
 use super::error::SecretsError;
@@ -14,6 +13,7 @@ use super::model::{
 use super::service::{
     MAX_WRITE_ATTEMPTS, Plan, SecretsManager, check_live, check_primary, identity,
 };
+use crate::iam::Policy;
 
 fn malformed(why: &str) -> SecretsError {
     SecretsError::MalformedPolicyDocument(format!(
@@ -189,7 +189,7 @@ mod tests {
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "*"}]}"#,
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]}"#,
             // Accepted before, though the authorizer cannot read them: no
-            // Principal, an unknown condition operator, a bad wildcard ARN.
+            // Principal, an unknown condition operator.
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}"#,
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Condition": {"NoSuchOperator": {"aws:username": "a"}}}]}"#,
         ] {
