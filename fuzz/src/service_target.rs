@@ -119,7 +119,7 @@ pub fn run(service: Service, data: &[u8]) {
         }
         for (operation, body) in calls {
             let result = kinko_aws::dispatch(&services, service, operation, body, &ctx).await;
-            service_answer(operation, body, &result);
+            service_answer(operation, body, &result, words(service));
         }
     });
 }
