@@ -12,6 +12,8 @@
 
 pub mod cache;
 pub mod duration;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hop;
 pub mod host_glob;
 pub mod layer;

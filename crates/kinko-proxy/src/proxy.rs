@@ -95,7 +95,7 @@ impl std::fmt::Debug for Proxy {
 }
 
 /// A refusal or failure answered by the proxy itself.
-struct Answer {
+pub(crate) struct Answer {
     status: StatusCode,
     message: String,
 }
@@ -152,8 +152,7 @@ impl Proxy {
                     let proxy = proxy.clone();
                     async move { Ok::<_, Infallible>(proxy.handle(request).await) }
                 });
-                if let Err(error) = hyper::server::conn::http1::Builder::new()
-                    .keep_alive(true)
+                if let Err(error) = client_connection()
                     .serve_connection(TokioIo::new(stream), service)
                     .await
                 {
@@ -191,6 +190,53 @@ impl Proxy {
     }
 
     async fn forward(&self, request: Request<Incoming>) -> Result<Response<ProxyBody>, Answer> {
+        let config = &self.inner.config;
+        let Prepared {
+            request: upstream,
+            scheme: upstream_scheme,
+            authority,
+        } = self.prepare(request).await?;
+
+        // Named in errors only: formatting it on every request costs.
+        let shown = || format!("{upstream_scheme}://{authority}");
+        let mut response =
+            match tokio::time::timeout(config.timeout, self.inner.client.request(upstream)).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(error)) => {
+                    let status = if timed_out(&error) {
+                        StatusCode::GATEWAY_TIMEOUT
+                    } else {
+                        StatusCode::BAD_GATEWAY
+                    };
+                    return Err(Answer::new(
+                        status,
+                        format!(
+                            "kinko proxy cannot reach the upstream {}: {}",
+                            shown(),
+                            chain(&error)
+                        ),
+                    ));
+                }
+                Err(_elapsed) => {
+                    return Err(Answer::new(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        format!(
+                            "kinko proxy: the upstream {} did not answer within {:?} (--timeout)",
+                            shown(),
+                            config.timeout
+                        ),
+                    ));
+                }
+            };
+        remove_hop_by_hop(response.headers_mut());
+        Ok(response.map(BodyExt::boxed))
+    }
+
+    /// Everything the proxy decides about a request before it is sent:
+    /// refusals (CONNECT, origin-form, a host not allowed, a scheme other
+    /// than http/https, a host without rules), hop-by-hop headers removed,
+    /// the upstream URI with its scheme, and the host's rules applied.
+    pub(crate) async fn prepare<B>(&self, request: Request<B>) -> Result<Prepared<B>, Answer> {
         let config = &self.inner.config;
         if request.method() == Method::CONNECT {
             return Err(Answer::new(
@@ -256,42 +302,27 @@ impl Proxy {
             .map_err(|error| {
                 Answer::new(StatusCode::BAD_GATEWAY, format!("kinko proxy: {error}"))
             })?;
-        let upstream = Request::from_parts(parts, body);
-
-        // Named in errors only: formatting it on every request costs.
-        let shown = || format!("{upstream_scheme}://{authority}");
-        let mut response =
-            match tokio::time::timeout(config.timeout, self.inner.client.request(upstream)).await {
-                Ok(Ok(response)) => response,
-                Ok(Err(error)) => {
-                    let status = if timed_out(&error) {
-                        StatusCode::GATEWAY_TIMEOUT
-                    } else {
-                        StatusCode::BAD_GATEWAY
-                    };
-                    return Err(Answer::new(
-                        status,
-                        format!(
-                            "kinko proxy cannot reach the upstream {}: {}",
-                            shown(),
-                            chain(&error)
-                        ),
-                    ));
-                }
-                Err(_elapsed) => {
-                    return Err(Answer::new(
-                        StatusCode::GATEWAY_TIMEOUT,
-                        format!(
-                            "kinko proxy: the upstream {} did not answer within {:?} (--timeout)",
-                            shown(),
-                            config.timeout
-                        ),
-                    ));
-                }
-            };
-        remove_hop_by_hop(response.headers_mut());
-        Ok(response.map(BodyExt::boxed))
+        Ok(Prepared {
+            request: Request::from_parts(parts, body),
+            scheme: upstream_scheme,
+            authority,
+        })
     }
+}
+
+/// A request as it goes upstream, with where it goes.
+pub(crate) struct Prepared<B> {
+    pub(crate) request: Request<B>,
+    pub(crate) scheme: Scheme,
+    pub(crate) authority: Authority,
+}
+
+/// How a client connection is served: HTTP/1.1 with keep-alive (the
+/// proxy's listener, and the fuzz target's in-process connections).
+pub(crate) fn client_connection() -> hyper::server::conn::http1::Builder {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.keep_alive(true);
+    builder
 }
 
 /// A duration as milliseconds with three decimals (`12.345`), written from
@@ -369,7 +400,7 @@ fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-fn text_response(answer: Answer) -> Response<ProxyBody> {
+pub(crate) fn text_response(answer: Answer) -> Response<ProxyBody> {
     let mut message = answer.message;
     if !message.ends_with('\n') {
         message.push('\n');

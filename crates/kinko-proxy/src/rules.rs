@@ -191,16 +191,37 @@ impl Rules {
 
     /// Signs a request: sets the headers and Basic Authorization, sets the
     /// query parameters and replaces the path. The scheme and authority of
-    /// the URI are kept.
+    /// the URI are kept. On an error neither the URI nor the headers are
+    /// changed.
     pub fn apply(&self, uri: &mut Uri, headers: &mut http::HeaderMap) -> Result<(), ApplyError> {
+        if !self.queries.is_empty() || self.path.is_some() {
+            *uri = self.rewritten(uri)?;
+        }
         for (name, value) in &self.headers {
             headers.insert(name.clone(), value.clone());
         }
         if let Some(value) = &self.basic {
             headers.insert(AUTHORIZATION, value.clone());
         }
-        if self.queries.is_empty() && self.path.is_none() {
-            return Ok(());
+        Ok(())
+    }
+
+    /// `uri` with the query parameters set and the path replaced.
+    fn rewritten(&self, uri: &Uri) -> Result<Uri, ApplyError> {
+        let invalid = || ApplyError::InvalidUrl {
+            host: self.host.clone(),
+            parameter: self
+                .path
+                .as_ref()
+                .map_or_else(|| rule_path("", &self.host), |(_, name)| name.clone()),
+        };
+        // A `?` or `#` in the rewritten path would start a query or a
+        // fragment: the path would be cut short, the rest sent as a query
+        // or dropped.
+        if let Some((value, _)) = &self.path
+            && value.expose().contains(['?', '#'])
+        {
+            return Err(invalid());
         }
         let (path, query) = match uri.path_and_query() {
             Some(pq) => (pq.path().to_owned(), pq.query().map(str::to_owned)),
@@ -243,21 +264,13 @@ impl Rules {
             text.push_str(&pairs.join("&"));
         }
         let target = SecretString::new(text);
-        let invalid = || ApplyError::InvalidUrl {
-            host: self.host.clone(),
-            parameter: self
-                .path
-                .as_ref()
-                .map_or_else(|| rule_path("", &self.host), |(_, name)| name.clone()),
-        };
         let path_and_query = PathAndQuery::from_maybe_shared(bytes::Bytes::copy_from_slice(
             target.expose().as_bytes(),
         ))
         .map_err(|_| invalid())?;
-        let mut parts = std::mem::take(uri).into_parts();
+        let mut parts = uri.clone().into_parts();
         parts.path_and_query = Some(path_and_query);
-        *uri = Uri::from_parts(parts).map_err(|_| invalid())?;
-        Ok(())
+        Uri::from_parts(parts).map_err(|_| invalid())
     }
 }
 
@@ -387,6 +400,46 @@ mod tests {
             "{debug}"
         );
         assert!(Rules::from_parameters("/p", "h", &[]).is_empty());
+    }
+
+    #[test]
+    fn a_rewritten_path_with_a_query_or_fragment_mark_is_refused_not_cut_short() {
+        // Found by the proxy_rules fuzz target: `#` cut the path short
+        // (`/s#ervices/…` went upstream as `/s`), `?` turned the rest of
+        // the path into a query.
+        for value in ["s#ervices/T0/B0/XXXX", "/services?T0", "/a#"] {
+            let rules = Rules::from_parameters("/p", "h", &params(&[("/p/h/rewite/path", value)]));
+            let mut uri: Uri = "http://h/x?a=1".parse().unwrap();
+            let mut headers = http::HeaderMap::new();
+            let err = rules.apply(&mut uri, &mut headers).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "the rewritten URL of h is not a valid URL (check /p/h/rewite/path)",
+                "{value}"
+            );
+            assert_eq!(uri, "http://h/x?a=1", "{value}");
+        }
+    }
+
+    #[test]
+    fn a_refused_rewrite_leaves_the_uri_and_headers_as_they_were() {
+        // Found by the proxy_rules fuzz target: an authority-form URI
+        // (`host:port`, no scheme) cannot take a path; the URI was
+        // replaced by `/` on the way to the error, the headers already set.
+        let rules = Rules::from_parameters(
+            "/p",
+            "h",
+            &params(&[("/p/h/queries/token", "t"), ("/p/h/headers/X-Key", "k")]),
+        );
+        let mut uri: Uri = "h:8080".parse().unwrap();
+        let mut headers = http::HeaderMap::new();
+        let err = rules.apply(&mut uri, &mut headers).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the rewritten URL of h is not a valid URL (check /h/)"
+        );
+        assert_eq!(uri, "h:8080");
+        assert!(headers.is_empty(), "{headers:?}");
     }
 
     #[test]

@@ -2,10 +2,9 @@
 //! as the caller sent them, and evaluated with the caller's identity
 //! policies on every request (an unreadable stored policy denies).
 
+use kinko_model::iam::Policy;
 use kinko_store::WriteOutcome;
 use serde_json::Value;
-
-use kinko_model::iam::Policy;
 
 use super::error::SecretsError;
 use super::model::{
@@ -176,6 +175,10 @@ mod tests {
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::000000000000:user/dev"},"Action":"secretsmanager:GetSecretValue","Resurce":"*"}]}"#,
             // an unknown condition operator.
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"dev"}}}]}"#,
+            // Accepted before, though the authorizer cannot read them: no
+            // Principal, an unknown condition operator.
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}"#,
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Condition": {"NoSuchOperator": {"aws:username": "a"}}}]}"#,
         ] {
             match statements(bad) {
                 Err(SecretsError::MalformedPolicyDocument(message)) => {
