@@ -5,9 +5,6 @@
 
 mod buffered_stderr;
 mod cli;
-mod config;
-mod paths;
-mod root_key;
 
 use clap::{Parser, Subcommand};
 

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::config::{DEFAULT_LISTEN, DEFAULT_REGION};
-use crate::paths::{self, DataDir};
+use kinko_server::config::{DEFAULT_LISTEN, DEFAULT_REGION};
+use kinko_server::data_dir::{self, DataDir};
 
 #[derive(Debug, clap::Args)]
 pub struct EnvArgs {
@@ -19,7 +19,7 @@ pub struct EnvArgs {
 }
 
 pub fn run(args: EnvArgs) -> anyhow::Result<()> {
-    let data = DataDir::new(args.data_dir.unwrap_or_else(paths::default_data_dir));
+    let data = DataDir::new(args.data_dir.unwrap_or_else(data_dir::default_data_dir));
     let credentials_path = data.credentials();
     let text = std::fs::read_to_string(&credentials_path).with_context(|| {
         format!(

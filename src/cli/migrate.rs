@@ -6,9 +6,6 @@
 //! the servers get).
 
 use anyhow::Context;
-use kinko_store::PostgresStore;
-
-use crate::config::StoreLocation;
 
 #[derive(Debug, clap::Args)]
 pub struct MigrateArgs {
@@ -19,21 +16,11 @@ pub struct MigrateArgs {
 }
 
 pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
-    let StoreLocation::Postgres(url) = StoreLocation::parse(&args.store)? else {
-        anyhow::bail!("kinko migrate only migrates PostgreSQL stores");
-    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let migration = runtime.block_on(async {
-        let store =
-            PostgresStore::connect(url.expose()).context("cannot open the PostgreSQL store")?;
-        store
-            .migrate()
-            .await
-            .context("cannot migrate the PostgreSQL store")
-    })?;
+    let migration = runtime.block_on(kinko_server::maintenance::migrate(&args.store))?;
     if migration.from == migration.to {
         println!("schema already at version {}", migration.to);
     } else {

@@ -8,12 +8,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use kinko_core::keyring::Keyring;
 use kinko_crypto::RootKey;
-use kinko_store::{SqliteStore, Store};
-
-use super::backup::Target;
-use crate::paths::DataDir;
+use kinko_server::data_dir::{self, DataDir};
+use kinko_server::maintenance::{Backup, Target};
 
 #[derive(Debug, clap::Args)]
 pub struct RestoreArgs {
@@ -36,41 +33,33 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     let data_dir = args
         .data_dir
         .clone()
-        .unwrap_or_else(crate::paths::default_data_dir);
-    let target = Target::resolve(args.store.as_deref(), Some(data_dir.clone()))?;
-    let file = std::fs::File::open(&args.file)
-        .with_context(|| format!("cannot open {}", args.file.display()))?;
-    let (header, snapshot) = kinko_store::backup::read(&mut std::io::BufReader::new(file))
-        .with_context(|| format!("cannot read the backup {}", args.file.display()))?;
-
+        .unwrap_or_else(data_dir::default_data_dir);
+    let target = Target::resolve(args.store.as_deref(), data_dir.clone())?;
+    let backup = Backup::read(&args.file)?;
+    let root = if backup.needs_root_key() {
+        Some(load_root_key(
+            &DataDir::new(data_dir),
+            args.root_key_file.as_ref(),
+        )?)
+    } else {
+        None
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        if let Some(check) = &header.root_key_check {
-            let root = load_root_key(&DataDir::new(data_dir), args.root_key_file.as_ref())?;
-            check_root_key(root, check).await?;
-        }
-        let store = target.open(true).await?;
-        store
-            .import_snapshot(&snapshot)
-            .await
-            .context("cannot restore the backup")
-    })?;
+    let counts = runtime.block_on(backup.restore(&target, root))?;
     eprintln!(
         "restored {}: {} parameters, {} secrets, {} KMS keys, {} access keys",
         args.file.display(),
-        snapshot.parameters.len(),
-        snapshot.secrets.len(),
-        snapshot.kms_keys.len(),
-        snapshot.access_keys.len()
+        counts.parameters,
+        counts.secrets,
+        counts.kms_keys,
+        counts.access_keys
     );
     Ok(())
 }
 
-/// The root key as `kinko server` would find it, except that a missing key
-/// file is an error here, never created.
 fn load_root_key(data: &DataDir, file: Option<&PathBuf>) -> anyhow::Result<RootKey> {
     if let Some(text) = std::env::var("KINKO_ROOT_KEY")
         .ok()
@@ -91,17 +80,4 @@ fn load_root_key(data: &DataDir, file: Option<&PathBuf>) -> anyhow::Result<RootK
     let path = file.cloned().unwrap_or_else(|| data.root_key());
     RootKey::load_file(&path)
         .with_context(|| format!("cannot load the root key {}", path.display()))
-}
-
-/// Whether `root` opens the backup's check value: the keyring's own check,
-/// run against a scratch store that holds only that value.
-async fn check_root_key(root: RootKey, check: &[u8]) -> anyhow::Result<()> {
-    let scratch = std::sync::Arc::new(SqliteStore::open_in_memory()?);
-    scratch
-        .init_meta(kinko_store::backup::ROOT_CHECK_META, check)
-        .await?;
-    Keyring::new(scratch, root, String::new())
-        .verify_root_key()
-        .await
-        .context("the root key does not open this backup (wrong key file or passphrase?)")
 }

@@ -5,42 +5,25 @@
 //! That shows the connector faithful — real SigV4 verified, typed answers
 //! and error codes as over HTTP — and lets the two be timed side by side.
 //!
-//! The in-process server is built by hand here as `kinko server` builds
-//! its state today (non-dev: a real admin key, deny by default);
-//! `kinko_server::Server::open` will replace that set-up.
-
-use std::sync::Arc;
+//! The in-process server is `kinko_server::Server::open`, the composition
+//! root `kinko server` runs (non-dev: a real admin key, deny by default).
 
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::ParameterType;
-use kinko_aws::Services;
-use kinko_aws::sigv4::SigningKeyCache;
-use kinko_core::credentials::Credentials;
-use kinko_core::keyring::Keyring;
-use kinko_core::kms::Kms;
-use kinko_core::principals::Identity;
-use kinko_core::secrets::SecretsManager;
-use kinko_core::ssm::ParameterStore;
-use kinko_crypto::RootKey;
-use kinko_server::audit::AuditLog;
-use kinko_server::listener::ConnectionInfo;
-use kinko_server::{AppState, ServerSettings};
-use kinko_store::{SqliteStore, Store};
-use kinko_testkit::{InProcess, KinkoServer, RawResponse, TestCredentials};
+use kinko_testkit::{KinkoServer, RawResponse, TestCredentials};
 use serde_json::{Value, json};
 
 use crate::support;
 
 /// `kinko server`'s defaults.
 const ACCOUNT: &str = "000000000000";
-const REGION: &str = "us-east-1";
 const ADMIN_ARN: &str = "arn:aws:iam::000000000000:user/admin";
 
 /// A kinko for one session: a spawned server, or its router in-process.
 enum Kinko {
     Spawned(KinkoServer),
-    InProcess(InProcess),
+    InProcess(support::InProcessServer),
 }
 
 impl Kinko {
@@ -51,55 +34,11 @@ impl Kinko {
     /// The router over an in-memory SQLite store, as `kinko server` (not
     /// `--dev`) builds its state: an admin key with the bootstrap admin's
     /// policy, the audit log on, every other key denied by default.
+    /// The router of `kinko_server::Server::open`, as `kinko server` (not
+    /// `--dev`) builds it: an admin key with the bootstrap admin's policy,
+    /// the audit log on, every other key denied by default.
     async fn in_process() -> Kinko {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
-        let keyring = Arc::new(Keyring::new(
-            store.clone(),
-            RootKey::generate(),
-            ACCOUNT.into(),
-        ));
-        keyring.verify_root_key().await.unwrap();
-        let credentials = Arc::new(Credentials::new(store.clone(), keyring.clone()));
-        let identity = Arc::new(Identity::new(
-            store.clone(),
-            credentials.clone(),
-            ACCOUNT.into(),
-            REGION,
-        ));
-        let admin = credentials.create(ADMIN_ARN).await.unwrap();
-        identity.ensure_bootstrap_admin(ADMIN_ARN).await.unwrap();
-        let secrets = Arc::new(SecretsManager::new(store.clone(), keyring.clone()));
-        let state = Arc::new(AppState {
-            services: Services {
-                ssm: ParameterStore::new(store.clone(), keyring.clone())
-                    .with_secrets(secrets.clone()),
-                secrets,
-                kms: Kms::new(store.clone(), keyring),
-                identity,
-            },
-            credentials,
-            signing_keys: SigningKeyCache::new(),
-            settings: ServerSettings {
-                account_id: ACCOUNT.into(),
-                default_region: REGION.into(),
-                dev: false,
-                max_body_bytes: 1024 * 1024,
-            },
-            audit: Some(AuditLog::start(store, None).unwrap()),
-            resource_policies: Arc::default(),
-        });
-        let admin = TestCredentials {
-            access_key_id: admin.access_key_id,
-            secret_access_key: admin.secret_access_key.expose().to_owned(),
-            session_token: None,
-        };
-        let kinko = InProcess::new(kinko_server::router(state))
-            .extension(ConnectionInfo {
-                remote: InProcess::PEER,
-                secure: false,
-            })
-            .credentials(&admin);
-        Kinko::InProcess(kinko)
+        Kinko::InProcess(support::in_process().await)
     }
 
     fn ssm(&self) -> aws_sdk_ssm::Client {

@@ -1,17 +1,26 @@
 //! The kinko server: an axum app that verifies SigV4, dispatches on
 //! `X-Amz-Target` to the AWS wire layer, and answers AWS-shaped JSON.
 //!
-//! [`router`] builds the app (tests drive it without a socket);
-//! [`listener::serve`] runs it on a TCP listener, with optional TLS and
-//! graceful shutdown.
+//! [`Server::open`] is the composition root: from a [`ServerConfig`] it
+//! builds the store, the keyring, credentials, services and the audit log;
+//! [`Server::listen`] binds, and [`Listening::serve`] runs the app (with
+//! optional TLS and graceful shutdown) beside the schedulers. [`router`]
+//! builds the app alone (tests drive it without a socket).
 
 pub mod access;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod config;
+pub mod data_dir;
 pub mod listener;
+pub mod maintenance;
+pub mod root_key;
 pub mod scheduler;
+mod server;
 #[cfg(test)]
 mod test_store;
 
 pub use app::{AppState, ServerSettings, router};
+pub use config::ServerConfig;
+pub use server::{Listening, OpenError, Server};

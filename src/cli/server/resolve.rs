@@ -1,6 +1,7 @@
-//! Server configuration: flags, then `KINKO_…` environment variables (both
-//! through clap), then the optional TOML file, then defaults. Parsed once
-//! into [`ServerConfig`], whose fields are already validated.
+//! `kinko server`'s settings: flags, then `KINKO_…` environment variables
+//! (both through clap), then the optional TOML file, then defaults. Resolved
+//! once into the library's [`ServerConfig`], whose fields are validated,
+//! and the [`Logging`] the binary sets up itself.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -8,11 +9,14 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use kinko_proxy::duration::parse_duration;
+use kinko_server::ServerConfig;
+use kinko_server::config::{DEFAULT_ACCOUNT_ID, DEFAULT_LISTEN, DEFAULT_REGION, StoreLocation};
+use kinko_server::data_dir::{self, DataDir};
 use kinko_server::listener::{Limits, MaxConnections, Timeout};
+use kinko_server::root_key::RootKeySource;
 use serde::Deserialize;
 
-use crate::cli::server::ServerArgs;
-use crate::paths;
+use super::args::ServerArgs;
 
 /// The TOML file (`--config FILE`): the same settings as the flags, in
 /// snake_case. Unknown keys are an error, so a typo does not pass silently.
@@ -49,162 +53,112 @@ pub enum LogFormat {
     Json,
 }
 
-/// Where the root key comes from, in order of precedence.
-#[derive(Debug, Clone)]
-pub enum RootKeySource {
-    /// Base64 in `KINKO_ROOT_KEY` (containers, secrets injected by the platform).
-    Env(kinko_crypto::SecretString),
-    /// A passphrase in `KINKO_ROOT_PASSPHRASE`, stretched with Argon2id.
-    Passphrase(kinko_crypto::SecretString),
-    /// A key file (created 0600 on first start when it is the default one).
-    File { path: PathBuf, create: bool },
-}
-
-/// Where the data lives.
-#[derive(Debug, Clone)]
-pub enum StoreLocation {
-    /// SQLite in the data directory (the default).
-    DataDir,
-    /// A PostgreSQL database shared by any number of servers. The URL may
-    /// carry a password, hence the redacting wrapper.
-    Postgres(kinko_crypto::SecretString),
-}
-
-impl StoreLocation {
-    /// Parses `--store`: only PostgreSQL URLs for now (SQLite is the default
-    /// and lives in the data directory).
-    pub fn parse(url: &str) -> anyhow::Result<Self> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(StoreLocation::Postgres(url.into()))
-        } else {
-            // Do not echo the value: it may be a URL with a password.
-            bail!("--store must be a postgres:// or postgresql:// URL")
-        }
-    }
-}
-
+/// How the binary logs (the library only emits `tracing` events).
 #[derive(Debug)]
-pub struct ServerConfig {
-    pub listen: SocketAddr,
-    pub data_dir: PathBuf,
-    pub dev: bool,
-    pub region: String,
-    pub account_id: String,
-    pub root_key: RootKeySource,
-    pub store: StoreLocation,
-    /// Deadline of one PostgreSQL store call (unused with SQLite).
-    pub store_timeout: std::time::Duration,
-    pub tls: Option<(PathBuf, PathBuf)>,
-    pub log_format: LogFormat,
-    pub log_level: String,
-    /// Where audit records are streamed besides the store.
-    pub audit_log: Option<kinko_server::audit::AuditSink>,
-    pub min_session_seconds: Option<i64>,
-    /// What one client may hold: deadlines and the connection cap.
-    pub limits: Limits,
+pub struct Logging {
+    pub format: LogFormat,
+    pub level: String,
 }
 
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:4566";
-pub const DEFAULT_REGION: &str = "us-east-1";
-/// LocalStack's account id, so existing local setups see familiar ARNs.
-pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
-
-impl ServerConfig {
-    pub fn resolve(args: ServerArgs) -> anyhow::Result<Self> {
-        let file = match &args.config {
-            Some(path) => load_file(path)?,
-            None => FileConfig::default(),
-        };
-        let limits = resolve_limits(
-            LimitSettings {
-                header_timeout: args.header_timeout,
-                idle_timeout: args.idle_timeout,
-                request_timeout: args.request_timeout,
-                max_connections: args.max_connections,
-            },
-            &file,
-            kinko_server::listener::open_files_limit(),
-        )?;
-        let listen = match args.listen.or(file.listen) {
-            Some(addr) => addr,
-            None => DEFAULT_LISTEN.parse()?,
-        };
-        let data_dir = args
-            .data_dir
-            .or(file.data_dir)
-            .unwrap_or_else(paths::default_data_dir);
-        let region = args
-            .region
-            .or(file.region)
-            .unwrap_or_else(|| DEFAULT_REGION.to_owned());
-        if !kinko_server::auth::is_region(&region) {
-            bail!("--region {region:?} is not a region name like us-east-1");
-        }
-        let account_id = args
-            .account_id
-            .or(file.account_id)
-            .unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned());
-        if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
-            bail!("--account-id must be 12 digits, not {account_id:?}");
-        }
-        let root_key = if let Some(text) = non_empty_env("KINKO_ROOT_KEY") {
-            RootKeySource::Env(text.into())
-        } else if let Some(text) = non_empty_env("KINKO_ROOT_PASSPHRASE") {
-            RootKeySource::Passphrase(text.into())
-        } else if let Some(path) = args.root_key_file.or(file.root_key_file) {
-            RootKeySource::File {
-                path,
-                create: false,
-            }
-        } else {
-            RootKeySource::File {
-                path: paths::DataDir::new(data_dir.clone()).root_key(),
-                create: true,
-            }
-        };
-        let store = match args.store.or(file.store) {
-            Some(url) => StoreLocation::parse(&url)?,
-            None => StoreLocation::DataDir,
-        };
-        check_shared_root_key(&store, &root_key, args.dev || file.dev.unwrap_or(false))?;
-        let store_timeout = store_timeout(&store, args.store_timeout, file.store_timeout)?;
-        let tls = match (
-            args.tls_cert.or(file.tls_cert),
-            args.tls_key.or(file.tls_key),
-        ) {
-            (Some(cert), Some(key)) => Some((cert, key)),
-            (None, None) => None,
-            _ => bail!("--tls-cert and --tls-key go together"),
-        };
-        Ok(Self {
-            listen,
-            data_dir,
-            dev: args.dev || file.dev.unwrap_or(false),
-            region,
-            account_id,
-            root_key,
-            store,
-            store_timeout,
-            tls,
-            log_format: args
-                .log_format
-                .or(file.log_format)
-                .unwrap_or(LogFormat::Text),
-            log_level: args
-                .log_level
-                .or(file.log_level)
-                .unwrap_or_else(|| "info".to_owned()),
-            audit_log: args
-                .audit_log
-                .or(file.audit_log)
-                .map(|target| match target.as_str() {
-                    "-" => kinko_server::audit::AuditSink::Stdout,
-                    path => kinko_server::audit::AuditSink::File(PathBuf::from(path)),
-                }),
-            min_session_seconds: args.min_session_seconds,
-            limits,
-        })
+/// The server's config and the logging settings from flags, environment
+/// and the config file.
+pub fn resolve(args: ServerArgs) -> anyhow::Result<(ServerConfig, Logging)> {
+    let file = match &args.config {
+        Some(path) => load_file(path)?,
+        None => FileConfig::default(),
+    };
+    let limits = resolve_limits(
+        LimitSettings {
+            header_timeout: args.header_timeout,
+            idle_timeout: args.idle_timeout,
+            request_timeout: args.request_timeout,
+            max_connections: args.max_connections,
+        },
+        &file,
+        kinko_server::listener::open_files_limit(),
+    )?;
+    let listen = match args.listen.or(file.listen) {
+        Some(addr) => addr,
+        None => DEFAULT_LISTEN.parse()?,
+    };
+    let data_dir = args
+        .data_dir
+        .or(file.data_dir)
+        .unwrap_or_else(data_dir::default_data_dir);
+    let region = args
+        .region
+        .or(file.region)
+        .unwrap_or_else(|| DEFAULT_REGION.to_owned());
+    if !kinko_server::auth::is_region(&region) {
+        bail!("--region {region:?} is not a region name like us-east-1");
     }
+    let account_id = args
+        .account_id
+        .or(file.account_id)
+        .unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned());
+    if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("--account-id must be 12 digits, not {account_id:?}");
+    }
+    let root_key = if let Some(text) = non_empty_env("KINKO_ROOT_KEY") {
+        RootKeySource::Env(text.into())
+    } else if let Some(text) = non_empty_env("KINKO_ROOT_PASSPHRASE") {
+        RootKeySource::Passphrase(text.into())
+    } else if let Some(path) = args.root_key_file.or(file.root_key_file) {
+        RootKeySource::File {
+            path,
+            create: false,
+        }
+    } else {
+        RootKeySource::File {
+            path: DataDir::new(data_dir.clone()).root_key(),
+            create: true,
+        }
+    };
+    let store = match args.store.or(file.store) {
+        Some(url) => StoreLocation::parse(&url)?,
+        None => StoreLocation::DataDir,
+    };
+    check_shared_root_key(&store, &root_key, args.dev || file.dev.unwrap_or(false))?;
+    let store_timeout = store_timeout(&store, args.store_timeout, file.store_timeout)?;
+    let tls = match (
+        args.tls_cert.or(file.tls_cert),
+        args.tls_key.or(file.tls_key),
+    ) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        _ => bail!("--tls-cert and --tls-key go together"),
+    };
+    let logging = Logging {
+        format: args
+            .log_format
+            .or(file.log_format)
+            .unwrap_or(LogFormat::Text),
+        level: args
+            .log_level
+            .or(file.log_level)
+            .unwrap_or_else(|| "info".to_owned()),
+    };
+    let config = ServerConfig {
+        listen,
+        data_dir,
+        dev: args.dev || file.dev.unwrap_or(false),
+        region,
+        account_id,
+        root_key,
+        store,
+        store_timeout,
+        tls,
+        audit_log: args
+            .audit_log
+            .or(file.audit_log)
+            .map(|target| match target.as_str() {
+                "-" => kinko_server::audit::AuditSink::Stdout,
+                path => kinko_server::audit::AuditSink::File(PathBuf::from(path)),
+            }),
+        min_session_seconds: args.min_session_seconds,
+        limits,
+    };
+    Ok((config, logging))
 }
 
 /// The limit settings given by flags or environment variables.
@@ -306,7 +260,7 @@ fn store_timeout(
         (None, None) => None,
     };
     let Some(timeout) = given else {
-        return Ok(kinko_store::postgres::DEFAULT_TIMEOUT);
+        return Ok(kinko_server::config::DEFAULT_STORE_TIMEOUT);
     };
     if !matches!(store, StoreLocation::Postgres(_)) {
         bail!("--store-timeout applies to a PostgreSQL store (--store postgres://…)");
