@@ -53,7 +53,7 @@ fn account_of(arn: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_managed_keys_exist_from_the_start() {
-    let server = support::server();
+    let server = support::in_process().await;
     let kms = server.kms();
 
     let ssm_key = describe(&kms, "alias/aws/ssm").await;
@@ -164,7 +164,7 @@ async fn aws_managed_keys_exist_from_the_start() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_key_returns_symmetric_customer_key_metadata() {
-    let server = support::server();
+    let server = support::in_process().await;
     let kms = server.kms();
 
     let key = create_key(&kms, "app key").await;
@@ -218,13 +218,13 @@ async fn create_key_returns_symmetric_customer_key_metadata() {
     assert_eq!(code(&err), "NotFoundException");
 }
 
-fn kms_in_west(server: &kinko_testkit::KinkoServer) -> Client {
+fn kms_in_west(server: &kinko_testkit::InProcess) -> Client {
     server.kms_in("eu-west-1")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alias_rules() {
-    let server = support::server();
+    let server = support::in_process().await;
     let kms = server.kms();
     let key = create_key(&kms, "aliased").await;
     let other = create_key(&kms, "other").await;
@@ -328,7 +328,7 @@ async fn alias_rules() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn encrypt_decrypt_with_and_without_context() {
-    let server = support::server();
+    let server = support::in_process().await;
     let kms = server.kms();
     let key = create_key(&kms, "crypt").await;
     let other = create_key(&kms, "other").await;
@@ -485,7 +485,7 @@ async fn encrypt_decrypt_with_and_without_context() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generate_data_keys_and_random_bytes() {
-    let server = support::server();
+    let server = support::in_process().await;
     let kms = server.kms();
     let key = create_key(&kms, "data keys").await;
 
@@ -602,7 +602,7 @@ async fn generate_data_keys_and_random_bytes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disabled_key_blocks_parameters_and_secrets_until_enabled() {
-    let server = support::server();
+    let server = support::in_process().await;
     let kms = server.kms();
     let ssm = server.ssm();
     let sm = server.secrets();
@@ -708,7 +708,7 @@ async fn disabled_key_blocks_parameters_and_secrets_until_enabled() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schedule_and_cancel_key_deletion() {
-    let server = support::server();
+    let server = support::in_process().await;
     let kms = server.kms();
     let key = create_key(&kms, "short-lived").await;
     let key_id = key.key_id().to_owned();

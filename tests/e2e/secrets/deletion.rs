@@ -20,7 +20,7 @@ fn listed_names(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_with_recovery_window_then_restore() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
     create(&sm, "doomed", "keep-me").await;
     create(&sm, "bystander", "b").await;
@@ -164,7 +164,7 @@ async fn delete_with_recovery_window_then_restore() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn force_delete_is_immediate_and_a_new_secret_gets_a_new_arn() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
     let old_arn = create(&sm, "gone", "v1").await.arn().unwrap().to_owned();
 
@@ -255,7 +255,7 @@ async fn force_delete_is_immediate_and_a_new_secret_gets_a_new_arn() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_secret_parameter_errors() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
     create(&sm, "s", "v").await;
 

@@ -63,7 +63,7 @@ async fn names(sm: &Client, filters: Vec<Filter>) -> std::collections::BTreeSet<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_secrets_filters() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
     five_secrets(&sm).await;
 
@@ -148,7 +148,7 @@ async fn list_secrets_filters() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_secrets_sort_order_and_paging() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
     five_secrets(&sm).await;
 

@@ -10,7 +10,7 @@ const ENV_DOCUMENT: &str = r#"{"DB_HOST":"db.internal","DB_PASSWORD":"pa55w0rd!"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_and_read_back_by_name_full_and_partial_arn() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
 
     let created = sm
@@ -119,7 +119,7 @@ async fn create_and_read_back_by_name_full_and_partial_arn() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_that_look_like_a_suffix_and_invalid_names() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
 
     // A name ending in `-` + 6 alnum: reachable by name and full ARN, but its
@@ -160,7 +160,7 @@ async fn names_that_look_like_a_suffix_and_invalid_names() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_by_version_id_and_stage_and_their_errors() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
 
     let v1 = create(&sm, "db", "one")
@@ -277,7 +277,7 @@ async fn get_by_version_id_and_stage_and_their_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binary_secret_round_trips_byte_for_byte() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
 
     let every_byte: Vec<u8> = (0..=255u8).collect();
@@ -337,7 +337,7 @@ async fn binary_secret_round_trips_byte_for_byte() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_are_limited_to_64_kib() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
 
     let max = "a".repeat(65536);

@@ -8,7 +8,7 @@ use crate::support::{self, code};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replica_follows_the_primary_and_refuses_writes() {
-    let server = support::server();
+    let server = support::in_process().await;
     let primary = server.secrets();
     let replica = server.secrets_in("eu-west-1");
 

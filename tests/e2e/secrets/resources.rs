@@ -26,7 +26,7 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tag_and_untag_resource() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
     sm.create_secret()
         .name("tagged")
@@ -115,7 +115,7 @@ const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_random_password_options_and_errors() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
     let password =
         |out: aws_sdk_secretsmanager::operation::get_random_password::GetRandomPasswordOutput| {
@@ -242,7 +242,7 @@ async fn get_random_password_options_and_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resource_policy_put_get_delete_validate() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
     let arn = create(&sm, "guarded", "v").await.arn().unwrap().to_owned();
     let account = account_of(&arn);
@@ -346,7 +346,7 @@ async fn resource_policy_put_get_delete_validate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotate_secret_without_a_rotator_is_an_aws_error() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
     let v1 = create(&sm, "rotating", "v1")
         .await
@@ -383,7 +383,7 @@ async fn rotate_secret_without_a_rotator_is_an_aws_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_get_secret_value_by_ids_and_filters() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
     for (name, value) in [("batch/a", "A"), ("batch/b", "B"), ("other/c", "C")] {
         create(&sm, name, value).await;

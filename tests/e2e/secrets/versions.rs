@@ -6,7 +6,7 @@ use crate::support::{self, code, message};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_request_token_makes_retries_idempotent() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
     let t1 = token(1);
     let t2 = token(2);
@@ -109,7 +109,7 @@ async fn client_request_token_makes_retries_idempotent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_secret_value_moves_current_and_previous() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
 
     let v1 = create(&sm, "app", "one")
@@ -193,7 +193,7 @@ async fn put_secret_value_moves_current_and_previous() {
 /// The example trace of spec §3, step by step.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pending_version_and_update_secret_version_stage() {
-    let server = support::server();
+    let server = support::in_process().await;
     let sm = server.secrets();
 
     let v1 = create(&sm, "rot", "old")

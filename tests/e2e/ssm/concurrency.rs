@@ -7,7 +7,7 @@ use crate::support;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_overwrites_get_distinct_versions() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     put(&ssm, "/race", "initial").await;
 

@@ -5,7 +5,7 @@ use crate::support::{self, code, message};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_parameter_removes_everything() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
 
     let err = ssm
@@ -84,7 +84,7 @@ async fn delete_parameter_removes_everything() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_parameters_reports_deleted_and_invalid() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     put(&ssm, "/dm/a", "a").await;
     put(&ssm, "/dm/b", "b").await;

@@ -71,7 +71,7 @@ async fn fixture(ssm: &Client) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parameter_filters_select_the_right_parameters() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     fixture(&ssm).await;
     let f = |key: &str, option: Option<&str>, values: &[&str]| vec![filter(key, option, values)];
@@ -216,7 +216,7 @@ async fn parameter_filters_select_the_right_parameters() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_filters_are_refused() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     put(&ssm, "/b/x", "x").await;
 

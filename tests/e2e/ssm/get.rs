@@ -7,7 +7,7 @@ use crate::support::{self, code, message};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secure_string_is_opaque_without_decryption() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     let secret = "correct horse battery staple";
     put_typed(&ssm, "/g/secret", secret, ParameterType::SecureString).await;
@@ -45,7 +45,7 @@ async fn secure_string_is_opaque_without_decryption() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leading_slash_is_optional_for_single_level_names() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
 
     put(&ssm, "x", "made as x").await;
@@ -76,7 +76,7 @@ async fn leading_slash_is_optional_for_single_level_names() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn version_and_label_selectors() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     put(&ssm, "/sel", "v1").await;
     overwrite(&ssm, "/sel", "v2").await;
@@ -146,7 +146,7 @@ async fn version_and_label_selectors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_parameter_fields_missing_names_and_arns() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
 
     let err = ssm.get_parameter().name("/nope").send().await.unwrap_err();
@@ -196,7 +196,7 @@ async fn get_parameter_fields_missing_names_and_arns() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_parameters_splits_found_and_invalid() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     put(&ssm, "/m/b", "bee").await;
     put(&ssm, "/m/a", "ay").await;

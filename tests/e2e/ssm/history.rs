@@ -23,7 +23,7 @@ async fn history(ssm: &Client, name: &str, decrypt: bool) -> Vec<ParameterHistor
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_order_labels_decryption_and_paging() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     ssm.put_parameter()
         .name("/h/secret")
@@ -155,7 +155,7 @@ async fn history_order_labels_decryption_and_paging() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_keeps_the_newest_100_versions() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     put(&ssm, "/cap", "1").await;
     for i in 2..=105 {

@@ -22,7 +22,7 @@ async fn labels_by_version(ssm: &Client, name: &str) -> BTreeMap<i64, Vec<String
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn labels_move_between_versions() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     put(&ssm, "/l", "v1").await;
     overwrite(&ssm, "/l", "v2").await;
@@ -123,7 +123,7 @@ async fn labels_move_between_versions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn label_limits_and_errors() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     put(&ssm, "/l", "v1").await;
     overwrite(&ssm, "/l", "v2").await;
@@ -188,7 +188,7 @@ async fn label_limits_and_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unlabel_reports_removed_and_invalid() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     put(&ssm, "/u", "v1").await;
     overwrite(&ssm, "/u", "v2").await;

@@ -26,7 +26,7 @@ async fn put_error(ssm: &Client, name: &str) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_and_reserved_names_are_refused() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
 
     for name in ["/in valid", "/bad@name", "/{x}", "/a//b", "bad#name"] {
@@ -81,7 +81,7 @@ async fn invalid_and_reserved_names_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hierarchy_depth_limit_is_fifteen_levels() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
 
     let path =
@@ -98,7 +98,7 @@ async fn hierarchy_depth_limit_is_fifteen_levels() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn name_length_limit() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
 
     // Well inside the usable limit (1011 chars counting the ARN prefix).

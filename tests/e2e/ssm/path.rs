@@ -39,7 +39,7 @@ async fn names_by_path(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_level_and_recursive() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     for name in [
         "/p/a",
@@ -114,7 +114,7 @@ async fn one_level_and_recursive() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_and_decryption() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     put(&ssm, "/f/plain", "p").await;
     put_typed(&ssm, "/f/list", "a,b", ParameterType::StringList).await;
@@ -226,7 +226,7 @@ async fn filters_and_decryption() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paging_through_25_parameters() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     let expected: BTreeSet<String> = (0..25).map(|i| format!("/page/p{i:02}")).collect();
     for name in &expected {

@@ -9,7 +9,7 @@ const TIER_TEXT: &str = "Standard tier parameters support a maximum parameter va
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_each_type_and_read_it_back() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
 
     let out = ssm
@@ -84,7 +84,7 @@ async fn put_each_type_and_read_it_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overwrite_versions_and_create_errors() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
 
     put(&ssm, "/o/x", "one").await;
@@ -165,7 +165,7 @@ async fn overwrite_versions_and_create_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn description_and_allowed_pattern_survive_overwrite() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
 
     ssm.put_parameter()
@@ -233,7 +233,7 @@ async fn description_and_allowed_pattern_survive_overwrite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tiers_and_value_size_limits() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     let big = "x".repeat(5000);
 
@@ -351,7 +351,7 @@ async fn tiers_and_value_size_limits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_types_and_bad_values() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
 
     put(&ssm, "/d/default", "v").await;

@@ -7,7 +7,7 @@ use crate::support::{self, code};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regions_are_separate_stores() {
-    let server = support::server();
+    let server = support::in_process().await;
     let east = server.ssm();
     let north = server.ssm_in("eu-north-1");
 
@@ -49,7 +49,7 @@ async fn regions_are_separate_stores() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn china_region_uses_the_aws_cn_partition() {
-    let server = support::server();
+    let server = support::in_process().await;
     let cn = server.ssm_in("cn-north-1");
     cn.put_parameter()
         .name("/cn/x")

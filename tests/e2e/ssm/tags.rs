@@ -30,7 +30,7 @@ fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_remove_and_list_tags() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     ssm.put_parameter()
         .name("/tg/x")
@@ -92,7 +92,7 @@ async fn add_remove_and_list_tags() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tag_limits_and_bad_targets() {
-    let server = support::server();
+    let server = support::in_process().await;
     let ssm = server.ssm();
     put(&ssm, "/tl/x", "v").await;
 
