@@ -82,7 +82,26 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
+        // One span and one "finished" event per request at debug level
+        // (`KINKO_LOG=tower_http=debug`), headers included: for operators
+        // chasing a client that misbehaves.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(tower_http::trace::DefaultMakeSpan::new().include_headers(true))
+                .on_response(tower_http::trace::DefaultOnResponse::new().include_headers(true)),
+        )
+        // Outermost, so the trace above prints these as `Sensitive`.
+        .layer(tower_http::sensitive_headers::SetSensitiveHeadersLayer::new(SENSITIVE_HEADERS))
 }
+
+/// Headers that carry a credential (a signature, a session token, a
+/// cookie): marked sensitive, so no log line ever shows their value.
+pub const SENSITIVE_HEADERS: [header::HeaderName; 4] = [
+    header::AUTHORIZATION,
+    header::PROXY_AUTHORIZATION,
+    header::COOKIE,
+    header::HeaderName::from_static("x-amz-security-token"),
+];
 
 /// 200 while the server can serve; 503 while the audit log cannot be
 /// written (API requests are refused then), so a load balancer sends the

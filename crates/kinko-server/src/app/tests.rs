@@ -522,3 +522,59 @@ impl hyper::body::Body for Chunks {
         Poll::Ready(self.0.pop_front().map(|bytes| Ok(Frame::data(bytes))))
     }
 }
+
+/// A writer that keeps what the log subscriber writes, for inspection.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_request_trace_never_shows_a_signature_or_a_session_token() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let state = state(store, None).await;
+    let token = "FQoGZXIvYXdzEXAMPLESESSIONTOKENdonotlog";
+    let answer = call(
+        &state,
+        post(
+            &[
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", "AmazonSSM.GetParameter"),
+                ("authorization", STS_AUTH),
+                ("x-amz-security-token", token),
+                ("x-amz-date", "20260101T000000Z"),
+            ],
+            json!({"Name": "/p"}).to_string(),
+        ),
+    )
+    .await;
+    assert!(answer.status >= 400, "{}", answer.text);
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    // The trace ran and printed the request's headers...
+    assert!(logs.contains("x-amz-target"), "{logs}");
+    assert!(logs.contains("AmazonSSM.GetParameter"), "{logs}");
+    // ...but neither credential.
+    assert!(!logs.contains("0123456789abcdef"), "{logs}");
+    assert!(!logs.contains("Credential=AKIDEXAMPLE"), "{logs}");
+    assert!(!logs.contains(token), "{logs}");
+    assert!(logs.contains("Sensitive"), "{logs}");
+}
