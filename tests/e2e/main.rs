@@ -1,7 +1,42 @@
-//! End-to-end tests: a real `kinko server` process on a free loopback port,
-//! driven by the official AWS SDK for Rust and the aws CLI, as a user would.
+//! End-to-end tests: kinko driven by the official AWS SDK for Rust and the
+//! aws CLI, as a user would. One test binary, so the SDK links once.
 //!
-//! One test binary (so the SDK links once); one module per area.
+//! Two ways to reach a server (both in `support`):
+//! - `support::in_process().await`: `kinko_server::Server::open` in this
+//!   process (a real admin key, deny by default, the audit log on), the SDK
+//!   talking to its router through kinko-testkit's connector, no socket.
+//!   Used wherever a test needs only the AWS APIs: it is fast.
+//! - `support::server()` / `support::dev_server()`: a real `kinko server`
+//!   process on a free loopback port. Used wherever the test needs what only
+//!   a process has: the aws CLI, the socket and its limits, TLS, restarts,
+//!   signals, logs, files on disk, several servers on one store.
+//!
+//! Table of contents (one module per area; each file's first lines say more):
+//!
+//! | module            | what a user does                                                     | server     |
+//! |-------------------|----------------------------------------------------------------------|------------|
+//! | `ssm`             | Parameter Store: every operation, per topic under `ssm/`             | in-process |
+//! | `secrets`         | Secrets Manager: read, versions, list, deletion, replication, policy; `clients` (boto3, aws CLI) | in-process / process |
+//! | `kms`             | the KMS subset, and a key's state reaching SSM and Secrets Manager   | in-process |
+//! | `in_process`      | one session run both ways, showing the connector faithful            | both       |
+//! | `wire`            | the JSON 1.1 wire: error shapes, request ids, SigV4 failures         | process    |
+//! | `limits`          | idle, slow and greedy clients: timeouts and the connection cap       | process    |
+//! | `tls`             | HTTPS with rustls, the aws CLI with a CA bundle                      | process    |
+//! | `iam`             | principals, policies, role sessions, resource policies               | process    |
+//! | `sts`             | AssumeRole as IAM decides it: trust, session policies, tags          | process    |
+//! | `stored_policies` | a stored policy that no longer parses denies (fail closed)           | process    |
+//! | `iam_cli`         | `kinko principal / policy / key / audit / assume-role`               | process    |
+//! | `audit`           | one record per request, the hash chain, the JSON-lines sink          | process    |
+//! | `cli`             | the first session: `kinko env`, files and modes, refusals            | process    |
+//! | `tools`           | `exec`, `render`, `import` / `export` / `diff`, batching             | process    |
+//! | `proxy`           | `kinko proxy` signing curl's requests to an HTTPS upstream           | process    |
+//! | `backup`          | `kinko backup` / `restore`, SQLite ↔ PostgreSQL                      | process    |
+//! | `durability`      | restarts, `kill -9` during writes, tampering, SIGTERM under load     | process    |
+//! | `cluster`         | several servers on one PostgreSQL store                              | process    |
+//! | `faults`          | a full disk, a slow PostgreSQL, a stalled proxy, root-key refusals   | process    |
+//! | `support`         | the helpers above                                                     |            |
+//!
+//! PostgreSQL tests read `KINKO_TEST_DATABASE_URL` and make their own schema.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,5 +1,5 @@
 //! SSM Parameter Store, end to end: every operation through the official AWS
-//! SDK for Rust against a real `kinko server` process, asserted against
+//! SDK for Rust against kinko (in-process, `Server::open`; see main.rs), asserted against
 //! /work/shared/spec/ssm-parameter-store.md (not against the server's code).
 //!
 //! Where the spec gives AWS's exact error text we assert it; where it marks a
