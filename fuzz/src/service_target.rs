@@ -113,15 +113,26 @@ pub fn run(service: Service, data: &[u8]) {
     }
     let services = services::fresh();
     let ctx = services::context();
-    crate::runtime().block_on(async {
-        if service == Service::Admin {
-            services::with_role(&services).await;
-        }
-        for (operation, body) in calls {
-            let result = kinko_aws::dispatch(&services, service, operation, body, &ctx).await;
-            service_answer(operation, body, &result, words(service));
-        }
-    });
+    let runtime = crate::runtime();
+    if service == Service::Admin {
+        runtime.block_on(services::with_role(&services));
+    }
+    for (operation, body) in calls {
+        let result = runtime.block_on(kinko_aws::dispatch(
+            &services, service, operation, body, &ctx,
+        ));
+        // The same call with a secret swapped out, when its message must be
+        // told from a leak (see `service_answer`).
+        let mut again = |changed: &[u8]| {
+            runtime
+                .block_on(kinko_aws::dispatch(
+                    &services, service, operation, changed, &ctx,
+                ))
+                .err()
+                .map(|error| error.message)
+        };
+        service_answer(operation, body, &result, words(service), &mut again);
+    }
 }
 
 /// The JSON-aware mutator with this service's words and operations.
