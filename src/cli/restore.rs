@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use kinko_core::keyring::Keyring;
 use kinko_crypto::RootKey;
-use kinko_store::{SqliteStore, Store};
+use kinko_store::{MetaRows, SqliteStore};
 
 use super::backup::Target;
 use crate::paths::DataDir;

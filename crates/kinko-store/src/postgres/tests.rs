@@ -14,8 +14,9 @@ use kinko_model::ssm::VersionSelector;
 
 use super::{PostgresStore, migrations, schema};
 use crate::{
-    ParameterLookup, ParameterWrite, PutOutcome, SecretRecord, SecretState, SecretWrite, Store,
-    StoreError, WriteOutcome, conformance,
+    AuditRows, IdentityRows, MetaRows, ParameterLookup, ParameterRows, ParameterWrite, PutOutcome,
+    SecretRecord, SecretRows, SecretState, SecretWrite, Store, StoreError, WriteOutcome,
+    conformance,
 };
 
 const DATABASE_URL: &str = "KINKO_TEST_DATABASE_URL";

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use kinko_model::ssm::VersionSelector;
 
 use super::{SqliteStore, Synchronous, migrations};
-use crate::{ParameterLookup, ParameterWrite, PutOutcome, Store, StoreError, conformance};
+use crate::{
+    AuditRows, IdentityRows, MetaRows, ParameterLookup, ParameterRows, ParameterWrite, PutOutcome,
+    Store, StoreError, conformance,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_in_memory() {
