@@ -7,7 +7,6 @@ use kinko_model::ssm::VersionSelector;
 
 use super::identity::*;
 use super::keys::*;
-use super::parameters::*;
 use super::secrets::*;
 use super::*;
 use crate::*;
