@@ -5,7 +5,7 @@
 #![no_main]
 
 use kinko_fuzz::mutator;
-use kinko_store::{SqliteStore, Store, backup};
+use kinko_store::{MetaRows, SqliteStore, backup};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let _ = backup::read_header(&mut &data[..]);

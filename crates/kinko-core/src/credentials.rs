@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use kinko_crypto::{SecretString, random_bytes};
 use kinko_model::Tag;
-use kinko_store::{AccessKeyRecord, KeyUse, Store, StoreError};
+use kinko_store::{AccessKeyRecord, IdentityRows, KeyUse, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::keyring::{Keyring, KeyringError};
@@ -152,7 +152,8 @@ pub enum CredentialsError {
 pub const DEFAULT_CACHE_TTL: Duration = crate::keyring::DEFAULT_CACHE_TTL;
 
 pub struct Credentials {
-    store: Arc<dyn Store>,
+    /// Only the identity rows: access keys and their last use.
+    store: Arc<dyn IdentityRows>,
     keyring: Arc<Keyring>,
     cache: RwLock<HashMap<String, (Instant, Arc<ActiveKey>)>>,
     cache_ttl: Duration,
@@ -184,7 +185,7 @@ fn aad(access_key_id: &str) -> Vec<u8> {
 }
 
 impl Credentials {
-    pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>) -> Self {
+    pub fn new(store: Arc<dyn IdentityRows>, keyring: Arc<Keyring>) -> Self {
         Self {
             store,
             keyring,
@@ -432,7 +433,7 @@ impl Credentials {
 #[cfg(test)]
 mod tests {
     use kinko_crypto::RootKey;
-    use kinko_store::SqliteStore;
+    use kinko_store::{SqliteStore, Store};
 
     use super::*;
 

@@ -31,7 +31,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use kinko_crypto::{CryptoError, KeyMaterial, RootKey, SecretBytes, envelope};
-use kinko_store::{Invalidation, KmsKeyRecord, Store, StoreError};
+use kinko_store::{Invalidation, KeyRows, KmsKeyRecord, MetaRows, Store, StoreError};
 
 use kinko_model::arn::{Arn, arn};
 
@@ -123,8 +123,12 @@ struct CachedKey {
 /// path allocates nothing.
 type KeyCache = HashMap<String, HashMap<String, Arc<CachedKey>>>;
 
+/// Takes two parts of the store: [`KeyRows`] for the keys and aliases it
+/// resolves, [`MetaRows`] for the root-key check value and for telling the
+/// other servers when a key changed.
 pub struct Keyring {
-    store: Arc<dyn Store>,
+    keys: Arc<dyn KeyRows>,
+    meta: Arc<dyn MetaRows>,
     root: RootKey,
     account_id: String,
     internal: KeyMaterial,
@@ -142,11 +146,24 @@ impl std::fmt::Debug for Keyring {
 }
 
 impl Keyring {
+    /// Over one whole store: the composition root's way.
     pub fn new(store: Arc<dyn Store>, root: RootKey, account_id: String) -> Self {
+        Keyring::with_parts(store.clone(), store, root, account_id)
+    }
+
+    /// Over the two parts it uses, which may be different objects (a test's
+    /// wrapper around one of them).
+    pub fn with_parts(
+        keys: Arc<dyn KeyRows>,
+        meta: Arc<dyn MetaRows>,
+        root: RootKey,
+        account_id: String,
+    ) -> Self {
         let internal = root.derive(INTERNAL_PURPOSE);
         let token_mac = root.derive(TOKEN_MAC_PURPOSE);
         Keyring {
-            store,
+            keys,
+            meta,
             root,
             account_id,
             internal,
@@ -174,7 +191,7 @@ impl Keyring {
             ROOT_CHECK_AAD,
         )
         .map_err(KeyringError::Crypto)?;
-        let stored = self.store.init_meta(ROOT_CHECK_META, &fresh).await?;
+        let stored = self.meta.init_meta(ROOT_CHECK_META, &fresh).await?;
         match envelope::open(&check_key, &stored, ROOT_CHECK_AAD) {
             Ok(plain) if plain.expose() == ROOT_CHECK_PLAINTEXT => Ok(()),
             Ok(_) | Err(CryptoError::Decrypt) => Err(KeyringError::WrongRootKey),
@@ -260,7 +277,7 @@ impl Keyring {
             created_ms: jiff::Timestamp::now().as_millisecond(),
             metadata,
         };
-        self.store.create_kms_key(record.clone(), None).await?;
+        self.keys.create_kms_key(record.clone(), None).await?;
         tracing::info!(region, key_id, "created customer key");
         Ok(record)
     }
@@ -278,13 +295,13 @@ impl Keyring {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let store = Arc::clone(&self.store);
+        let meta = Arc::clone(&self.meta);
         let event = Invalidation::KmsKey {
             region: region.to_owned(),
             key_id: key_id.to_owned(),
         };
         runtime.spawn(async move {
-            if let Err(error) = store.publish_invalidation(&event).await {
+            if let Err(error) = meta.publish_invalidation(&event).await {
                 tracing::warn!(%error, "could not tell the other servers about a key change");
             }
         });
@@ -402,7 +419,7 @@ impl Keyring {
         alias: &str,
         key_ref: &str,
     ) -> Result<String, KeyringError> {
-        if let Some(key_id) = self.store.get_kms_alias(region, alias).await? {
+        if let Some(key_id) = self.keys.get_kms_alias(region, alias).await? {
             return Ok(key_id);
         }
         let Some((_, description)) = MANAGED_ALIASES.iter().find(|(name, _)| *name == alias) else {
@@ -420,7 +437,7 @@ impl Keyring {
             created_ms: jiff::Timestamp::now().as_millisecond(),
             metadata: "{}".to_owned(),
         };
-        match self.store.create_kms_key(record, Some(alias)).await {
+        match self.keys.create_kms_key(record, Some(alias)).await {
             Ok(()) => {
                 tracing::info!(region, alias, key_id, "created AWS-managed key");
                 let key = Arc::new(CachedKey {
@@ -434,7 +451,7 @@ impl Keyring {
             }
             // Another request (or node) created it first: use theirs.
             Err(StoreError::AlreadyExists) => self
-                .store
+                .keys
                 .get_kms_alias(region, alias)
                 .await?
                 .ok_or_else(|| KeyringError::KeyNotFound(key_ref.to_owned())),
@@ -450,7 +467,7 @@ impl Keyring {
         key_ref: &str,
     ) -> Result<Arc<CachedKey>, KeyringError> {
         let record = self
-            .store
+            .keys
             .get_kms_key(region, key_id)
             .await?
             .ok_or_else(|| KeyringError::KeyNotFound(key_ref.to_owned()))?;
@@ -494,632 +511,4 @@ fn new_key_id() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use async_trait::async_trait;
-    use kinko_model::Tag;
-    use kinko_model::ssm::VersionSelector;
-    use kinko_store::{
-        AccessKeyRecord, ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion,
-        ParameterWrite, PutOutcome, UnlabelOutcome,
-    };
-
-    use super::*;
-
-    const REGION: &str = "us-east-1";
-    const ACCOUNT: &str = "111122223333";
-
-    /// An in-memory store with only the key and meta methods.
-    #[derive(Default)]
-    struct FakeStore {
-        keys: Mutex<HashMap<(String, String), KmsKeyRecord>>,
-        aliases: Mutex<HashMap<(String, String), String>>,
-        meta: Mutex<HashMap<String, Vec<u8>>>,
-        key_reads: AtomicUsize,
-        alias_reads: AtomicUsize,
-        /// When set, the first two alias reads wait for each other, so two
-        /// concurrent resolves both miss the alias and both try to create.
-        alias_barrier: Option<tokio::sync::Barrier>,
-        /// Invalidations published through the store.
-        published: Mutex<Vec<Invalidation>>,
-    }
-
-    impl FakeStore {
-        fn set_enabled(&self, key_id: &str, enabled: bool) {
-            let mut keys = self.keys.lock().unwrap();
-            keys.get_mut(&(REGION.to_owned(), key_id.to_owned()))
-                .unwrap()
-                .enabled = enabled;
-        }
-    }
-
-    fn unused<T>() -> Result<T, StoreError> {
-        Err(StoreError::Backend("unused".into()))
-    }
-
-    #[async_trait]
-    impl Store for FakeStore {
-        async fn list_kms_keys(&self, _: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
-            unused()
-        }
-        async fn update_kms_key(&self, _: KmsKeyRecord) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn list_kms_aliases(
-            &self,
-            _: &str,
-        ) -> Result<Vec<kinko_store::KmsAliasRecord>, StoreError> {
-            unused()
-        }
-        async fn create_kms_alias(&self, _: kinko_store::KmsAliasRecord) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn update_kms_alias(
-            &self,
-            _: &str,
-            _: &str,
-            _: &str,
-            _: i64,
-        ) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn delete_kms_alias(&self, _: &str, _: &str) -> Result<bool, StoreError> {
-            unused()
-        }
-        async fn get_secret(
-            &self,
-            _: &str,
-            _: &str,
-        ) -> Result<Option<kinko_store::SecretState>, StoreError> {
-            unused()
-        }
-        async fn list_secrets(&self, _: &str) -> Result<Vec<kinko_store::SecretState>, StoreError> {
-            unused()
-        }
-        async fn secrets_due_for_purge(
-            &self,
-            _: i64,
-        ) -> Result<Vec<kinko_store::SecretRecord>, StoreError> {
-            unused()
-        }
-        async fn write_secrets(
-            &self,
-            _: Vec<kinko_store::SecretWrite>,
-        ) -> Result<kinko_store::WriteOutcome, StoreError> {
-            unused()
-        }
-        async fn get_parameter(
-            &self,
-            _: &str,
-            _: &str,
-            _: &VersionSelector,
-        ) -> Result<ParameterLookup, StoreError> {
-            unused()
-        }
-        async fn parameter_history(
-            &self,
-            _: &str,
-            _: &str,
-        ) -> Result<Option<Vec<ParameterVersion>>, StoreError> {
-            unused()
-        }
-        async fn put_parameter_version(
-            &self,
-            _: &str,
-            _: ParameterWrite,
-        ) -> Result<PutOutcome, StoreError> {
-            unused()
-        }
-        async fn delete_parameter(&self, _: &str, _: &str) -> Result<bool, StoreError> {
-            unused()
-        }
-        async fn list_parameters(
-            &self,
-            _: &str,
-            _: &ParameterQuery,
-        ) -> Result<Vec<ParameterRecord>, StoreError> {
-            unused()
-        }
-        async fn label_parameter_version(
-            &self,
-            _: &str,
-            _: &str,
-            _: Option<u32>,
-            _: &[String],
-            _: usize,
-        ) -> Result<u32, StoreError> {
-            unused()
-        }
-        async fn unlabel_parameter_version(
-            &self,
-            _: &str,
-            _: &str,
-            _: u32,
-            _: &[String],
-        ) -> Result<UnlabelOutcome, StoreError> {
-            unused()
-        }
-        async fn add_parameter_tags(
-            &self,
-            _: &str,
-            _: &str,
-            _: &[Tag],
-            _: usize,
-        ) -> Result<(), StoreError> {
-            unused()
-        }
-        async fn remove_parameter_tags(
-            &self,
-            _: &str,
-            _: &str,
-            _: &[String],
-        ) -> Result<(), StoreError> {
-            unused()
-        }
-
-        async fn get_kms_key(
-            &self,
-            region: &str,
-            key_id: &str,
-        ) -> Result<Option<KmsKeyRecord>, StoreError> {
-            self.key_reads.fetch_add(1, Ordering::SeqCst);
-            let keys = self.keys.lock().unwrap();
-            Ok(keys.get(&(region.to_owned(), key_id.to_owned())).cloned())
-        }
-
-        async fn get_kms_alias(
-            &self,
-            region: &str,
-            alias: &str,
-        ) -> Result<Option<String>, StoreError> {
-            let n = self.alias_reads.fetch_add(1, Ordering::SeqCst);
-            let found = self
-                .aliases
-                .lock()
-                .unwrap()
-                .get(&(region.to_owned(), alias.to_owned()))
-                .cloned();
-            if let Some(barrier) = &self.alias_barrier
-                && n < 2
-            {
-                barrier.wait().await;
-            }
-            Ok(found)
-        }
-
-        async fn create_kms_key(
-            &self,
-            key: KmsKeyRecord,
-            alias: Option<&str>,
-        ) -> Result<(), StoreError> {
-            let mut keys = self.keys.lock().unwrap();
-            let mut aliases = self.aliases.lock().unwrap();
-            let key_slot = (key.region.clone(), key.key_id.clone());
-            if keys.contains_key(&key_slot) {
-                return Err(StoreError::AlreadyExists);
-            }
-            if let Some(alias) = alias {
-                let alias_slot = (key.region.clone(), alias.to_owned());
-                if aliases.contains_key(&alias_slot) {
-                    return Err(StoreError::AlreadyExists);
-                }
-                aliases.insert(alias_slot, key.key_id.clone());
-            }
-            keys.insert(key_slot, key);
-            Ok(())
-        }
-
-        async fn get_access_key(&self, _: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
-            unused()
-        }
-        async fn create_access_key(&self, _: AccessKeyRecord) -> Result<(), StoreError> {
-            unused()
-        }
-
-        async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-            Ok(self.meta.lock().unwrap().get(key).cloned())
-        }
-
-        async fn init_meta(&self, key: &str, value: &[u8]) -> Result<Vec<u8>, StoreError> {
-            let mut meta = self.meta.lock().unwrap();
-            Ok(meta
-                .entry(key.to_owned())
-                .or_insert_with(|| value.to_vec())
-                .clone())
-        }
-        async fn publish_invalidation(&self, event: &Invalidation) -> Result<(), StoreError> {
-            self.published.lock().unwrap().push(event.clone());
-            Ok(())
-        }
-    }
-
-    fn root_from(byte: u8) -> RootKey {
-        use base64::Engine;
-        let text = base64::engine::general_purpose::STANDARD.encode([byte; 32]);
-        RootKey::from_base64(&text.into()).unwrap()
-    }
-
-    fn keyring(store: &Arc<FakeStore>) -> Keyring {
-        Keyring::new(store.clone(), root_from(1), ACCOUNT.to_owned())
-    }
-
-    fn customer_key(store: &FakeStore, root: &RootKey, key_id: &str) {
-        let record = KmsKeyRecord {
-            region: REGION.to_owned(),
-            key_id: key_id.to_owned(),
-            wrapped_material: root.wrap_key(key_id, &KeyMaterial::generate()),
-            description: String::new(),
-            enabled: true,
-            key_manager: "CUSTOMER".to_owned(),
-            created_ms: 0,
-            metadata: "{}".to_owned(),
-        };
-        store
-            .keys
-            .lock()
-            .unwrap()
-            .insert((REGION.to_owned(), key_id.to_owned()), record);
-    }
-
-    #[tokio::test]
-    async fn managed_alias_is_created_once_under_concurrency() {
-        let store = Arc::new(FakeStore {
-            alias_barrier: Some(tokio::sync::Barrier::new(2)),
-            ..FakeStore::default()
-        });
-        let ring = keyring(&store);
-        let (a, b) = tokio::join!(
-            ring.resolve(REGION, "alias/aws/ssm"),
-            ring.resolve(REGION, "alias/aws/ssm")
-        );
-        let (a, b) = (a.unwrap(), b.unwrap());
-        assert_eq!(a, b);
-        // Both saw no alias, so both tried to create: the race was real.
-        assert!(store.alias_reads.load(Ordering::SeqCst) >= 3);
-
-        let keys = store.keys.lock().unwrap();
-        assert_eq!(keys.len(), 1);
-        let record = keys.values().next().unwrap();
-        assert_eq!(record.key_id, a.key_id);
-        assert_eq!(record.key_manager, "AWS");
-        assert!(record.enabled);
-        assert_eq!(
-            record.description,
-            "Default key that protects my SSM parameters when no other key is defined"
-        );
-        assert_eq!(
-            a.arn,
-            format!("arn:aws:kms:us-east-1:111122223333:key/{}", a.key_id)
-        );
-        assert_eq!(a.key_id.len(), 36);
-        assert_eq!(a.key_id.matches('-').count(), 4);
-    }
-
-    #[tokio::test]
-    async fn managed_alias_seals_and_reuses_the_key() {
-        let store = Arc::new(FakeStore::default());
-        let ring = keyring(&store);
-        let (sealed, key) = ring
-            .seal(REGION, "alias/aws/ssm", b"db-password", b"arn:param/a:1")
-            .await
-            .unwrap();
-        let again = ring.resolve(REGION, "alias/aws/ssm").await.unwrap();
-        assert_eq!(again, key);
-        assert_eq!(envelope::key_id(&sealed).unwrap(), key.key_id);
-        assert_eq!(store.keys.lock().unwrap().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn seal_open_round_trip_with_a_fresh_keyring() {
-        let store = Arc::new(FakeStore::default());
-        let ring = keyring(&store);
-        let (sealed, _) = ring
-            .seal(REGION, "alias/aws/ssm", b"s3cr3t", b"arn:param/a:1")
-            .await
-            .unwrap();
-        let opened = ring.open(REGION, &sealed, b"arn:param/a:1").await.unwrap();
-        assert_eq!(opened.expose(), b"s3cr3t");
-
-        // Another server process with the same root key, empty cache.
-        let other = keyring(&store);
-        let opened = other.open(REGION, &sealed, b"arn:param/a:1").await.unwrap();
-        assert_eq!(opened.expose(), b"s3cr3t");
-    }
-
-    #[tokio::test]
-    async fn open_with_another_aad_is_decrypt() {
-        let store = Arc::new(FakeStore::default());
-        let ring = keyring(&store);
-        let (sealed, _) = ring
-            .seal(REGION, "alias/aws/ssm", b"s3cr3t", b"arn:param/a:1")
-            .await
-            .unwrap();
-        let err = ring
-            .open(REGION, &sealed, b"arn:param/b:1")
-            .await
-            .unwrap_err();
-        assert!(matches!(err, KeyringError::Decrypt));
-        assert_eq!(err.to_string(), "the stored value failed authentication");
-    }
-
-    #[tokio::test]
-    async fn cached_open_makes_no_store_read() {
-        let store = Arc::new(FakeStore::default());
-        let root = root_from(1);
-        customer_key(&store, &root, "k-1");
-        let ring = keyring(&store);
-        let (sealed, _) = ring.seal(REGION, "k-1", b"v", b"aad").await.unwrap();
-        let reads = store.key_reads.load(Ordering::SeqCst);
-        for _ in 0..3 {
-            ring.open(REGION, &sealed, b"aad").await.unwrap();
-        }
-        assert_eq!(store.key_reads.load(Ordering::SeqCst), reads);
-    }
-
-    #[tokio::test]
-    async fn all_key_reference_forms_resolve() {
-        let store = Arc::new(FakeStore::default());
-        let root = root_from(1);
-        let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
-        customer_key(&store, &root, id);
-        store
-            .aliases
-            .lock()
-            .unwrap()
-            .insert((REGION.to_owned(), "alias/app".to_owned()), id.to_owned());
-        let ring = keyring(&store);
-        let key_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{id}");
-        for key_ref in [
-            id.to_owned(),
-            key_arn.clone(),
-            "alias/app".to_owned(),
-            format!("arn:aws:kms:{REGION}:{ACCOUNT}:alias/app"),
-        ] {
-            let resolved = ring.resolve(REGION, &key_ref).await.unwrap();
-            assert_eq!(resolved.key_id, id, "{key_ref}");
-            assert_eq!(resolved.arn, key_arn, "{key_ref}");
-        }
-    }
-
-    #[tokio::test]
-    async fn unknown_keys_are_not_found_with_the_reference_given() {
-        let store = Arc::new(FakeStore::default());
-        let root = root_from(1);
-        customer_key(&store, &root, "k-1");
-        let ring = keyring(&store);
-        for key_ref in [
-            "no-such-key",
-            "alias/nope",
-            "alias/aws/other",
-            "arn:aws:kms:us-east-1:111122223333:key/no-such-key",
-            "arn:aws:kms:us-east-1:111122223333:alias/nope",
-            // Right key id, but another region or account, or not KMS.
-            "arn:aws:kms:eu-west-1:111122223333:key/k-1",
-            "arn:aws:kms:us-east-1:999999999999:key/k-1",
-            "arn:aws:ssm:us-east-1:111122223333:key/k-1",
-            "arn:aws:kms:us-east-1:111122223333:k-1",
-        ] {
-            match ring.resolve(REGION, key_ref).await {
-                Err(KeyringError::KeyNotFound(given)) => assert_eq!(given, key_ref),
-                other => panic!("{key_ref}: expected KeyNotFound, got {other:?}"),
-            }
-        }
-        assert!(store.keys.lock().unwrap().len() == 1, "nothing was created");
-    }
-
-    #[tokio::test]
-    async fn disabled_key_refuses_seal_and_open_after_invalidate() {
-        let store = Arc::new(FakeStore::default());
-        let root = root_from(1);
-        customer_key(&store, &root, "k-1");
-        let ring = keyring(&store);
-        let (sealed, key) = ring.seal(REGION, "k-1", b"v", b"aad").await.unwrap();
-
-        store.set_enabled("k-1", false);
-        // Cached until invalidated (or the TTL passes).
-        assert!(ring.open(REGION, &sealed, b"aad").await.is_ok());
-        ring.invalidate(REGION, "k-1");
-        match ring.open(REGION, &sealed, b"aad").await {
-            Err(KeyringError::KeyDisabled(arn)) => assert_eq!(arn, key.arn),
-            other => panic!("expected KeyDisabled, got {other:?}"),
-        }
-        assert!(matches!(
-            ring.seal(REGION, "k-1", b"v", b"aad").await,
-            Err(KeyringError::KeyDisabled(_))
-        ));
-
-        store.set_enabled("k-1", true);
-        ring.invalidate(REGION, "k-1");
-        assert_eq!(
-            ring.open(REGION, &sealed, b"aad").await.unwrap().expose(),
-            b"v"
-        );
-    }
-
-    /// A disable on this server is published for the others; what a server
-    /// hears from the others (`forget`, `forget_all`) is applied here only.
-    #[tokio::test]
-    async fn invalidate_publishes_and_forget_applies_locally() {
-        let store = Arc::new(FakeStore::default());
-        let root = root_from(1);
-        customer_key(&store, &root, "k-1");
-        let ring = keyring(&store);
-        let (sealed, _) = ring.seal(REGION, "k-1", b"v", b"aad").await.unwrap();
-
-        ring.invalidate(REGION, "k-1");
-        let expected = Invalidation::KmsKey {
-            region: REGION.to_owned(),
-            key_id: "k-1".to_owned(),
-        };
-        for _ in 0..200 {
-            if !store.published.lock().unwrap().is_empty() {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-        assert_eq!(*store.published.lock().unwrap(), vec![expected]);
-
-        assert!(
-            ring.open(REGION, &sealed, b"aad").await.is_ok(),
-            "re-read and cached"
-        );
-        store.set_enabled("k-1", false);
-        assert!(ring.open(REGION, &sealed, b"aad").await.is_ok(), "cached");
-        ring.forget(REGION, "k-1");
-        assert!(matches!(
-            ring.open(REGION, &sealed, b"aad").await,
-            Err(KeyringError::KeyDisabled(_))
-        ));
-        store.set_enabled("k-1", true);
-        assert!(ring.open(REGION, &sealed, b"aad").await.is_err(), "cached");
-        ring.forget_all();
-        assert!(ring.open(REGION, &sealed, b"aad").await.is_ok());
-        assert_eq!(
-            store.published.lock().unwrap().len(),
-            1,
-            "forget publishes nothing"
-        );
-    }
-
-    #[tokio::test]
-    async fn zero_ttl_rereads_the_record_every_time() {
-        let store = Arc::new(FakeStore::default());
-        let root = root_from(1);
-        customer_key(&store, &root, "k-1");
-        let ring = keyring(&store).with_cache_ttl(Duration::ZERO);
-        let (sealed, _) = ring.seal(REGION, "k-1", b"v", b"aad").await.unwrap();
-        store.set_enabled("k-1", false);
-        assert!(matches!(
-            ring.open(REGION, &sealed, b"aad").await,
-            Err(KeyringError::KeyDisabled(_))
-        ));
-    }
-
-    #[tokio::test]
-    async fn verify_root_key_accepts_the_same_key_and_rejects_another() {
-        let store = Arc::new(FakeStore::default());
-        keyring(&store).verify_root_key().await.unwrap();
-        assert!(store.meta.lock().unwrap().contains_key("root-key-check"));
-        // A restart with the same root key.
-        keyring(&store).verify_root_key().await.unwrap();
-
-        let wrong = Keyring::new(store.clone(), root_from(2), ACCOUNT.to_owned());
-        assert!(matches!(
-            wrong.verify_root_key().await,
-            Err(KeyringError::WrongRootKey)
-        ));
-    }
-
-    #[tokio::test]
-    async fn key_wrapped_under_another_root_is_wrong_root_key() {
-        let store = Arc::new(FakeStore::default());
-        customer_key(&store, &root_from(9), "k-1");
-        let ring = keyring(&store);
-        assert!(matches!(
-            ring.resolve(REGION, "k-1").await,
-            Err(KeyringError::WrongRootKey)
-        ));
-    }
-
-    #[tokio::test]
-    async fn garbage_ciphertext_is_a_crypto_error() {
-        let store = Arc::new(FakeStore::default());
-        let ring = keyring(&store);
-        assert!(matches!(
-            ring.open(REGION, b"not an envelope", b"").await,
-            Err(KeyringError::Crypto(CryptoError::Malformed(_)))
-        ));
-    }
-
-    #[test]
-    fn internal_seal_round_trips_and_binds_aad() {
-        let store = Arc::new(FakeStore::default());
-        let ring = keyring(&store);
-        let sealed = ring.seal_internal(b"secret-key", b"AKIA1").unwrap();
-        assert_eq!(
-            ring.open_internal(&sealed, b"AKIA1").unwrap().expose(),
-            b"secret-key"
-        );
-        assert!(matches!(
-            ring.open_internal(&sealed, b"AKIA2"),
-            Err(KeyringError::Decrypt)
-        ));
-        // Another node with the same root key opens it; another root does not.
-        let same = keyring(&store);
-        assert!(same.open_internal(&sealed, b"AKIA1").is_ok());
-        let other = Keyring::new(store.clone(), root_from(2), ACCOUNT.to_owned());
-        assert!(matches!(
-            other.open_internal(&sealed, b"AKIA1"),
-            Err(KeyringError::Decrypt)
-        ));
-    }
-
-    #[test]
-    fn token_mac_is_shared_by_nodes_with_the_same_root() {
-        let store = Arc::new(FakeStore::default());
-        let a = keyring(&store);
-        let b = keyring(&store);
-        let tag = a.token_mac(b"page-2");
-        assert_eq!(tag, b.token_mac(b"page-2"));
-        assert!(b.verify_token_mac(b"page-2", &tag));
-        assert!(!b.verify_token_mac(b"page-3", &tag));
-        let other = Keyring::new(store.clone(), root_from(2), ACCOUNT.to_owned());
-        assert!(!other.verify_token_mac(b"page-2", &tag));
-    }
-
-    #[tokio::test]
-    async fn customer_keys_are_created_wrapped_and_usable() {
-        let store = Arc::new(FakeStore::default());
-        let ring = keyring(&store);
-        let record = ring
-            .create_customer_key(REGION, "app".into(), "{\"x\":1}".into())
-            .await
-            .unwrap();
-        assert_eq!(record.key_manager, "CUSTOMER");
-        assert!(record.enabled);
-        let stored = store
-            .keys
-            .lock()
-            .unwrap()
-            .get(&(REGION.to_owned(), record.key_id.clone()))
-            .cloned()
-            .unwrap();
-        assert_eq!(stored, record);
-        assert_eq!(stored.description, "app");
-        assert_eq!(stored.metadata, "{\"x\":1}");
-        // Another node with the same root opens what this one sealed.
-        let (sealed, key) = ring.seal(REGION, &record.key_id, b"v", b"a").await.unwrap();
-        assert_eq!(key.arn, ring.key_arn(REGION, &record.key_id));
-        let other = keyring(&store);
-        assert_eq!(
-            other.open(REGION, &sealed, b"a").await.unwrap().expose(),
-            b"v"
-        );
-        assert_eq!(ring.account_id(), ACCOUNT);
-        assert!(is_managed_alias("alias/aws/ssm"));
-        assert!(!is_managed_alias("alias/aws/other"));
-        assert_eq!(
-            managed_aliases(),
-            ["alias/aws/secretsmanager", "alias/aws/ssm"]
-        );
-    }
-
-    #[test]
-    fn key_ids_are_v4_uuids() {
-        let id = new_key_id();
-        assert_eq!(id.len(), 36);
-        let parts: Vec<&str> = id.split('-').collect();
-        assert_eq!(
-            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-            [8, 4, 4, 4, 12]
-        );
-        assert!(parts[2].starts_with('4'));
-        assert!(
-            id.chars()
-                .all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        );
-        assert_ne!(id, new_key_id());
-    }
-}
+mod tests;

@@ -47,7 +47,7 @@ use std::time::Duration;
 
 use kinko_core::audit::{link, row_json};
 use kinko_model::audit::{AuditRecord, Outage};
-use kinko_store::{AuditRow, Store};
+use kinko_store::{AuditRow, AuditRows};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -198,7 +198,7 @@ impl AuditLog {
     /// line (the same object QueryAuditLog returns).
     ///
     /// Fails only when the file sink cannot be opened.
-    pub fn start(store: Arc<dyn Store>, sink: Option<AuditSink>) -> std::io::Result<AuditLog> {
+    pub fn start(store: Arc<dyn AuditRows>, sink: Option<AuditSink>) -> std::io::Result<AuditLog> {
         let sink = sink.map(SinkWriter::open).transpose()?;
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let (stopped_tx, stopped) = watch::channel(false);
@@ -269,7 +269,7 @@ impl AuditLog {
 }
 
 struct Writer {
-    store: Arc<dyn Store>,
+    store: Arc<dyn AuditRows>,
     sink: Option<Arc<Mutex<SinkWriter>>>,
     shutting_down: Arc<AtomicBool>,
     health: Arc<Health>,
@@ -499,7 +499,7 @@ mod tests {
         panic!("gave up waiting until {what}");
     }
 
-    async fn all_rows(store: &dyn Store) -> Vec<AuditRow> {
+    async fn all_rows(store: &dyn AuditRows) -> Vec<AuditRow> {
         let mut rows: Vec<AuditRow> = Vec::new();
         loop {
             let after = rows.last().map_or(0, |r| r.seq);
@@ -519,7 +519,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_records_make_one_gap_free_chain() {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> =
+        let store: Arc<dyn AuditRows> =
             Arc::new(SqliteStore::open(&dir.path().join("kinko.db")).unwrap());
         let sink_path = dir.path().join("audit.jsonl");
         let log = AuditLog::start(store.clone(), Some(AuditSink::File(sink_path.clone()))).unwrap();
@@ -571,7 +571,7 @@ mod tests {
 
     #[tokio::test]
     async fn shutdown_flushes_what_is_queued() {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let store: Arc<dyn AuditRows> = Arc::new(SqliteStore::open_in_memory().unwrap());
         let log = AuditLog::start(store.clone(), None).unwrap();
         for i in 0..1_000 {
             log.record(record(&format!("r{i}"))).await;
@@ -589,7 +589,7 @@ mod tests {
 
     #[tokio::test]
     async fn dropping_every_handle_flushes_too() {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let store: Arc<dyn AuditRows> = Arc::new(SqliteStore::open_in_memory().unwrap());
         let log = AuditLog::start(store.clone(), None).unwrap();
         let stopped = log.stopped.clone();
         log.record(record("only")).await;
@@ -604,7 +604,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
         std::fs::write(&path, "earlier\n").unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let store: Arc<dyn AuditRows> = Arc::new(SqliteStore::open_in_memory().unwrap());
         let log = AuditLog::start(store, Some(AuditSink::File(path.clone()))).unwrap();
         log.record(record("a")).await;
         log.shutdown().await;
@@ -616,7 +616,7 @@ mod tests {
     #[tokio::test]
     async fn unopenable_sink_fails_start() {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let store: Arc<dyn AuditRows> = Arc::new(SqliteStore::open_in_memory().unwrap());
         let missing = dir.path().join("no-such-dir").join("audit.jsonl");
         assert!(AuditLog::start(store, Some(AuditSink::File(missing))).is_err());
     }
@@ -761,7 +761,7 @@ mod tests {
     /// A store file holding 20 records written through the log.
     async fn written_log(dir: &Path) -> std::path::PathBuf {
         let path = dir.join("kinko.db");
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        let store: Arc<dyn AuditRows> = Arc::new(SqliteStore::open(&path).unwrap());
         let log = AuditLog::start(store.clone(), None).unwrap();
         for i in 1..=20 {
             log.record(record(&format!("req-{i}"))).await;

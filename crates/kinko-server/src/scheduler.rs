@@ -17,7 +17,7 @@ use kinko_core::credentials::Credentials;
 use kinko_core::keyring::Keyring;
 use kinko_core::principals::Identity;
 use kinko_core::secrets::SecretsManager;
-use kinko_store::{Invalidation, SingletonGuard, Store};
+use kinko_store::{Invalidation, MetaRows, SingletonGuard};
 use tokio::sync::broadcast::error::RecvError;
 
 /// How often scheduled deletions are checked. A secret is purged at most
@@ -33,7 +33,7 @@ pub const PURGE_JOB: &str = "purge-deleted-secrets";
 
 /// Spawns the purge loop; it stops when the runtime shuts down.
 pub fn spawn_purge(
-    store: Arc<dyn Store>,
+    store: Arc<dyn MetaRows>,
     secrets: Arc<SecretsManager>,
     every: Duration,
 ) -> tokio::task::JoinHandle<()> {
@@ -62,7 +62,7 @@ pub fn spawn_purge(
 }
 
 /// The job's lock if this server can take it now.
-async fn acquire(store: &dyn Store, job: &str) -> Option<SingletonGuard> {
+async fn acquire(store: &dyn MetaRows, job: &str) -> Option<SingletonGuard> {
     match store.try_singleton_lock(job).await {
         Ok(Some(guard)) => {
             tracing::info!(job, "this server now runs the singleton job");
@@ -79,7 +79,7 @@ async fn acquire(store: &dyn Store, job: &str) -> Option<SingletonGuard> {
 /// Spawns the task that applies invalidations heard from the other servers
 /// sharing the store; `None` when the store has no peers (SQLite).
 pub fn spawn_invalidations(
-    store: &dyn Store,
+    store: &dyn MetaRows,
     keyring: Arc<Keyring>,
     credentials: Arc<Credentials>,
     identity: Option<Arc<Identity>>,
@@ -146,7 +146,7 @@ pub fn spawn_key_use_flush(credentials: Arc<Credentials>) -> tokio::task::JoinHa
 
 #[cfg(test)]
 mod tests {
-    use kinko_store::SqliteStore;
+    use kinko_store::{SqliteStore, Store};
 
     use super::*;
 

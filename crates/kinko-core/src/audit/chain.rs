@@ -11,7 +11,7 @@
 //! the log to a sink the database's writers cannot touch to close that gap.
 
 use aws_lc_rs::digest;
-use kinko_store::{AUDIT_GENESIS, AuditRow, Store, StoreError};
+use kinko_store::{AUDIT_GENESIS, AuditRow, AuditRows, StoreError};
 
 /// Rows read per store call while verifying.
 const PAGE: usize = 1000;
@@ -249,7 +249,7 @@ fn written_as(row: &AuditRow) -> Option<i64> {
 /// The head is read after the rows; if it is ahead of them (records were
 /// appended meanwhile), the new rows are read too, so a live server does not
 /// make an intact log look truncated.
-pub async fn verify(store: &dyn Store) -> Result<Result<VerifiedChain, Problem>, StoreError> {
+pub async fn verify(store: &dyn AuditRows) -> Result<Result<VerifiedChain, Problem>, StoreError> {
     let mut verifier = ChainVerifier::new();
     loop {
         let rows = store.read_audit(verifier.last_seq(), PAGE).await?;
@@ -277,7 +277,7 @@ pub async fn verify(store: &dyn Store) -> Result<Result<VerifiedChain, Problem>,
 /// The chain's head as the head table records it: `(seq, hash)`, or
 /// `(0, genesis)` when nothing was appended. What `VerifyAuditLog` shows
 /// beside a problem.
-pub async fn head(store: &dyn Store) -> Result<(i64, String), StoreError> {
+pub async fn head(store: &dyn AuditRows) -> Result<(i64, String), StoreError> {
     Ok(store
         .audit_head()
         .await?

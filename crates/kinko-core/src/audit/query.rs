@@ -6,7 +6,7 @@
 //! to continue from, instead of reading the whole log in one request.
 
 use kinko_model::audit::{AuditRecord, Verdict};
-use kinko_store::{AuditRow, Store, StoreError};
+use kinko_store::{AuditRow, AuditRows, StoreError};
 
 use super::row_json;
 
@@ -98,7 +98,7 @@ fn action_matches(pattern: &str, action: &str) -> bool {
 /// returns (see [`row_json`]), and the seq to continue after when more may
 /// match (never in tail mode).
 pub async fn query(
-    store: &dyn Store,
+    store: &dyn AuditRows,
     q: &AuditQuery,
 ) -> Result<(Vec<serde_json::Value>, Option<i64>), StoreError> {
     match q.tail {
@@ -109,7 +109,7 @@ pub async fn query(
 
 /// The first `limit` matches after `after_seq`.
 async fn forward(
-    store: &dyn Store,
+    store: &dyn AuditRows,
     q: &AuditQuery,
 ) -> Result<(Vec<serde_json::Value>, Option<i64>), StoreError> {
     let limit = match q.limit {
@@ -145,7 +145,7 @@ async fn forward(
 /// The last `n` matches after `after_seq`, walking back from the head in
 /// windows of [`PAGE`] rows.
 async fn tail(
-    store: &dyn Store,
+    store: &dyn AuditRows,
     q: &AuditQuery,
     n: usize,
 ) -> Result<Vec<serde_json::Value>, StoreError> {

@@ -1,15 +1,10 @@
 //! Tests of the chain verifier and the query over an in-memory chain store.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use kinko_model::Tag;
-use kinko_model::ssm::VersionSelector;
-use kinko_store::{
-    AUDIT_GENESIS, AccessKeyRecord, AuditLink, AuditRow, KmsAliasRecord, KmsKeyRecord,
-    ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome,
-    SecretRecord, SecretState, SecretWrite, Store, StoreError, UnlabelOutcome, WriteOutcome,
-};
+use kinko_store::{AUDIT_GENESIS, AuditLink, AuditRow, AuditRows, SqliteStore, StoreError};
 
 use kinko_model::audit::{AuditRecord, ResourceDecision, Verdict};
 
@@ -374,12 +369,17 @@ fn wrong_genesis_is_out_of_order() {
 
 // ----------------------------------------------------------- chain store
 
-/// An in-memory audit chain behind the [`Store`] trait; everything else is
-/// unsupported.
-#[derive(Default)]
+/// The real in-memory SQLite store behind [`AuditRows`], wrapped so that a
+/// test can count reads, make them fail, append while a verify runs, and
+/// tamper with rows as someone editing the database by hand would: hide a
+/// row (deleted) or change its record (edited). Every row it serves was
+/// written by the store's own append.
 struct ChainStore {
-    rows: Mutex<Vec<AuditRow>>,
-    head: Mutex<Option<(i64, String)>>,
+    sqlite: SqliteStore,
+    /// Seqs deleted by hand: reads skip them, the head table still counts them.
+    hidden: Mutex<BTreeSet<i64>>,
+    /// Records edited by hand, by seq.
+    edited: Mutex<BTreeMap<i64, String>>,
     /// Appended when the head is first read: a server writing meanwhile.
     appended_during_verify: Mutex<Vec<(i64, String)>>,
     read_calls: Mutex<usize>,
@@ -388,187 +388,90 @@ struct ChainStore {
 }
 
 impl ChainStore {
-    fn with(rows: Vec<AuditRow>) -> ChainStore {
-        let store = ChainStore::default();
-        *store.head.lock().unwrap() = head_of(&rows);
-        *store.rows.lock().unwrap() = rows;
+    fn empty() -> ChainStore {
+        ChainStore {
+            sqlite: SqliteStore::open_in_memory().unwrap(),
+            hidden: Mutex::default(),
+            edited: Mutex::default(),
+            appended_during_verify: Mutex::default(),
+            read_calls: Mutex::default(),
+            unavailable: Mutex::default(),
+        }
+    }
+
+    /// A store holding `rows`, a correctly linked chain from seq 1 (as
+    /// [`chain`] and [`relink`] build), written through the store's append.
+    async fn with(rows: Vec<AuditRow>) -> ChainStore {
+        let store = ChainStore::empty();
+        let records: Vec<(i64, String)> =
+            rows.iter().map(|r| (r.time_ms, r.record.clone())).collect();
+        let written = store.sqlite.append_audit(&records, link).await.unwrap();
+        assert_eq!(written, rows, "the store links rows as the helpers do");
         store
     }
 
-    fn append(&self, records: &[(i64, String)], link: AuditLink) -> Vec<AuditRow> {
-        let mut rows = self.rows.lock().unwrap();
-        let mut head = self.head.lock().unwrap();
-        let (mut seq, mut prev) = head.clone().unwrap_or((0, AUDIT_GENESIS.to_owned()));
-        let mut written = Vec::new();
-        for (time_ms, record) in records {
-            seq += 1;
-            let hash = link(&prev, seq, *time_ms, record);
-            let row = AuditRow {
-                seq,
-                time_ms: *time_ms,
-                record: record.clone(),
-                prev_hash: prev,
-                hash: hash.clone(),
-            };
-            rows.push(row.clone());
-            written.push(row);
-            prev = hash;
-        }
-        *head = Some((seq, prev));
-        written
+    /// Deletes rows by hand (the head table keeps counting them).
+    fn hide(&self, seqs: impl IntoIterator<Item = i64>) {
+        self.hidden.lock().unwrap().extend(seqs);
+    }
+
+    /// Every row as the store holds it, before any tampering.
+    async fn rows(&self) -> Vec<AuditRow> {
+        self.sqlite.read_audit(0, usize::MAX).await.unwrap()
     }
 }
 
-fn unused<T>() -> Result<T, StoreError> {
-    Err(StoreError::Unsupported("not in this test"))
-}
-
 #[async_trait]
-impl Store for ChainStore {
+impl AuditRows for ChainStore {
     async fn append_audit(
         &self,
         records: &[(i64, String)],
         link: AuditLink,
     ) -> Result<Vec<AuditRow>, StoreError> {
-        Ok(self.append(records, link))
+        self.sqlite.append_audit(records, link).await
     }
+
     async fn read_audit(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
         *self.read_calls.lock().unwrap() += 1;
         if *self.unavailable.lock().unwrap() {
             return Err(StoreError::Unavailable("restarting".into()));
         }
-        let rows = self.rows.lock().unwrap();
-        let mut after: Vec<&AuditRow> = rows.iter().filter(|r| r.seq > after_seq).collect();
-        after.sort_by_key(|r| r.seq);
-        let rows: Vec<AuditRow> = after.into_iter().take(limit).cloned().collect();
-        Ok(rows)
+        // Read past hidden rows, so that a page is as full as a store
+        // without those rows would fill it.
+        let mut out = Vec::new();
+        let mut after = after_seq;
+        loop {
+            let page = self.sqlite.read_audit(after, limit).await?;
+            let exhausted = page.len() < limit;
+            if let Some(last) = page.last() {
+                after = last.seq;
+            }
+            let hidden = self.hidden.lock().unwrap().clone();
+            let edited = self.edited.lock().unwrap().clone();
+            out.extend(
+                page.into_iter()
+                    .filter(|r| !hidden.contains(&r.seq))
+                    .map(|mut r| {
+                        if let Some(record) = edited.get(&r.seq) {
+                            r.record = record.clone();
+                        }
+                        r
+                    }),
+            );
+            if exhausted || out.len() >= limit {
+                break;
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
     }
+
     async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
         let pending = std::mem::take(&mut *self.appended_during_verify.lock().unwrap());
         if !pending.is_empty() {
-            self.append(&pending, link);
+            self.sqlite.append_audit(&pending, link).await?;
         }
-        Ok(self.head.lock().unwrap().clone())
-    }
-
-    async fn get_parameter(
-        &self,
-        _: &str,
-        _: &str,
-        _: &VersionSelector,
-    ) -> Result<ParameterLookup, StoreError> {
-        unused()
-    }
-    async fn parameter_history(
-        &self,
-        _: &str,
-        _: &str,
-    ) -> Result<Option<Vec<ParameterVersion>>, StoreError> {
-        unused()
-    }
-    async fn put_parameter_version(
-        &self,
-        _: &str,
-        _: ParameterWrite,
-    ) -> Result<PutOutcome, StoreError> {
-        unused()
-    }
-    async fn delete_parameter(&self, _: &str, _: &str) -> Result<bool, StoreError> {
-        unused()
-    }
-    async fn list_parameters(
-        &self,
-        _: &str,
-        _: &ParameterQuery,
-    ) -> Result<Vec<ParameterRecord>, StoreError> {
-        unused()
-    }
-    async fn label_parameter_version(
-        &self,
-        _: &str,
-        _: &str,
-        _: Option<u32>,
-        _: &[String],
-        _: usize,
-    ) -> Result<u32, StoreError> {
-        unused()
-    }
-    async fn unlabel_parameter_version(
-        &self,
-        _: &str,
-        _: &str,
-        _: u32,
-        _: &[String],
-    ) -> Result<UnlabelOutcome, StoreError> {
-        unused()
-    }
-    async fn add_parameter_tags(
-        &self,
-        _: &str,
-        _: &str,
-        _: &[Tag],
-        _: usize,
-    ) -> Result<(), StoreError> {
-        unused()
-    }
-    async fn remove_parameter_tags(
-        &self,
-        _: &str,
-        _: &str,
-        _: &[String],
-    ) -> Result<(), StoreError> {
-        unused()
-    }
-    async fn get_kms_key(&self, _: &str, _: &str) -> Result<Option<KmsKeyRecord>, StoreError> {
-        unused()
-    }
-    async fn get_kms_alias(&self, _: &str, _: &str) -> Result<Option<String>, StoreError> {
-        unused()
-    }
-    async fn create_kms_key(&self, _: KmsKeyRecord, _: Option<&str>) -> Result<(), StoreError> {
-        unused()
-    }
-    async fn list_kms_keys(&self, _: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
-        unused()
-    }
-    async fn update_kms_key(&self, _: KmsKeyRecord) -> Result<(), StoreError> {
-        unused()
-    }
-    async fn list_kms_aliases(&self, _: &str) -> Result<Vec<KmsAliasRecord>, StoreError> {
-        unused()
-    }
-    async fn create_kms_alias(&self, _: KmsAliasRecord) -> Result<(), StoreError> {
-        unused()
-    }
-    async fn update_kms_alias(&self, _: &str, _: &str, _: &str, _: i64) -> Result<(), StoreError> {
-        unused()
-    }
-    async fn delete_kms_alias(&self, _: &str, _: &str) -> Result<bool, StoreError> {
-        unused()
-    }
-    async fn get_secret(&self, _: &str, _: &str) -> Result<Option<SecretState>, StoreError> {
-        unused()
-    }
-    async fn list_secrets(&self, _: &str) -> Result<Vec<SecretState>, StoreError> {
-        unused()
-    }
-    async fn secrets_due_for_purge(&self, _: i64) -> Result<Vec<SecretRecord>, StoreError> {
-        unused()
-    }
-    async fn write_secrets(&self, _: Vec<SecretWrite>) -> Result<WriteOutcome, StoreError> {
-        unused()
-    }
-    async fn get_access_key(&self, _: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
-        unused()
-    }
-    async fn create_access_key(&self, _: AccessKeyRecord) -> Result<(), StoreError> {
-        unused()
-    }
-    async fn get_meta(&self, _: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        unused()
-    }
-    async fn init_meta(&self, _: &str, _: &[u8]) -> Result<Vec<u8>, StoreError> {
-        unused()
+        self.sqlite.audit_head().await
     }
 }
 
@@ -578,7 +481,7 @@ impl Store for ChainStore {
 async fn verify_walks_pages_and_passes_an_intact_log() {
     let rows = chain(2_500);
     let head_hash = rows[2_499].hash.clone();
-    let store = ChainStore::with(rows);
+    let store = ChainStore::with(rows).await;
     let verified = verify(&store).await.unwrap().unwrap();
     assert_eq!(verified.records, 2_500);
     assert_eq!(verified.head_seq, 2_500);
@@ -589,7 +492,7 @@ async fn verify_walks_pages_and_passes_an_intact_log() {
 
 #[tokio::test]
 async fn verify_passes_an_empty_log() {
-    let store = ChainStore::default();
+    let store = ChainStore::empty();
     let verified = verify(&store).await.unwrap().unwrap();
     assert_eq!(verified.records, 0);
     assert_eq!(verified.head_hash, AUDIT_GENESIS);
@@ -597,7 +500,7 @@ async fn verify_passes_an_empty_log() {
 
 #[tokio::test]
 async fn verify_reads_records_appended_while_it_runs() {
-    let store = ChainStore::with(chain(10));
+    let store = ChainStore::with(chain(10)).await;
     *store.appended_during_verify.lock().unwrap() =
         vec![(11_000, record(11).to_json().unwrap()); 3];
     let verified = verify(&store).await.unwrap().unwrap();
@@ -607,8 +510,8 @@ async fn verify_reads_records_appended_while_it_runs() {
 
 #[tokio::test]
 async fn verify_names_tampering_in_the_store() {
-    let store = ChainStore::with(chain(1_500));
-    store.rows.lock().unwrap().remove(1_200);
+    let store = ChainStore::with(chain(1_500)).await;
+    store.hide([1_201]);
     assert_eq!(
         verify(&store).await.unwrap(),
         Err(problem(
@@ -617,14 +520,14 @@ async fn verify_names_tampering_in_the_store() {
         ))
     );
 
-    let store = ChainStore::with(chain(30));
-    store.rows.lock().unwrap().truncate(29);
+    let store = ChainStore::with(chain(30)).await;
+    store.hide([30]);
     assert_eq!(verify(&store).await.unwrap().unwrap_err().seq, 30);
 }
 
 #[tokio::test]
 async fn store_errors_come_through() {
-    let store = ChainStore::with(chain(3));
+    let store = ChainStore::with(chain(3)).await;
     *store.unavailable.lock().unwrap() = true;
     assert!(matches!(
         verify(&store).await,
@@ -651,11 +554,11 @@ fn q() -> AuditQuery {
 
 #[tokio::test]
 async fn query_returns_the_documented_objects() {
-    let store = ChainStore::with(chain(3));
+    let store = ChainStore::with(chain(3)).await;
     let (records, next) = query(&store, &q()).await.unwrap();
     assert_eq!(next, None);
     assert_eq!(seqs(&records), vec![1, 2, 3]);
-    let rows = store.rows.lock().unwrap().clone();
+    let rows = store.rows().await;
     assert_eq!(records[1]["hash"], rows[1].hash.as_str());
     assert_eq!(records[1]["prevHash"], rows[0].hash.as_str());
     assert_eq!(records[1]["requestId"], "req-2");
@@ -664,7 +567,7 @@ async fn query_returns_the_documented_objects() {
 
 #[tokio::test]
 async fn query_filters_by_principal_action_and_decision() {
-    let store = ChainStore::with(chain(12));
+    let store = ChainStore::with(chain(12)).await;
     let run = |query_: AuditQuery| {
         let store = &store;
         async move { seqs(&query(store, &query_).await.unwrap().0) }
@@ -748,8 +651,11 @@ async fn query_matches_checked_actions_not_only_the_operation() {
         statement: Some("ops#NoDecrypt".into()),
         reason: None,
     });
-    let store = ChainStore::default();
-    store.append(&[(1, r.to_json().unwrap())], link);
+    let store = ChainStore::empty();
+    store
+        .append_audit(&[(1, r.to_json().unwrap())], link)
+        .await
+        .unwrap();
     let found = query(
         &store,
         &AuditQuery {
@@ -765,7 +671,7 @@ async fn query_matches_checked_actions_not_only_the_operation() {
 
 #[tokio::test]
 async fn query_filters_by_time() {
-    let store = ChainStore::with(chain(12));
+    let store = ChainStore::with(chain(12)).await;
     let (found, _) = query(
         &store,
         &AuditQuery {
@@ -781,7 +687,7 @@ async fn query_filters_by_time() {
 
 #[tokio::test]
 async fn query_pages_through_next_seq() {
-    let store = ChainStore::with(chain(2_345));
+    let store = ChainStore::with(chain(2_345)).await;
     let mut all = Vec::new();
     let mut after = None;
     let mut calls = 0;
@@ -812,7 +718,7 @@ async fn query_pages_through_next_seq() {
 
 #[tokio::test]
 async fn query_next_seq_only_when_more_may_match() {
-    let store = ChainStore::with(chain(10));
+    let store = ChainStore::with(chain(10)).await;
     let page = |after, limit| AuditQuery {
         after_seq: after,
         limit,
@@ -827,7 +733,7 @@ async fn query_next_seq_only_when_more_may_match() {
     // Limit 0 means the default; an oversized one is cut to the maximum.
     let (found, _) = query(&store, &page(None, 0)).await.unwrap();
     assert_eq!(found.len(), 10);
-    let store = ChainStore::with(chain(1_200));
+    let store = ChainStore::with(chain(1_200)).await;
     let (found, next) = query(&store, &page(None, 5_000)).await.unwrap();
     assert_eq!((found.len(), next), (MAX_LIMIT, Some(1_000)));
 }
@@ -844,7 +750,7 @@ async fn query_stops_scanning_at_the_cap_with_a_next_seq() {
             hash: String::new(),
         })
         .collect();
-    let store = ChainStore::with(relink(rows));
+    let store = ChainStore::with(relink(rows)).await;
     let (found, next) = query(
         &store,
         &AuditQuery {
@@ -872,7 +778,7 @@ async fn query_stops_scanning_at_the_cap_with_a_next_seq() {
 
 #[tokio::test]
 async fn tail_returns_the_last_matches_in_order() {
-    let store = ChainStore::with(chain(3_000));
+    let store = ChainStore::with(chain(3_000)).await;
     let tail = |n, decision, after| AuditQuery {
         tail: Some(n),
         decision,
@@ -896,7 +802,7 @@ async fn tail_returns_the_last_matches_in_order() {
 
 #[tokio::test]
 async fn tail_of_an_empty_log_is_empty() {
-    let store = ChainStore::default();
+    let store = ChainStore::empty();
     let (found, next) = query(
         &store,
         &AuditQuery {
@@ -912,11 +818,8 @@ async fn tail_of_an_empty_log_is_empty() {
 
 #[tokio::test]
 async fn tail_skips_rows_past_a_gap() {
-    let mut rows = chain(1_500);
-    rows.drain(100..400);
-    let store = ChainStore::default();
-    *store.head.lock().unwrap() = head_of(&rows);
-    *store.rows.lock().unwrap() = rows;
+    let store = ChainStore::with(chain(1_500)).await;
+    store.hide(101..=400);
     let (found, _) = query(
         &store,
         &AuditQuery {
@@ -933,8 +836,8 @@ async fn tail_skips_rows_past_a_gap() {
 
 #[tokio::test]
 async fn hand_edited_rows_are_shown_but_match_no_filter() {
-    let store = ChainStore::with(chain(3));
-    store.rows.lock().unwrap()[1].record = "garbage".into();
+    let store = ChainStore::with(chain(3)).await;
+    store.edited.lock().unwrap().insert(2, "garbage".into());
     let (found, _) = query(&store, &q()).await.unwrap();
     assert_eq!(found[1]["record"], "garbage");
     let (found, _) = query(

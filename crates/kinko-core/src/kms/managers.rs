@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 
 use kinko_crypto::envelope;
-use kinko_store::{Store, StoreError};
+use kinko_store::{KeyRows, StoreError};
 
 use crate::keyring::{Keyring, KeyringError};
 
@@ -43,7 +43,7 @@ impl KeyManagers {
     /// does not exist is not (the operation itself will fail on it).
     pub async fn is_customer_managed(
         &self,
-        store: &dyn Store,
+        store: &dyn KeyRows,
         region: &str,
         key_id: &str,
     ) -> Result<bool, StoreError> {
@@ -63,7 +63,7 @@ impl KeyManagers {
     /// envelope (opening them fails anyway).
     pub async fn customer_key_of_sealed(
         &self,
-        store: &dyn Store,
+        store: &dyn KeyRows,
         keyring: &Keyring,
         region: &str,
         sealed: &[u8],
@@ -82,7 +82,7 @@ impl KeyManagers {
     /// is `None`: the operation then fails with its own error.
     pub async fn customer_key_of_ref(
         &self,
-        store: &dyn Store,
+        store: &dyn KeyRows,
         keyring: &Keyring,
         region: &str,
         key_ref: &str,
@@ -104,7 +104,7 @@ mod tests {
     use std::sync::Arc;
 
     use kinko_crypto::RootKey;
-    use kinko_store::SqliteStore;
+    use kinko_store::{SqliteStore, Store};
 
     use super::*;
     use crate::kms::{CreateKeyInput, Kms};

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use kinko_store::{KmsKeyRecord, Store};
+use kinko_store::{KeyRows, KmsKeyRecord, Store};
 
 pub use context::context_aad;
 pub use crypto::{MAX_CIPHERTEXT, MAX_PLAINTEXT, MAX_RANDOM_BYTES};
@@ -40,7 +40,8 @@ pub use model::*;
 use crate::keyring::{Keyring, KeyringError, is_managed_alias};
 
 pub struct Kms {
-    store: Arc<dyn Store>,
+    /// Only the key and alias rows; key material comes through the keyring.
+    store: Arc<dyn KeyRows>,
     keyring: Arc<Keyring>,
 }
 
@@ -78,7 +79,7 @@ enum Target {
 }
 
 impl Kms {
-    pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>) -> Self {
+    pub fn new(store: Arc<dyn KeyRows>, keyring: Arc<Keyring>) -> Self {
         Kms { store, keyring }
     }
 

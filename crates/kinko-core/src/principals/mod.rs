@@ -143,6 +143,9 @@ pub struct Rotation {
 }
 
 pub struct Identity {
+    /// The whole store: principals and policies are identity rows, the
+    /// cluster's invalidations and the admin key id are meta, and the admin
+    /// API reaches the audit rows through [`Identity::store`].
     store: Arc<dyn Store>,
     credentials: Arc<Credentials>,
     account_id: String,

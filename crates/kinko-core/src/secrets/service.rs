@@ -42,6 +42,9 @@ impl Clock for SystemClock {
 }
 
 pub struct SecretsManager {
+    /// The whole store, not only the secret rows: the customer-key checks in
+    /// `access.rs` read KMS keys through it too. Narrowing it to two handles
+    /// waits for the authorization rework, which owns those call sites.
     pub(super) store: Arc<dyn Store>,
     pub(super) keyring: Arc<Keyring>,
     pub(super) clock: Arc<dyn Clock>,

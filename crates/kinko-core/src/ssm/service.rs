@@ -29,6 +29,9 @@ pub const MAX_TAGS: usize = 50;
 pub const MAX_WRITE_ATTEMPTS: usize = 64;
 
 pub struct ParameterStore {
+    /// The whole store, not only the parameter rows: the customer-key checks in
+    /// `access.rs` read KMS keys through it too. Narrowing it to two handles
+    /// waits for the authorization rework, which owns those call sites.
     pub(super) store: Arc<dyn Store>,
     pub(super) keyring: Arc<Keyring>,
     /// Queues this server's writers of one name (see `write_locks`).

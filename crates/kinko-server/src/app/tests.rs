@@ -17,7 +17,7 @@ use kinko_core::secrets::SecretsManager;
 use kinko_core::ssm::ParameterStore;
 use kinko_crypto::RootKey;
 use kinko_model::audit::OUTAGE_OPERATION;
-use kinko_store::{AuditRow, SqliteStore, Store};
+use kinko_store::{AuditRow, AuditRows, SqliteStore, Store};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -163,7 +163,7 @@ impl hyper::body::Body for BreaksOff {
     }
 }
 
-async fn audit_rows(store: &dyn Store) -> Vec<AuditRow> {
+async fn audit_rows(store: &dyn AuditRows) -> Vec<AuditRow> {
     store.read_audit(0, 1000).await.unwrap()
 }
 
@@ -403,7 +403,7 @@ async fn an_unknown_target_is_quoted_boundedly() {
 async fn while_the_audit_log_cannot_be_written_requests_are_refused_and_none_is_lost() {
     let store = Arc::new(FaultyAuditStore::new());
     let audit = AuditLog::start(store.clone(), None).unwrap();
-    let state = state(store.clone(), Some(audit.clone())).await;
+    let state = state(Arc::new(store.store()), Some(audit.clone())).await;
     let put = |value: &str| {
         ssm(
             "PutParameter",

@@ -10,6 +10,10 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use super::{execute, query, query_opt};
+use async_trait::async_trait;
+
+use super::PostgresStore;
+use crate::AuditRows;
 use crate::{AuditLink, AuditRow, StoreError};
 
 fn audit_row(row: &Row) -> Result<AuditRow, StoreError> {
@@ -106,4 +110,28 @@ pub(super) async fn audit_head(
         return Ok(None);
     }
     Ok(Some((seq, row.try_get(1)?)))
+}
+
+#[async_trait]
+impl AuditRows for PostgresStore {
+    async fn append_audit(
+        &self,
+        records: &[(i64, String)],
+        link: AuditLink,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        transaction!(self, write, |tx| append_audit(&tx, records, link))
+    }
+
+    async fn read_audit(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
+        with_client!(self, |client| {
+            read_audit(&client, after_seq, limit).await
+        })
+    }
+
+    async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        with_client!(self, |client| audit_head(&client).await)
+    }
 }

@@ -17,6 +17,10 @@ use tokio_postgres::types::ToSql;
 
 use super::keys::{ACCESS_KEY_COLUMNS, access_key_from_row, create_access_key};
 use super::{count, execute, query, query_one, query_opt};
+use async_trait::async_trait;
+
+use super::PostgresStore;
+use crate::IdentityRows;
 use crate::{
     AccessKeyRecord, KeyUse, PolicyRecord, PrincipalRecord, StoreError, tags_from_stored,
     tags_to_stored,
@@ -347,6 +351,122 @@ pub(super) async fn record_key_use(
         .await?;
     }
     Ok(())
+}
+
+#[async_trait]
+impl IdentityRows for PostgresStore {
+    async fn get_access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<AccessKeyRecord>, StoreError> {
+        with_client!(self, |client| {
+            super::keys::get_access_key(&client, access_key_id).await
+        })
+    }
+
+    async fn create_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError> {
+        with_client!(self, |client| {
+            super::keys::create_access_key(&client, &key).await
+        })
+    }
+
+    async fn create_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
+        with_client!(self, |client| {
+            create_principal(&client, &principal).await
+        })
+    }
+
+    async fn get_principal(&self, name: &str) -> Result<Option<PrincipalRecord>, StoreError> {
+        with_client!(self, |client| get_principal(&client, name).await)
+    }
+
+    async fn get_principal_by_arn(&self, arn: &str) -> Result<Option<PrincipalRecord>, StoreError> {
+        with_client!(self, |client| get_principal_by_arn(&client, arn).await)
+    }
+
+    async fn list_principals(&self) -> Result<Vec<PrincipalRecord>, StoreError> {
+        with_client!(self, |client| list_principals(&client).await)
+    }
+
+    async fn update_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
+        with_client!(self, |client| {
+            update_principal(&client, &principal).await
+        })
+    }
+
+    async fn delete_principal(&self, name: &str) -> Result<bool, StoreError> {
+        transaction!(self, write, |tx| delete_principal(&tx, name))
+    }
+
+    async fn put_policy(&self, policy: PolicyRecord) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| put_policy(&tx, &policy))
+    }
+
+    async fn get_policy(
+        &self,
+        principal_arn: &str,
+        name: &str,
+    ) -> Result<Option<PolicyRecord>, StoreError> {
+        with_client!(self, |client| {
+            get_policy(&client, principal_arn, name).await
+        })
+    }
+
+    async fn list_policies(&self, principal_arn: &str) -> Result<Vec<PolicyRecord>, StoreError> {
+        with_client!(self, |client| {
+            list_policies(&client, principal_arn).await
+        })
+    }
+
+    async fn delete_policy(&self, principal_arn: &str, name: &str) -> Result<bool, StoreError> {
+        with_client!(self, |client| {
+            delete_policy(&client, principal_arn, name).await
+        })
+    }
+
+    async fn create_access_key_limited(
+        &self,
+        key: AccessKeyRecord,
+        max_usable: usize,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| create_access_key_limited(
+            &tx, &key, max_usable, now_ms
+        ))
+    }
+
+    async fn list_access_keys(
+        &self,
+        principal_arn: Option<&str>,
+    ) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        with_client!(self, |client| {
+            list_access_keys(&client, principal_arn).await
+        })
+    }
+
+    async fn update_access_key(
+        &self,
+        access_key_id: &str,
+        active: bool,
+        retire_ms: Option<i64>,
+    ) -> Result<(), StoreError> {
+        with_client!(self, |client| {
+            update_access_key(&client, access_key_id, active, retire_ms).await
+        })
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
+        with_client!(self, |client| {
+            delete_access_key(&client, access_key_id).await
+        })
+    }
+
+    async fn record_key_use(&self, uses: &[KeyUse]) -> Result<(), StoreError> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        transaction!(self, write, |tx| record_key_use(&tx, uses))
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,10 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::{execute, query, query_opt};
+use async_trait::async_trait;
+
+use super::PostgresStore;
+use crate::KeyRows;
 use crate::{AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, StoreError};
 
 const KEY_COLUMNS: &str =
@@ -330,4 +334,63 @@ pub(super) async fn init_meta(
     get_meta(conn, key)
         .await?
         .ok_or_else(|| StoreError::Backend("meta value vanished after its insert".to_owned()))
+}
+
+#[async_trait]
+impl KeyRows for PostgresStore {
+    async fn get_kms_key(
+        &self,
+        region: &str,
+        key_id: &str,
+    ) -> Result<Option<KmsKeyRecord>, StoreError> {
+        with_client!(self, |client| get_kms_key(&client, region, key_id).await)
+    }
+
+    async fn get_kms_alias(&self, region: &str, alias: &str) -> Result<Option<String>, StoreError> {
+        with_client!(self, |client| {
+            get_kms_alias(&client, region, alias).await
+        })
+    }
+
+    async fn create_kms_key(
+        &self,
+        key: KmsKeyRecord,
+        alias: Option<&str>,
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| create_kms_key(&tx, &key, alias))
+    }
+
+    async fn list_kms_keys(&self, region: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
+        with_client!(self, |client| list_kms_keys(&client, region).await)
+    }
+
+    async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError> {
+        with_client!(self, |client| update_kms_key(&client, &key).await)
+    }
+
+    async fn list_kms_aliases(&self, region: &str) -> Result<Vec<KmsAliasRecord>, StoreError> {
+        with_client!(self, |client| list_kms_aliases(&client, region).await)
+    }
+
+    async fn create_kms_alias(&self, alias: KmsAliasRecord) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| create_kms_alias(&tx, &alias))
+    }
+
+    async fn update_kms_alias(
+        &self,
+        region: &str,
+        alias: &str,
+        key_id: &str,
+        updated_ms: i64,
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| update_kms_alias(
+            &tx, region, alias, key_id, updated_ms
+        ))
+    }
+
+    async fn delete_kms_alias(&self, region: &str, alias: &str) -> Result<bool, StoreError> {
+        with_client!(self, |client| {
+            delete_kms_alias(&client, region, alias).await
+        })
+    }
 }

@@ -56,36 +56,32 @@
 //! `?options=-csearch_path%3Dkinko` in the URL); TLS to PostgreSQL is not
 //! supported yet (the connection uses `NoTls`, so `sslmode=require` fails).
 
+#[macro_use]
+mod macros;
+
 mod audit;
 mod cluster;
 mod identity;
 mod keys;
+mod meta;
 mod migrations;
 mod parameters;
 pub mod schema;
 mod secrets;
 mod snapshot;
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use deadpool_postgres::{
     Client, GenericClient, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime,
 };
 use deadpool_postgres::{Hook, HookError};
-use kinko_model::Tag;
-use kinko_model::ssm::VersionSelector;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{IsolationLevel, NoTls, Row};
+use tokio_postgres::{NoTls, Row};
 
-use crate::{
-    AccessKeyRecord, AuditLink, AuditRow, Invalidation, KeyUse, KmsAliasRecord, KmsKeyRecord,
-    ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite,
-    PolicyRecord, PrincipalRecord, PutOutcome, SecretRecord, SecretState, SecretWrite,
-    SingletonGuard, Snapshot, Store, StoreError, UnlabelOutcome, WriteOutcome,
-};
+use crate::{Invalidation, StoreError};
 
 pub use migrations::Migration;
 
@@ -104,7 +100,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 const NO_SERVER_TIMEOUTS: &str =
     "SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0";
 
-/// A [`Store`] over PostgreSQL. Cheap to clone: clones share the pool.
+/// A [`crate::Store`] over PostgreSQL. Cheap to clone: clones share the pool.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
@@ -271,65 +267,6 @@ fn mentions(option: &str, name: &str) -> bool {
         .is_some_and(|(key, _)| key.trim().replace('-', "_") == *name)
 }
 
-/// Runs `$body` (an expression using the pooled connection `$client`,
-/// returning `Result<T, StoreError>`, awaited inside) within the store's
-/// deadline: waiting for the connection and the body together. Out of
-/// time, the connection is closed (see [`PostgresStore::abandon`]) and the
-/// call is `Unavailable`.
-macro_rules! with_client {
-    ($store:expr, |$client:ident| $body:expr) => {{
-        let store: &PostgresStore = $store;
-        let deadline = tokio::time::Instant::now() + store.timeout;
-        #[allow(unused_mut)]
-        let mut $client = store.client_by(deadline).await?;
-        // The body's future (which borrows the connection) is dropped at the
-        // end of this statement, so the connection is free to close after it.
-        let outcome = tokio::time::timeout_at(deadline, async { $body }).await;
-        match outcome {
-            Ok(result) => result,
-            Err(_) => Err(store.abandon($client)),
-        }
-    }};
-}
-
-/// Runs `$body` (an expression using `$tx`, returning a future of
-/// `Result<T, StoreError>`) in one transaction within the store's deadline:
-/// committed on `Ok`, rolled back on `Err`. `read` is a REPEATABLE READ, READ ONLY snapshot; `write`
-/// is READ COMMITTED, where the body takes its own row locks.
-macro_rules! transaction {
-    ($store:expr, read, |$tx:ident| $body:expr) => {
-        with_client!($store, |client| {
-            let $tx = client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await?;
-            transaction!(@finish $tx, $body)
-        })
-    };
-    ($store:expr, write, |$tx:ident| $body:expr) => {
-        with_client!($store, |client| {
-            let $tx = client.transaction().await?;
-            transaction!(@finish $tx, $body)
-        })
-    };
-    (@finish $tx:ident, $body:expr) => {{
-        match $body.await {
-            Ok(out) => {
-                $tx.commit().await?;
-                Ok(out)
-            }
-            Err(err) => {
-                // Best effort: a failed rollback means a dead connection,
-                // which the pool discards anyway.
-                let _ = $tx.rollback().await;
-                Err(err)
-            }
-        }
-    }};
-}
-
 // ---- query helpers: every statement is prepared once per connection ----
 
 async fn query(
@@ -460,425 +397,6 @@ impl From<PoolError> for StoreError {
             PoolError::PostCreateHook(HookError::Backend(err)) => err.into(),
             other => StoreError::Backend(other.to_string()),
         }
-    }
-}
-
-#[async_trait]
-impl Store for PostgresStore {
-    async fn get_parameter(
-        &self,
-        region: &str,
-        name: &str,
-        selector: &VersionSelector,
-    ) -> Result<ParameterLookup, StoreError> {
-        let wanted = match selector {
-            VersionSelector::Latest => None,
-            VersionSelector::Version(version) => Some(*version),
-            // A label needs a second lookup: read both in one snapshot.
-            VersionSelector::Label(_) => {
-                return transaction!(self, read, |tx| parameters::get_parameter(
-                    &tx, region, name, selector
-                ));
-            }
-        };
-        with_client!(self, |client| {
-            parameters::get_parameter_in_one_query(&client, region, name, wanted).await
-        })
-    }
-
-    async fn parameter_history(
-        &self,
-        region: &str,
-        name: &str,
-    ) -> Result<Option<Vec<ParameterVersion>>, StoreError> {
-        transaction!(self, read, |tx| parameters::parameter_history(
-            &tx, region, name
-        ))
-    }
-
-    async fn put_parameter_version(
-        &self,
-        region: &str,
-        write: ParameterWrite,
-    ) -> Result<PutOutcome, StoreError> {
-        transaction!(self, write, |tx| parameters::put_parameter_version(
-            &tx, region, &write
-        ))
-    }
-
-    async fn delete_parameter(&self, region: &str, name: &str) -> Result<bool, StoreError> {
-        // One statement: versions, labels and tags go with it (ON DELETE CASCADE).
-        with_client!(self, |client| {
-            let deleted = execute(
-                &client,
-                "DELETE FROM parameters WHERE region = $1 AND name = $2",
-                &[&region, &name],
-            )
-            .await?;
-            Ok(deleted > 0)
-        })
-    }
-
-    async fn list_parameters(
-        &self,
-        region: &str,
-        query: &ParameterQuery,
-    ) -> Result<Vec<ParameterRecord>, StoreError> {
-        transaction!(self, read, |tx| parameters::list_parameters(
-            &tx, region, query
-        ))
-    }
-
-    async fn label_parameter_version(
-        &self,
-        region: &str,
-        name: &str,
-        version: Option<u32>,
-        labels: &[String],
-        max_labels: usize,
-    ) -> Result<u32, StoreError> {
-        transaction!(self, write, |tx| parameters::label_parameter_version(
-            &tx, region, name, version, labels, max_labels
-        ))
-    }
-
-    async fn unlabel_parameter_version(
-        &self,
-        region: &str,
-        name: &str,
-        version: u32,
-        labels: &[String],
-    ) -> Result<UnlabelOutcome, StoreError> {
-        transaction!(self, write, |tx| parameters::unlabel_parameter_version(
-            &tx, region, name, version, labels
-        ))
-    }
-
-    async fn add_parameter_tags(
-        &self,
-        region: &str,
-        name: &str,
-        tags: &[Tag],
-        max_tags: usize,
-    ) -> Result<(), StoreError> {
-        transaction!(self, write, |tx| parameters::add_parameter_tags(
-            &tx, region, name, tags, max_tags
-        ))
-    }
-
-    async fn remove_parameter_tags(
-        &self,
-        region: &str,
-        name: &str,
-        keys: &[String],
-    ) -> Result<(), StoreError> {
-        transaction!(self, write, |tx| parameters::remove_parameter_tags(
-            &tx, region, name, keys
-        ))
-    }
-
-    async fn get_kms_key(
-        &self,
-        region: &str,
-        key_id: &str,
-    ) -> Result<Option<KmsKeyRecord>, StoreError> {
-        with_client!(self, |client| keys::get_kms_key(&client, region, key_id)
-            .await)
-    }
-
-    async fn get_kms_alias(&self, region: &str, alias: &str) -> Result<Option<String>, StoreError> {
-        with_client!(self, |client| {
-            keys::get_kms_alias(&client, region, alias).await
-        })
-    }
-
-    async fn create_kms_key(
-        &self,
-        key: KmsKeyRecord,
-        alias: Option<&str>,
-    ) -> Result<(), StoreError> {
-        transaction!(self, write, |tx| keys::create_kms_key(&tx, &key, alias))
-    }
-
-    async fn list_kms_keys(&self, region: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
-        with_client!(self, |client| {
-            keys::list_kms_keys(&client, region).await
-        })
-    }
-
-    async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError> {
-        with_client!(self, |client| keys::update_kms_key(&client, &key).await)
-    }
-
-    async fn list_kms_aliases(&self, region: &str) -> Result<Vec<KmsAliasRecord>, StoreError> {
-        with_client!(self, |client| {
-            keys::list_kms_aliases(&client, region).await
-        })
-    }
-
-    async fn create_kms_alias(&self, alias: KmsAliasRecord) -> Result<(), StoreError> {
-        transaction!(self, write, |tx| keys::create_kms_alias(&tx, &alias))
-    }
-
-    async fn update_kms_alias(
-        &self,
-        region: &str,
-        alias: &str,
-        key_id: &str,
-        updated_ms: i64,
-    ) -> Result<(), StoreError> {
-        transaction!(self, write, |tx| keys::update_kms_alias(
-            &tx, region, alias, key_id, updated_ms
-        ))
-    }
-
-    async fn delete_kms_alias(&self, region: &str, alias: &str) -> Result<bool, StoreError> {
-        with_client!(self, |client| {
-            keys::delete_kms_alias(&client, region, alias).await
-        })
-    }
-
-    async fn get_secret(
-        &self,
-        region: &str,
-        name: &str,
-    ) -> Result<Option<SecretState>, StoreError> {
-        transaction!(self, read, |tx| secrets::get_secret(&tx, region, name))
-    }
-
-    async fn list_secrets(&self, region: &str) -> Result<Vec<SecretState>, StoreError> {
-        transaction!(self, read, |tx| secrets::list_secrets(&tx, region))
-    }
-
-    async fn secrets_due_for_purge(&self, now_ms: i64) -> Result<Vec<SecretRecord>, StoreError> {
-        transaction!(self, read, |tx| secrets::secrets_due_for_purge(&tx, now_ms))
-    }
-
-    async fn write_secrets(&self, writes: Vec<SecretWrite>) -> Result<WriteOutcome, StoreError> {
-        with_client!(self, |client| {
-            let tx = client.transaction().await?;
-            match secrets::write_secrets(&tx, &writes).await {
-                Ok(WriteOutcome::Written) => {
-                    tx.commit().await?;
-                    Ok(WriteOutcome::Written)
-                }
-                // Nothing of the batch may stay: undo the writes already applied.
-                Ok(WriteOutcome::Conflict) => {
-                    tx.rollback().await?;
-                    Ok(WriteOutcome::Conflict)
-                }
-                Err(err) => {
-                    let _ = tx.rollback().await;
-                    Err(err)
-                }
-            }
-        })
-    }
-
-    async fn get_access_key(
-        &self,
-        access_key_id: &str,
-    ) -> Result<Option<AccessKeyRecord>, StoreError> {
-        with_client!(self, |client| {
-            keys::get_access_key(&client, access_key_id).await
-        })
-    }
-
-    async fn create_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError> {
-        with_client!(self, |client| {
-            keys::create_access_key(&client, &key).await
-        })
-    }
-
-    async fn create_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
-        with_client!(self, |client| {
-            identity::create_principal(&client, &principal).await
-        })
-    }
-
-    async fn get_principal(&self, name: &str) -> Result<Option<PrincipalRecord>, StoreError> {
-        with_client!(self, |client| {
-            identity::get_principal(&client, name).await
-        })
-    }
-
-    async fn get_principal_by_arn(&self, arn: &str) -> Result<Option<PrincipalRecord>, StoreError> {
-        with_client!(self, |client| {
-            identity::get_principal_by_arn(&client, arn).await
-        })
-    }
-
-    async fn list_principals(&self) -> Result<Vec<PrincipalRecord>, StoreError> {
-        with_client!(self, |client| identity::list_principals(&client).await)
-    }
-
-    async fn update_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
-        with_client!(self, |client| {
-            identity::update_principal(&client, &principal).await
-        })
-    }
-
-    async fn delete_principal(&self, name: &str) -> Result<bool, StoreError> {
-        transaction!(self, write, |tx| identity::delete_principal(&tx, name))
-    }
-
-    async fn put_policy(&self, policy: PolicyRecord) -> Result<(), StoreError> {
-        transaction!(self, write, |tx| identity::put_policy(&tx, &policy))
-    }
-
-    async fn get_policy(
-        &self,
-        principal_arn: &str,
-        name: &str,
-    ) -> Result<Option<PolicyRecord>, StoreError> {
-        with_client!(self, |client| {
-            identity::get_policy(&client, principal_arn, name).await
-        })
-    }
-
-    async fn list_policies(&self, principal_arn: &str) -> Result<Vec<PolicyRecord>, StoreError> {
-        with_client!(self, |client| {
-            identity::list_policies(&client, principal_arn).await
-        })
-    }
-
-    async fn delete_policy(&self, principal_arn: &str, name: &str) -> Result<bool, StoreError> {
-        with_client!(self, |client| {
-            identity::delete_policy(&client, principal_arn, name).await
-        })
-    }
-
-    async fn create_access_key_limited(
-        &self,
-        key: AccessKeyRecord,
-        max_usable: usize,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        transaction!(self, write, |tx| identity::create_access_key_limited(
-            &tx, &key, max_usable, now_ms
-        ))
-    }
-
-    async fn list_access_keys(
-        &self,
-        principal_arn: Option<&str>,
-    ) -> Result<Vec<AccessKeyRecord>, StoreError> {
-        with_client!(self, |client| {
-            identity::list_access_keys(&client, principal_arn).await
-        })
-    }
-
-    async fn update_access_key(
-        &self,
-        access_key_id: &str,
-        active: bool,
-        retire_ms: Option<i64>,
-    ) -> Result<(), StoreError> {
-        with_client!(self, |client| {
-            identity::update_access_key(&client, access_key_id, active, retire_ms).await
-        })
-    }
-
-    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
-        with_client!(self, |client| {
-            identity::delete_access_key(&client, access_key_id).await
-        })
-    }
-
-    async fn record_key_use(&self, uses: &[KeyUse]) -> Result<(), StoreError> {
-        if uses.is_empty() {
-            return Ok(());
-        }
-        transaction!(self, write, |tx| identity::record_key_use(&tx, uses))
-    }
-
-    async fn append_audit(
-        &self,
-        records: &[(i64, String)],
-        link: AuditLink,
-    ) -> Result<Vec<AuditRow>, StoreError> {
-        if records.is_empty() {
-            return Ok(Vec::new());
-        }
-        transaction!(self, write, |tx| audit::append_audit(&tx, records, link))
-    }
-
-    async fn read_audit(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
-        with_client!(self, |client| {
-            audit::read_audit(&client, after_seq, limit).await
-        })
-    }
-
-    async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
-        with_client!(self, |client| audit::audit_head(&client).await)
-    }
-
-    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        with_client!(self, |client| keys::get_meta(&client, key).await)
-    }
-
-    async fn init_meta(&self, key: &str, value: &[u8]) -> Result<Vec<u8>, StoreError> {
-        with_client!(self, |client| {
-            keys::init_meta(&client, key, value).await
-        })
-    }
-
-    /// Without a deadline, here or on the server: a whole store may take
-    /// longer to read than one request may wait.
-    async fn export_snapshot(&self) -> Result<Snapshot, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
-        tx.batch_execute(NO_SERVER_TIMEOUTS).await?;
-        transaction!(@finish tx, snapshot::export(&tx))
-    }
-
-    /// Without a deadline, as [`Self::export_snapshot`].
-    async fn import_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        tx.batch_execute(NO_SERVER_TIMEOUTS).await?;
-        transaction!(@finish tx, snapshot::import(&tx, snapshot))
-    }
-
-    async fn publish_invalidation(&self, event: &Invalidation) -> Result<(), StoreError> {
-        let payload = cluster::notify_payload(event);
-        with_client!(self, |client| {
-            execute(&client, cluster::NOTIFY_SQL, &[&payload]).await?;
-            Ok(())
-        })
-    }
-
-    /// Starts the LISTEN session on first use (it needs a runtime: `None`
-    /// outside one). Every (re)connect of that session emits
-    /// [`Invalidation::All`], since notifications sent while it was down are lost.
-    fn invalidations(&self) -> Option<tokio::sync::broadcast::Receiver<Invalidation>> {
-        let mut slot = self
-            .invalidations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(sender) = slot.as_ref() {
-            return Some(sender.subscribe());
-        }
-        let runtime = tokio::runtime::Handle::try_current().ok()?;
-        let sender = Arc::new(cluster::new_sender());
-        let receiver = sender.subscribe();
-        cluster::spawn_listener(
-            Arc::clone(&self.config),
-            Arc::downgrade(&sender),
-            self.timeout,
-            &runtime,
-        );
-        *slot = Some(sender);
-        Some(receiver)
-    }
-
-    async fn try_singleton_lock(&self, job: &str) -> Result<Option<SingletonGuard>, StoreError> {
-        cluster::try_lock(&self.config, job, self.timeout).await
     }
 }
 

@@ -11,6 +11,10 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::{count, execute, query, query_one, query_opt, to_u32};
+use async_trait::async_trait;
+
+use super::PostgresStore;
+use crate::ParameterRows;
 use crate::{
     ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome,
     StoreError, UnlabelOutcome,
@@ -656,6 +660,113 @@ pub(super) async fn remove_parameter_tags(
         .await?;
     }
     Ok(())
+}
+
+#[async_trait]
+impl ParameterRows for PostgresStore {
+    async fn get_parameter(
+        &self,
+        region: &str,
+        name: &str,
+        selector: &VersionSelector,
+    ) -> Result<ParameterLookup, StoreError> {
+        let wanted = match selector {
+            VersionSelector::Latest => None,
+            VersionSelector::Version(version) => Some(*version),
+            // A label needs a second lookup: read both in one snapshot.
+            VersionSelector::Label(_) => {
+                return transaction!(self, read, |tx| get_parameter(&tx, region, name, selector));
+            }
+        };
+        with_client!(self, |client| {
+            get_parameter_in_one_query(&client, region, name, wanted).await
+        })
+    }
+
+    async fn parameter_history(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<Vec<ParameterVersion>>, StoreError> {
+        transaction!(self, read, |tx| parameter_history(&tx, region, name))
+    }
+
+    async fn put_parameter_version(
+        &self,
+        region: &str,
+        write: ParameterWrite,
+    ) -> Result<PutOutcome, StoreError> {
+        transaction!(self, write, |tx| put_parameter_version(&tx, region, &write))
+    }
+
+    async fn delete_parameter(&self, region: &str, name: &str) -> Result<bool, StoreError> {
+        // One statement: versions, labels and tags go with it (ON DELETE CASCADE).
+        with_client!(self, |client| {
+            let deleted = execute(
+                &client,
+                "DELETE FROM parameters WHERE region = $1 AND name = $2",
+                &[&region, &name],
+            )
+            .await?;
+            Ok(deleted > 0)
+        })
+    }
+
+    async fn list_parameters(
+        &self,
+        region: &str,
+        query: &ParameterQuery,
+    ) -> Result<Vec<ParameterRecord>, StoreError> {
+        transaction!(self, read, |tx| list_parameters(&tx, region, query))
+    }
+
+    async fn label_parameter_version(
+        &self,
+        region: &str,
+        name: &str,
+        version: Option<u32>,
+        labels: &[String],
+        max_labels: usize,
+    ) -> Result<u32, StoreError> {
+        transaction!(self, write, |tx| label_parameter_version(
+            &tx, region, name, version, labels, max_labels
+        ))
+    }
+
+    async fn unlabel_parameter_version(
+        &self,
+        region: &str,
+        name: &str,
+        version: u32,
+        labels: &[String],
+    ) -> Result<UnlabelOutcome, StoreError> {
+        transaction!(self, write, |tx| unlabel_parameter_version(
+            &tx, region, name, version, labels
+        ))
+    }
+
+    async fn add_parameter_tags(
+        &self,
+        region: &str,
+        name: &str,
+        tags: &[Tag],
+        max_tags: usize,
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| add_parameter_tags(
+            &tx, region, name, tags, max_tags
+        ))
+    }
+
+    async fn remove_parameter_tags(
+        &self,
+        region: &str,
+        name: &str,
+        keys: &[String],
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| remove_parameter_tags(
+            &tx, region, name, keys
+        ))
+    }
 }
 
 #[cfg(test)]

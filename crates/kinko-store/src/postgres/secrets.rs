@@ -16,6 +16,10 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::{execute, query, query_opt, to_i64, to_u64};
+use async_trait::async_trait;
+
+use super::PostgresStore;
+use crate::SecretRows;
 use crate::{SecretRecord, SecretState, SecretVersion, SecretWrite, StoreError, WriteOutcome};
 
 const RECORD_COLUMNS: &str = "region, name, arn, description, kms_key_id, tagged, resource_policy, \
@@ -400,4 +404,44 @@ pub(super) async fn upsert_version(
         .await?;
     }
     Ok(())
+}
+
+#[async_trait]
+impl SecretRows for PostgresStore {
+    async fn get_secret(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<SecretState>, StoreError> {
+        transaction!(self, read, |tx| get_secret(&tx, region, name))
+    }
+
+    async fn list_secrets(&self, region: &str) -> Result<Vec<SecretState>, StoreError> {
+        transaction!(self, read, |tx| list_secrets(&tx, region))
+    }
+
+    async fn secrets_due_for_purge(&self, now_ms: i64) -> Result<Vec<SecretRecord>, StoreError> {
+        transaction!(self, read, |tx| secrets_due_for_purge(&tx, now_ms))
+    }
+
+    async fn write_secrets(&self, writes: Vec<SecretWrite>) -> Result<WriteOutcome, StoreError> {
+        with_client!(self, |client| {
+            let tx = client.transaction().await?;
+            match write_secrets(&tx, &writes).await {
+                Ok(WriteOutcome::Written) => {
+                    tx.commit().await?;
+                    Ok(WriteOutcome::Written)
+                }
+                // Nothing of the batch may stay: undo the writes already applied.
+                Ok(WriteOutcome::Conflict) => {
+                    tx.rollback().await?;
+                    Ok(WriteOutcome::Conflict)
+                }
+                Err(err) => {
+                    let _ = tx.rollback().await;
+                    Err(err)
+                }
+            }
+        })
+    }
 }

@@ -1,4 +1,4 @@
-//! PostgreSQL tests: the conformance suite, and what only a shared database
+//! PostgreSQL tests: the conformance suite by area, and what only a shared database
 //! can show (writers on different servers, connections the server closes).
 //!
 //! They need `KINKO_TEST_DATABASE_URL` (CI: `postgres://postgres@127.0.0.1:5432/test`);
@@ -14,8 +14,8 @@ use kinko_model::ssm::VersionSelector;
 
 use super::{PostgresStore, migrations, schema};
 use crate::{
-    ParameterLookup, ParameterWrite, PutOutcome, SecretRecord, SecretState, SecretWrite, Store,
-    StoreError, WriteOutcome, conformance,
+    AuditRows, IdentityRows, MetaRows, ParameterLookup, ParameterRows, ParameterWrite, PutOutcome,
+    SecretRecord, SecretRows, SecretState, SecretWrite, StoreError, WriteOutcome, conformance,
 };
 
 const DATABASE_URL: &str = "KINKO_TEST_DATABASE_URL";
@@ -75,12 +75,25 @@ impl Drop for TestSchema {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance() {
-    let Some(schema) = TestSchema::create("conformance").await else {
-        return;
-    };
-    conformance::run_all(Arc::new(schema.store().await)).await;
+/// The suite, one test per area, each in a fresh schema, so that a failure
+/// names the area (`conformance_by_area::secrets`).
+mod conformance_by_area {
+    use super::*;
+
+    macro_rules! areas {
+        ($($area:ident),*) => {$(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $area() {
+                let name = concat!("conformance_", stringify!($area));
+                let Some(schema) = TestSchema::create(name).await else {
+                    return;
+                };
+                conformance::$area::run(Arc::new(schema.store().await)).await;
+            }
+        )*};
+    }
+
+    areas!(parameters, secrets, keys, identity, audit, meta);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -626,8 +639,8 @@ async fn appenders_on_two_servers_extend_one_audit_chain() {
     let Some(schema) = TestSchema::create("audit_two_servers").await else {
         return;
     };
-    let a: Arc<dyn Store> = Arc::new(schema.store().await);
-    let b: Arc<dyn Store> = Arc::new(schema.store().await);
+    let a: Arc<dyn AuditRows> = Arc::new(schema.store().await);
+    let b: Arc<dyn AuditRows> = Arc::new(schema.store().await);
     conformance::audit_chain(&*a).await;
     conformance::concurrent_audit_appenders(vec![a, b]).await;
 }

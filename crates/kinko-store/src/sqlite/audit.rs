@@ -7,6 +7,12 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{SqliteStore, read_in, run_blocking};
+use crate::AuditRows;
 use crate::{AuditLink, AuditRow, StoreError};
 
 /// The head row, `(seq, hash)`; `(0, genesis)` before the first append.
@@ -76,4 +82,35 @@ pub(super) fn read_audit(
 /// `None` before the first append (the head is seq 0) or without a head row.
 pub(super) fn audit_head(conn: &Connection) -> Result<Option<(i64, String)>, StoreError> {
     Ok(head(conn)?.filter(|(seq, _)| *seq > 0))
+}
+
+#[async_trait]
+impl AuditRows for SqliteStore {
+    async fn append_audit(
+        &self,
+        records: &[(i64, String)],
+        link: AuditLink,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let records = records.to_vec();
+        self.write(move |conn| append_audit(conn, &records, link))
+            .await
+    }
+
+    async fn read_audit(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
+        // On the blocking pool: a page of audit rows is not a point read.
+        let shared = Arc::clone(&self.shared);
+        run_blocking(move || {
+            read_in(&mut shared.reader(), |conn| {
+                read_audit(conn, after_seq, limit)
+            })
+        })
+        .await
+    }
+
+    async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        self.read(audit_head).await
+    }
 }

@@ -7,6 +7,10 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::keys::{ACCESS_KEY_COLUMNS, access_key_from_row, create_access_key};
+use async_trait::async_trait;
+
+use super::SqliteStore;
+use crate::IdentityRows;
 use crate::{
     AccessKeyRecord, KeyUse, PolicyRecord, PrincipalRecord, StoreError, tags_from_stored,
     tags_to_stored,
@@ -302,4 +306,121 @@ pub(super) fn record_key_use(conn: &Connection, uses: &[KeyUse]) -> Result<(), S
         stmt.execute(params![used.access_key_id, used.used_ms, used.operation])?;
     }
     Ok(())
+}
+
+#[async_trait]
+impl IdentityRows for SqliteStore {
+    async fn get_access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<AccessKeyRecord>, StoreError> {
+        let access_key_id = access_key_id.to_owned();
+        self.read(move |conn| super::keys::get_access_key(conn, &access_key_id))
+            .await
+    }
+
+    async fn create_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError> {
+        self.write(move |conn| super::keys::create_access_key(conn, &key))
+            .await
+    }
+
+    async fn create_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
+        self.write(move |conn| create_principal(conn, &principal))
+            .await
+    }
+
+    async fn get_principal(&self, name: &str) -> Result<Option<PrincipalRecord>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |conn| get_principal(conn, &name)).await
+    }
+
+    async fn get_principal_by_arn(&self, arn: &str) -> Result<Option<PrincipalRecord>, StoreError> {
+        let arn = arn.to_owned();
+        self.read(move |conn| get_principal_by_arn(conn, &arn))
+            .await
+    }
+
+    async fn list_principals(&self) -> Result<Vec<PrincipalRecord>, StoreError> {
+        self.read(list_principals).await
+    }
+
+    async fn update_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
+        self.write(move |conn| update_principal(conn, &principal))
+            .await
+    }
+
+    async fn delete_principal(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.write(move |conn| delete_principal(conn, &name)).await
+    }
+
+    async fn put_policy(&self, policy: PolicyRecord) -> Result<(), StoreError> {
+        self.write(move |conn| put_policy(conn, &policy)).await
+    }
+
+    async fn get_policy(
+        &self,
+        principal_arn: &str,
+        name: &str,
+    ) -> Result<Option<PolicyRecord>, StoreError> {
+        let (principal_arn, name) = (principal_arn.to_owned(), name.to_owned());
+        self.read(move |conn| get_policy(conn, &principal_arn, &name))
+            .await
+    }
+
+    async fn list_policies(&self, principal_arn: &str) -> Result<Vec<PolicyRecord>, StoreError> {
+        let principal_arn = principal_arn.to_owned();
+        self.read(move |conn| list_policies(conn, &principal_arn))
+            .await
+    }
+
+    async fn delete_policy(&self, principal_arn: &str, name: &str) -> Result<bool, StoreError> {
+        let (principal_arn, name) = (principal_arn.to_owned(), name.to_owned());
+        self.write(move |conn| delete_policy(conn, &principal_arn, &name))
+            .await
+    }
+
+    async fn create_access_key_limited(
+        &self,
+        key: AccessKeyRecord,
+        max_usable: usize,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| create_access_key_limited(conn, &key, max_usable, now_ms))
+            .await
+    }
+
+    async fn list_access_keys(
+        &self,
+        principal_arn: Option<&str>,
+    ) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        let principal_arn = principal_arn.map(str::to_owned);
+        self.read(move |conn| list_access_keys(conn, principal_arn.as_deref()))
+            .await
+    }
+
+    async fn update_access_key(
+        &self,
+        access_key_id: &str,
+        active: bool,
+        retire_ms: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let access_key_id = access_key_id.to_owned();
+        self.write(move |conn| update_access_key(conn, &access_key_id, active, retire_ms))
+            .await
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
+        let access_key_id = access_key_id.to_owned();
+        self.write(move |conn| delete_access_key(conn, &access_key_id))
+            .await
+    }
+
+    async fn record_key_use(&self, uses: &[KeyUse]) -> Result<(), StoreError> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let uses = uses.to_vec();
+        self.write(move |conn| record_key_use(conn, &uses)).await
+    }
 }

@@ -2,6 +2,10 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use async_trait::async_trait;
+
+use super::SqliteStore;
+use crate::KeyRows;
 use crate::{AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, StoreError};
 
 pub(super) fn get_kms_key(
@@ -293,4 +297,69 @@ pub(super) fn init_meta(conn: &Connection, key: &str, value: &[u8]) -> Result<Ve
     .execute(params![key, value])?;
     get_meta(conn, key)?
         .ok_or_else(|| StoreError::Backend("meta value vanished inside its transaction".to_owned()))
+}
+
+#[async_trait]
+impl KeyRows for SqliteStore {
+    async fn get_kms_key(
+        &self,
+        region: &str,
+        key_id: &str,
+    ) -> Result<Option<KmsKeyRecord>, StoreError> {
+        let (region, key_id) = (region.to_owned(), key_id.to_owned());
+        self.read(move |conn| get_kms_key(conn, &region, &key_id))
+            .await
+    }
+
+    async fn get_kms_alias(&self, region: &str, alias: &str) -> Result<Option<String>, StoreError> {
+        let (region, alias) = (region.to_owned(), alias.to_owned());
+        self.read(move |conn| get_kms_alias(conn, &region, &alias))
+            .await
+    }
+
+    async fn create_kms_key(
+        &self,
+        key: KmsKeyRecord,
+        alias: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let alias = alias.map(str::to_owned);
+        self.write(move |conn| create_kms_key(conn, &key, alias.as_deref()))
+            .await
+    }
+
+    async fn list_kms_keys(&self, region: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
+        let region = region.to_owned();
+        self.read(move |conn| list_kms_keys(conn, &region)).await
+    }
+
+    async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError> {
+        self.write(move |conn| update_kms_key(conn, &key)).await
+    }
+
+    async fn list_kms_aliases(&self, region: &str) -> Result<Vec<KmsAliasRecord>, StoreError> {
+        let region = region.to_owned();
+        self.read(move |conn| list_kms_aliases(conn, &region)).await
+    }
+
+    async fn create_kms_alias(&self, alias: KmsAliasRecord) -> Result<(), StoreError> {
+        self.write(move |conn| create_kms_alias(conn, &alias)).await
+    }
+
+    async fn update_kms_alias(
+        &self,
+        region: &str,
+        alias: &str,
+        key_id: &str,
+        updated_ms: i64,
+    ) -> Result<(), StoreError> {
+        let (region, alias, key_id) = (region.to_owned(), alias.to_owned(), key_id.to_owned());
+        self.write(move |conn| update_kms_alias(conn, &region, &alias, &key_id, updated_ms))
+            .await
+    }
+
+    async fn delete_kms_alias(&self, region: &str, alias: &str) -> Result<bool, StoreError> {
+        let (region, alias) = (region.to_owned(), alias.to_owned());
+        self.write(move |conn| delete_kms_alias(conn, &region, &alias))
+            .await
+    }
 }

@@ -9,6 +9,10 @@ use kinko_model::Tag;
 use kinko_model::ssm::VersionSelector;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use async_trait::async_trait;
+
+use super::SqliteStore;
+use crate::ParameterRows;
 use crate::{
     ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome,
     StoreError, UnlabelOutcome,
@@ -533,6 +537,106 @@ pub(super) fn remove_parameter_tags(
         delete.execute(params![region, name, key])?;
     }
     Ok(())
+}
+
+#[async_trait]
+impl ParameterRows for SqliteStore {
+    async fn get_parameter(
+        &self,
+        region: &str,
+        name: &str,
+        selector: &VersionSelector,
+    ) -> Result<ParameterLookup, StoreError> {
+        let (region, name, selector) = (region.to_owned(), name.to_owned(), selector.clone());
+        self.read(move |conn| get_parameter(conn, &region, &name, &selector))
+            .await
+    }
+
+    async fn parameter_history(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<Vec<ParameterVersion>>, StoreError> {
+        let (region, name) = (region.to_owned(), name.to_owned());
+        self.read(move |conn| parameter_history(conn, &region, &name))
+            .await
+    }
+
+    async fn put_parameter_version(
+        &self,
+        region: &str,
+        write: ParameterWrite,
+    ) -> Result<PutOutcome, StoreError> {
+        let region = region.to_owned();
+        self.write(move |conn| put_parameter_version(conn, &region, &write))
+            .await
+    }
+
+    async fn delete_parameter(&self, region: &str, name: &str) -> Result<bool, StoreError> {
+        let (region, name) = (region.to_owned(), name.to_owned());
+        self.write(move |conn| delete_parameter(conn, &region, &name))
+            .await
+    }
+
+    async fn list_parameters(
+        &self,
+        region: &str,
+        query: &ParameterQuery,
+    ) -> Result<Vec<ParameterRecord>, StoreError> {
+        let (region, query) = (region.to_owned(), query.clone());
+        self.read(move |conn| list_parameters(conn, &region, &query))
+            .await
+    }
+
+    async fn label_parameter_version(
+        &self,
+        region: &str,
+        name: &str,
+        version: Option<u32>,
+        labels: &[String],
+        max_labels: usize,
+    ) -> Result<u32, StoreError> {
+        let (region, name, labels) = (region.to_owned(), name.to_owned(), labels.to_vec());
+        self.write(move |conn| {
+            label_parameter_version(conn, &region, &name, version, &labels, max_labels)
+        })
+        .await
+    }
+
+    async fn unlabel_parameter_version(
+        &self,
+        region: &str,
+        name: &str,
+        version: u32,
+        labels: &[String],
+    ) -> Result<UnlabelOutcome, StoreError> {
+        let (region, name, labels) = (region.to_owned(), name.to_owned(), labels.to_vec());
+        self.write(move |conn| unlabel_parameter_version(conn, &region, &name, version, &labels))
+            .await
+    }
+
+    async fn add_parameter_tags(
+        &self,
+        region: &str,
+        name: &str,
+        tags: &[Tag],
+        max_tags: usize,
+    ) -> Result<(), StoreError> {
+        let (region, name, tags) = (region.to_owned(), name.to_owned(), tags.to_vec());
+        self.write(move |conn| add_parameter_tags(conn, &region, &name, &tags, max_tags))
+            .await
+    }
+
+    async fn remove_parameter_tags(
+        &self,
+        region: &str,
+        name: &str,
+        keys: &[String],
+    ) -> Result<(), StoreError> {
+        let (region, name, keys) = (region.to_owned(), name.to_owned(), keys.to_vec());
+        self.write(move |conn| remove_parameter_tags(conn, &region, &name, &keys))
+            .await
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,10 @@
 use kinko_model::Tag;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use async_trait::async_trait;
+
+use super::SqliteStore;
+use crate::SecretRows;
 use crate::{SecretRecord, SecretState, SecretVersion, SecretWrite, StoreError, WriteOutcome};
 
 const RECORD_COLUMNS: &str = "region, name, arn, description, kms_key_id, tagged, resource_policy, \
@@ -395,4 +399,31 @@ pub(super) fn upsert_version(
         insert.execute(params![region, name, v.version_id, stage])?;
     }
     Ok(())
+}
+
+#[async_trait]
+impl SecretRows for SqliteStore {
+    async fn get_secret(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<SecretState>, StoreError> {
+        let (region, name) = (region.to_owned(), name.to_owned());
+        self.read(move |conn| get_secret(conn, &region, &name))
+            .await
+    }
+
+    async fn list_secrets(&self, region: &str) -> Result<Vec<SecretState>, StoreError> {
+        let region = region.to_owned();
+        self.read(move |conn| list_secrets(conn, &region)).await
+    }
+
+    async fn secrets_due_for_purge(&self, now_ms: i64) -> Result<Vec<SecretRecord>, StoreError> {
+        self.read(move |conn| secrets_due_for_purge(conn, now_ms))
+            .await
+    }
+
+    async fn write_secrets(&self, writes: Vec<SecretWrite>) -> Result<WriteOutcome, StoreError> {
+        self.write(move |conn| write_secrets(conn, &writes)).await
+    }
 }

@@ -5,12 +5,27 @@ use std::sync::Arc;
 use kinko_model::ssm::VersionSelector;
 
 use super::{SqliteStore, Synchronous, migrations};
-use crate::{ParameterLookup, ParameterWrite, PutOutcome, Store, StoreError, conformance};
+use crate::{
+    AuditRows, IdentityRows, MetaRows, ParameterLookup, ParameterRows, ParameterWrite, PutOutcome,
+    Store, StoreError, conformance,
+};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance_in_memory() {
-    let store = SqliteStore::open_in_memory().unwrap();
-    conformance::run_all(Arc::new(store)).await;
+/// The suite on the in-memory store, one test per area so that a failure
+/// names the area (`conformance_in_memory::secrets`).
+mod conformance_in_memory {
+    use super::*;
+
+    macro_rules! areas {
+        ($($area:ident),*) => {$(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $area() {
+                let store = SqliteStore::open_in_memory().unwrap();
+                conformance::$area::run(Arc::new(store)).await;
+            }
+        )*};
+    }
+
+    areas!(parameters, secrets, keys, identity, audit, meta);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -375,8 +390,8 @@ async fn a_single_process_store_always_grants_singletons_and_has_no_peers() {
 async fn two_stores_on_one_file_extend_one_audit_chain() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kinko.db");
-    let a: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
-    let b: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+    let a: Arc<dyn AuditRows> = Arc::new(SqliteStore::open(&path).unwrap());
+    let b: Arc<dyn AuditRows> = Arc::new(SqliteStore::open(&path).unwrap());
     conformance::audit_chain(&*a).await;
     conformance::concurrent_audit_appenders(vec![a, b]).await;
 }

@@ -1,0 +1,92 @@
+//! KMS-style keys and their aliases.
+
+use async_trait::async_trait;
+
+use crate::StoreError;
+
+/// A KMS-style key. `wrapped_material` is the key material wrapped under the
+/// root key; the store never sees it in the clear.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KmsKeyRecord {
+    pub region: String,
+    /// The key id (a UUID, as on AWS).
+    pub key_id: String,
+    #[serde(with = "crate::backup::base64_bytes")]
+    pub wrapped_material: Vec<u8>,
+    pub description: String,
+    pub enabled: bool,
+    /// `AWS` for the managed keys (`alias/aws/ssm`), `CUSTOMER` otherwise.
+    pub key_manager: String,
+    pub created_ms: i64,
+    /// Further KMS metadata as JSON, owned by `kinko-core`, so that later
+    /// features (key state, deletion date) need no schema change.
+    pub metadata: String,
+}
+
+impl std::fmt::Debug for KmsKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KmsKeyRecord")
+            .field("region", &self.region)
+            .field("key_id", &self.key_id)
+            .field("enabled", &self.enabled)
+            .field("key_manager", &self.key_manager)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A KMS alias (`alias/NAME`) and the key it points to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KmsAliasRecord {
+    pub region: String,
+    /// `alias/NAME`.
+    pub alias: String,
+    pub key_id: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// KMS key and alias rows: what the keyring and the KMS service need.
+#[async_trait]
+pub trait KeyRows: Send + Sync {
+    async fn get_kms_key(
+        &self,
+        region: &str,
+        key_id: &str,
+    ) -> Result<Option<KmsKeyRecord>, StoreError>;
+
+    /// The key id an alias (`alias/aws/ssm`) points to.
+    async fn get_kms_alias(&self, region: &str, alias: &str) -> Result<Option<String>, StoreError>;
+
+    /// Inserts a key and, when given, an alias to it, in one transaction.
+    /// Errors: `AlreadyExists` when the key id or the alias exists.
+    async fn create_kms_key(
+        &self,
+        key: KmsKeyRecord,
+        alias: Option<&str>,
+    ) -> Result<(), StoreError>;
+
+    /// Every key of a region, in key id order.
+    async fn list_kms_keys(&self, region: &str) -> Result<Vec<KmsKeyRecord>, StoreError>;
+
+    /// Replaces a key's mutable fields (`enabled`, `description`, `metadata`,
+    /// `wrapped_material` for re-wrapping). Errors: `NotFound` if absent.
+    async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError>;
+
+    /// Every alias of a region, in alias order.
+    async fn list_kms_aliases(&self, region: &str) -> Result<Vec<KmsAliasRecord>, StoreError>;
+
+    /// Errors: `AlreadyExists`.
+    async fn create_kms_alias(&self, alias: KmsAliasRecord) -> Result<(), StoreError>;
+
+    /// Points an existing alias at another key. Errors: `NotFound`.
+    async fn update_kms_alias(
+        &self,
+        region: &str,
+        alias: &str,
+        key_id: &str,
+        updated_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// `false` when it did not exist.
+    async fn delete_kms_alias(&self, region: &str, alias: &str) -> Result<bool, StoreError>;
+}
