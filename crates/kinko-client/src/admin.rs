@@ -9,7 +9,6 @@
 //! profile's `endpoint_url` for the server.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_config::meta::region::RegionProviderChain;
@@ -521,28 +520,21 @@ fn tls_config(
     extra: &[CertificateDer<'static>],
     need_roots: bool,
 ) -> Result<rustls::ClientConfig, AdminError> {
-    let mut roots = rustls::RootCertStore::empty();
+    let mut builder = kinko_crypto::tls::ClientConfigBuilder::new();
     if need_roots {
-        let native = rustls_native_certs::load_native_certs();
-        roots.add_parsable_certificates(native.certs);
+        builder.add_system_roots();
     }
     for certificate in extra {
-        roots
-            .add(certificate.clone())
+        builder
+            .add_root(certificate.clone())
             .map_err(|e| AdminError::Tls(format!("unusable certificate in the CA bundle: {e}")))?;
     }
-    if need_roots && roots.is_empty() {
+    if need_roots && builder.is_empty() {
         return Err(AdminError::Tls(format!(
             "no trusted root certificates: the system has none and {CA_BUNDLE_VARIABLE} is not set"
         )));
     }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| AdminError::Tls(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(config)
+    builder.build().map_err(|e| AdminError::Tls(e.to_string()))
 }
 
 /// Epoch seconds (as the admin API sends dates) as RFC 3339 UTC, to the

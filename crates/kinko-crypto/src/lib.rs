@@ -23,6 +23,8 @@ mod key_material;
 mod random;
 mod root_key;
 mod secret;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use error::CryptoError;
 pub use key_material::KeyMaterial;

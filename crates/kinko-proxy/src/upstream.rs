@@ -56,34 +56,29 @@ pub fn tls_config(
     extra: &[(String, Vec<CertificateDer<'static>>)],
     system_roots: bool,
 ) -> Result<rustls::ClientConfig, UpstreamError> {
-    let mut roots = rustls::RootCertStore::empty();
+    let mut builder = kinko_crypto::tls::ClientConfigBuilder::new();
     if system_roots {
-        let native = rustls_native_certs::load_native_certs();
+        let native = builder.add_system_roots();
         for error in &native.errors {
             tracing::warn!(%error, "skipping an unreadable system root certificate");
         }
-        let (added, skipped) = roots.add_parsable_certificates(native.certs);
+        let (added, skipped) = (native.added, native.skipped);
         tracing::debug!(added, skipped, "loaded the system root certificates");
     }
     for (path, certificates) in extra {
         for certificate in certificates {
-            roots
-                .add(certificate.clone())
-                .map_err(|source| UpstreamError::BadCaCertificate {
+            builder.add_root(certificate.clone()).map_err(|source| {
+                UpstreamError::BadCaCertificate {
                     path: path.clone(),
                     source,
-                })?;
+                }
+            })?;
         }
     }
-    if roots.is_empty() {
+    if builder.is_empty() {
         return Err(UpstreamError::NoRoots);
     }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(config)
+    Ok(builder.build()?)
 }
 
 /// How new upstream connections are made: TCP with `TCP_NODELAY` and a
