@@ -16,7 +16,7 @@ use std::sync::Arc;
 use kinko_core::keyring::{Keyring, KeyringError};
 use kinko_crypto::RootKey;
 use kinko_store::backup::BackupError;
-use kinko_store::{PostgresStore, SqliteStore, Store, StoreError};
+use kinko_store::{MetaRows, PostgresStore, SqliteStore, Store, StoreError};
 
 pub use kinko_store::postgres::Migration;
 
