@@ -7,75 +7,11 @@
 //! synchronous, allocation-light evaluation; it also remembers every
 //! decision for the audit record.
 
-use kinko_model::Tag;
-use kinko_model::iam::StsRequest;
+use kinko_core::iam::{Access, Denied};
 
 use crate::AwsError;
 
-/// One question to the authorizer.
-#[derive(Debug, Clone, Copy)]
-pub struct Check<'a> {
-    /// `service:Operation`, as IAM spells it (`ssm:GetParameter`).
-    pub action: &'static str,
-    /// The resource ARN, or `*` for operations without one (ListSecrets).
-    pub resource: &'a str,
-    /// The resource's tags, when the handler loaded them (see
-    /// [`Authorizer::wants_resource_tags`]). `None`: the resource has none or
-    /// they were not needed.
-    pub resource_tags: Option<&'a [Tag]>,
-    /// A resource policy (Secrets Manager's, a role's trust policy), as
-    /// stored: JSON text.
-    pub resource_policy: Option<&'a str>,
-    /// The resource policy is a role's trust policy, which must allow the
-    /// caller itself (see [`Check::trust`]).
-    pub trust: bool,
-    /// The AssumeRole being decided: its `sts:` and request-tag keys.
-    pub sts: Option<&'a StsRequest<'a>>,
-}
-
-impl<'a> Check<'a> {
-    pub fn new(action: &'static str, resource: &'a str) -> Self {
-        Self {
-            action,
-            resource,
-            resource_tags: None,
-            resource_policy: None,
-            trust: false,
-            sts: None,
-        }
-    }
-
-    /// `action` (`sts:AssumeRole`, `sts:TagSession`, `sts:SetSourceIdentity`)
-    /// on a role, decided by its trust policy: the trust policy must allow
-    /// the caller; naming only the account also needs an identity-policy
-    /// allow. `trust_policy` is `None` for a role that does not exist,
-    /// which nothing allows.
-    pub fn trust(
-        action: &'static str,
-        role_arn: &'a str,
-        trust_policy: Option<&'a str>,
-        sts: &'a StsRequest<'a>,
-    ) -> Self {
-        Self {
-            action,
-            resource: role_arn,
-            resource_tags: None,
-            resource_policy: trust_policy,
-            trust: true,
-            sts: Some(sts),
-        }
-    }
-
-    pub fn with_tags(mut self, tags: &'a [Tag]) -> Self {
-        self.resource_tags = Some(tags);
-        self
-    }
-
-    pub fn with_policy(mut self, policy: Option<&'a str>) -> Self {
-        self.resource_policy = policy;
-        self
-    }
-}
+pub use kinko_core::iam::Check;
 
 /// Decides checks for one request's caller.
 pub trait Authorizer: Send + Sync {
@@ -113,19 +49,29 @@ impl Authorizer for AllowAll {
     }
 }
 
+/// The one concrete [`Access`] (kinko-core's iam module) decides.
+impl Authorizer for Access {
+    fn wants_resource_tags(&self, action: &str) -> bool {
+        Access::wants_resource_tags(self, action)
+    }
+
+    fn authorize(&self, check: &Check<'_>) -> Result<(), AwsError> {
+        Access::authorize(self, check).map_err(AwsError::from)
+    }
+
+    fn permits(&self, check: &Check<'_>) -> bool {
+        Access::permits(self, check)
+    }
+}
+
 /// AWS's `AccessDeniedException` for a denied check. `explicit` says
 /// whether a Deny statement decided (AWS words the two cases differently).
 pub fn access_denied(caller_arn: &str, check: &Check<'_>, explicit: bool) -> AwsError {
-    let why = if explicit {
-        "with an explicit deny in a policy"
-    } else {
-        "because no policy allows the action"
-    };
-    AwsError::new(
-        "AccessDeniedException",
-        format!(
-            "User: {caller_arn} is not authorized to perform: {} on resource: {} {why}",
-            check.action, check.resource
-        ),
-    )
+    Denied::new(caller_arn, check, explicit).into()
+}
+
+impl From<Denied> for AwsError {
+    fn from(denied: Denied) -> Self {
+        AwsError::new("AccessDeniedException", denied.to_string())
+    }
 }

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod credentials;
+pub mod iam;
 pub mod keyring;
 pub mod kms;
 pub mod principals;

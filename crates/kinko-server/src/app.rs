@@ -28,9 +28,9 @@ use kinko_aws::error::echo;
 use kinko_aws::sigv4::SigningKeyCache;
 use kinko_aws::{AwsError, RequestContext, Service, Services};
 use kinko_core::credentials::Credentials;
+use kinko_core::iam::{Access, RequestFacts, ResourcePolicies};
 use kinko_model::audit::{AuditRecord, Verdict};
 
-use crate::access::{RequestAccess, RequestFacts, ResourcePolicies};
 use crate::audit::AuditLog;
 use crate::auth;
 use crate::listener::ConnectionInfo;
@@ -66,7 +66,7 @@ struct Trail {
     access_key_id: Option<String>,
     /// The request failed authentication.
     unauthenticated: bool,
-    access: Option<Arc<RequestAccess>>,
+    access: Option<Arc<Access>>,
 }
 
 const AMZ_JSON: &str = "application/x-amz-json-1.1";
@@ -481,7 +481,7 @@ async fn handle(
             (None, Some(access)) => access.principal.unique_id.clone(),
             (None, None) => String::new(),
         };
-        let access = Arc::new(RequestAccess::new(
+        let access = Arc::new(Access::new(
             caller.principal_arn.clone(),
             principal,
             caller.session.clone(),

@@ -7,7 +7,6 @@
 //! optional TLS and graceful shutdown) beside the schedulers. [`router`]
 //! builds the app alone (tests drive it without a socket).
 
-pub mod access;
 pub mod app;
 pub mod audit;
 pub mod auth;

@@ -1,0 +1,253 @@
+//! [`Access`]: what one request's caller may do, decided in one place.
+//!
+//! One is built per request, after authentication, with the caller's
+//! principal and parsed policies (cached by `Identity`) and the request's
+//! condition facts (source address, TLS, time), so each check is a
+//! synchronous evaluation. Every `authorize` is remembered for the
+//! request's audit record.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use kinko_model::audit::{ResourceDecision, Verdict};
+use kinko_model::iam::{self, Context, Outcome, Policies};
+use kinko_model::principals::PrincipalKind;
+
+use super::resource_policies::{ResourcePolicies, StoredPolicy, UNREADABLE_RESOURCE_POLICY};
+use super::{Check, Denied};
+use crate::principals::{PrincipalAccess, SessionAccess};
+
+/// The request's condition facts.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestFacts {
+    pub source_ip: Option<IpAddr>,
+    pub secure_transport: bool,
+    pub time: jiff::Timestamp,
+}
+
+/// Decides checks for one request's caller.
+pub struct Access {
+    /// The caller as it signed (a user, or a role session's ARN).
+    caller_arn: String,
+    /// `None`: the caller may do everything (`--dev`, handler tests).
+    policies: Option<CallerPolicies>,
+    decisions: Mutex<Vec<ResourceDecision>>,
+}
+
+/// What a policy-bound caller's checks are evaluated with.
+struct CallerPolicies {
+    /// `None` when the principal was deleted while its key or session was
+    /// still cached: nothing is allowed.
+    principal: Option<Arc<PrincipalAccess>>,
+    /// A role session: its tags, source identity and session policies.
+    session: Option<Arc<SessionAccess>>,
+    account_id: String,
+    facts: RequestFacts,
+    resource_policies: Arc<ResourcePolicies>,
+}
+
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Access")
+            .field("caller_arn", &self.caller_arn)
+            .field("unrestricted", &self.policies.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Access {
+    /// A caller bound by its policies. For a role session, `principal` is
+    /// `session`'s role.
+    pub fn new(
+        caller_arn: String,
+        principal: Option<Arc<PrincipalAccess>>,
+        session: Option<Arc<SessionAccess>>,
+        account_id: String,
+        facts: RequestFacts,
+        resource_policies: Arc<ResourcePolicies>,
+    ) -> Self {
+        Self {
+            caller_arn,
+            policies: Some(CallerPolicies {
+                principal,
+                session,
+                account_id,
+                facts,
+                resource_policies,
+            }),
+            decisions: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A caller allowed everything, whose checks are not recorded: `--dev`
+    /// mode (any credentials) and handler tests.
+    pub fn unrestricted(caller_arn: impl Into<String>) -> Self {
+        Self {
+            caller_arn: caller_arn.into(),
+            policies: None,
+            decisions: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The caller as it signed.
+    pub fn caller_arn(&self) -> &str {
+        &self.caller_arn
+    }
+
+    /// The checks made so far, for the audit record.
+    pub fn take_decisions(&self) -> Vec<ResourceDecision> {
+        std::mem::take(
+            &mut *self
+                .decisions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    /// Whether a policy that could decide `action` for this caller has a
+    /// resource-tag condition, so the handler must load the resource's tags
+    /// before calling [`Access::authorize`]. Cheap: no I/O.
+    pub fn wants_resource_tags(&self, action: &str) -> bool {
+        let Some(policies) = &self.policies else {
+            return false;
+        };
+        let by_identity = policies.principal.as_ref().is_some_and(|access| {
+            access
+                .policies
+                .iter()
+                .any(|(_, policy)| policy.needs_resource_tags(action))
+        });
+        let by_session = policies.session.as_ref().is_some_and(|session| {
+            session.session_policies().is_some_and(|policies| {
+                policies
+                    .iter()
+                    .any(|(_, policy)| policy.needs_resource_tags(action))
+            })
+        });
+        by_identity || by_session
+    }
+
+    /// `Ok` when allowed; otherwise a [`Denied`] naming the caller, the
+    /// action and the resource. Every call is recorded for the audit log,
+    /// allowed or not (an unrestricted caller's are not).
+    pub fn authorize(&self, check: &Check<'_>) -> Result<(), Denied> {
+        let Some(policies) = &self.policies else {
+            return Ok(());
+        };
+        let (decision, reason) = policies.decide(&self.caller_arn, check);
+        let allowed = decision.allowed();
+        self.decisions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(ResourceDecision {
+                action: check.action.to_owned(),
+                resource: check.resource.to_owned(),
+                decision: if allowed {
+                    Verdict::Allow
+                } else {
+                    Verdict::Deny
+                },
+                statement: decision.statement.as_ref().map(ToString::to_string),
+                reason,
+            });
+        if allowed {
+            Ok(())
+        } else {
+            Err(Denied::new(
+                &self.caller_arn,
+                check,
+                decision.outcome == Outcome::ExplicitDeny,
+            ))
+        }
+    }
+
+    /// Whether `check` would be allowed, without recording it: for list
+    /// operations that show a caller only what it may see (kinko's choice
+    /// where AWS would answer AccessDenied for the whole list).
+    pub fn permits(&self, check: &Check<'_>) -> bool {
+        match &self.policies {
+            None => true,
+            Some(policies) => policies.decide(&self.caller_arn, check).0.allowed(),
+        }
+    }
+}
+
+impl CallerPolicies {
+    /// The decision, and why it was made without evaluating (a policy
+    /// that could not be read denies).
+    fn decide(&self, caller_arn: &str, check: &Check<'_>) -> (iam::Decision, Option<String>) {
+        let denied = |reason: String| {
+            let decision = iam::Decision {
+                outcome: Outcome::ExplicitDeny,
+                statement: None,
+            };
+            (decision, Some(reason))
+        };
+        let resource_policy = match check
+            .resource_policy
+            .map(|text| self.resource_policies.get(text))
+        {
+            None => None,
+            Some(StoredPolicy::Parsed(policy)) => Some(policy),
+            Some(StoredPolicy::Unreadable) => {
+                return denied(UNREADABLE_RESOURCE_POLICY.to_owned());
+            }
+        };
+        let Some(access) = &self.principal else {
+            let decision = iam::Decision {
+                outcome: Outcome::ImplicitDeny,
+                statement: None,
+            };
+            return (decision, None);
+        };
+        if let Some(name) = access.unreadable.first() {
+            return denied(format!(
+                "the caller's stored policy {name} does not parse; denied (fail closed)"
+            ));
+        }
+        if let Some(name) = self.session.as_ref().and_then(|s| s.unreadable.as_ref()) {
+            return denied(format!(
+                "the session policy {name} does not parse; denied (fail closed)"
+            ));
+        }
+        let principal = &access.principal;
+        // A session's tags override its role's; its session policies narrow it.
+        let (principal_tags, source_identity, session_policies) = match &self.session {
+            Some(session) => (
+                session.principal_tags.as_slice(),
+                session.claims.source_identity.as_deref(),
+                session.session_policies(),
+            ),
+            None => (principal.tags.as_slice(), None, None),
+        };
+        let context = Context {
+            account_id: &self.account_id,
+            principal_arn: &principal.arn,
+            caller_arn,
+            username: (principal.kind == PrincipalKind::User).then_some(principal.name.as_str()),
+            principal_tags,
+            resource_tags: check.resource_tags,
+            source_ip: self.facts.source_ip,
+            current_time: self.facts.time,
+            secure_transport: self.facts.secure_transport,
+            source_identity,
+            sts: check.sts,
+            extra: &[],
+        };
+        let identity = access.policy_refs();
+        let policies = if check.trust {
+            Policies::trust(&identity, resource_policy.as_deref())
+        } else {
+            Policies::new(&identity, resource_policy.as_deref())
+        };
+        let decision = iam::decide(
+            &policies.with_session(session_policies.as_deref()),
+            &iam::Request {
+                action: check.action,
+                resource: check.resource,
+                context: &context,
+            },
+        );
+        (decision, None)
+    }
+}

@@ -1,0 +1,112 @@
+//! Step 3 of a request: may this caller do this action on this resource?
+//!
+//! Handlers decode and validate their request, then ask the request's
+//! [`Access`] about every (action, resource ARN) the operation touches,
+//! before they read or write anything. The server builds one [`Access`] per
+//! request with the caller's policies already loaded, so a check is a
+//! synchronous, allocation-light evaluation; it also remembers every
+//! decision for the audit record. Authorization is decided here and only
+//! here: the wire crate maps a [`Denied`] onto AWS's error.
+
+mod access;
+mod resource_policies;
+
+pub use access::{Access, RequestFacts};
+pub use resource_policies::ResourcePolicies;
+
+use kinko_model::Tag;
+use kinko_model::iam::StsRequest;
+
+/// One question to [`Access`].
+#[derive(Debug, Clone, Copy)]
+pub struct Check<'a> {
+    /// `service:Operation`, as IAM spells it (`ssm:GetParameter`).
+    pub action: &'static str,
+    /// The resource ARN, or `*` for operations without one (ListSecrets).
+    pub resource: &'a str,
+    /// The resource's tags, when the handler loaded them (see
+    /// [`Access::wants_resource_tags`]). `None`: the resource has none or
+    /// they were not needed.
+    pub resource_tags: Option<&'a [Tag]>,
+    /// A resource policy (Secrets Manager's, a role's trust policy), as
+    /// stored: JSON text.
+    pub resource_policy: Option<&'a str>,
+    /// The resource policy is a role's trust policy, which must allow the
+    /// caller itself (see [`Check::trust`]).
+    pub trust: bool,
+    /// The AssumeRole being decided: its `sts:` and request-tag keys.
+    pub sts: Option<&'a StsRequest<'a>>,
+}
+
+impl<'a> Check<'a> {
+    pub fn new(action: &'static str, resource: &'a str) -> Self {
+        Self {
+            action,
+            resource,
+            resource_tags: None,
+            resource_policy: None,
+            trust: false,
+            sts: None,
+        }
+    }
+
+    /// `action` (`sts:AssumeRole`, `sts:TagSession`, `sts:SetSourceIdentity`)
+    /// on a role, decided by its trust policy: the trust policy must allow
+    /// the caller; naming only the account also needs an identity-policy
+    /// allow. `trust_policy` is `None` for a role that does not exist,
+    /// which nothing allows.
+    pub fn trust(
+        action: &'static str,
+        role_arn: &'a str,
+        trust_policy: Option<&'a str>,
+        sts: &'a StsRequest<'a>,
+    ) -> Self {
+        Self {
+            action,
+            resource: role_arn,
+            resource_tags: None,
+            resource_policy: trust_policy,
+            trust: true,
+            sts: Some(sts),
+        }
+    }
+
+    pub fn with_tags(mut self, tags: &'a [Tag]) -> Self {
+        self.resource_tags = Some(tags);
+        self
+    }
+
+    pub fn with_policy(mut self, policy: Option<&'a str>) -> Self {
+        self.resource_policy = policy;
+        self
+    }
+}
+
+/// A denied check: names the caller, the action and the resource (never a
+/// value). `explicit` says whether a Deny statement decided (AWS words the
+/// two cases differently).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "User: {caller_arn} is not authorized to perform: {action} on resource: {resource} {}",
+    if *.explicit { "with an explicit deny in a policy" } else { "because no policy allows the action" }
+)]
+pub struct Denied {
+    pub caller_arn: String,
+    pub action: String,
+    pub resource: String,
+    pub explicit: bool,
+}
+
+impl Denied {
+    pub fn new(caller_arn: &str, check: &Check<'_>, explicit: bool) -> Self {
+        Self {
+            caller_arn: caller_arn.to_owned(),
+            action: check.action.to_owned(),
+            resource: check.resource.to_owned(),
+            explicit,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
