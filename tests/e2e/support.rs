@@ -3,7 +3,7 @@
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use kinko_server::listener::ConnectionInfo;
 use kinko_server::{Server, ServerConfig};
-use kinko_testkit::{InProcess, KinkoServer, TestCredentials};
+use kinko_testkit::{InProcess, KinkoServer, TestCredentials, ini_value};
 
 /// A fresh server with its own data directory and admin key.
 pub fn server() -> KinkoServer {
@@ -58,7 +58,7 @@ pub async fn in_process() -> InProcessServer {
     config.dev = false;
     config.data_dir = data.path().to_path_buf();
     config.root_key = kinko_server::root_key::RootKeySource::File {
-        path: data.path().join("root.key"),
+        path: kinko_server::data_dir::DataDir::new(config.data_dir.clone()).root_key(),
         create: true,
     };
     let server = Server::open(config).await.unwrap();
@@ -75,13 +75,4 @@ pub async fn in_process() -> InProcessServer {
         })
         .credentials(&admin);
     InProcessServer { kinko, _data: data }
-}
-
-fn ini_value(text: &str, key: &str) -> String {
-    text.lines()
-        .find_map(|line| {
-            let (k, v) = line.split_once('=')?;
-            (k.trim() == key).then(|| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| panic!("{key} missing from the credentials file"))
 }

@@ -75,7 +75,7 @@ impl ServerConfig {
         ServerConfig {
             listen,
             root_key: RootKeySource::File {
-                path: data_dir.join("root.key"),
+                path: crate::data_dir::DataDir::new(data_dir.clone()).root_key(),
                 create: true,
             },
             data_dir,

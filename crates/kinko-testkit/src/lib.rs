@@ -343,7 +343,9 @@ pub fn signal(pid: u32, name: &str) {
     assert!(status.success(), "kill -{name} {pid} failed");
 }
 
-fn ini_value(text: &str, key: &str) -> String {
+/// The value of `key` in an aws credentials file's text (a server's
+/// `DATA_DIR/credentials`).
+pub fn ini_value(text: &str, key: &str) -> String {
     text.lines()
         .filter_map(|l| l.split_once('='))
         .find(|(k, _)| k.trim() == key)
