@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use kinko_aws::{AwsError, Check, RequestContext, Services};
+use kinko_aws::{Access, Caller, Check, RequestContext, Services};
+use kinko_core::iam::Script;
 use kinko_core::credentials::Credentials;
 use kinko_core::keyring::Keyring;
 use kinko_core::kms::Kms;
@@ -63,44 +64,35 @@ pub async fn with_role(services: &Services) {
 
 /// The admin calling, allowed everything, in us-east-1.
 pub fn context() -> RequestContext {
+    let arn = format!("arn:aws:iam::{ACCOUNT}:user/admin");
     RequestContext {
-        region: REGION.to_owned(),
-        account_id: ACCOUNT.to_owned(),
-        principal_arn: format!("arn:aws:iam::{ACCOUNT}:user/admin"),
+        caller: Caller {
+            region: REGION.to_owned(),
+            account_id: ACCOUNT.to_owned(),
+            arn: arn.clone(),
+        },
         user_id: "AIDAFUZZFUZZFUZZFUZZF".to_owned(),
         session: None,
         request_id: "fuzz-request".to_owned(),
-        access: Arc::new(AllowAllWithTags),
+        access: Arc::new(Access::scripted(arn, Arc::new(AllowAllWithTags))),
     }
 }
 
 /// Allows every check except on a resource whose ARN holds [`DENIED`]
 /// (so the denial paths run too); asks for resource tags, so the
 /// handlers' tag loading runs; parses any resource policy a check
-/// carries, as the server's authorizer does.
+/// carries, as the server's access checks do.
 struct AllowAllWithTags;
 
 /// A resource ARN holding this is denied.
 pub const DENIED: &str = "denied";
 
-impl kinko_aws::Authorizer for AllowAllWithTags {
+impl Script for AllowAllWithTags {
     fn wants_resource_tags(&self, _action: &str) -> bool {
         true
     }
 
-    fn authorize(&self, check: &Check<'_>) -> Result<(), AwsError> {
-        if self.permits(check) {
-            Ok(())
-        } else {
-            Err(kinko_aws::access::access_denied(
-                &format!("arn:aws:iam::{ACCOUNT}:user/admin"),
-                check,
-                false,
-            ))
-        }
-    }
-
-    fn permits(&self, check: &Check<'_>) -> bool {
+    fn allows(&self, check: &Check<'_>, _recorded: bool) -> bool {
         if let Some(policy) = check.resource_policy {
             let _ = Policy::parse_resource(policy);
         }

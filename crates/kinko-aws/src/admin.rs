@@ -8,10 +8,9 @@
 //! sent by the admin client; `kinko principal|key|policy|audit|assume-role`
 //! call it (README.md, "Identity, access and the audit log").
 
-use std::net::IpAddr;
-
 use kinko_core::audit::{self, AuditQuery};
 use kinko_core::credentials::{AccessKey, SessionCredentials};
+use kinko_core::iam::{Access, RequestFacts};
 use kinko_core::principals::{AccessKeyRecord, Identity, NewPrincipal, PrincipalRecord};
 use kinko_crypto::SecretString;
 use kinko_model::admin::{
@@ -25,7 +24,7 @@ use kinko_model::admin::{
     UntagPrincipalRequest, UpdateAccessKeyRequest, VerifyAuditLogResponse,
 };
 use kinko_model::audit::Verdict;
-use kinko_model::iam::{self, Context, Outcome, Policy};
+use kinko_model::iam::{Outcome, Policy};
 use kinko_model::principals::PrincipalKind;
 use kinko_model::{Epoch, Tag, TagShape};
 use serde::Serialize;
@@ -160,8 +159,8 @@ fn session_shape(s: &SessionCredentials) -> kinko_model::admin::SessionCredentia
 
 fn caller_identity(ctx: &RequestContext) -> GetCallerIdentityResponse {
     GetCallerIdentityResponse {
-        account: ctx.account_id.clone(),
-        arn: ctx.principal_arn.clone(),
+        account: ctx.caller.account_id.clone(),
+        arn: ctx.caller.arn.clone(),
         user_id: ctx.user_id.clone(),
     }
 }
@@ -527,28 +526,17 @@ impl Admin<'_> {
         } else {
             None
         };
-        let resource_policy =
-            match req.resource_policy.as_deref().or(stored_trust.as_deref()) {
-                Some(text) => Some(Policy::parse_resource(text).map_err(|e| {
-                    AwsError::new("MalformedPolicyDocumentException", e.to_string())
-                })?),
-                None => None,
-            };
-        // As the request path decides: a stored policy that does not parse
-        // denies everything (fail closed).
-        if let Some(name) = access.unreadable.first() {
-            return Ok(SimulatePolicyResponse {
-                decision: SimulationDecision::ExplicitDeny,
-                reason: Some(format!(
-                    "the stored policy {name} does not parse; it denies every request"
-                )),
-                matched_statement: None,
-            });
+        let resource_policy = req.resource_policy.as_deref().or(stored_trust.as_deref());
+        if let Some(text) = resource_policy {
+            Policy::parse_resource(text)
+                .map_err(|e| AwsError::new("MalformedPolicyDocumentException", e.to_string()))?;
         }
         let resource_tags = tags_from(req.resource_tags)?;
-        let mut source_ip: Option<IpAddr> = None;
-        let mut secure_transport = true;
-        let mut current_time = jiff::Timestamp::now();
+        let mut facts = RequestFacts {
+            source_ip: None,
+            secure_transport: true,
+            time: jiff::Timestamp::now(),
+        };
         let mut extra = Vec::new();
         for (key, values) in req.context.unwrap_or_default() {
             let lower = key.to_ascii_lowercase();
@@ -566,52 +554,36 @@ impl Admin<'_> {
             };
             match lower.as_str() {
                 "aws:sourceip" => {
-                    source_ip = Some(value.parse().map_err(|_| bad("an IP address"))?)
+                    facts.source_ip = Some(value.parse().map_err(|_| bad("an IP address"))?)
                 }
                 "aws:securetransport" => {
-                    secure_transport = value.parse().map_err(|_| bad("true or false"))?;
+                    facts.secure_transport = value.parse().map_err(|_| bad("true or false"))?;
                 }
                 "aws:currenttime" => {
-                    current_time = value.parse().map_err(|_| bad("an ISO 8601 time"))?;
+                    facts.time = value.parse().map_err(|_| bad("an ISO 8601 time"))?;
                 }
                 _ => extra.push((lower, value)),
             }
         }
-        let context = Context {
-            account_id: self.identity.account_id(),
-            principal_arn: &principal.arn,
-            caller_arn: &principal.arn,
-            username: (principal.kind == PrincipalKind::User).then_some(principal.name.as_str()),
-            principal_tags: &principal.tags,
+        // The request path's own evaluation, with the facts given.
+        let simulated =
+            Access::simulating(access, self.identity.account_id().to_owned(), facts, extra);
+        let check = Check {
+            action,
+            resource,
             resource_tags: (!resource_tags.is_empty()).then_some(resource_tags.as_slice()),
-            source_ip,
-            current_time,
-            secure_transport,
-            source_identity: None,
+            resource_policy,
+            trust,
             sts: None,
-            extra: &extra,
         };
-        let identity_policies = access.policy_refs();
-        let policies = if trust {
-            iam::Policies::trust(&identity_policies, resource_policy.as_ref())
-        } else {
-            iam::Policies::new(&identity_policies, resource_policy.as_ref())
-        };
-        let decision = iam::decide(
-            &policies,
-            &iam::Request {
-                action,
-                resource,
-                context: &context,
-            },
-        );
+        let (decision, reason) = simulated.explain(&check);
         Ok(SimulatePolicyResponse {
             decision: match decision.outcome {
                 Outcome::Allow => SimulationDecision::Allowed,
                 Outcome::ExplicitDeny => SimulationDecision::ExplicitDeny,
                 Outcome::ImplicitDeny => SimulationDecision::ImplicitDeny,
             },
-            reason: None,
+            reason,
             matched_statement: decision.statement.map(|statement| MatchedStatement {
                 policy: statement.policy,
                 index: statement.index,

@@ -437,12 +437,12 @@ pub async fn assume(
     };
     let authorize = |action: &'static str| {
         ctx.authorize(Check::trust(action, valid.role_arn, trust, &sts))
-            .map_err(|_| denied(&ctx.principal_arn, action, valid.role_arn))
+            .map_err(|_| denied(&ctx.caller.arn, action, valid.role_arn))
     };
     authorize("sts:AssumeRole")?;
     let Some((role, _)) = role.as_ref() else {
-        // Allowed by an allow-all authorizer (dev mode), but not there.
-        return Err(denied(&ctx.principal_arn, "sts:AssumeRole", valid.role_arn));
+        // Allowed by an unrestricted Access (dev mode), but not there.
+        return Err(denied(&ctx.caller.arn, "sts:AssumeRole", valid.role_arn));
     };
     if !valid.tags.is_empty() {
         authorize("sts:TagSession")?;
@@ -455,7 +455,7 @@ pub async fn assume(
             format!(
                 "User: {} is not authorized to perform: sts:SetSourceIdentity on resource: {}: \
                  the calling session's source identity cannot be changed",
-                ctx.principal_arn, valid.role_arn
+                ctx.caller.arn, valid.role_arn
             ),
         ));
     }

@@ -5,7 +5,6 @@
 //! The server hands this crate an already-authenticated request (target,
 //! body, [`RequestContext`]) and gets back bytes or an [`AwsError`].
 
-pub mod access;
 pub mod admin;
 pub mod assume;
 pub mod error;
@@ -16,18 +15,17 @@ pub mod ssm;
 pub mod sts;
 pub mod wire;
 
-pub use access::{AllowAll, Authorizer, Check};
 pub use error::{AwsError, MessageKey};
+pub use kinko_core::Caller;
+pub use kinko_core::iam::{Access, Check};
 
-/// Who is calling and where: derived from the verified SigV4 credential scope
-/// and the server configuration.
+/// One authenticated request as the handlers see it, built once by the
+/// server after it verified the signature.
 #[derive(Clone)]
 pub struct RequestContext {
-    /// The region of the credential scope; data is partitioned by it.
-    pub region: String,
-    pub account_id: String,
-    /// ARN of the authenticated principal (`arn:aws:iam::<acct>:user/admin`).
-    pub principal_arn: String,
+    /// Who calls, in which region (data is partitioned by the credential
+    /// scope's region) and account.
+    pub caller: Caller,
     /// GetCallerIdentity's `UserId`: a user's unique id (`AIDA…`), or
     /// `AROA…:SESSION` for a role session.
     pub user_id: String,
@@ -36,24 +34,26 @@ pub struct RequestContext {
     pub session: Option<std::sync::Arc<kinko_core::credentials::SessionClaims>>,
     /// The `x-amzn-RequestId` of this request.
     pub request_id: String,
-    /// Decides what this caller may do (step 3 of a request).
-    pub access: std::sync::Arc<dyn Authorizer>,
+    /// Decides what this caller may do (step 3 of a request): handlers
+    /// check every (action, resource) before they read or write.
+    pub access: std::sync::Arc<Access>,
 }
 
 impl std::fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RequestContext")
-            .field("region", &self.region)
-            .field("principal_arn", &self.principal_arn)
+            .field("caller", &self.caller)
             .field("request_id", &self.request_id)
             .finish_non_exhaustive()
     }
 }
 
 impl RequestContext {
-    /// Shorthand for `self.access.authorize(&check)`.
+    /// `Ok` when the caller may; otherwise AWS's `AccessDeniedException`
+    /// naming the caller, the action and the resource (never a value).
+    /// Every check is recorded for the audit log, allowed or not.
     pub fn authorize(&self, check: Check<'_>) -> Result<(), AwsError> {
-        self.access.authorize(&check)
+        self.access.authorize(&check).map_err(AwsError::from)
     }
 }
 

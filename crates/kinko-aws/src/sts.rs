@@ -177,9 +177,9 @@ pub async fn handle(
              <Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account>\
              </GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId>\
              </ResponseMetadata></GetCallerIdentityResponse>",
-            xml_escape(&ctx.principal_arn),
+            xml_escape(&ctx.caller.arn),
             xml_escape(&ctx.user_id),
-            xml_escape(&ctx.account_id),
+            xml_escape(&ctx.caller.account_id),
         )
         .into_bytes()),
         "AssumeRole" => {

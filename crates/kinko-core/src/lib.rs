@@ -9,6 +9,7 @@
 //! errors onto AWS error codes.
 
 pub mod audit;
+mod caller;
 pub mod credentials;
 pub mod iam;
 pub mod keyring;
@@ -19,4 +20,5 @@ pub mod ssm;
 mod store_failure;
 pub mod write_locks;
 
+pub use caller::Caller;
 pub use store_failure::StoreFailure;

@@ -434,7 +434,7 @@ async fn handle(
     };
     let path = parts.uri.path();
     let query = parts.uri.query().unwrap_or_default();
-    let caller = match auth::authenticate(
+    let signer = match auth::authenticate(
         state,
         parts.method.as_str(),
         path,
@@ -445,7 +445,7 @@ async fn handle(
     )
     .await
     {
-        Ok(caller) => caller,
+        Ok(signer) => signer,
         Err(error) => {
             trail.unauthenticated = true;
             trail.access_key_id =
@@ -453,38 +453,38 @@ async fn handle(
             return Err(error);
         }
     };
-    trail.principal = Some(caller.principal_arn.clone());
-    trail.access_key_id.clone_from(&caller.access_key_id);
-    if caller.long_term_key
-        && let Some(key) = &caller.access_key_id
+    trail.principal = Some(signer.principal_arn.clone());
+    trail.access_key_id.clone_from(&signer.access_key_id);
+    if signer.long_term_key
+        && let Some(key) = &signer.access_key_id
     {
         state
             .credentials
             .note_use(key, signing_name, &routed.operation(body));
     }
     let mut user_id = DEV_USER_ID.to_owned();
-    let access: Arc<dyn kinko_aws::Authorizer> = if state.settings.dev {
-        Arc::new(kinko_aws::AllowAll)
+    let access = if state.settings.dev {
+        Arc::new(Access::unrestricted(signer.principal_arn.clone()))
     } else {
         // A session's role was loaded (and checked) when it authenticated.
-        let principal = match &caller.session {
+        let principal = match &signer.session {
             Some(session) => Some(session.role.clone()),
             None => state
                 .services
                 .identity
-                .access(&caller.policy_arn)
+                .access(&signer.policy_arn)
                 .await
                 .map_err(AwsError::from)?,
         };
-        user_id = match (&caller.session, &principal) {
+        user_id = match (&signer.session, &principal) {
             (Some(session), _) => kinko_aws::assume::assumed_role_id(&session.claims),
             (None, Some(access)) => access.principal.unique_id.clone(),
             (None, None) => String::new(),
         };
         let access = Arc::new(Access::new(
-            caller.principal_arn.clone(),
+            signer.principal_arn.clone(),
             principal,
-            caller.session.clone(),
+            signer.session.clone(),
             state.settings.account_id.clone(),
             facts,
             state.resource_policies.clone(),
@@ -493,11 +493,13 @@ async fn handle(
         access
     };
     let ctx = RequestContext {
-        region: caller.region,
-        account_id: state.settings.account_id.clone(),
-        principal_arn: caller.principal_arn,
+        caller: kinko_aws::Caller {
+            region: signer.region,
+            account_id: state.settings.account_id.clone(),
+            arn: signer.principal_arn,
+        },
         user_id,
-        session: caller
+        session: signer
             .session
             .map(|session| Arc::new(session.claims.clone())),
         request_id: request_id.to_owned(),

@@ -14,9 +14,9 @@ use kinko_core::principals::SessionAccess;
 
 use crate::app::AppState;
 
-/// The verified caller.
+/// A verified signer: who signed, with which key, in which region.
 #[derive(Debug, Clone)]
-pub struct Caller {
+pub struct Authenticated {
     pub region: String,
     /// The caller as it signed: a user's ARN, or a role session's
     /// `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`.
@@ -100,7 +100,7 @@ pub async fn authenticate(
     headers: &HeaderMap,
     body: &[u8],
     signing_name: &str,
-) -> Result<Caller, AwsError> {
+) -> Result<Authenticated, AwsError> {
     let request = SignedRequest {
         method,
         path,
@@ -116,7 +116,7 @@ pub async fn authenticate(
             .filter(|r| is_region(r))
             .unwrap_or_else(|| state.settings.default_region.clone());
         let principal_arn = kinko_model::arn::iam_user(&region, &state.settings.account_id, "dev");
-        return Ok(Caller {
+        return Ok(Authenticated {
             policy_arn: principal_arn.clone(),
             principal_arn,
             region,
@@ -149,7 +149,7 @@ pub async fn authenticate(
             .await
             .map_err(AwsError::from)?
             .ok_or(AuthError::UnrecognizedClient)?;
-        return Ok(Caller {
+        return Ok(Authenticated {
             region: auth.region,
             principal_arn: session.claims.session_arn.clone(),
             policy_arn: session.claims.role_arn.clone(),
@@ -177,7 +177,7 @@ pub async fn authenticate(
         return Err(AuthError::UnrecognizedClient.into());
     }
     sigv4::verify(&request, &auth, &key.secret, &state.signing_keys, false)?;
-    Ok(Caller {
+    Ok(Authenticated {
         region: auth.region,
         principal_arn: key.principal_arn.clone(),
         policy_arn: key.principal_arn.clone(),

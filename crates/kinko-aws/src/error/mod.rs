@@ -193,6 +193,13 @@ mod kms;
 mod secretsmanager;
 mod ssm;
 
+/// AWS's `AccessDeniedException` for a denied check.
+impl From<kinko_core::iam::Denied> for AwsError {
+    fn from(denied: kinko_core::iam::Denied) -> Self {
+        AwsError::new("AccessDeniedException", denied.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,7 +52,7 @@ pub(super) async fn check_key(
     action: &'static str,
     key_ref: &str,
 ) -> Result<(), AwsError> {
-    match kms.access_facts(&ctx.region, key_ref).await? {
+    match kms.access_facts(&ctx.caller.region, key_ref).await? {
         Some(key) => authorize_key(ctx, action, &key),
         None => Ok(()),
     }
@@ -71,9 +71,9 @@ pub(super) async fn check_alias(
     if !alias.starts_with("alias/") {
         return Ok(());
     }
-    let arn = kms.alias_resource_arn(&ctx.region, alias);
+    let arn = kms.alias_resource_arn(&ctx.caller.region, alias);
     ctx.authorize(Check::new(action, &arn))?;
-    if and_its_key && let Some(key) = kms.alias_facts(&ctx.region, alias).await? {
+    if and_its_key && let Some(key) = kms.alias_facts(&ctx.caller.region, alias).await? {
         authorize_key(ctx, action, &key)?;
     }
     Ok(())

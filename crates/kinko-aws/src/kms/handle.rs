@@ -121,7 +121,7 @@ fn present<T>(value: Option<T>) -> Result<T, AwsError> {
 }
 
 async fn create_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
+    let region = ctx.caller.region.as_str();
     let req: CreateKeyRequest = parse_body(body)?;
     let mut v = Violations::new();
     v.opt_length(&req.description, "description", 0, 8192);
@@ -191,7 +191,7 @@ fn key_id_only(body: &[u8]) -> Result<(String, Option<i64>), AwsError> {
 }
 
 async fn describe_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
+    let region = ctx.caller.region.as_str();
     let (key_id, _) = key_id_only(body)?;
     check_key(kms, ctx, "kms:DescribeKey", &key_id).await?;
     let meta = kms.describe_key(region, &key_id).await?;
@@ -201,7 +201,7 @@ async fn describe_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Ve
 }
 
 async fn enable_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
+    let region = ctx.caller.region.as_str();
     let (key_id, _) = key_id_only(body)?;
     check_key(kms, ctx, "kms:EnableKey", &key_id).await?;
     kms.enable_key(region, &key_id).await?;
@@ -209,7 +209,7 @@ async fn enable_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<
 }
 
 async fn disable_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
+    let region = ctx.caller.region.as_str();
     let (key_id, _) = key_id_only(body)?;
     check_key(kms, ctx, "kms:DisableKey", &key_id).await?;
     kms.disable_key(region, &key_id).await?;
@@ -221,7 +221,7 @@ async fn schedule_key_deletion(
     ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
+    let region = ctx.caller.region.as_str();
     let (key_id, days) = key_id_only(body)?;
     let days = days.and_then(|d| u32::try_from(d).ok());
     check_key(kms, ctx, "kms:ScheduleKeyDeletion", &key_id).await?;
@@ -234,7 +234,7 @@ async fn cancel_key_deletion(
     ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
+    let region = ctx.caller.region.as_str();
     let (key_id, _) = key_id_only(body)?;
     check_key(kms, ctx, "kms:CancelKeyDeletion", &key_id).await?;
     let arn = kms.cancel_key_deletion(region, &key_id).await?;
@@ -252,7 +252,7 @@ fn check_list(req: &ListRequest, max: i64) -> Result<(), AwsError> {
 }
 
 async fn list_keys(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
+    let region = ctx.caller.region.as_str();
     let req: ListRequest = parse_body(body)?;
     check_list(&req, 1000)?;
     ctx.authorize(Check::new("kms:ListKeys", "*"))?;
@@ -267,7 +267,7 @@ async fn list_keys(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u
 }
 
 async fn list_aliases(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
+    let region = ctx.caller.region.as_str();
     let req: ListRequest = parse_body(body)?;
     check_list(&req, 100)?;
     ctx.authorize(Check::new("kms:ListAliases", "*"))?;
@@ -298,7 +298,7 @@ fn alias_and_target(body: &[u8], need_target: bool) -> Result<(String, Option<St
 }
 
 async fn create_alias(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
+    let region = ctx.caller.region.as_str();
     let (alias, target) = alias_and_target(body, true)?;
     let target = present(target)?;
     check_alias(kms, ctx, "kms:CreateAlias", &alias, false).await?;
@@ -308,7 +308,7 @@ async fn create_alias(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Ve
 }
 
 async fn update_alias(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
+    let region = ctx.caller.region.as_str();
     let (alias, target) = alias_and_target(body, true)?;
     let target = present(target)?;
     check_alias(kms, ctx, "kms:UpdateAlias", &alias, true).await?;
@@ -318,7 +318,7 @@ async fn update_alias(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Ve
 }
 
 async fn delete_alias(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
+    let region = ctx.caller.region.as_str();
     let (alias, _) = alias_and_target(body, false)?;
     check_alias(kms, ctx, "kms:DeleteAlias", &alias, true).await?;
     kms.delete_alias(region, &alias).await?;
@@ -326,7 +326,7 @@ async fn delete_alias(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Ve
 }
 
 async fn encrypt(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
+    let region = ctx.caller.region.as_str();
     let req: EncryptRequest = parse_body(body)?;
     let mut v = Violations::new();
     check_key_id(&mut v, &req.key_id, "keyId");
@@ -357,7 +357,7 @@ async fn encrypt(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>
 }
 
 async fn decrypt(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
+    let region = ctx.caller.region.as_str();
     let req: DecryptRequest = parse_body(body)?;
     let mut v = Violations::new();
     if let Some(b) = v.required(&req.ciphertext_blob, "ciphertextBlob") {
@@ -397,7 +397,7 @@ async fn generate_data_key(
     body: &[u8],
     with_plaintext: bool,
 ) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.region.as_str();
+    let region = ctx.caller.region.as_str();
     let req: GenerateDataKeyRequest = parse_body(body)?;
     let mut v = Violations::new();
     check_key_id(&mut v, &req.key_id, "keyId");

@@ -11,14 +11,17 @@ use crate::{AwsError, RequestContext};
 const ACCOUNT: &str = "123456789012";
 
 fn ctx() -> RequestContext {
+    let arn: String = format!("arn:aws:iam::{ACCOUNT}:user/alice");
     RequestContext {
-        region: "us-east-1".into(),
-        account_id: ACCOUNT.into(),
-        principal_arn: format!("arn:aws:iam::{ACCOUNT}:user/alice"),
+        caller: crate::Caller {
+            region: "us-east-1".into(),
+            account_id: ACCOUNT.into(),
+            arn: arn.clone(),
+        },
         user_id: "AIDAJQABLZS4A3QDU576Q".to_owned(),
         session: None,
         request_id: "req-1".into(),
-        access: std::sync::Arc::new(crate::AllowAll),
+        access: std::sync::Arc::new(crate::Access::unrestricted(arn)),
     }
 }
 

@@ -66,7 +66,7 @@ pub(super) async fn check_seal_key(
     ctx: &RequestContext,
     key_ref: Option<&str>,
 ) -> Result<(), AwsError> {
-    if let Some(key) = s.customer_key_arn(&ctx.region, key_ref).await? {
+    if let Some(key) = s.customer_key_arn(&ctx.caller.region, key_ref).await? {
         ctx.authorize(Check::new("kms:GenerateDataKey", &key))?;
     }
     Ok(())

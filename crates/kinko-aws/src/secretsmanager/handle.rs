@@ -35,12 +35,8 @@ pub async fn handle(
     body: &[u8],
     ctx: &RequestContext,
 ) -> Result<Vec<u8>, AwsError> {
-    let caller = Caller {
-        region: ctx.region.clone(),
-        account_id: ctx.account_id.clone(),
-        user_arn: ctx.principal_arn.clone(),
-    };
-    let c = &caller;
+    let caller = &ctx.caller;
+    let c = caller;
     let s = service;
     match operation {
         "CreateSecret" => create_secret(s, c, ctx, body).await,
@@ -246,7 +242,7 @@ async fn create_secret(
         force_overwrite_replica_secret: req.force_overwrite_replica_secret.unwrap_or(false),
     };
     // The secret does not exist yet: its resource is the name without suffix.
-    let facts = SecretAccess::requested(&ctx.region, &ctx.account_id, &input.name);
+    let facts = SecretAccess::requested(&ctx.caller.region, &ctx.caller.account_id, &input.name);
     ctx.authorize(check("secretsmanager:CreateSecret", &facts))?;
     if !input.tags.is_empty() {
         ctx.authorize(check("secretsmanager:TagResource", &facts))?;

@@ -10,14 +10,17 @@ const TOKEN1: &str = "11111111-1111-4111-8111-111111111111";
 const TOKEN2: &str = "22222222-2222-4222-8222-222222222222";
 
 fn ctx() -> RequestContext {
+    let arn: String = "arn:aws:iam::123456789012:user/alice".into();
     RequestContext {
-        region: "us-east-1".into(),
-        account_id: "123456789012".into(),
-        principal_arn: "arn:aws:iam::123456789012:user/alice".into(),
+        caller: crate::Caller {
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            arn: arn.clone(),
+        },
         user_id: "AIDAJQABLZS4A3QDU576Q".to_owned(),
         session: None,
         request_id: "req-1".into(),
-        access: std::sync::Arc::new(crate::AllowAll),
+        access: std::sync::Arc::new(crate::Access::unrestricted(arn)),
     }
 }
 
@@ -482,10 +485,8 @@ async fn replication_on_the_wire() {
     .await
     .unwrap_err();
     assert_eq!(err.code, "ValidationException");
-    let eu = RequestContext {
-        region: "eu-west-1".into(),
-        ..ctx()
-    };
+    let mut eu = ctx();
+    eu.caller.region = "eu-west-1".into();
     let raw = handle(
         &s,
         "PutSecretValue",

@@ -39,7 +39,7 @@
 //! is made and recorded, and its AccessDeniedException answered, as AWS.
 //!
 //! Tags are loaded for a check only when a policy has a tag condition on
-//! the action ([`crate::Authorizer::wants_resource_tags`]). Requests whose
+//! the action ([`crate::Access::wants_resource_tags`]). Requests whose
 //! names are malformed are not checked: they fail validation without
 //! touching data.
 
@@ -56,9 +56,9 @@ pub(super) async fn check_parameter(
     action: &'static str,
     canonical: &str,
 ) -> Result<(), AwsError> {
-    let arn = parameter_arn(&ctx.region, &ctx.account_id, canonical);
+    let arn = parameter_arn(&ctx.caller.region, &ctx.caller.account_id, canonical);
     if ctx.access.wants_resource_tags(action) {
-        let tags = store.parameter_tags(&ctx.region, canonical).await?;
+        let tags = store.parameter_tags(&ctx.caller.region, canonical).await?;
         ctx.authorize(Check::new(action, &arn).with_tags(&tags))
     } else {
         ctx.authorize(Check::new(action, &arn))
@@ -76,7 +76,7 @@ pub(super) async fn check_read(
     with_decryption: bool,
 ) -> Result<(), AwsError> {
     if let Some(reference) = kinko_core::ssm::reference_name(name) {
-        let arn = parameter_arn(&ctx.region, &ctx.account_id, reference);
+        let arn = parameter_arn(&ctx.caller.region, &ctx.caller.account_id, reference);
         ctx.authorize(Check::new(action, &arn))?;
         // Without decryption the read is refused before any secret is read.
         if with_decryption && let Some(secret) = store.reference_access(caller, name).await? {
@@ -88,7 +88,7 @@ pub(super) async fn check_read(
         }
         return Ok(());
     }
-    match kinko_model::ssm::ParameterRef::parse(name, &ctx.region, &ctx.account_id) {
+    match kinko_model::ssm::ParameterRef::parse(name, &ctx.caller.region, &ctx.caller.account_id) {
         Ok(r) => check_parameter(store, ctx, action, r.name.canonical()).await,
         // Malformed or foreign: the operation answers without reading.
         Err(_) => Ok(()),

@@ -27,25 +27,21 @@ pub async fn handle(
     body: &[u8],
     ctx: &RequestContext,
 ) -> Result<Vec<u8>, AwsError> {
-    let caller = Caller {
-        region: ctx.region.clone(),
-        account_id: ctx.account_id.clone(),
-        user_arn: ctx.principal_arn.clone(),
-    };
+    let caller = &ctx.caller;
     match operation {
-        "PutParameter" => put_parameter(store, ctx, &caller, body).await,
-        "GetParameter" => get_parameter(store, ctx, &caller, body).await,
-        "GetParameters" => get_parameters(store, ctx, &caller, body).await,
-        "DeleteParameter" => delete_parameter(store, ctx, &caller, body).await,
-        "DeleteParameters" => delete_parameters(store, ctx, &caller, body).await,
-        "GetParametersByPath" => get_parameters_by_path(store, ctx, &caller, body).await,
-        "DescribeParameters" => describe_parameters(store, ctx, &caller, body).await,
-        "GetParameterHistory" => get_parameter_history(store, ctx, &caller, body).await,
-        "LabelParameterVersion" => label_parameter_version(store, ctx, &caller, body).await,
-        "UnlabelParameterVersion" => unlabel_parameter_version(store, ctx, &caller, body).await,
-        "AddTagsToResource" => add_tags_to_resource(store, ctx, &caller, body).await,
-        "RemoveTagsFromResource" => remove_tags_from_resource(store, ctx, &caller, body).await,
-        "ListTagsForResource" => list_tags_for_resource(store, ctx, &caller, body).await,
+        "PutParameter" => put_parameter(store, ctx, caller, body).await,
+        "GetParameter" => get_parameter(store, ctx, caller, body).await,
+        "GetParameters" => get_parameters(store, ctx, caller, body).await,
+        "DeleteParameter" => delete_parameter(store, ctx, caller, body).await,
+        "DeleteParameters" => delete_parameters(store, ctx, caller, body).await,
+        "GetParametersByPath" => get_parameters_by_path(store, ctx, caller, body).await,
+        "DescribeParameters" => describe_parameters(store, ctx, caller, body).await,
+        "GetParameterHistory" => get_parameter_history(store, ctx, caller, body).await,
+        "LabelParameterVersion" => label_parameter_version(store, ctx, caller, body).await,
+        "UnlabelParameterVersion" => unlabel_parameter_version(store, ctx, caller, body).await,
+        "AddTagsToResource" => add_tags_to_resource(store, ctx, caller, body).await,
+        "RemoveTagsFromResource" => remove_tags_from_resource(store, ctx, caller, body).await,
+        "ListTagsForResource" => list_tags_for_resource(store, ctx, caller, body).await,
         _ => Err(AwsError::unknown_operation(&format!(
             "AmazonSSM.{operation}"
         ))),
@@ -338,7 +334,11 @@ async fn get_parameters_by_path(
     };
     // AWS authorizes the path as sent, not the parameters returned.
     if ParameterPath::parse(&input.path).is_ok() {
-        let arn = parameter_arn(&ctx.region, &ctx.account_id, input.path.trim_matches(' '));
+        let arn = parameter_arn(
+            &ctx.caller.region,
+            &ctx.caller.account_id,
+            input.path.trim_matches(' '),
+        );
         ctx.authorize(Check::new("ssm:GetParametersByPath", &arn))?;
     }
     let page = store.get_parameters_by_path(caller, &input).await?;
@@ -417,7 +417,7 @@ async fn get_parameter_history(
         max_results: to_max_results(req.max_results, 50),
         next_token: req.next_token,
     };
-    if let Ok(r) = ParameterRef::parse(&input.name, &ctx.region, &ctx.account_id) {
+    if let Ok(r) = ParameterRef::parse(&input.name, &ctx.caller.region, &ctx.caller.account_id) {
         check_parameter(store, ctx, "ssm:GetParameterHistory", r.name.canonical()).await?;
     }
     let page = store.get_parameter_history(caller, &input).await?;

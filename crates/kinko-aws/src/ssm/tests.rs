@@ -7,14 +7,17 @@ use super::handle;
 use crate::{AwsError, RequestContext};
 
 fn ctx() -> RequestContext {
+    let arn: String = "arn:aws:iam::123456789012:user/alice".into();
     RequestContext {
-        region: "us-east-1".into(),
-        account_id: "123456789012".into(),
-        principal_arn: "arn:aws:iam::123456789012:user/alice".into(),
+        caller: crate::Caller {
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            arn: arn.clone(),
+        },
         user_id: "AIDAJQABLZS4A3QDU576Q".to_owned(),
         session: None,
         request_id: "req-1".into(),
-        access: std::sync::Arc::new(crate::AllowAll),
+        access: std::sync::Arc::new(crate::Access::unrestricted(arn)),
     }
 }
 
@@ -346,7 +349,9 @@ use std::sync::{Arc, Mutex};
 use kinko_core::kms::{CreateKeyInput, Kms};
 use kinko_core::secrets::SecretsManager;
 
-use crate::access::{Authorizer, Check, access_denied};
+use kinko_core::iam::{Access, Script};
+
+use crate::Check;
 
 /// One row of an access table: operation, request, expected checks.
 pub(crate) type Row<'a, B, R> = (&'a str, B, Vec<(&'a str, R)>);
@@ -354,9 +359,9 @@ pub(crate) type Row<'a, B, R> = (&'a str, B, Vec<(&'a str, R)>);
 /// What a check carried besides action and resource: (resource, tags, policy).
 pub(crate) type Seen = (String, Option<Vec<(String, String)>>, Option<String>);
 
-/// A test authorizer: records every check it is asked (`authorize` only),
-/// and decides by its rules, first match wins, allowing by default. A rule
-/// resource ending in `*` matches by prefix.
+/// A test's access rules: records every check it is asked (`authorize`
+/// only), and decides by its rules, first match wins, allowing by default.
+/// A rule resource ending in `*` matches by prefix.
 #[derive(Default)]
 pub(crate) struct Recorder {
     pub checks: Mutex<Vec<(String, String)>>,
@@ -400,43 +405,34 @@ impl Recorder {
     }
 }
 
-impl Authorizer for Recorder {
+impl Script for Recorder {
     fn wants_resource_tags(&self, _action: &str) -> bool {
         self.wants_tags
     }
 
-    fn authorize(&self, check: &Check<'_>) -> Result<(), AwsError> {
-        self.checks
-            .lock()
-            .unwrap()
-            .push((check.action.to_owned(), check.resource.to_owned()));
-        self.context.lock().unwrap().push((
-            check.resource.to_owned(),
-            check
-                .resource_tags
-                .map(|t| t.iter().map(|t| (t.key.clone(), t.value.clone())).collect()),
-            check.resource_policy.map(str::to_owned),
-        ));
-        if self.decide(check) {
-            Ok(())
-        } else {
-            Err(access_denied(
-                "arn:aws:iam::123456789012:user/alice",
-                check,
-                false,
-            ))
+    fn allows(&self, check: &Check<'_>, recorded: bool) -> bool {
+        if recorded {
+            self.checks
+                .lock()
+                .unwrap()
+                .push((check.action.to_owned(), check.resource.to_owned()));
+            self.context.lock().unwrap().push((
+                check.resource.to_owned(),
+                check
+                    .resource_tags
+                    .map(|t| t.iter().map(|t| (t.key.clone(), t.value.clone())).collect()),
+                check.resource_policy.map(str::to_owned),
+            ));
         }
-    }
-
-    fn permits(&self, check: &Check<'_>) -> bool {
         self.decide(check)
     }
 }
 
 pub(crate) fn ctx_with(access: &Arc<Recorder>) -> RequestContext {
+    let ctx = ctx();
     RequestContext {
-        access: access.clone(),
-        ..ctx()
+        access: Arc::new(Access::scripted(ctx.caller.arn.clone(), access.clone())),
+        ..ctx
     }
 }
 
@@ -876,7 +872,7 @@ fn caller() -> kinko_core::ssm::Caller {
     kinko_core::ssm::Caller {
         region: "us-east-1".into(),
         account_id: "123456789012".into(),
-        user_arn: "arn:aws:iam::123456789012:user/alice".into(),
+        arn: "arn:aws:iam::123456789012:user/alice".into(),
     }
 }
 

@@ -4,7 +4,8 @@
 //! principal and parsed policies (cached by `Identity`) and the request's
 //! condition facts (source address, TLS, time), so each check is a
 //! synchronous evaluation. Every `authorize` is remembered for the
-//! request's audit record.
+//! request's audit record. `kinko policy simulate` asks the same
+//! evaluation with facts it is given ([`Access::simulating`]).
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -29,9 +30,31 @@ pub struct RequestFacts {
 pub struct Access {
     /// The caller as it signed (a user, or a role session's ARN).
     caller_arn: String,
-    /// `None`: the caller may do everything (`--dev`, handler tests).
-    policies: Option<CallerPolicies>,
+    rules: Rules,
     decisions: Mutex<Vec<ResourceDecision>>,
+}
+
+/// What decides a check.
+enum Rules {
+    /// Everything is allowed and nothing recorded: `--dev`, handler tests.
+    Unrestricted,
+    /// The caller's policies, as IAM evaluates them.
+    Policies(CallerPolicies),
+    /// A test's own rules (see [`Script`]).
+    #[cfg(feature = "test-util")]
+    Scripted(Arc<dyn Script>),
+}
+
+/// Rules a test decides checks by, so handler tests can deny one
+/// (action, resource) and see every check a handler made, with the tags
+/// and policy it carried. Only with the `test-util` feature.
+#[cfg(feature = "test-util")]
+pub trait Script: Send + Sync {
+    /// As [`Access::wants_resource_tags`].
+    fn wants_resource_tags(&self, action: &str) -> bool;
+    /// Whether `check` is allowed. `recorded`: asked by
+    /// [`Access::authorize`] (`false`: by [`Access::permits`]).
+    fn allows(&self, check: &Check<'_>, recorded: bool) -> bool;
 }
 
 /// What a policy-bound caller's checks are evaluated with.
@@ -43,6 +66,8 @@ struct CallerPolicies {
     session: Option<Arc<SessionAccess>>,
     account_id: String,
     facts: RequestFacts,
+    /// Context keys beyond the facts (`kinko policy simulate` only).
+    extra: Vec<(String, String)>,
     resource_policies: Arc<ResourcePolicies>,
 }
 
@@ -50,7 +75,7 @@ impl std::fmt::Debug for Access {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Access")
             .field("caller_arn", &self.caller_arn)
-            .field("unrestricted", &self.policies.is_none())
+            .field("unrestricted", &matches!(self.rules, Rules::Unrestricted))
             .finish_non_exhaustive()
     }
 }
@@ -68,13 +93,48 @@ impl Access {
     ) -> Self {
         Self {
             caller_arn,
-            policies: Some(CallerPolicies {
+            rules: Rules::Policies(CallerPolicies {
                 principal,
                 session,
                 account_id,
                 facts,
+                extra: Vec::new(),
                 resource_policies,
             }),
+            decisions: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// `principal`'s checks as a request with `facts` and the `extra`
+    /// context keys (lower-cased names) would get them: what
+    /// `kinko policy simulate` asks, through [`Access::explain`].
+    pub fn simulating(
+        principal: Arc<PrincipalAccess>,
+        account_id: String,
+        facts: RequestFacts,
+        extra: Vec<(String, String)>,
+    ) -> Self {
+        Self {
+            caller_arn: principal.principal.arn.clone(),
+            rules: Rules::Policies(CallerPolicies {
+                principal: Some(principal),
+                session: None,
+                account_id,
+                facts,
+                extra,
+                resource_policies: Arc::new(ResourcePolicies::default()),
+            }),
+            decisions: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A caller whose checks `script` decides; they are recorded as a
+    /// policy-bound caller's are.
+    #[cfg(feature = "test-util")]
+    pub fn scripted(caller_arn: impl Into<String>, script: Arc<dyn Script>) -> Self {
+        Self {
+            caller_arn: caller_arn.into(),
+            rules: Rules::Scripted(script),
             decisions: Mutex::new(Vec::new()),
         }
     }
@@ -84,7 +144,7 @@ impl Access {
     pub fn unrestricted(caller_arn: impl Into<String>) -> Self {
         Self {
             caller_arn: caller_arn.into(),
-            policies: None,
+            rules: Rules::Unrestricted,
             decisions: Mutex::new(Vec::new()),
         }
     }
@@ -108,8 +168,11 @@ impl Access {
     /// resource-tag condition, so the handler must load the resource's tags
     /// before calling [`Access::authorize`]. Cheap: no I/O.
     pub fn wants_resource_tags(&self, action: &str) -> bool {
-        let Some(policies) = &self.policies else {
-            return false;
+        let policies = match &self.rules {
+            Rules::Unrestricted => return false,
+            Rules::Policies(policies) => policies,
+            #[cfg(feature = "test-util")]
+            Rules::Scripted(script) => return script.wants_resource_tags(action),
         };
         let by_identity = policies.principal.as_ref().is_some_and(|access| {
             access
@@ -131,10 +194,10 @@ impl Access {
     /// action and the resource. Every call is recorded for the audit log,
     /// allowed or not (an unrestricted caller's are not).
     pub fn authorize(&self, check: &Check<'_>) -> Result<(), Denied> {
-        let Some(policies) = &self.policies else {
+        if matches!(self.rules, Rules::Unrestricted) {
             return Ok(());
-        };
-        let (decision, reason) = policies.decide(&self.caller_arn, check);
+        }
+        let (decision, reason) = self.decide(check, true);
         let allowed = decision.allowed();
         self.decisions
             .lock()
@@ -165,9 +228,34 @@ impl Access {
     /// operations that show a caller only what it may see (kinko's choice
     /// where AWS would answer AccessDenied for the whole list).
     pub fn permits(&self, check: &Check<'_>) -> bool {
-        match &self.policies {
-            None => true,
-            Some(policies) => policies.decide(&self.caller_arn, check).0.allowed(),
+        self.decide(check, false).0.allowed()
+    }
+
+    /// The decision `check` would get and, when it was made without
+    /// evaluating (a policy that does not parse), why; not recorded.
+    pub fn explain(&self, check: &Check<'_>) -> (iam::Decision, Option<String>) {
+        self.decide(check, false)
+    }
+
+    #[cfg_attr(not(feature = "test-util"), allow(unused_variables))]
+    fn decide(&self, check: &Check<'_>, recorded: bool) -> (iam::Decision, Option<String>) {
+        let outcome = |outcome| iam::Decision {
+            outcome,
+            statement: None,
+        };
+        match &self.rules {
+            Rules::Unrestricted => (outcome(Outcome::Allow), None),
+            Rules::Policies(policies) => policies.decide(&self.caller_arn, check),
+            #[cfg(feature = "test-util")]
+            Rules::Scripted(script) => {
+                let allowed = script.allows(check, recorded);
+                let verdict = if allowed {
+                    Outcome::Allow
+                } else {
+                    Outcome::ImplicitDeny
+                };
+                (outcome(verdict), None)
+            }
         }
     }
 }
@@ -232,7 +320,7 @@ impl CallerPolicies {
             secure_transport: self.facts.secure_transport,
             source_identity,
             sts: check.sts,
-            extra: &[],
+            extra: &self.extra,
         };
         let identity = access.policy_refs();
         let policies = if check.trust {

@@ -11,6 +11,8 @@
 mod access;
 mod resource_policies;
 
+#[cfg(feature = "test-util")]
+pub use access::Script;
 pub use access::{Access, RequestFacts};
 pub use resource_policies::ResourcePolicies;
 
@@ -21,7 +23,7 @@ use kinko_model::iam::StsRequest;
 #[derive(Debug, Clone, Copy)]
 pub struct Check<'a> {
     /// `service:Operation`, as IAM spells it (`ssm:GetParameter`).
-    pub action: &'static str,
+    pub action: &'a str,
     /// The resource ARN, or `*` for operations without one (ListSecrets).
     pub resource: &'a str,
     /// The resource's tags, when the handler loaded them (see
@@ -39,7 +41,7 @@ pub struct Check<'a> {
 }
 
 impl<'a> Check<'a> {
-    pub fn new(action: &'static str, resource: &'a str) -> Self {
+    pub fn new(action: &'a str, resource: &'a str) -> Self {
         Self {
             action,
             resource,
@@ -56,7 +58,7 @@ impl<'a> Check<'a> {
     /// allow. `trust_policy` is `None` for a role that does not exist,
     /// which nothing allows.
     pub fn trust(
-        action: &'static str,
+        action: &'a str,
         role_arn: &'a str,
         trust_policy: Option<&'a str>,
         sts: &'a StsRequest<'a>,

@@ -723,7 +723,7 @@ async fn disabled_key_blocks_secure_string_reads_until_enabled() {
     let caller = Caller {
         region: REGION.into(),
         account_id: ACCOUNT.into(),
-        user_arn: format!("arn:aws:iam::{ACCOUNT}:user/admin"),
+        arn: format!("arn:aws:iam::{ACCOUNT}:user/admin"),
     };
     let mut input = PutParameterInput::new(
         "/app/db",

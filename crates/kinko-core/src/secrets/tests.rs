@@ -56,7 +56,7 @@ fn caller_in(region: &str) -> Caller {
     Caller {
         region: region.into(),
         account_id: "123456789012".into(),
-        user_arn: "arn:aws:iam::123456789012:user/alice".into(),
+        arn: "arn:aws:iam::123456789012:user/alice".into(),
     }
 }
 

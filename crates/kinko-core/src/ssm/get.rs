@@ -369,7 +369,7 @@ mod reference_tests {
         Caller {
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
-            user_arn: "arn:aws:iam::123456789012:user/alice".into(),
+            arn: "arn:aws:iam::123456789012:user/alice".into(),
         }
     }
 

@@ -9,14 +9,7 @@ use super::filters::{LegacyFilter, ParameterFilter};
 use super::policies::InlinePolicy;
 use super::types::{ParameterType, Tier};
 
-/// Who is calling and where: the region partitions the data; the user ARN
-/// becomes `LastModifiedUser`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub region: String,
-    pub account_id: String,
-    pub user_arn: String,
-}
+pub use crate::Caller;
 
 #[derive(Debug, Clone)]
 pub struct PutParameterInput {

@@ -252,7 +252,7 @@ impl ParameterStore {
                     data_type: data_type.as_str().to_owned(),
                     labels: Vec::new(),
                     last_modified_ms: now_ms(),
-                    last_modified_user: caller.user_arn.clone(),
+                    last_modified_user: caller.arn.clone(),
                 },
                 tags: if current.is_none() {
                     checked.tags.clone()
