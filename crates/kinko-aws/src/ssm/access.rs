@@ -43,7 +43,7 @@
 //! names are malformed are not checked: they fail validation without
 //! touching data.
 
-use kinko_core::ssm::{Caller, ParameterStore};
+use kinko_core::ssm::{ParameterStore, ReadName};
 use kinko_model::ssm::parameter_arn;
 
 use crate::{AwsError, Check, RequestContext};
@@ -70,28 +70,30 @@ pub(super) async fn check_parameter(
 pub(super) async fn check_read(
     store: &ParameterStore,
     ctx: &RequestContext,
-    caller: &Caller,
     action: &'static str,
-    name: &str,
+    name: &ReadName,
     with_decryption: bool,
 ) -> Result<(), AwsError> {
-    if let Some(reference) = kinko_core::ssm::reference_name(name) {
-        let arn = parameter_arn(&ctx.caller.region, &ctx.caller.account_id, reference);
-        ctx.authorize(Check::new(action, &arn))?;
-        // Without decryption the read is refused before any secret is read.
-        if with_decryption && let Some(secret) = store.reference_access(caller, name).await? {
-            ctx.authorize(
-                Check::new("secretsmanager:GetSecretValue", &secret.arn)
-                    .with_tags(&secret.tags)
-                    .with_policy(secret.resource_policy.as_deref()),
-            )?;
+    match name {
+        ReadName::SecretReference(raw) => {
+            let reference = kinko_core::ssm::reference_name(raw).unwrap_or(raw);
+            let arn = parameter_arn(&ctx.caller.region, &ctx.caller.account_id, reference);
+            ctx.authorize(Check::new(action, &arn))?;
+            // Without decryption the read is refused before any secret is read.
+            if with_decryption
+                && let Some(secret) = store.reference_access(&ctx.caller, raw).await?
+            {
+                ctx.authorize(
+                    Check::new("secretsmanager:GetSecretValue", &secret.arn)
+                        .with_tags(&secret.tags)
+                        .with_policy(secret.resource_policy.as_deref()),
+                )?;
+            }
+            Ok(())
         }
-        return Ok(());
-    }
-    match kinko_model::ssm::ParameterRef::parse(name, &ctx.caller.region, &ctx.caller.account_id) {
-        Ok(r) => check_parameter(store, ctx, action, r.name.canonical()).await,
+        ReadName::Parameter(r) => check_parameter(store, ctx, action, r.name.canonical()).await,
         // Malformed or foreign: the operation answers without reading.
-        Err(_) => Ok(()),
+        ReadName::Invalid { .. } => Ok(()),
     }
 }
 

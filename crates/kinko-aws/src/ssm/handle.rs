@@ -3,7 +3,8 @@
 
 use kinko_core::ssm::{
     Caller, DescribeParametersInput, GetParameterHistoryInput, GetParametersByPathInput,
-    LegacyFilter, ParameterFilter, ParameterStore, ParameterType, PutParameterInput, Tier,
+    LegacyFilter, ParameterFilter, ParameterStore, ParameterType, PutParameterInput, ReadName,
+    Tier,
 };
 use kinko_model::ssm::{ParameterName, ParameterPath, ParameterRef, parameter_arn};
 use kinko_model::{Tag, TagShape};
@@ -162,18 +163,10 @@ async fn get_parameter(
     let mut v = Violations::new();
     check_name(&mut v, &req.name, "name");
     v.finish()?;
-    let name = req.name.unwrap_or_default();
+    let name = ReadName::parse(req.name.as_deref().unwrap_or_default(), caller);
     let with_decryption = req.with_decryption.unwrap_or(false);
-    check_read(
-        store,
-        ctx,
-        caller,
-        "ssm:GetParameter",
-        &name,
-        with_decryption,
-    )
-    .await?;
-    let p = store.get_parameter(caller, &name, with_decryption).await?;
+    check_read(store, ctx, "ssm:GetParameter", &name, with_decryption).await?;
+    let p = store.read_parameter(caller, &name, with_decryption).await?;
     check_decrypt(ctx, [&p.kms_key_arn])?;
     encode(&GetParameterResponse {
         parameter: ParameterShape::from(&p),
@@ -190,25 +183,19 @@ async fn get_parameters(
     let mut v = Violations::new();
     check_names(&mut v, &req.names, "names");
     v.finish()?;
-    let names = req.names.unwrap_or_default();
+    let names: Vec<ReadName> = (req.names.iter().flatten())
+        .map(|name| ReadName::parse(name, caller))
+        .collect();
     let with_decryption = req.with_decryption.unwrap_or(false);
     // Every name first: one denial denies the whole call, as on AWS.
     for (i, name) in names.iter().enumerate() {
-        if names[..i].contains(name) {
+        if names[..i].iter().any(|n| n.as_sent() == name.as_sent()) {
             continue;
         }
-        check_read(
-            store,
-            ctx,
-            caller,
-            "ssm:GetParameters",
-            name,
-            with_decryption,
-        )
-        .await?;
+        check_read(store, ctx, "ssm:GetParameters", name, with_decryption).await?;
     }
     let out = store
-        .get_parameters(caller, &names, with_decryption)
+        .read_parameters(caller, &names, with_decryption)
         .await?;
     check_decrypt(ctx, out.parameters.iter().map(|p| &p.kms_key_arn))?;
     encode(&GetParametersResponse {

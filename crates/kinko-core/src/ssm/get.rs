@@ -1,7 +1,7 @@
 //! GetParameter, GetParameters and GetParametersByPath.
 
+use kinko_model::ssm::ParameterPath;
 use kinko_model::ssm::VersionSelector;
-use kinko_model::ssm::{ParameterPath, ParameterRef};
 use kinko_store::{ParameterLookup, ParameterQuery, ParameterRecord};
 
 use super::error::SsmError;
@@ -10,6 +10,7 @@ use super::model::{
     Caller, GetParametersByPathInput, GetParametersOutput, Parameter, ParametersPage,
 };
 use super::paging::TokenScope;
+use super::read_name::ReadName;
 use super::service::ParameterStore;
 use crate::secrets::{
     GetSecretValueInput, SecretDescription, SecretValue, SecretValueOutput, SecretsError,
@@ -61,26 +62,38 @@ fn selector_token(s: &VersionSelector) -> String {
 }
 
 impl ParameterStore {
-    /// The hot path: one store read, one open.
+    /// [`ParameterStore::read_parameter`] of a name as sent.
     pub async fn get_parameter(
         &self,
         caller: &Caller,
         name: &str,
         with_decryption: bool,
     ) -> Result<Parameter, SsmError> {
-        if let Some(secret_id) = name.strip_prefix(SECRETS_REFERENCE) {
-            return self
-                .secret_reference(caller, name, secret_id, with_decryption)
-                .await;
-        }
-        let r = ParameterRef::parse(name, &caller.region, &caller.account_id)?;
+        self.read_parameter(caller, &ReadName::parse(name, caller), with_decryption)
+            .await
+    }
+
+    /// The hot path: one store read, one open.
+    pub async fn read_parameter(
+        &self,
+        caller: &Caller,
+        name: &ReadName,
+        with_decryption: bool,
+    ) -> Result<Parameter, SsmError> {
+        let r = match name {
+            ReadName::SecretReference(raw) => {
+                return self.secret_reference(caller, raw, with_decryption).await;
+            }
+            ReadName::Invalid { error, .. } => return Err(error.clone().into()),
+            ReadName::Parameter(r) => r,
+        };
         match self
             .store
             .get_parameter(&caller.region, r.name.canonical(), &r.selector)
             .await?
         {
             ParameterLookup::Found(record) => {
-                self.to_parameter(caller, record, r.selector_text, with_decryption)
+                self.to_parameter(caller, record, r.selector_text.clone(), with_decryption)
                     .await
             }
             ParameterLookup::VersionNotFound => Err(SsmError::version_not_found(
@@ -91,36 +104,48 @@ impl ParameterStore {
         }
     }
 
-    /// Unknown names, bad selectors and missing versions go to
-    /// `invalid_parameters`; only faults are errors.
+    /// [`ParameterStore::read_parameters`] of names as sent.
     pub async fn get_parameters(
         &self,
         caller: &Caller,
         names: &[String],
         with_decryption: bool,
     ) -> Result<GetParametersOutput, SsmError> {
+        let names: Vec<ReadName> = names.iter().map(|n| ReadName::parse(n, caller)).collect();
+        self.read_parameters(caller, &names, with_decryption).await
+    }
+
+    /// Unknown names, bad selectors and missing versions go to
+    /// `invalid_parameters`; only faults are errors.
+    pub async fn read_parameters(
+        &self,
+        caller: &Caller,
+        names: &[ReadName],
+        with_decryption: bool,
+    ) -> Result<GetParametersOutput, SsmError> {
         let mut parameters: Vec<Parameter> = Vec::with_capacity(names.len());
         let mut invalid_parameters = Vec::new();
         let mut seen: Vec<&str> = Vec::with_capacity(names.len());
-        for raw in names {
-            if seen.contains(&raw.as_str()) {
+        for name in names {
+            let raw = name.as_sent();
+            if seen.contains(&raw) {
                 continue;
             }
             seen.push(raw);
-            if let Some(secret_id) = raw.strip_prefix(SECRETS_REFERENCE) {
-                match self
-                    .secret_reference(caller, raw, secret_id, with_decryption)
-                    .await
-                {
-                    Ok(p) => parameters.push(p),
-                    Err(SsmError::ParameterNotFound(_)) => invalid_parameters.push(raw.clone()),
-                    Err(e) => return Err(e),
+            let r = match name {
+                ReadName::SecretReference(raw) => {
+                    match self.secret_reference(caller, raw, with_decryption).await {
+                        Ok(p) => parameters.push(p),
+                        Err(SsmError::ParameterNotFound(_)) => invalid_parameters.push(raw.clone()),
+                        Err(e) => return Err(e),
+                    }
+                    continue;
                 }
-                continue;
-            }
-            let Ok(r) = ParameterRef::parse(raw, &caller.region, &caller.account_id) else {
-                invalid_parameters.push(raw.clone());
-                continue;
+                ReadName::Invalid { as_sent, .. } => {
+                    invalid_parameters.push(as_sent.clone());
+                    continue;
+                }
+                ReadName::Parameter(r) => r,
             };
             match self
                 .store
@@ -129,12 +154,12 @@ impl ParameterStore {
             {
                 ParameterLookup::Found(record) => {
                     parameters.push(
-                        self.to_parameter(caller, record, r.selector_text, with_decryption)
+                        self.to_parameter(caller, record, r.selector_text.clone(), with_decryption)
                             .await?,
                     );
                 }
                 ParameterLookup::VersionNotFound | ParameterLookup::NotFound => {
-                    invalid_parameters.push(raw.clone());
+                    invalid_parameters.push(raw.to_owned());
                 }
             }
         }
@@ -238,9 +263,9 @@ impl ParameterStore {
         &self,
         caller: &Caller,
         name: &str,
-        reference: &str,
         with_decryption: bool,
     ) -> Result<Parameter, SsmError> {
+        let reference = name.strip_prefix(SECRETS_REFERENCE).unwrap_or_default();
         let Some(secrets) = &self.secrets else {
             return Err(SsmError::not_found(name));
         };

@@ -15,6 +15,7 @@ pub mod model;
 pub mod paging;
 pub mod policies;
 mod put;
+mod read_name;
 pub mod service;
 mod tags;
 pub mod types;
@@ -24,6 +25,7 @@ pub use error::SsmError;
 pub use filters::{LegacyFilter, ParameterFilter};
 pub use get::SECRETS_REFERENCE;
 pub use model::*;
+pub use read_name::ReadName;
 pub use service::ParameterStore;
 pub use types::{DataType, ParameterType, Tier};
 
