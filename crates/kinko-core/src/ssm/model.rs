@@ -68,7 +68,7 @@ pub struct PutParameterOutput {
 #[derive(Debug, Clone)]
 pub struct Parameter {
     pub name: String,
-    pub parameter_type: String,
+    pub parameter_type: ParameterType,
     pub value: SecretString,
     pub version: u32,
     /// `":7"` / `":prod"` when the caller used a selector.
@@ -106,7 +106,7 @@ pub struct ParametersPage {
 pub struct ParameterMetadata {
     pub name: String,
     pub arn: String,
-    pub parameter_type: String,
+    pub parameter_type: ParameterType,
     pub key_id: Option<String>,
     pub last_modified_ms: i64,
     pub last_modified_user: String,
@@ -128,7 +128,7 @@ pub struct MetadataPage {
 #[derive(Debug, Clone)]
 pub struct ParameterHistoryEntry {
     pub name: String,
-    pub parameter_type: String,
+    pub parameter_type: ParameterType,
     pub key_id: Option<String>,
     pub last_modified_ms: i64,
     pub last_modified_user: String,
