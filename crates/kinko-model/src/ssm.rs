@@ -41,6 +41,40 @@ pub enum VersionSelector {
     Label(String),
 }
 
+/// A parameter's type. Here, below the store and the services, so that the
+/// stored record and the operations share one type. Serialized (backups) by
+/// its wire name, the same text AWS uses and the store's column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ParameterType {
+    #[serde(rename = "String")]
+    String,
+    #[serde(rename = "StringList")]
+    StringList,
+    #[serde(rename = "SecureString")]
+    SecureString,
+}
+
+impl ParameterType {
+    pub const ALL: [&'static str; 3] = ["String", "StringList", "SecureString"];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "String" => Some(Self::String),
+            "StringList" => Some(Self::StringList),
+            "SecureString" => Some(Self::SecureString),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::String => "String",
+            Self::StringList => "StringList",
+            Self::SecureString => "SecureString",
+        }
+    }
+}
+
 /// Deepest hierarchy AWS allows (`/a/b/c` has 3 levels).
 pub const MAX_HIERARCHY_LEVELS: usize = 15;
 /// A name may be at most this long counting the ARN prefix before it.
@@ -306,6 +340,17 @@ mod tests {
 
     const R: &str = "us-east-2";
     const A: &str = "111122223333";
+
+    #[test]
+    fn parameter_types_serialize_as_their_wire_names() {
+        for t in ParameterType::ALL {
+            let parsed = ParameterType::parse(t).unwrap();
+            assert_eq!(serde_json::to_string(&parsed).unwrap(), format!("\"{t}\""));
+            let back: ParameterType = serde_json::from_str(&format!("\"{t}\"")).unwrap();
+            assert_eq!(back, parsed);
+        }
+        assert!(serde_json::from_str::<ParameterType>("\"secureString\"").is_err());
+    }
 
     fn write_err(name: &str) -> NameError {
         ParameterName::parse_for_write(name, R, A).unwrap_err()

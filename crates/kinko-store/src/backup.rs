@@ -281,10 +281,11 @@ mod base64_option {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conformance::full_version;
+    use crate::conformance::{full_version, plain_version};
     use crate::{SecretRecord, SecretVersion};
     use kinko_model::Tag;
     use kinko_model::principals::PrincipalKind;
+    use kinko_model::ssm::ParameterType;
 
     fn sample() -> Snapshot {
         let mut v2 = full_version(2, b"\x00sealed\xff");
@@ -444,6 +445,48 @@ mod tests {
 {"type":"parameter","region":1}
 "#;
         let err = read(&mut bad.as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, BackupError::Malformed { line: 2, .. }),
+            "{err}"
+        );
+    }
+
+    /// A file written while the parameter type was a `String` in the record
+    /// (the text below is what that code wrote) reads into the enum; a type
+    /// text no `ParameterType` has is a malformed line, not a panic.
+    #[test]
+    fn a_file_from_before_the_parameter_type_enum_still_reads() {
+        let old = r#"{"format":"kinko-backup","version":3,"created_ms":7,"root_key_check":null}
+{"type":"parameter","region":"us-east-1","name":"/app/db","display_name":"/App/db","latest_version":2,"versions":[{"version":1,"value":"b25l","parameter_type":"SecureString","key_id":"alias/aws/ssm","description":"version 1","allowed_pattern":"^.*$","tier":"Advanced","policies":"[{\"Type\":\"Expiration\"}]","data_type":"text","labels":[],"last_modified_ms":1700000000001,"last_modified_user":"arn:aws:iam::000000000000:user/alice"},{"version":2,"value":"dHdv","parameter_type":"String","key_id":null,"description":null,"allowed_pattern":null,"tier":"Standard","policies":null,"data_type":"text","labels":[],"last_modified_ms":1700000000000,"last_modified_user":"arn:aws:iam::000000000000:user/bob"}],"tags":[]}
+{"type":"end","records":1}
+"#;
+        let (_, snapshot) = read(&mut old.as_bytes()).unwrap();
+        let expected = Snapshot {
+            parameters: vec![ParameterExport {
+                region: "us-east-1".to_owned(),
+                name: "/app/db".to_owned(),
+                display_name: "/App/db".to_owned(),
+                latest_version: 2,
+                versions: vec![full_version(1, b"one"), plain_version(2, b"two")],
+                tags: vec![],
+            }],
+            ..Default::default()
+        };
+        assert_eq!(snapshot, expected);
+        assert_eq!(
+            snapshot.parameters[0].versions[0].parameter_type,
+            ParameterType::SecureString
+        );
+        // And it is written back byte for byte as it was.
+        let mut file = Vec::new();
+        write(&expected, 7, &mut file).unwrap();
+        assert_eq!(String::from_utf8(file).unwrap(), old);
+
+        let odd = old.replace(
+            r#""parameter_type":"String""#,
+            r#""parameter_type":"Strung""#,
+        );
+        let err = read(&mut odd.as_bytes()).unwrap_err();
         assert!(
             matches!(err, BackupError::Malformed { line: 2, .. }),
             "{err}"

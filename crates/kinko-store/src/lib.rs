@@ -37,6 +37,7 @@ pub use identity::{AccessKeyRecord, IdentityRows, KeyUse, PolicyRecord, Principa
 pub(crate) use identity::{principal_kind_from_stored, tags_from_stored, tags_to_stored};
 pub use keys::{KeyRows, KmsAliasRecord, KmsKeyRecord};
 pub use meta::{Invalidation, MetaRows, Snapshot};
+pub(crate) use parameters::parameter_type_from_stored;
 pub use parameters::{
     ParameterExport, ParameterLookup, ParameterQuery, ParameterRecord, ParameterRows,
     ParameterVersion, ParameterWrite, PutOutcome, UnlabelOutcome,

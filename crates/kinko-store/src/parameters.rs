@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use kinko_model::Tag;
-use kinko_model::ssm::VersionSelector;
+use kinko_model::ssm::{ParameterType, VersionSelector};
 
 use crate::StoreError;
 
@@ -14,8 +14,9 @@ pub struct ParameterVersion {
     /// Sealed envelope bytes.
     #[serde(with = "crate::backup::base64_bytes")]
     pub value: Vec<u8>,
-    /// `String`, `StringList` or `SecureString`.
-    pub parameter_type: String,
+    /// Stored as its wire name (`ParameterType::as_str`) in the same TEXT
+    /// column as before the type was an enum; backups hold the same text.
+    pub parameter_type: ParameterType,
     /// KMS key the value was sealed with, as the caller named it
     /// (`alias/aws/ssm`, a key id, an ARN); `None` for non-SecureString.
     pub key_id: Option<String>,
@@ -33,6 +34,19 @@ pub struct ParameterVersion {
     pub last_modified_ms: i64,
     /// ARN of the principal that wrote this version.
     pub last_modified_user: String,
+}
+
+/// Reads [`ParameterType::as_str`]'s form back from a row of parameter
+/// `name`; anything else is a corrupt row, reported, never a panic.
+pub(crate) fn parameter_type_from_stored(
+    name: &str,
+    text: &str,
+) -> Result<ParameterType, StoreError> {
+    ParameterType::parse(text).ok_or_else(|| {
+        StoreError::Backend(format!(
+            "unknown parameter type {text:?} stored for parameter {name}"
+        ))
+    })
 }
 
 impl std::fmt::Debug for ParameterVersion {

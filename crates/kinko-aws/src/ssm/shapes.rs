@@ -166,7 +166,7 @@ impl<'a> From<&'a kinko_core::ssm::Parameter> for ParameterShape<'a> {
     fn from(p: &'a kinko_core::ssm::Parameter) -> Self {
         ParameterShape {
             name: &p.name,
-            parameter_type: &p.parameter_type,
+            parameter_type: p.parameter_type.as_str(),
             value: Exposed(&p.value),
             version: p.version,
             selector: p.selector.as_deref(),
@@ -257,7 +257,7 @@ impl<'a> From<&'a kinko_core::ssm::ParameterMetadata> for ParameterMetadataShape
         ParameterMetadataShape {
             name: &p.name,
             arn: &p.arn,
-            parameter_type: &p.parameter_type,
+            parameter_type: p.parameter_type.as_str(),
             key_id: p.key_id.as_deref(),
             last_modified_date: Epoch(p.last_modified_ms),
             last_modified_user: &p.last_modified_user,
@@ -305,7 +305,7 @@ impl<'a> From<&'a kinko_core::ssm::ParameterHistoryEntry> for ParameterHistorySh
     fn from(p: &'a kinko_core::ssm::ParameterHistoryEntry) -> Self {
         ParameterHistoryShape {
             name: &p.name,
-            parameter_type: &p.parameter_type,
+            parameter_type: p.parameter_type.as_str(),
             key_id: p.key_id.as_deref(),
             last_modified_date: Epoch(p.last_modified_ms),
             last_modified_user: &p.last_modified_user,

@@ -74,7 +74,9 @@ impl ParameterStore {
                     .get_parameter(&caller.region, name.canonical(), &VersionSelector::Latest)
                     .await?
                 {
-                    ParameterLookup::Found(r) if r.version.parameter_type == "SecureString" => {
+                    ParameterLookup::Found(r)
+                        if r.version.parameter_type == ParameterType::SecureString =>
+                    {
                         r.version.key_id
                     }
                     _ => None,

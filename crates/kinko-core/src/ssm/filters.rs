@@ -268,7 +268,9 @@ impl Filter {
             Filter::Path { recursive, paths } => {
                 paths.iter().any(|p| p.contains(&record.name, *recursive))
             }
-            Filter::Type { how, values } => values.iter().any(|x| how.test(&v.parameter_type, x)),
+            Filter::Type { how, values } => values
+                .iter()
+                .any(|x| how.test(v.parameter_type.as_str(), x)),
             Filter::KeyId { how, values } => match &v.key_id {
                 Some(k) => values.iter().any(|x| how.test(k, x)),
                 None => false,

@@ -12,6 +12,7 @@ use super::model::{
 use super::paging::TokenScope;
 use super::read_name::ReadName;
 use super::service::ParameterStore;
+use super::types::ParameterType;
 use crate::secrets::{
     GetSecretValueInput, SecretDescription, SecretValue, SecretValueOutput, SecretsError,
 };
@@ -363,7 +364,7 @@ fn reference_parameter(
     };
     Parameter {
         name: base.to_owned(),
-        parameter_type: "SecureString".into(),
+        parameter_type: ParameterType::SecureString,
         value,
         version: 0,
         selector: selector.map(|s| format!(":{s}")),
@@ -455,7 +456,7 @@ mod reference_tests {
         let p = ssm.get_parameter(&c, name, true).await.unwrap();
         assert_eq!(p.name, name);
         assert_eq!(p.value.expose(), "two");
-        assert_eq!(p.parameter_type, "SecureString");
+        assert_eq!(p.parameter_type, ParameterType::SecureString);
         assert_eq!(p.version, 0);
         assert_eq!(p.arn, created.arn);
         assert_eq!(p.data_type, "text");

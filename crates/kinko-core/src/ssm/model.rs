@@ -61,7 +61,7 @@ pub struct PutParameterOutput {
 #[derive(Debug, Clone)]
 pub struct Parameter {
     pub name: String,
-    pub parameter_type: String,
+    pub parameter_type: ParameterType,
     pub value: SecretString,
     pub version: u32,
     /// `":7"` / `":prod"` when the caller used a selector.
@@ -99,7 +99,7 @@ pub struct ParametersPage {
 pub struct ParameterMetadata {
     pub name: String,
     pub arn: String,
-    pub parameter_type: String,
+    pub parameter_type: ParameterType,
     pub key_id: Option<String>,
     pub last_modified_ms: i64,
     pub last_modified_user: String,
@@ -121,7 +121,7 @@ pub struct MetadataPage {
 #[derive(Debug, Clone)]
 pub struct ParameterHistoryEntry {
     pub name: String,
-    pub parameter_type: String,
+    pub parameter_type: ParameterType,
     pub key_id: Option<String>,
     pub last_modified_ms: i64,
     pub last_modified_user: String,

@@ -166,13 +166,12 @@ impl ParameterStore {
 
             let parameter_type = match (input.parameter_type, prev) {
                 (Some(t), _) => t,
-                (None, Some(p)) => ParameterType::parse(&p.parameter_type)
-                    .ok_or_else(|| SsmError::Internal("stored parameter type is unknown".into()))?,
+                (None, Some(p)) => p.parameter_type,
                 (None, None) => return Err(SsmError::Validation(TYPE_REQUIRED.into())),
             };
             let key_id = if parameter_type == ParameterType::SecureString {
                 let previous_key = prev
-                    .filter(|p| p.parameter_type == "SecureString")
+                    .filter(|p| p.parameter_type == ParameterType::SecureString)
                     .and_then(|p| p.key_id.clone());
                 Some(
                     input
@@ -243,7 +242,7 @@ impl ParameterStore {
                 version: ParameterVersion {
                     version,
                     value: sealed,
-                    parameter_type: parameter_type.as_str().to_owned(),
+                    parameter_type,
                     key_id,
                     description,
                     allowed_pattern,

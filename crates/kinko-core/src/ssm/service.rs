@@ -14,6 +14,7 @@ use kinko_store::{ParameterRecord, ParameterVersion, Store};
 use super::error::SsmError;
 use super::model::{Caller, Parameter, ParameterMetadata};
 use super::policies;
+use super::types::ParameterType;
 use crate::keyring::{Keyring, KeyringError};
 use crate::kms::KeyManagers;
 use crate::secrets::SecretsManager;
@@ -106,7 +107,7 @@ impl ParameterStore {
         v: &ParameterVersion,
         with_decryption: bool,
     ) -> Result<SecretString, SsmError> {
-        if v.parameter_type == "SecureString" && !with_decryption {
+        if v.parameter_type == ParameterType::SecureString && !with_decryption {
             return Ok(SecretString::new(STANDARD.encode(&v.value)));
         }
         let aad = Self::aad(region, canonical, v.version);
@@ -137,7 +138,7 @@ impl ParameterStore {
         v: &ParameterVersion,
         with_decryption: bool,
     ) -> Result<Option<String>, SsmError> {
-        if v.parameter_type != "SecureString" || !with_decryption {
+        if v.parameter_type != ParameterType::SecureString || !with_decryption {
             return Ok(None);
         }
         if v.key_id.as_deref().is_none_or(|k| k == DEFAULT_KEY) {

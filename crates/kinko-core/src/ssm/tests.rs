@@ -62,7 +62,7 @@ async fn put_then_get_each_type() {
     let p = ssm.get_parameter(&c, "/app/url", false).await.unwrap();
     assert_eq!(p.value.expose(), "https://x");
     assert_eq!(p.name, "/app/url");
-    assert_eq!(p.parameter_type, "String");
+    assert_eq!(p.parameter_type, ParameterType::String);
     assert_eq!(p.version, 1);
     assert_eq!(
         p.arn,
@@ -140,7 +140,7 @@ async fn overwrite_keeps_previous_fields() {
         kinko_store::ParameterLookup::Found(r) => r,
         other => panic!("{other:?}"),
     };
-    assert_eq!(rec.version.parameter_type, "SecureString");
+    assert_eq!(rec.version.parameter_type, ParameterType::SecureString);
     assert_eq!(rec.version.key_id.as_deref(), Some("alias/aws/ssm"));
     assert_eq!(rec.version.description.as_deref(), Some("the db password"));
     assert_eq!(rec.version.allowed_pattern.as_deref(), Some("[a-z]+"));

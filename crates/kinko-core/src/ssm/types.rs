@@ -2,33 +2,8 @@
 
 use super::error::SsmError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParameterType {
-    String,
-    StringList,
-    SecureString,
-}
-
-impl ParameterType {
-    pub const ALL: [&'static str; 3] = ["String", "StringList", "SecureString"];
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "String" => Some(Self::String),
-            "StringList" => Some(Self::StringList),
-            "SecureString" => Some(Self::SecureString),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::String => "String",
-            Self::StringList => "StringList",
-            Self::SecureString => "SecureString",
-        }
-    }
-}
+/// Lives in `kinko-model` so the store's records use it too.
+pub use kinko_model::ssm::ParameterType;
 
 /// The tier a caller asks for. `IntelligentTiering` resolves to Standard or
 /// Advanced at write time; only those two are ever stored.

@@ -24,11 +24,11 @@ use std::sync::Arc;
 
 use kinko_model::Tag;
 use kinko_model::principals::PrincipalKind;
-use kinko_model::ssm::VersionSelector;
+use kinko_model::ssm::{ParameterType, VersionSelector};
 
 use crate::{
-    ParameterLookup, ParameterRecord, ParameterRows, ParameterVersion, ParameterWrite, PutOutcome,
-    Store,
+    ParameterLookup, ParameterQuery, ParameterRecord, ParameterRows, ParameterVersion,
+    ParameterWrite, PutOutcome, Store, StoreError,
 };
 
 pub use audit::{audit_chain, concurrent_audit_appenders, test_link};
@@ -67,7 +67,7 @@ pub fn full_version(version: u32, value: &[u8]) -> ParameterVersion {
     ParameterVersion {
         version,
         value: value.to_vec(),
-        parameter_type: "SecureString".to_owned(),
+        parameter_type: ParameterType::SecureString,
         key_id: Some("alias/aws/ssm".to_owned()),
         description: Some(format!("version {version}")),
         allowed_pattern: Some("^.*$".to_owned()),
@@ -85,7 +85,7 @@ pub fn plain_version(version: u32, value: &[u8]) -> ParameterVersion {
     ParameterVersion {
         version,
         value: value.to_vec(),
-        parameter_type: "String".to_owned(),
+        parameter_type: ParameterType::String,
         key_id: None,
         description: None,
         allowed_pattern: None,
@@ -180,4 +180,34 @@ pub(crate) async fn history_numbers(
         .iter()
         .map(|v| v.version)
         .collect()
+}
+
+/// Once a backend test has rewritten `name`'s stored type text (in region
+/// `region`) to one no `ParameterType` has, every read of the row is a
+/// `StoreError` that names the parameter, never a panic or a guess.
+pub async fn unknown_parameter_type_is_a_corrupt_row(
+    store: &dyn ParameterRows,
+    region: &str,
+    name: &str,
+) {
+    let expect_corrupt = |what: &str, err: StoreError| match err {
+        StoreError::Backend(message) => assert!(
+            message.contains(name) && message.contains("parameter type"),
+            "{what}: {message}"
+        ),
+        other => panic!("{what}: expected a Backend error, got {other:?}"),
+    };
+    let got = store
+        .get_parameter(region, name, &VersionSelector::Latest)
+        .await;
+    expect_corrupt("get", got.unwrap_err());
+    let got = store.parameter_history(region, name).await;
+    expect_corrupt("history", got.unwrap_err());
+    let query = ParameterQuery {
+        prefix: None,
+        after: None,
+        limit: 10,
+    };
+    let got = store.list_parameters(region, &query).await;
+    expect_corrupt("list", got.unwrap_err());
 }

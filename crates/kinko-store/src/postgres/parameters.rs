@@ -29,12 +29,14 @@ macro_rules! version_columns {
     };
 }
 
-/// Reads `version_columns!()` starting at column `at`; labels are filled in later.
-fn version_from_row(row: &Row, at: usize) -> Result<ParameterVersion, StoreError> {
+/// Reads `version_columns!()` starting at column `at` of a row of parameter
+/// `name` (named in the error if the row is corrupt); labels are filled in later.
+fn version_from_row(row: &Row, at: usize, name: &str) -> Result<ParameterVersion, StoreError> {
+    let parameter_type: String = row.try_get(at + 2)?;
     Ok(ParameterVersion {
         version: to_u32(row.try_get(at)?)?,
         value: row.try_get(at + 1)?,
-        parameter_type: row.try_get(at + 2)?,
+        parameter_type: crate::parameter_type_from_stored(name, &parameter_type)?,
         key_id: row.try_get(at + 3)?,
         description: row.try_get(at + 4)?,
         allowed_pattern: row.try_get(at + 5)?,
@@ -186,7 +188,7 @@ pub(super) async fn get_parameter_in_one_query(
     if has_version.is_none() {
         return Ok(ParameterLookup::VersionNotFound);
     }
-    let mut version = version_from_row(&row, 2)?;
+    let mut version = version_from_row(&row, 2, name)?;
     version.labels = row.try_get(AT)?;
     let keys: Vec<String> = row.try_get(AT + 1)?;
     let values: Vec<String> = row.try_get(AT + 2)?;
@@ -253,7 +255,7 @@ pub(super) async fn get_parameter(
     if has_version.is_none() {
         return Ok(ParameterLookup::VersionNotFound);
     }
-    let mut version = version_from_row(&row, 2)?;
+    let mut version = version_from_row(&row, 2, name)?;
     version.labels = labels_of(conn, region, name, version.version).await?;
     let tags = tags_of(conn, region, name).await?;
     Ok(ParameterLookup::Found(ParameterRecord {
@@ -299,7 +301,7 @@ pub(super) async fn parameter_history(
     .await?;
     let mut versions = rows
         .iter()
-        .map(|row| version_from_row(row, 0))
+        .map(|row| version_from_row(row, 0, name))
         .collect::<Result<Vec<_>, StoreError>>()?;
     for version in &mut versions {
         if let Some(found) = labels.remove(&version.version) {
@@ -379,7 +381,7 @@ pub(super) async fn put_parameter_version(
         &write.name,
         &i64::from(new_version),
         &v.value,
-        &v.parameter_type,
+        &v.parameter_type.as_str(),
         &v.key_id,
         &v.description,
         &v.allowed_pattern,
@@ -492,11 +494,13 @@ pub(super) async fn list_parameters(
     let rows = query(conn, &sql, &params).await?;
     let mut records = Vec::with_capacity(rows.len());
     for row in &rows {
+        let name: String = row.try_get(0)?;
+        let version = version_from_row(row, 3, &name)?;
         records.push(ParameterRecord {
-            name: row.try_get(0)?,
+            name,
             display_name: row.try_get(1)?,
             latest_version: to_u32(row.try_get(2)?)?,
-            version: version_from_row(row, 3)?,
+            version,
             tags: Vec::new(),
         });
     }

@@ -139,7 +139,7 @@ pub(super) async fn import(
                 &p.name,
                 &version,
                 &v.value,
-                &v.parameter_type,
+                &v.parameter_type.as_str(),
                 &v.key_id,
                 &v.description,
                 &v.allowed_pattern,

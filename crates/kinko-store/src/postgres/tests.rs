@@ -723,6 +723,28 @@ async fn audit_rows_can_be_tampered_with_in_sql() {
     assert_eq!(store.audit_head().await.unwrap().unwrap().0, 6);
 }
 
+/// A row whose type text no `ParameterType` has (written by hand, or by a
+/// bug) reads as a corrupt-row error naming the parameter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_parameter_type_is_a_corrupt_row() {
+    let Some(schema) = TestSchema::create("unknown_parameter_type").await else {
+        return;
+    };
+    let store = schema.store().await;
+    let outcome = store
+        .put_parameter_version("corrupt", create("/app/odd"))
+        .await
+        .unwrap();
+    assert_eq!(outcome, PutOutcome::Written);
+    let client = store.client().await.unwrap();
+    client
+        .batch_execute("UPDATE parameter_versions SET parameter_type = 'Strung'")
+        .await
+        .unwrap();
+    drop(client);
+    conformance::unknown_parameter_type_is_a_corrupt_row(&store, "corrupt", "/app/odd").await;
+}
+
 /// Every pooled session carries the store's timeout as PostgreSQL's own
 /// `statement_timeout` and `idle_in_transaction_session_timeout`, beside
 /// the URL's other options (the schema); a timeout set in the URL wins.

@@ -28,12 +28,14 @@ macro_rules! version_columns {
     };
 }
 
-/// Reads `version_columns!()` starting at column `at`; labels are filled in later.
-fn version_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<ParameterVersion> {
+/// Reads `version_columns!()` starting at column `at` of a row of parameter
+/// `name` (named in the error if the row is corrupt); labels are filled in later.
+fn version_from_row(row: &Row<'_>, at: usize, name: &str) -> Result<ParameterVersion, StoreError> {
+    let parameter_type: String = row.get(at + 2)?;
     Ok(ParameterVersion {
         version: row.get(at)?,
         value: row.get(at + 1)?,
-        parameter_type: row.get(at + 2)?,
+        parameter_type: crate::parameter_type_from_stored(name, &parameter_type)?,
         key_id: row.get(at + 3)?,
         description: row.get(at + 4)?,
         allowed_pattern: row.get(at + 5)?,
@@ -148,18 +150,21 @@ pub(super) fn get_parameter(
           AND v.version = coalesce(?3, p.latest_version) \
          WHERE p.region = ?1 AND p.name = ?2"
     ))?;
+    // `query_and_then`, not `query_row`: the row conversion can fail with a
+    // `StoreError` (a corrupt row), which `query_row`'s closure cannot return.
     let found = stmt
-        .query_row(params![region, name, wanted], |row| {
+        .query_and_then(params![region, name, wanted], |row| {
             let display_name: String = row.get(0)?;
             let latest_version: u32 = row.get(1)?;
             let has_version: Option<u32> = row.get(2)?;
             let version = match has_version {
-                Some(_) => Some(version_from_row(row, 2)?),
+                Some(_) => Some(version_from_row(row, 2, name)?),
                 None => None,
             };
-            Ok((display_name, latest_version, version))
-        })
-        .optional()?;
+            Ok::<_, StoreError>((display_name, latest_version, version))
+        })?
+        .next()
+        .transpose()?;
     let Some((display_name, latest_version, version)) = found else {
         return Ok(ParameterLookup::NotFound);
     };
@@ -202,8 +207,8 @@ pub(super) fn parameter_history(
         " FROM parameter_versions v WHERE v.region = ?1 AND v.name = ?2 ORDER BY v.version"
     ))?;
     let mut versions = stmt
-        .query_map(params![region, name], |row| version_from_row(row, 0))?
-        .collect::<rusqlite::Result<Vec<ParameterVersion>>>()?;
+        .query_and_then(params![region, name], |row| version_from_row(row, 0, name))?
+        .collect::<Result<Vec<ParameterVersion>, StoreError>>()?;
     for version in &mut versions {
         if let Some(found) = labels.remove(&version.version) {
             version.labels = found;
@@ -274,7 +279,7 @@ pub(super) fn put_parameter_version(
         write.name,
         new_version,
         v.value,
-        v.parameter_type,
+        v.parameter_type.as_str(),
         v.key_id,
         v.description,
         v.allowed_pattern,
@@ -382,11 +387,13 @@ pub(super) fn list_parameters(
         let mut rows = stmt.query(params![region, prefix, upper, query.after, limit])?;
         let mut records = Vec::new();
         while let Some(row) = rows.next()? {
+            let name: String = row.get(0)?;
+            let version = version_from_row(row, 3, &name)?;
             records.push(ParameterRecord {
-                name: row.get(0)?,
+                name,
                 display_name: row.get(1)?,
                 latest_version: row.get(2)?,
-                version: version_from_row(row, 3)?,
+                version,
                 tags: Vec::new(),
             });
         }

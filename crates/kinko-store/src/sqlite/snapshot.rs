@@ -127,7 +127,7 @@ pub(super) fn import(conn: &Connection, snapshot: &Snapshot) -> Result<(), Store
                 p.name,
                 v.version,
                 v.value,
-                v.parameter_type,
+                v.parameter_type.as_str(),
                 v.key_id,
                 v.description,
                 v.allowed_pattern,

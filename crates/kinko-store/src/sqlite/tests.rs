@@ -428,6 +428,25 @@ async fn audit_rows_can_be_tampered_with_in_sql() {
     assert_eq!(store.audit_head().await.unwrap().unwrap().0, 6);
 }
 
+/// A row whose type text no `ParameterType` has (written by hand, or by a
+/// bug) reads as a corrupt-row error naming the parameter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_parameter_type_is_a_corrupt_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kinko.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let outcome = store
+        .put_parameter_version("corrupt", write("/app/odd", b"sealed"))
+        .await
+        .unwrap();
+    assert_eq!(outcome, PutOutcome::Written);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("UPDATE parameter_versions SET parameter_type = 'Strung'")
+        .unwrap();
+    drop(conn);
+    conformance::unknown_parameter_type_is_a_corrupt_row(&store, "corrupt", "/app/odd").await;
+}
+
 /// A database written before schema version 3 gains the identity tables,
 /// and its access keys read back with no rotation or last-use facts.
 #[test]
