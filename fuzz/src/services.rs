@@ -43,8 +43,9 @@ pub fn fresh() -> Services {
     Services {
         ssm: ParameterStore::new(store.clone(), keyring.clone()).with_secrets(secrets.clone()),
         secrets,
-        kms: Kms::new(store, keyring),
+        kms: Kms::new(store.clone(), keyring),
         identity,
+        audit: kinko_core::audit::AuditReader::new(store),
     }
 }
 

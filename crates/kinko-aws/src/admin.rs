@@ -8,7 +8,7 @@
 //! sent by the admin client; `kinko principal|key|policy|audit|assume-role`
 //! call it (README.md, "Identity, access and the audit log").
 
-use kinko_core::audit::{self, AuditQuery};
+use kinko_core::audit::{AuditQuery, AuditReader};
 use kinko_core::credentials::{AccessKey, SessionCredentials};
 use kinko_core::iam::{Access, RequestFacts};
 use kinko_core::principals::{AccessKeyRecord, Identity, NewPrincipal, PrincipalRecord};
@@ -44,11 +44,16 @@ const DEFAULT_GRACE_SECONDS: i64 = 3600;
 /// Runs `KinkoAdmin.<operation>` for an authenticated caller.
 pub async fn handle(
     identity: &Identity,
+    audit: &AuditReader,
     operation: &str,
     body: &[u8],
     ctx: &RequestContext,
 ) -> Result<Vec<u8>, AwsError> {
-    let admin = Admin { identity, ctx };
+    let admin = Admin {
+        identity,
+        audit,
+        ctx,
+    };
     match operation {
         "CreatePrincipal" => encode(admin.create_principal(parse(body)?).await?),
         "GetPrincipal" => encode(admin.get_principal(parse(body)?).await?),
@@ -167,6 +172,7 @@ fn caller_identity(ctx: &RequestContext) -> GetCallerIdentityResponse {
 
 struct Admin<'a> {
     identity: &'a Identity,
+    audit: &'a AuditReader,
     ctx: &'a RequestContext,
 }
 
@@ -625,9 +631,7 @@ impl Admin<'_> {
             since_ms: req.since.map(|s| (s * 1000.0) as i64),
             until_ms: req.until.map(|s| (s * 1000.0) as i64),
         };
-        let (records, next) = audit::query(&**self.identity.store(), &query)
-            .await
-            .map_err(store_error)?;
+        let (records, next) = self.audit.query(&query).await.map_err(store_error)?;
         Ok(QueryAuditLogResponse {
             records,
             next_seq: next,
@@ -637,8 +641,7 @@ impl Admin<'_> {
     async fn verify_audit(&self) -> Result<VerifyAuditLogResponse, AwsError> {
         self.ctx
             .authorize(Check::new("kinko:VerifyAuditLog", "*"))?;
-        let store = self.identity.store();
-        let outcome = audit::verify(&**store).await.map_err(store_error)?;
+        let outcome = self.audit.verify().await.map_err(store_error)?;
         Ok(match outcome {
             Ok(chain) => VerifyAuditLogResponse {
                 intact: true,
@@ -648,7 +651,7 @@ impl Admin<'_> {
                 problem: None,
             },
             Err(problem) => {
-                let (head_seq, head_hash) = audit::head(&**store).await.map_err(store_error)?;
+                let (head_seq, head_hash) = self.audit.head().await.map_err(store_error)?;
                 VerifyAuditLogResponse {
                     intact: false,
                     records: None,

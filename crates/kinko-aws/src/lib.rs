@@ -65,6 +65,8 @@ pub struct Services {
     pub kms: kinko_core::kms::Kms,
     /// Principals, policies, keys and sessions (the admin API and STS).
     pub identity: std::sync::Arc<kinko_core::principals::Identity>,
+    /// The audit log as the admin API reads it.
+    pub audit: kinko_core::audit::AuditReader,
 }
 
 /// The services by `X-Amz-Target` prefix, with their SigV4 service names.
@@ -121,6 +123,8 @@ pub async fn dispatch(
             secretsmanager::handle(&services.secrets, operation, body, ctx).await
         }
         Service::Kms => kms::handle(&services.kms, operation, body, ctx).await,
-        Service::Admin => admin::handle(&services.identity, operation, body, ctx).await,
+        Service::Admin => {
+            admin::handle(&services.identity, &services.audit, operation, body, ctx).await
+        }
     }
 }

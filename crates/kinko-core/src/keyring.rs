@@ -151,6 +151,12 @@ impl Keyring {
         Keyring::with_parts(store.clone(), store, root, account_id)
     }
 
+    /// The key rows this keyring resolves keys from: what a service asks
+    /// about a key's facts (its manager) goes to the same rows.
+    pub fn key_rows(&self) -> &dyn KeyRows {
+        self.keys.as_ref()
+    }
+
     /// Over the two parts it uses, which may be different objects (a test's
     /// wrapper around one of them).
     pub fn with_parts(

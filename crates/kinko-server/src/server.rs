@@ -13,6 +13,7 @@ use std::sync::Arc;
 use axum::Router;
 use kinko_aws::Services;
 use kinko_aws::sigv4::SigningKeyCache;
+use kinko_core::audit::AuditReader;
 use kinko_core::credentials::{Credentials, CredentialsError};
 use kinko_core::keyring::{Keyring, KeyringError};
 use kinko_core::kms::Kms;
@@ -145,6 +146,7 @@ impl Server {
                 secrets,
                 kms: Kms::new(store.clone(), keyring.clone()),
                 identity: identity.clone(),
+                audit: AuditReader::new(store.clone()),
             },
             credentials,
             signing_keys: SigningKeyCache::new(),

@@ -20,5 +20,40 @@ pub use chain::{ChainVerifier, Problem, VerifiedChain, head, link, verify};
 pub use query::{AuditQuery, DEFAULT_LIMIT, MAX_LIMIT, MAX_SCAN, query};
 pub use row::row_json;
 
+use std::sync::Arc;
+
+use kinko_store::{AuditRows, StoreError};
+
+/// The audit rows as the admin API reads them (QueryAuditLog,
+/// VerifyAuditLog): only that part of the store.
+#[derive(Clone)]
+pub struct AuditReader {
+    rows: Arc<dyn AuditRows>,
+}
+
+impl AuditReader {
+    pub fn new(rows: Arc<dyn AuditRows>) -> Self {
+        Self { rows }
+    }
+
+    /// Records matching `q`, and the sequence number to go on from.
+    pub async fn query(
+        &self,
+        q: &AuditQuery,
+    ) -> Result<(Vec<serde_json::Value>, Option<i64>), StoreError> {
+        query(self.rows.as_ref(), q).await
+    }
+
+    /// Walks the whole chain: the first problem, or what was verified.
+    pub async fn verify(&self) -> Result<Result<VerifiedChain, Problem>, StoreError> {
+        verify(self.rows.as_ref()).await
+    }
+
+    /// The head row's sequence number and hash.
+    pub async fn head(&self) -> Result<(i64, String), StoreError> {
+        head(self.rows.as_ref()).await
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -63,7 +63,6 @@ impl KeyManagers {
     /// envelope (opening them fails anyway).
     pub async fn customer_key_of_sealed(
         &self,
-        store: &dyn KeyRows,
         keyring: &Keyring,
         region: &str,
         sealed: &[u8],
@@ -72,7 +71,7 @@ impl KeyManagers {
             return Ok(None);
         };
         Ok(self
-            .is_customer_managed(store, region, key_id)
+            .is_customer_managed(keyring.key_rows(), region, key_id)
             .await?
             .then(|| keyring.key_arn(region, key_id)))
     }
@@ -82,7 +81,6 @@ impl KeyManagers {
     /// is `None`: the operation then fails with its own error.
     pub async fn customer_key_of_ref(
         &self,
-        store: &dyn KeyRows,
         keyring: &Keyring,
         region: &str,
         key_ref: &str,
@@ -93,7 +91,7 @@ impl KeyManagers {
             Err(_) => return Ok(None),
         };
         Ok(self
-            .is_customer_managed(store, region, &resolved.key_id)
+            .is_customer_managed(keyring.key_rows(), region, &resolved.key_id)
             .await?
             .then_some(resolved.arn))
     }
@@ -119,19 +117,18 @@ mod tests {
             .await
             .unwrap();
         let managers = KeyManagers::new();
-        let s = store.as_ref();
         let found = managers
-            .customer_key_of_ref(s, &keyring, "us-east-1", &key.key_id)
+            .customer_key_of_ref(&keyring, "us-east-1", &key.key_id)
             .await
             .unwrap();
         assert_eq!(found.as_deref(), Some(key.arn.as_str()));
         let managed = managers
-            .customer_key_of_ref(s, &keyring, "us-east-1", "alias/aws/ssm")
+            .customer_key_of_ref(&keyring, "us-east-1", "alias/aws/ssm")
             .await
             .unwrap();
         assert_eq!(managed, None);
         let missing = managers
-            .customer_key_of_ref(s, &keyring, "us-east-1", "alias/nope")
+            .customer_key_of_ref(&keyring, "us-east-1", "alias/nope")
             .await
             .unwrap();
         assert_eq!(missing, None);
@@ -141,13 +138,13 @@ mod tests {
             .await
             .unwrap();
         let of_sealed = managers
-            .customer_key_of_sealed(s, &keyring, "us-east-1", &sealed)
+            .customer_key_of_sealed(&keyring, "us-east-1", &sealed)
             .await
             .unwrap();
         assert_eq!(of_sealed.as_deref(), Some(key.arn.as_str()));
         assert_eq!(
             managers
-                .customer_key_of_sealed(s, &keyring, "us-east-1", b"not an envelope")
+                .customer_key_of_sealed(&keyring, "us-east-1", b"not an envelope")
                 .await
                 .unwrap(),
             None

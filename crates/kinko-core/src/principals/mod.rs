@@ -30,7 +30,7 @@ use kinko_model::iam::{Policy, PolicyError};
 use kinko_model::principals::{
     NameError, PrincipalKind, PrincipalName, UNIQUE_ID_RANDOM_CHARS, check_policy_name,
 };
-use kinko_store::{Invalidation, Store, StoreError};
+use kinko_store::{IdentityRows, Invalidation, MetaRows, Store, StoreError};
 
 use crate::credentials::{AccessKey, Credentials, CredentialsError};
 
@@ -143,10 +143,10 @@ pub struct Rotation {
 }
 
 pub struct Identity {
-    /// The whole store: principals and policies are identity rows, the
-    /// cluster's invalidations and the admin key id are meta, and the admin
-    /// API reaches the audit rows through [`Identity::store`].
-    store: Arc<dyn Store>,
+    /// Principals, policies and access keys.
+    rows: Arc<dyn IdentityRows>,
+    /// The cluster's invalidations and the bootstrap admin's key id.
+    meta: Arc<dyn MetaRows>,
     credentials: Arc<Credentials>,
     account_id: String,
     /// The partition principals' ARNs use (from the server's region).
@@ -160,6 +160,8 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// Over one whole store (the composition root's way); it keeps the two
+    /// parts it uses.
     pub fn new(
         store: Arc<dyn Store>,
         credentials: Arc<Credentials>,
@@ -167,7 +169,8 @@ impl Identity {
         region: &str,
     ) -> Self {
         Self {
-            store,
+            rows: store.clone(),
+            meta: store,
             credentials,
             account_id,
             partition: kinko_model::arn::partition(region),
@@ -197,10 +200,6 @@ impl Identity {
     /// The partition principals' ARNs use (`aws`, `aws-cn`, …).
     pub fn partition(&self) -> &'static str {
         self.partition
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
     }
 
     pub fn credentials(&self) -> &Arc<Credentials> {
@@ -251,7 +250,7 @@ impl Identity {
         let event = Invalidation::Principal {
             arn: principal_arn.to_owned(),
         };
-        if let Err(error) = self.store.publish_invalidation(&event).await {
+        if let Err(error) = self.meta.publish_invalidation(&event).await {
             // Others fall back to the cache TTL.
             tracing::warn!(%error, "cannot publish a principal invalidation");
         }
@@ -269,12 +268,12 @@ impl Identity {
         {
             return Ok(Some(access.clone()));
         }
-        let Some(principal) = self.store.get_principal_by_arn(principal_arn).await? else {
+        let Some(principal) = self.rows.get_principal_by_arn(principal_arn).await? else {
             return Ok(None);
         };
         let mut policies = Vec::new();
         let mut unreadable = Vec::new();
-        for record in self.store.list_policies(principal_arn).await? {
+        for record in self.rows.list_policies(principal_arn).await? {
             match Policy::parse_identity(&record.document) {
                 Ok(policy) => policies.push((record.name, policy)),
                 // Stored policies were validated; one that no longer parses
@@ -307,9 +306,9 @@ impl Identity {
     /// Finds a principal by name or ARN.
     pub async fn principal(&self, name_or_arn: &str) -> Result<PrincipalRecord, IdentityError> {
         let found = if name_or_arn.starts_with("arn:") {
-            self.store.get_principal_by_arn(name_or_arn).await?
+            self.rows.get_principal_by_arn(name_or_arn).await?
         } else {
-            self.store.get_principal(name_or_arn).await?
+            self.rows.get_principal(name_or_arn).await?
         };
         found.ok_or_else(|| IdentityError::NoSuchPrincipal(name_or_arn.to_owned()))
     }
@@ -344,7 +343,7 @@ impl Identity {
             trust_policy,
             created_ms: jiff::Timestamp::now().as_millisecond(),
         };
-        match self.store.create_principal(record.clone()).await {
+        match self.rows.create_principal(record.clone()).await {
             Ok(()) => Ok(record),
             Err(StoreError::AlreadyExists) => Err(IdentityError::AlreadyExists(record.name)),
             Err(e) => Err(e.into()),
@@ -352,14 +351,14 @@ impl Identity {
     }
 
     pub async fn list_principals(&self) -> Result<Vec<PrincipalRecord>, IdentityError> {
-        Ok(self.store.list_principals().await?)
+        Ok(self.rows.list_principals().await?)
     }
 
     /// Deletes a principal with its policies and access keys.
     pub async fn delete_principal(&self, name_or_arn: &str) -> Result<(), IdentityError> {
         let principal = self.principal(name_or_arn).await?;
-        let keys = self.store.list_access_keys(Some(&principal.arn)).await?;
-        if !self.store.delete_principal(&principal.name).await? {
+        let keys = self.rows.list_access_keys(Some(&principal.arn)).await?;
+        if !self.rows.delete_principal(&principal.name).await? {
             return Err(IdentityError::NoSuchPrincipal(name_or_arn.to_owned()));
         }
         for key in keys {
@@ -422,7 +421,7 @@ impl Identity {
 
     async fn update(&self, principal: PrincipalRecord) -> Result<(), IdentityError> {
         let arn = principal.arn.clone();
-        match self.store.update_principal(principal).await {
+        match self.rows.update_principal(principal).await {
             Ok(()) => {}
             Err(StoreError::NotFound) => return Err(IdentityError::NoSuchPrincipal(arn)),
             Err(e) => return Err(e.into()),
@@ -449,7 +448,7 @@ impl Identity {
             document: document.to_owned(),
             updated_ms: jiff::Timestamp::now().as_millisecond(),
         };
-        match self.store.put_policy(record).await {
+        match self.rows.put_policy(record).await {
             Ok(()) => {}
             Err(StoreError::NotFound) => {
                 return Err(IdentityError::NoSuchPrincipal(principal.name));
@@ -466,7 +465,7 @@ impl Identity {
         name: &str,
     ) -> Result<PolicyRecord, IdentityError> {
         let principal = self.principal(principal).await?;
-        self.store
+        self.rows
             .get_policy(&principal.arn, name)
             .await?
             .ok_or_else(|| IdentityError::NoSuchPolicy {
@@ -477,12 +476,12 @@ impl Identity {
 
     pub async fn list_policies(&self, principal: &str) -> Result<Vec<PolicyRecord>, IdentityError> {
         let principal = self.principal(principal).await?;
-        Ok(self.store.list_policies(&principal.arn).await?)
+        Ok(self.rows.list_policies(&principal.arn).await?)
     }
 
     pub async fn delete_policy(&self, principal: &str, name: &str) -> Result<(), IdentityError> {
         let principal = self.principal(principal).await?;
-        if !self.store.delete_policy(&principal.arn, name).await? {
+        if !self.rows.delete_policy(&principal.arn, name).await? {
             return Err(IdentityError::NoSuchPolicy {
                 principal: principal.name,
                 policy: name.to_owned(),
@@ -527,7 +526,7 @@ impl Identity {
             Some(p) => Some(self.principal(p).await?.arn),
             None => None,
         };
-        Ok(self.store.list_access_keys(arn.as_deref()).await?)
+        Ok(self.rows.list_access_keys(arn.as_deref()).await?)
     }
 
     /// Activates or deactivates a key. Activating clears a retirement date.
@@ -540,7 +539,7 @@ impl Identity {
         let access_key_id = key.access_key_id.as_str();
         let retire_ms = if active { None } else { key.retire_ms };
         match self
-            .store
+            .rows
             .update_access_key(access_key_id, active, retire_ms)
             .await
         {
@@ -555,7 +554,7 @@ impl Identity {
     }
 
     pub async fn delete_key(&self, access_key_id: &str) -> Result<(), IdentityError> {
-        if !self.store.delete_access_key(access_key_id).await? {
+        if !self.rows.delete_access_key(access_key_id).await? {
             return Err(IdentityError::NoSuchKey(access_key_id.to_owned()));
         }
         self.key_changed(access_key_id).await;
@@ -578,7 +577,7 @@ impl Identity {
         }
         let principal = self.principal(principal).await?;
         let now_ms = jiff::Timestamp::now().as_millisecond();
-        let keys = self.store.list_access_keys(Some(&principal.arn)).await?;
+        let keys = self.rows.list_access_keys(Some(&principal.arn)).await?;
         let old = match retire {
             Some(id) => keys
                 .iter()
@@ -611,11 +610,11 @@ impl Identity {
         };
         let retire_ms = now_ms + grace_seconds * 1000;
         if let Err(e) = self
-            .store
+            .rows
             .update_access_key(&retired_key_id, old_active, Some(retire_ms))
             .await
         {
-            let _ = self.store.delete_access_key(&new_key.access_key_id).await;
+            let _ = self.rows.delete_access_key(&new_key.access_key_id).await;
             return Err(e.into());
         }
         self.key_changed(&retired_key_id).await;
@@ -628,7 +627,7 @@ impl Identity {
 
     /// One access key's record. Errors: `NoSuchKey`.
     pub async fn key(&self, access_key_id: &str) -> Result<AccessKeyRecord, IdentityError> {
-        self.store
+        self.rows
             .get_access_key(access_key_id)
             .await?
             .ok_or_else(|| IdentityError::NoSuchKey(access_key_id.to_owned()))
@@ -639,7 +638,7 @@ impl Identity {
         let event = Invalidation::AccessKey {
             access_key_id: access_key_id.to_owned(),
         };
-        if let Err(error) = self.store.publish_invalidation(&event).await {
+        if let Err(error) = self.meta.publish_invalidation(&event).await {
             tracing::warn!(%error, "cannot publish an access key invalidation");
         }
     }
@@ -651,10 +650,10 @@ impl Identity {
     /// restrict the admin without it coming back).
     pub async fn ensure_bootstrap_admin(&self, admin_arn: &str) -> Result<(), IdentityError> {
         const DONE: &str = "iam-bootstrap-admin";
-        if self.store.get_meta(DONE).await?.is_some() {
+        if self.meta.get_meta(DONE).await?.is_some() {
             return Ok(());
         }
-        if self.store.get_principal_by_arn(admin_arn).await?.is_none() {
+        if self.rows.get_principal_by_arn(admin_arn).await?.is_none() {
             let name = admin_arn.rsplit('/').next().unwrap_or("admin").to_owned();
             let record = PrincipalRecord {
                 name,
@@ -665,18 +664,18 @@ impl Identity {
                 trust_policy: None,
                 created_ms: jiff::Timestamp::now().as_millisecond(),
             };
-            match self.store.create_principal(record).await {
+            match self.rows.create_principal(record).await {
                 Ok(()) | Err(StoreError::AlreadyExists) => {}
                 Err(e) => return Err(e.into()),
             }
         }
         if self
-            .store
+            .rows
             .get_policy(admin_arn, ADMIN_POLICY_NAME)
             .await?
             .is_none()
         {
-            self.store
+            self.rows
                 .put_policy(PolicyRecord {
                     principal_arn: admin_arn.to_owned(),
                     name: ADMIN_POLICY_NAME.to_owned(),
@@ -685,7 +684,7 @@ impl Identity {
                 })
                 .await?;
         }
-        self.store.init_meta(DONE, b"1").await?;
+        self.meta.init_meta(DONE, b"1").await?;
         self.forget(admin_arn);
         Ok(())
     }

@@ -124,7 +124,7 @@ impl Identity {
         &self,
         arn: &str,
     ) -> Result<Option<(PrincipalRecord, String)>, IdentityError> {
-        let Some(role) = self.store.get_principal_by_arn(arn).await? else {
+        let Some(role) = self.rows.get_principal_by_arn(arn).await? else {
             return Ok(None);
         };
         if role.kind != PrincipalKind::Role {
@@ -154,11 +154,11 @@ impl Identity {
         if owner.is_empty() || policy_name.is_empty() || policy_name.contains('/') {
             return Ok(None);
         }
-        let Some(owner) = self.store.get_principal(owner).await? else {
+        let Some(owner) = self.rows.get_principal(owner).await? else {
             return Ok(None);
         };
         if self
-            .store
+            .rows
             .get_policy(&owner.arn, policy_name)
             .await?
             .is_none()
@@ -296,6 +296,12 @@ mod tests {
     use crate::principals::NewPrincipal;
 
     fn identity() -> Identity {
+        identity_and_store().0
+    }
+
+    /// An identity and the store under it, for a test that edits rows
+    /// behind kinko's back.
+    fn identity_and_store() -> (Identity, Arc<dyn Store>) {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
         let keyring = Arc::new(Keyring::new(
             store.clone(),
@@ -303,7 +309,13 @@ mod tests {
             "000000000000".to_owned(),
         ));
         let credentials = Arc::new(Credentials::new(store.clone(), keyring));
-        Identity::new(store, credentials, "000000000000".to_owned(), "us-east-1")
+        let identity = Identity::new(
+            store.clone(),
+            credentials,
+            "000000000000".to_owned(),
+            "us-east-1",
+        );
+        (identity, store)
     }
 
     async fn create(identity: &Identity, name: &str, kind: PrincipalKind) -> PrincipalRecord {
@@ -458,7 +470,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_session_policy_that_no_longer_parses_is_reported_unreadable() {
-        let identity = identity();
+        let (identity, store) = identity_and_store();
         let role = create(&identity, "deploy", PrincipalKind::Role).await;
         create(&identity, "holder", PrincipalKind::User).await;
         identity.put_policy("holder", "guard", READ).await.unwrap();
@@ -477,15 +489,14 @@ mod tests {
         // Edited in the store behind kinko's back: it may have held a Deny,
         // so the session must not go on with only the inline policy.
         let holder = identity.principal("holder").await.unwrap();
-        let mut record = identity
-            .store()
+        let mut record = store
             .get_policy(&holder.arn, "guard")
             .await
             .unwrap()
             .unwrap();
         record.document =
             r#"{"Statement":[{"Effect":"Deny","Action":"*","Resurce":"*"}]}"#.to_owned();
-        identity.store().put_policy(record).await.unwrap();
+        store.put_policy(record).await.unwrap();
         identity.forget(&holder.arn);
         let access = identity
             .session_access(session.claims)

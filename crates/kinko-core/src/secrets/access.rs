@@ -104,7 +104,7 @@ impl SecretsManager {
         };
         Ok(self
             .key_managers
-            .customer_key_of_ref(self.store.as_ref(), &self.keyring, region, key_ref)
+            .customer_key_of_ref(&self.keyring, region, key_ref)
             .await?)
     }
 

@@ -72,12 +72,7 @@ impl SecretsManager {
         // remembered answer after the first read of each key.
         let kms_key_arn = self
             .key_managers
-            .customer_key_of_sealed(
-                self.store.as_ref(),
-                &self.keyring,
-                &state.record.region,
-                &version.value,
-            )
+            .customer_key_of_sealed(&self.keyring, &state.record.region, &version.value)
             .await?;
         self.touch(state, &version.version_id).await;
         Ok(SecretValueOutput {

@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use kinko_model::secrets::SecretRef;
-use kinko_store::{SecretRecord, SecretState, SecretVersion, SecretWrite, Store, WriteOutcome};
+use kinko_store::{
+    SecretRecord, SecretRows, SecretState, SecretVersion, SecretWrite, Store, WriteOutcome,
+};
 
 use super::error::SecretsError;
 use super::model::{Caller, SecretIdentity, SecretValue};
@@ -42,10 +44,9 @@ impl Clock for SystemClock {
 }
 
 pub struct SecretsManager {
-    /// The whole store, not only the secret rows: the customer-key checks in
-    /// `access.rs` read KMS keys through it too. Narrowing it to two handles
-    /// waits for the authorization rework, which owns those call sites.
-    pub(super) store: Arc<dyn Store>,
+    /// Only the secret rows: keys are the keyring's (whose key rows also
+    /// answer which keys are customer managed).
+    pub(super) store: Arc<dyn SecretRows>,
     pub(super) keyring: Arc<Keyring>,
     pub(super) clock: Arc<dyn Clock>,
     /// Tells customer-managed keys (whose use needs `kms:*` permission) from
@@ -67,7 +68,7 @@ pub(super) struct Plan {
 }
 
 impl SecretsManager {
-    pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>) -> Self {
+    pub fn new(store: Arc<dyn SecretRows>, keyring: Arc<Keyring>) -> Self {
         SecretsManager {
             store,
             keyring,

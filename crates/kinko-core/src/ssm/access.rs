@@ -88,7 +88,7 @@ impl ParameterStore {
         };
         Ok(self
             .key_managers
-            .customer_key_of_ref(self.store.as_ref(), &self.keyring, &caller.region, &key_ref)
+            .customer_key_of_ref(&self.keyring, &caller.region, &key_ref)
             .await?)
     }
 

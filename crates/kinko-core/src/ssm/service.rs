@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use kinko_crypto::SecretString;
 use kinko_model::ssm::parameter_arn;
-use kinko_store::{ParameterRecord, ParameterVersion, Store};
+use kinko_store::{ParameterRecord, ParameterRows, ParameterVersion, Store};
 
 use super::error::SsmError;
 use super::model::{Caller, Parameter, ParameterMetadata};
@@ -30,10 +30,9 @@ pub const MAX_TAGS: usize = 50;
 pub const MAX_WRITE_ATTEMPTS: usize = 64;
 
 pub struct ParameterStore {
-    /// The whole store, not only the parameter rows: the customer-key checks in
-    /// `access.rs` read KMS keys through it too. Narrowing it to two handles
-    /// waits for the authorization rework, which owns those call sites.
-    pub(super) store: Arc<dyn Store>,
+    /// Only the parameter rows: keys are the keyring's (whose key rows also
+    /// answer which keys are customer managed).
+    pub(super) store: Arc<dyn ParameterRows>,
     pub(super) keyring: Arc<Keyring>,
     /// Queues this server's writers of one name (see `write_locks`).
     pub(super) write_locks: crate::write_locks::WriteLocks,
@@ -45,7 +44,7 @@ pub struct ParameterStore {
 }
 
 impl ParameterStore {
-    pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>) -> Self {
+    pub fn new(store: Arc<dyn ParameterRows>, keyring: Arc<Keyring>) -> Self {
         ParameterStore {
             store,
             keyring,
@@ -146,7 +145,7 @@ impl ParameterStore {
         }
         Ok(self
             .key_managers
-            .customer_key_of_sealed(self.store.as_ref(), &self.keyring, region, &v.value)
+            .customer_key_of_sealed(&self.keyring, region, &v.value)
             .await?)
     }
 

@@ -51,6 +51,7 @@ async fn state(store: Arc<dyn Store>, audit: Option<AuditLog>) -> Arc<AppState> 
             secrets,
             kms: Kms::new(store.clone(), keyring),
             identity,
+            audit: kinko_core::audit::AuditReader::new(store.clone()),
         },
         credentials,
         signing_keys: SigningKeyCache::new(),
