@@ -70,11 +70,11 @@ fn main() -> std::process::ExitCode {
         Command::Import(args) => cli::import::run(args),
         Command::Export(args) => cli::export::run(args),
         Command::Diff(args) => return cli::diff::main(args),
-        Command::Principal(args) => return cli::principal::main(args),
-        Command::Key(args) => return cli::key::main(args),
-        Command::Policy(args) => return cli::policy::main(args),
-        Command::Audit(args) => return cli::audit::main(args),
-        Command::AssumeRole(args) => return cli::assume_role::main(args),
+        Command::Principal(args) => return admin_exit(cli::principal::run(args)),
+        Command::Key(args) => return admin_exit(cli::key::run(args)),
+        Command::Policy(args) => return admin_exit(cli::policy::run(args)),
+        Command::Audit(args) => return admin_exit(cli::audit::run(args)),
+        Command::AssumeRole(args) => return admin_exit(cli::assume_role::run(args)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -83,4 +83,12 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// An admin command's exit status: its own, or 2 after printing its error.
+fn admin_exit(result: anyhow::Result<std::process::ExitCode>) -> std::process::ExitCode {
+    result.unwrap_or_else(|error| {
+        eprintln!("kinko: error: {error:#}");
+        std::process::ExitCode::from(cli::admin::ERROR)
+    })
 }
