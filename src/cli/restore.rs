@@ -6,6 +6,7 @@
 //! into a target that already holds data. The load is one transaction.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use kinko_crypto::RootKey;
@@ -29,7 +30,7 @@ pub struct RestoreArgs {
     pub root_key_file: Option<PathBuf>,
 }
 
-pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
+pub fn run(args: RestoreArgs) -> anyhow::Result<ExitCode> {
     let data_dir = args
         .data_dir
         .clone()
@@ -57,7 +58,7 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
         counts.kms_keys,
         counts.access_keys
     );
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load_root_key(data: &DataDir, file: Option<&PathBuf>) -> anyhow::Result<RootKey> {
