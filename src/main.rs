@@ -6,6 +6,8 @@
 mod buffered_stderr;
 mod cli;
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -56,31 +58,31 @@ enum Command {
     AssumeRole(cli::assume_role::AssumeRoleArgs),
 }
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Server(args) => cli::server::run(*args),
-        Command::Env(args) => cli::env::run(args),
-        Command::Migrate(args) => cli::migrate::run(args),
-        Command::Proxy(args) => cli::proxy::run(args),
-        Command::Backup(args) => cli::backup::run(args),
-        Command::Restore(args) => cli::restore::run(args),
-        Command::Exec(args) => cli::exec::run(args),
-        Command::Render(args) => cli::render::run(args),
-        Command::Import(args) => cli::import::run(args),
-        Command::Export(args) => cli::export::run(args),
-        Command::Diff(args) => return cli::diff::main(args),
-        Command::Principal(args) => return cli::principal::main(args),
-        Command::Key(args) => return cli::key::main(args),
-        Command::Policy(args) => return cli::policy::main(args),
-        Command::Audit(args) => return cli::audit::main(args),
-        Command::AssumeRole(args) => return cli::assume_role::main(args),
+    // Each command's status on error: 1, but 2 for `diff` and the admin
+    // commands, whose 1 is a verdict ("different", "denied", "broken").
+    let admin_error = ExitCode::from(cli::admin::ERROR);
+    let (result, error_status) = match cli.command {
+        Command::Server(args) => (cli::server::run(*args), ExitCode::FAILURE),
+        Command::Env(args) => (cli::env::run(args), ExitCode::FAILURE),
+        Command::Migrate(args) => (cli::migrate::run(args), ExitCode::FAILURE),
+        Command::Proxy(args) => (cli::proxy::run(args), ExitCode::FAILURE),
+        Command::Backup(args) => (cli::backup::run(args), ExitCode::FAILURE),
+        Command::Restore(args) => (cli::restore::run(args), ExitCode::FAILURE),
+        Command::Exec(args) => (cli::exec::run(args), ExitCode::FAILURE),
+        Command::Render(args) => (cli::render::run(args), ExitCode::FAILURE),
+        Command::Import(args) => (cli::import::run(args), ExitCode::FAILURE),
+        Command::Export(args) => (cli::export::run(args), ExitCode::FAILURE),
+        Command::Diff(args) => (cli::diff::run(args), ExitCode::from(cli::diff::ERROR)),
+        Command::Principal(args) => (cli::principal::run(args), admin_error),
+        Command::Key(args) => (cli::key::run(args), admin_error),
+        Command::Policy(args) => (cli::policy::run(args), admin_error),
+        Command::Audit(args) => (cli::audit::run(args), admin_error),
+        Command::AssumeRole(args) => (cli::assume_role::run(args), admin_error),
     };
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("kinko: error: {error:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    result.unwrap_or_else(|error| {
+        eprintln!("kinko: error: {error:#}");
+        error_status
+    })
 }

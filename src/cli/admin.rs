@@ -9,8 +9,10 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use kinko_client::admin::{AdminClient, LoadOptions};
-use serde_json::{Value, json};
+use kinko_client::admin::{AdminClient, LoadOptions, format_epoch};
+use kinko_model::{Epoch, TagShape};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::client;
 
@@ -47,31 +49,25 @@ impl Connection {
     }
 }
 
-/// Runs an admin command on a single-threaded runtime: its own exit status
-/// on success, the error on stderr and status 2 on failure.
-pub fn main<F, Fut>(connection: &Connection, command: F) -> ExitCode
+/// Runs an admin command on a single-threaded runtime: its own exit status,
+/// or the error (which `main` prints, exiting with [`ERROR`]).
+pub fn run<F, Fut>(connection: &Connection, command: F) -> anyhow::Result<ExitCode>
 where
     F: FnOnce(AdminClient) -> Fut,
     Fut: Future<Output = anyhow::Result<ExitCode>>,
 {
-    let outcome = client::runtime().and_then(|runtime| {
-        runtime.block_on(async {
-            let admin = connection.client().await?;
-            command(admin).await
-        })
-    });
-    match outcome {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("kinko: error: {error:#}");
-            ExitCode::from(ERROR)
-        }
-    }
+    client::runtime()?.block_on(async {
+        let admin = connection.client().await?;
+        command(admin).await
+    })
 }
 
-/// Prints an API answer as pretty JSON.
-pub fn print_json(value: &Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+/// Prints an API answer (or what a command shows instead) as pretty JSON.
+/// Through a [`Value`], whose objects keep their members sorted by name:
+/// the order this output has always had, whatever a shape's field order.
+pub fn print_json<T: Serialize + ?Sized>(shown: &T) -> anyhow::Result<()> {
+    let value = serde_json::to_value(shown)?;
+    println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(())
 }
 
@@ -154,23 +150,28 @@ fn parse_time_at(text: &str, now: SystemTime) -> Result<i64, String> {
     })
 }
 
-/// Tags as the API takes them: `[{"Key","Value"}]`.
-pub fn tags_json(tags: &[(String, String)]) -> Value {
-    Value::Array(
-        tags.iter()
-            .map(|(key, value)| json!({"Key": key, "Value": value}))
-            .collect(),
-    )
+/// `KEY=VALUE` arguments as the API takes tags.
+pub fn tag_shapes(tags: &[(String, String)]) -> Vec<TagShape> {
+    tags.iter()
+        .map(|(key, value)| TagShape {
+            key: Some(key.clone()),
+            value: Some(value.clone()),
+        })
+        .collect()
 }
 
-/// An API date (epoch seconds) for people; `-` when absent.
-pub fn date(value: &Value) -> String {
-    value
-        .as_f64()
-        .map_or_else(|| "-".to_owned(), kinko_client::admin::format_epoch)
+/// An API date for people (RFC 3339, to the second); `-` when absent.
+pub fn date(epoch: Option<Epoch>) -> String {
+    epoch.map_or_else(|| "-".to_owned(), |e| format_epoch(seconds(e)))
 }
 
-/// A string field of an API object; `-` when absent or null.
+/// A date as the API sends it: seconds since the epoch.
+pub fn seconds(epoch: Epoch) -> f64 {
+    epoch.millis() as f64 / 1000.0
+}
+
+/// A string field of a JSON object (an audit record); `-` when absent or
+/// null.
 pub fn text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
@@ -179,7 +180,7 @@ pub fn text(value: &Value) -> String {
     }
 }
 
-/// The array under `key` of an API answer (empty when absent).
+/// The array under `key` of a JSON object (empty when absent).
 pub fn list<'a>(answer: &'a Value, key: &str) -> &'a [Value] {
     answer[key].as_array().map_or(&[], Vec::as_slice)
 }
@@ -195,6 +196,8 @@ pub fn short_arn(arn: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -263,11 +266,9 @@ mod tests {
     #[test]
     fn tags_become_key_value_objects() {
         let tags = vec![("team".to_owned(), "platform".to_owned())];
-        assert_eq!(
-            tags_json(&tags),
-            json!([{"Key": "team", "Value": "platform"}])
-        );
-        assert_eq!(tags_json(&[]), json!([]));
+        let json = |tags: &[(String, String)]| serde_json::to_value(tag_shapes(tags)).unwrap();
+        assert_eq!(json(&tags), json!([{"Key": "team", "Value": "platform"}]));
+        assert_eq!(json(&[]), json!([]));
     }
 
     #[test]
@@ -286,8 +287,8 @@ mod tests {
 
     #[test]
     fn dates_and_texts_show_a_dash_when_absent() {
-        assert_eq!(date(&json!(0)), "1970-01-01T00:00:00Z");
-        assert_eq!(date(&Value::Null), "-");
+        assert_eq!(date(Some(Epoch(0))), "1970-01-01T00:00:00Z");
+        assert_eq!(date(None), "-");
         assert_eq!(text(&Value::Null), "-");
         assert_eq!(text(&json!("x")), "x");
         assert_eq!(text(&json!(3)), "3");

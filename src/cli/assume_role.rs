@@ -14,9 +14,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use kinko_client::admin::{AdminClient, format_epoch};
-use serde_json::{Value, json};
+use kinko_model::admin::{AssumeRoleRequest, SessionCredentials};
+use serde::Serialize;
 
-use super::admin::{self, Connection, parse_duration, print_json};
+use super::admin::{self, Connection, parse_duration, print_json, seconds};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "As a credential_process in ~/.aws/config:\n  \
@@ -47,29 +48,21 @@ pub enum AssumeOutput {
     CredentialProcess,
 }
 
-pub fn main(args: AssumeRoleArgs) -> ExitCode {
+pub fn run(args: AssumeRoleArgs) -> anyhow::Result<ExitCode> {
     let connection = args.connection.clone();
-    admin::main(&connection, |client| run(client, args))
+    admin::run(&connection, |client| command(client, args))
 }
 
-async fn run(client: AdminClient, args: AssumeRoleArgs) -> anyhow::Result<ExitCode> {
-    let answer = client
-        .call(
-            "AssumeRole",
-            &json!({
-                "RoleName": args.role,
-                "RoleSessionName": args.session_name,
-                "DurationSeconds": args.duration.as_secs(),
-            }),
-        )
-        .await?;
-    let credentials = &answer["Credentials"];
-    anyhow::ensure!(
-        ["AccessKeyId", "SecretAccessKey", "SessionToken"]
-            .iter()
-            .all(|k| credentials[*k].is_string()),
-        "the server's answer holds no credentials"
-    );
+async fn command(client: AdminClient, args: AssumeRoleArgs) -> anyhow::Result<ExitCode> {
+    let request = AssumeRoleRequest {
+        role_name: Some(args.role),
+        role_session_name: Some(args.session_name),
+        // Beyond i64 is beyond any allowed duration: the server says the range.
+        duration_seconds: Some(i64::try_from(args.duration.as_secs()).unwrap_or(i64::MAX)),
+        ..AssumeRoleRequest::default()
+    };
+    let answer = client.assume_role(&request).await?;
+    let credentials = &answer.credentials;
     match args.output {
         AssumeOutput::Json => print_json(&answer)?,
         AssumeOutput::Env => print!("{}", env_lines(credentials)),
@@ -78,41 +71,47 @@ async fn run(client: AdminClient, args: AssumeRoleArgs) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-fn field<'a>(credentials: &'a Value, key: &str) -> &'a str {
-    credentials[key].as_str().unwrap_or_default()
-}
-
 /// Shell lines that put the credentials in the environment.
-fn env_lines(credentials: &Value) -> String {
+fn env_lines(credentials: &SessionCredentials) -> String {
     let mut out = String::new();
-    for (name, key) in [
-        ("AWS_ACCESS_KEY_ID", "AccessKeyId"),
-        ("AWS_SECRET_ACCESS_KEY", "SecretAccessKey"),
-        ("AWS_SESSION_TOKEN", "SessionToken"),
+    for (name, value) in [
+        ("AWS_ACCESS_KEY_ID", credentials.access_key_id.as_str()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            credentials.secret_access_key.expose(),
+        ),
+        ("AWS_SESSION_TOKEN", credentials.session_token.expose()),
     ] {
-        out.push_str(&format!(
-            "export {name}={}\n",
-            shell_quote(field(credentials, key))
-        ));
+        out.push_str(&format!("export {name}={}\n", shell_quote(value)));
     }
-    if let Some(expiration) = credentials["Expiration"].as_f64() {
-        out.push_str(&format!("# expires {}\n", format_epoch(expiration)));
-    }
+    out.push_str(&format!(
+        "# expires {}\n",
+        format_epoch(seconds(credentials.expiration))
+    ));
     out
 }
 
-/// What the aws CLI and SDKs expect from a `credential_process`.
-fn credential_process(credentials: &Value) -> Value {
-    let mut out = json!({
-        "Version": 1,
-        "AccessKeyId": field(credentials, "AccessKeyId"),
-        "SecretAccessKey": field(credentials, "SecretAccessKey"),
-        "SessionToken": field(credentials, "SessionToken"),
-    });
-    if let Some(expiration) = credentials["Expiration"].as_f64() {
-        out["Expiration"] = json!(format_epoch(expiration));
+/// What the aws CLI and SDKs expect from a `credential_process` (no
+/// `Debug`: it holds the secrets).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CredentialProcess<'a> {
+    version: u8,
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    session_token: &'a str,
+    /// RFC 3339, as the aws CLI reads it.
+    expiration: String,
+}
+
+fn credential_process(credentials: &SessionCredentials) -> CredentialProcess<'_> {
+    CredentialProcess {
+        version: 1,
+        access_key_id: &credentials.access_key_id,
+        secret_access_key: credentials.secret_access_key.expose(),
+        session_token: credentials.session_token.expose(),
+        expiration: format_epoch(seconds(credentials.expiration)),
     }
-    out
 }
 
 /// Single-quotes a value for POSIX shells.
@@ -122,11 +121,16 @@ fn shell_quote(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
-    fn credentials() -> Value {
-        json!({"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "se/cr+et",
-               "SessionToken": "tok'en", "Expiration": 1_714_561_200})
+    fn credentials() -> SessionCredentials {
+        serde_json::from_value(
+            json!({"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "se/cr+et",
+               "SessionToken": "tok'en", "Expiration": 1_714_561_200}),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -143,7 +147,7 @@ mod tests {
     #[test]
     fn credential_process_output_is_version_1_with_an_rfc3339_expiration() {
         assert_eq!(
-            credential_process(&credentials()),
+            serde_json::to_value(credential_process(&credentials())).unwrap(),
             json!({"Version": 1, "AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "se/cr+et",
                    "SessionToken": "tok'en", "Expiration": "2024-05-01T11:00:00Z"})
         );

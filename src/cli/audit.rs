@@ -8,13 +8,16 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use kinko_client::admin::AdminClient;
-use serde_json::{Value, json};
+use kinko_model::admin::{QueryAuditLogRequest, VerifyAuditLogResponse};
+use serde_json::Value;
 
 use super::admin::{self, Connection, VERDICT_NEGATIVE, parse_time, print_json, short_arn, text};
 use super::client::{self, Output};
 
 /// The most records one `QueryAuditLog` call returns.
 const PAGE: u64 = 1000;
+/// [`PAGE`] as a request's `Limit`.
+const PAGE_LIMIT: usize = PAGE as usize;
 /// How often `tail --follow` asks for new records.
 const FOLLOW_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -77,13 +80,13 @@ pub enum Decision {
     Deny,
 }
 
-pub fn main(args: AuditArgs) -> ExitCode {
-    admin::main(&args.connection, |client| {
-        run(client, args.command, args.output)
+pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
+    admin::run(&args.connection, |client| {
+        command(client, args.command, args.output)
     })
 }
 
-async fn run(
+async fn command(
     client: AdminClient,
     command: AuditCommand,
     output: Output,
@@ -99,44 +102,41 @@ async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-fn query_filters(args: &QueryArgs) -> Value {
-    let mut filters = json!({});
-    if let Some(principal) = &args.principal {
-        filters["Principal"] = json!(principal);
+fn query_filters(args: &QueryArgs) -> QueryAuditLogRequest {
+    QueryAuditLogRequest {
+        principal: args.principal.clone(),
+        action: args.action.clone(),
+        decision: args.decision.map(|decision| {
+            match decision {
+                Decision::Allow => "allow",
+                Decision::Deny => "deny",
+            }
+            .to_owned()
+        }),
+        since: args.since.map(|seconds| seconds as f64),
+        until: args.until.map(|seconds| seconds as f64),
+        ..QueryAuditLogRequest::default()
     }
-    if let Some(action) = &args.action {
-        filters["Action"] = json!(action);
-    }
-    if let Some(decision) = args.decision {
-        filters["Decision"] = json!(match decision {
-            Decision::Allow => "allow",
-            Decision::Deny => "deny",
-        });
-    }
-    if let Some(since) = args.since {
-        filters["Since"] = json!(since);
-    }
-    if let Some(until) = args.until {
-        filters["Until"] = json!(until);
-    }
-    filters
 }
 
 /// Up to `limit` records matching `filters`, page by page.
-async fn query(client: &AdminClient, filters: &Value, limit: u64) -> anyhow::Result<Vec<Value>> {
+async fn query(
+    client: &AdminClient,
+    filters: &QueryAuditLogRequest,
+    limit: u64,
+) -> anyhow::Result<Vec<Value>> {
     let mut records: Vec<Value> = Vec::new();
     let mut after: Option<u64> = None;
     loop {
-        let mut request = filters.clone();
         let wanted = limit - records.len() as u64;
-        request["Limit"] = json!(wanted.min(PAGE));
-        if let Some(after) = after {
-            request["AfterSeq"] = json!(after);
-        }
-        let answer = client.call("QueryAuditLog", &request).await?;
-        let page = admin::list(&answer, "Records");
-        records.extend(page.iter().take(wanted as usize).cloned());
-        match answer["NextSeq"].as_u64() {
+        let request = QueryAuditLogRequest {
+            limit: Some(wanted.min(PAGE) as usize),
+            after_seq: after.map(i64::try_from).transpose()?,
+            ..filters.clone()
+        };
+        let answer = client.query_audit_log(&request).await?;
+        records.extend(answer.records.into_iter().take(wanted as usize));
+        match next_seq(answer.next_seq) {
             // An empty page may still carry NextSeq: the server scans a
             // bounded number of rows per call. Go on while it advances.
             Some(next) if after.is_none_or(|a| next > a) && (records.len() as u64) < limit => {
@@ -154,13 +154,14 @@ async fn tail(
     output: Output,
 ) -> anyhow::Result<()> {
     // With -n 0 the last record is still fetched, to know where to follow on from.
-    let answer = client
-        .call(
-            "QueryAuditLog",
-            &json!({"Tail": lines.max(1), "Limit": lines.max(1)}),
-        )
-        .await?;
-    let first = admin::list(&answer, "Records");
+    let first = lines.max(1) as usize;
+    let request = QueryAuditLogRequest {
+        tail: Some(first),
+        limit: Some(first),
+        ..QueryAuditLogRequest::default()
+    };
+    let answer = client.query_audit_log(&request).await?;
+    let first = &answer.records;
     let mut after = last_seq(first).unwrap_or(0);
     if lines > 0 {
         print_records(first, output)?;
@@ -170,10 +171,13 @@ async fn tail(
     }
     let own_key = client.access_key_id().await?;
     loop {
-        let answer = client
-            .call("QueryAuditLog", &json!({"AfterSeq": after, "Limit": PAGE}))
-            .await?;
-        let page = admin::list(&answer, "Records");
+        let request = QueryAuditLogRequest {
+            after_seq: Some(i64::try_from(after)?),
+            limit: Some(PAGE_LIMIT),
+            ..QueryAuditLogRequest::default()
+        };
+        let answer = client.query_audit_log(&request).await?;
+        let page = &answer.records;
         let shown: Vec<Value> = page
             .iter()
             .filter(|r| !is_own_poll(r, &own_key))
@@ -181,11 +185,17 @@ async fn tail(
             .collect();
         print_records(&shown, output)?;
         after = last_seq(page).map_or(after, |seq| seq.max(after));
-        match answer["NextSeq"].as_u64() {
+        match next_seq(answer.next_seq) {
             Some(next) if next > after => after = next,
             _ => tokio::time::sleep(FOLLOW_INTERVAL).await,
         }
     }
+}
+
+/// An answer's `NextSeq` as the seqs of records are read (a negative one
+/// is none).
+fn next_seq(next: Option<i64>) -> Option<u64> {
+    next.and_then(|seq| u64::try_from(seq).ok())
 }
 
 /// The highest `seq` among `records`.
@@ -265,8 +275,8 @@ fn record_row(record: &Value) -> Vec<String> {
 }
 
 async fn verify(client: &AdminClient, output: Output) -> anyhow::Result<ExitCode> {
-    let answer = client.call("VerifyAuditLog", &json!({})).await?;
-    let intact = answer["Intact"].as_bool() == Some(true);
+    let answer = client.verify_audit_log().await?;
+    let intact = answer.intact;
     match output {
         Output::Json => print_json(&answer)?,
         Output::Text => println!("{}", verify_report(&answer)),
@@ -280,26 +290,29 @@ async fn verify(client: &AdminClient, output: Output) -> anyhow::Result<ExitCode
 
 /// `audit log intact: N records, head SEQ HASH` or `audit log broken at
 /// record SEQ: REASON`.
-fn verify_report(answer: &Value) -> String {
-    if answer["Intact"].as_bool() == Some(true) {
+fn verify_report(answer: &VerifyAuditLogResponse) -> String {
+    if answer.intact {
         format!(
             "audit log intact: {} records, head {} {}",
-            text(&answer["Records"]),
-            text(&answer["HeadSeq"]),
-            text(&answer["HeadHash"])
+            answer
+                .records
+                .map_or_else(|| "-".to_owned(), |n| n.to_string()),
+            answer.head_seq,
+            answer.head_hash
         )
     } else {
-        let problem = &answer["Problem"];
-        format!(
-            "audit log broken at record {}: {}",
-            text(&problem["Seq"]),
-            text(&problem["Reason"])
-        )
+        let (seq, reason) = match &answer.problem {
+            Some(problem) => (problem.seq.to_string(), problem.reason.as_str()),
+            None => ("-".to_owned(), "-"),
+        };
+        format!("audit log broken at record {seq}: {reason}")
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn record(seq: u64) -> Value {
@@ -360,13 +373,18 @@ mod tests {
 
     #[test]
     fn verify_reports_intact_and_broken_logs() {
-        let intact = json!({"Intact": true, "Records": 42, "HeadSeq": 42, "HeadHash": "ab12"});
+        let answer =
+            |json: Value| -> VerifyAuditLogResponse { serde_json::from_value(json).unwrap() };
+        let intact =
+            answer(json!({"Intact": true, "Records": 42, "HeadSeq": 42, "HeadHash": "ab12"}));
         assert_eq!(
             verify_report(&intact),
             "audit log intact: 42 records, head 42 ab12"
         );
-        let broken = json!({"Intact": false, "Records": 42, "HeadSeq": 42, "HeadHash": "ab12",
-            "Problem": {"Seq": 17, "Reason": "hash does not match the record"}});
+        let broken = answer(
+            json!({"Intact": false, "Records": 42, "HeadSeq": 42, "HeadHash": "ab12",
+            "Problem": {"Seq": 17, "Reason": "hash does not match the record"}}),
+        );
         assert_eq!(
             verify_report(&broken),
             "audit log broken at record 17: hash does not match the record"
@@ -409,7 +427,12 @@ mod tests {
         assert_eq!(args.limit, 100);
         assert_eq!(
             query_filters(&args),
-            json!({"Principal": "dev", "Decision": "deny", "Since": 1_714_557_600})
+            QueryAuditLogRequest {
+                principal: Some("dev".into()),
+                decision: Some("deny".into()),
+                since: Some(1_714_557_600.0),
+                ..QueryAuditLogRequest::default()
+            }
         );
         assert!(Cli::try_parse_from(["query", "--since", "whenever"]).is_err());
         assert!(Cli::try_parse_from(["query", "--limit", "0"]).is_err());

@@ -2,6 +2,7 @@
 //! (see [`kinko_server::maintenance`]: values stay sealed, the file is 0600).
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use kinko_server::data_dir;
@@ -20,7 +21,7 @@ pub struct BackupArgs {
     pub data_dir: Option<PathBuf>,
 }
 
-pub fn run(args: BackupArgs) -> anyhow::Result<()> {
+pub fn run(args: BackupArgs) -> anyhow::Result<ExitCode> {
     let target = Target::resolve(
         args.store.as_deref(),
         args.data_dir.unwrap_or_else(data_dir::default_data_dir),
@@ -38,5 +39,5 @@ pub fn run(args: BackupArgs) -> anyhow::Result<()> {
         counts.kms_keys,
         counts.access_keys
     );
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

@@ -23,19 +23,21 @@ pub struct DiffArgs {
     pub output: Output,
 }
 
-pub fn main(args: DiffArgs) -> ExitCode {
-    match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(error) => {
-            eprintln!("kinko: error: {error:#}");
-            ExitCode::from(2)
-        }
-    }
+/// The status when the stages differ.
+const DIFFERENT: u8 = 1;
+/// The status of an error, as diff(1)'s (`main` prints the error).
+pub const ERROR: u8 = 2;
+
+pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    Ok(if compare(&args)? {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(DIFFERENT)
+    })
 }
 
 /// `Ok(true)` when the stages match.
-fn run(args: &DiffArgs) -> anyhow::Result<bool> {
+fn compare(args: &DiffArgs) -> anyhow::Result<bool> {
     let (a, b) = client::runtime()?.block_on(async {
         let source = client::source().await;
         let (a, b) = tokio::join!(

@@ -5,6 +5,7 @@
 //! printed to stdout only, never to a file or the process list.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 
@@ -18,7 +19,7 @@ pub struct EnvArgs {
     pub data_dir: Option<PathBuf>,
 }
 
-pub fn run(args: EnvArgs) -> anyhow::Result<()> {
+pub fn run(args: EnvArgs) -> anyhow::Result<ExitCode> {
     let data = DataDir::new(args.data_dir.unwrap_or_else(data_dir::default_data_dir));
     let credentials_path = data.credentials();
     let text = std::fs::read_to_string(&credentials_path).with_context(|| {
@@ -56,7 +57,7 @@ pub fn run(args: EnvArgs) -> anyhow::Result<()> {
     // The aws CLI v1 and older botocore read only AWS_DEFAULT_REGION.
     println!("export AWS_DEFAULT_REGION={}", shell_quote(&region));
     println!("unset AWS_SESSION_TOKEN AWS_PROFILE");
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The value of `key` in the `[kinko]` profile of an aws credentials file.

@@ -12,6 +12,7 @@
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use kinko_client::env_names::NameRule;
@@ -47,7 +48,7 @@ pub struct ExecArgs {
     pub command: Vec<OsString>,
 }
 
-pub fn run(args: ExecArgs) -> anyhow::Result<()> {
+pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     let mut env_files = Vec::new();
     for path in &args.env_files {
         let text = std::fs::read_to_string(path)

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use kinko_client::formats::{self, Format};
@@ -31,7 +32,7 @@ pub enum ExportFormat {
     Env,
 }
 
-pub fn run(args: ExportArgs) -> anyhow::Result<()> {
+pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let format = match args.format {
         ExportFormat::Json => Format::Json,
         ExportFormat::Dotenv => Format::Dotenv,
@@ -53,5 +54,5 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
                 .context("cannot write standard output")?;
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

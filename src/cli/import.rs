@@ -6,6 +6,7 @@
 //! SecureString unless `--type string`.
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 
 use kinko_client::formats::{self, Format};
 use kinko_client::stage::{self, Action};
@@ -63,7 +64,7 @@ pub enum ParameterKind {
 /// More writes than fit on a screen get a progress line.
 const PROGRESS_THRESHOLD: usize = 24;
 
-pub fn run(args: ImportArgs) -> anyhow::Result<()> {
+pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let text = client::read_input(&args.file)?;
     let format = args
         .format
@@ -88,7 +89,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
                 action.word()
             ),
         }
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     let Some(path) = &args.path else {
         anyhow::bail!("give --path or --secret");
@@ -150,5 +151,6 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
             Output::Text => println!("{written} written"),
         }
         anyhow::Ok(())
-    })
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

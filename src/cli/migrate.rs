@@ -5,6 +5,8 @@
 //! rolling out a new kinko, or with a more privileged database user than
 //! the servers get).
 
+use std::process::ExitCode;
+
 use anyhow::Context;
 
 #[derive(Debug, clap::Args)]
@@ -15,7 +17,7 @@ pub struct MigrateArgs {
     pub store: String,
 }
 
-pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
+pub fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -29,5 +31,5 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
             migration.from, migration.to
         );
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

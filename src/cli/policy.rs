@@ -6,10 +6,13 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use kinko_client::admin::AdminClient;
-use serde_json::{Value, json};
+use kinko_model::admin::{
+    MatchedStatement, PolicyRequest, PrincipalRequest, SimulatePolicyRequest,
+    SimulatePolicyResponse, SimulationDecision,
+};
 
 use super::admin::{
-    self, Connection, VERDICT_NEGATIVE, date, list, parse_key_value, print_json, tags_json, text,
+    self, Connection, VERDICT_NEGATIVE, date, parse_key_value, print_json, tag_shapes,
 };
 use super::client::{self, Output};
 
@@ -74,13 +77,13 @@ pub struct SimulateArgs {
     pub resource_policy: Option<String>,
 }
 
-pub fn main(args: PolicyArgs) -> ExitCode {
-    admin::main(&args.connection, |client| {
-        run(client, args.command, args.output)
+pub fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
+    admin::run(&args.connection, |client| {
+        command(client, args.command, args.output)
     })
 }
 
-async fn run(
+async fn command(
     client: AdminClient,
     command: PolicyCommand,
     output: Output,
@@ -91,17 +94,11 @@ async fn run(
             policy_name,
             file,
         } => {
-            let document = client::read_input(&file)?;
-            let answer = client
-                .call(
-                    "PutPolicy",
-                    &json!({
-                        "Principal": principal,
-                        "PolicyName": policy_name,
-                        "PolicyDocument": document,
-                    }),
-                )
-                .await?;
+            let request = PolicyRequest {
+                policy_document: Some(client::read_input(&file)?),
+                ..policy(&principal, &policy_name)
+            };
+            let answer = client.put_policy(&request).await?;
             match output {
                 Output::Json => print_json(&answer)?,
                 Output::Text => println!("put policy {policy_name} on {principal}"),
@@ -111,17 +108,12 @@ async fn run(
             principal,
             policy_name,
         } => {
-            let answer = client
-                .call(
-                    "GetPolicy",
-                    &json!({"Principal": principal, "PolicyName": policy_name}),
-                )
-                .await?;
+            let answer = client.get_policy(&policy(&principal, &policy_name)).await?;
             match output {
                 Output::Json => print_json(&answer)?,
                 Output::Text => {
                     // The document as it was put, so it can be edited and put back.
-                    let document = answer["PolicyDocument"].as_str().unwrap_or_default();
+                    let document = &answer.policy_document;
                     print!("{document}");
                     if !document.ends_with('\n') {
                         println!();
@@ -130,17 +122,19 @@ async fn run(
             }
         }
         PolicyCommand::List { principal } => {
-            let answer = client
-                .call("ListPolicies", &json!({"Principal": principal}))
-                .await?;
+            let request = PrincipalRequest {
+                principal: Some(principal),
+            };
+            let answer = client.list_policies(&request).await?;
             match output {
                 Output::Json => print_json(&answer)?,
                 Output::Text => {
                     let mut rows = vec![vec!["POLICY".to_owned(), "UPDATED".to_owned()]];
                     rows.extend(
-                        list(&answer, "Policies")
+                        answer
+                            .policies
                             .iter()
-                            .map(|p| vec![text(&p["PolicyName"]), date(&p["UpdateDate"])]),
+                            .map(|p| vec![p.policy_name.clone(), date(Some(p.update_date))]),
                     );
                     print!("{}", client::table(&rows));
                 }
@@ -151,10 +145,7 @@ async fn run(
             policy_name,
         } => {
             let answer = client
-                .call(
-                    "DeletePolicy",
-                    &json!({"Principal": principal, "PolicyName": policy_name}),
-                )
+                .delete_policy(&policy(&principal, &policy_name))
                 .await?;
             match output {
                 Output::Json => print_json(&answer)?,
@@ -163,12 +154,12 @@ async fn run(
         }
         PolicyCommand::Simulate(args) => {
             let request = simulate_request(&args)?;
-            let answer = client.call("SimulatePolicy", &request).await?;
+            let answer = client.simulate_policy(&request).await?;
             match output {
                 Output::Json => print_json(&answer)?,
                 Output::Text => println!("{}", verdict(&answer, &args.action, &args.resource)),
             }
-            if answer["Decision"] != "allowed" {
+            if answer.decision != SimulationDecision::Allowed {
                 return Ok(ExitCode::from(VERDICT_NEGATIVE));
             }
         }
@@ -176,87 +167,98 @@ async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-fn simulate_request(args: &SimulateArgs) -> anyhow::Result<Value> {
-    let mut request = json!({
-        "Principal": args.principal,
-        "Action": args.action,
-        "Resource": args.resource,
-    });
-    if !args.context.is_empty() {
-        let mut context: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (key, value) in &args.context {
-            context.entry(key).or_default().push(value);
-        }
-        request["Context"] = json!(context);
+/// The request naming one policy of one principal.
+fn policy(principal: &str, policy_name: &str) -> PolicyRequest {
+    PolicyRequest {
+        principal: Some(principal.to_owned()),
+        policy_name: Some(policy_name.to_owned()),
+        policy_document: None,
     }
-    if !args.resource_tags.is_empty() {
-        request["ResourceTags"] = tags_json(&args.resource_tags);
+}
+
+fn simulate_request(args: &SimulateArgs) -> anyhow::Result<SimulatePolicyRequest> {
+    let mut context: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (key, value) in &args.context {
+        context.entry(key.clone()).or_default().push(value.clone());
     }
-    if let Some(file) = &args.resource_policy {
-        request["ResourcePolicy"] = json!(client::read_input(file)?);
-    }
-    Ok(request)
+    Ok(SimulatePolicyRequest {
+        principal: Some(args.principal.clone()),
+        action: Some(args.action.clone()),
+        resource: Some(args.resource.clone()),
+        context: (!context.is_empty()).then_some(context),
+        resource_tags: (!args.resource_tags.is_empty()).then(|| tag_shapes(&args.resource_tags)),
+        resource_policy: args
+            .resource_policy
+            .as_deref()
+            .map(client::read_input)
+            .transpose()?,
+    })
 }
 
 /// `allowed by POLICY#SID`, `denied by POLICY#SID (explicit deny)` or
 /// `denied: no statement allows ACTION on RESOURCE`.
-fn verdict(answer: &Value, action: &str, resource: &str) -> String {
-    let statement = statement_name(&answer["MatchedStatement"]);
-    match (answer["Decision"].as_str(), statement) {
-        (Some("allowed"), Some(statement)) => format!("allowed by {statement}"),
-        (Some("allowed"), None) => "allowed".to_owned(),
-        (Some("explicitDeny"), Some(statement)) => {
+fn verdict(answer: &SimulatePolicyResponse, action: &str, resource: &str) -> String {
+    let statement = answer.matched_statement.as_ref().map(statement_name);
+    match (answer.decision, statement) {
+        (SimulationDecision::Allowed, Some(statement)) => format!("allowed by {statement}"),
+        (SimulationDecision::Allowed, None) => "allowed".to_owned(),
+        (SimulationDecision::ExplicitDeny, Some(statement)) => {
             format!("denied by {statement} (explicit deny)")
         }
-        (Some("explicitDeny"), None) => match answer["Reason"].as_str() {
+        (SimulationDecision::ExplicitDeny, None) => match &answer.reason {
             Some(reason) => format!("denied: {reason}"),
             None => "denied (explicit deny)".to_owned(),
         },
-        _ => format!("denied: no statement allows {action} on {resource}"),
+        (SimulationDecision::ImplicitDeny, _) => {
+            format!("denied: no statement allows {action} on {resource}")
+        }
     }
 }
 
 /// `POLICY#SID`, or `POLICY#INDEX` for a statement without a Sid.
-fn statement_name(matched: &Value) -> Option<String> {
-    if !matched.is_object() {
-        return None;
-    }
-    let policy = text(&matched["Policy"]);
-    let id = match matched["Sid"].as_str() {
-        Some(sid) if !sid.is_empty() => sid.to_owned(),
-        _ => text(&matched["Index"]),
+fn statement_name(matched: &MatchedStatement) -> String {
+    let id = match &matched.sid {
+        Some(sid) if !sid.is_empty() => sid.clone(),
+        _ => matched.index.to_string(),
     };
-    Some(format!("{policy}#{id}"))
+    format!("{}#{id}", matched.policy)
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
+
+    /// An answer as the server sends it.
+    fn answer(json: Value) -> SimulatePolicyResponse {
+        serde_json::from_value(json).unwrap()
+    }
 
     const ACTION: &str = "ssm:GetParameter";
     const RESOURCE: &str = "arn:aws:ssm:us-east-1:000000000000:parameter/app/prod/db";
 
     #[test]
     fn verdicts_name_the_deciding_statement() {
-        let allowed = json!({"Decision": "allowed",
-            "MatchedStatement": {"Policy": "developer", "Index": 0, "Sid": "ReadApp"}});
+        let allowed = answer(json!({"Decision": "allowed",
+            "MatchedStatement": {"Policy": "developer", "Index": 0, "Sid": "ReadApp"}}));
         assert_eq!(
             verdict(&allowed, ACTION, RESOURCE),
             "allowed by developer#ReadApp"
         );
-        let denied = json!({"Decision": "explicitDeny",
-            "MatchedStatement": {"Policy": "guard", "Index": 2}});
+        let denied = answer(json!({"Decision": "explicitDeny",
+            "MatchedStatement": {"Policy": "guard", "Index": 2}}));
         assert_eq!(
             verdict(&denied, ACTION, RESOURCE),
             "denied by guard#2 (explicit deny)"
         );
-        let unreadable = json!({"Decision": "explicitDeny",
-            "Reason": "the stored policy old does not parse; it denies every request"});
+        let unreadable = answer(json!({"Decision": "explicitDeny",
+            "Reason": "the stored policy old does not parse; it denies every request"}));
         assert_eq!(
             verdict(&unreadable, ACTION, RESOURCE),
             "denied: the stored policy old does not parse; it denies every request"
         );
-        let implicit = json!({"Decision": "implicitDeny"});
+        let implicit = answer(json!({"Decision": "implicitDeny"}));
         assert_eq!(
             verdict(&implicit, ACTION, RESOURCE),
             format!("denied: no statement allows {ACTION} on {RESOURCE}")
@@ -296,7 +298,7 @@ mod tests {
             "--resource-tag",
             "env=prod",
         ]);
-        let request = simulate_request(&args).unwrap();
+        let request = serde_json::to_value(simulate_request(&args).unwrap()).unwrap();
         assert_eq!(
             request,
             json!({
@@ -318,7 +320,7 @@ mod tests {
         let file = dir.path().join("rp.json");
         std::fs::write(&file, "{\"Version\":\"2012-10-17\"}").unwrap();
         let args = simulate_args(&["--resource-policy", file.to_str().unwrap()]);
-        let request = simulate_request(&args).unwrap();
+        let request = serde_json::to_value(simulate_request(&args).unwrap()).unwrap();
         assert_eq!(request["ResourcePolicy"], "{\"Version\":\"2012-10-17\"}");
         assert!(request.get("Context").is_none());
 

@@ -4,9 +4,13 @@
 use std::process::ExitCode;
 
 use kinko_client::admin::AdminClient;
-use serde_json::{Value, json};
+use kinko_model::admin::{
+    CreatePrincipalRequest, EmptyResponse, Principal, PrincipalNameRequest, PutTrustPolicyRequest,
+    TagPrincipalRequest, UntagPrincipalRequest,
+};
+use kinko_model::principals::PrincipalKind;
 
-use super::admin::{self, Connection, date, list, parse_key_value, print_json, tags_json, text};
+use super::admin::{self, Connection, date, parse_key_value, print_json, tag_shapes};
 use super::client::{self, Output};
 
 #[derive(Debug, clap::Args)]
@@ -57,13 +61,13 @@ pub enum PrincipalCommand {
     Trust { name: String, file: String },
 }
 
-pub fn main(args: PrincipalArgs) -> ExitCode {
-    admin::main(&args.connection, |client| {
-        run(client, args.command, args.output)
+pub fn run(args: PrincipalArgs) -> anyhow::Result<ExitCode> {
+    admin::run(&args.connection, |client| {
+        command(client, args.command, args.output)
     })
 }
 
-async fn run(
+async fn command(
     client: AdminClient,
     command: PrincipalCommand,
     output: Output,
@@ -75,81 +79,73 @@ async fn run(
             tags,
             trust_policy,
         } => {
-            let mut request = json!({
-                "Name": name,
-                "Type": if role { "Role" } else { "User" },
-            });
-            if !tags.is_empty() {
-                request["Tags"] = tags_json(&tags);
-            }
-            if let Some(file) = trust_policy {
-                request["TrustPolicy"] = json!(client::read_input(&file)?);
-            }
-            let answer = client.call("CreatePrincipal", &request).await?;
+            let kind = if role {
+                PrincipalKind::Role
+            } else {
+                PrincipalKind::User
+            };
+            let request = CreatePrincipalRequest {
+                name: Some(name),
+                kind: Some(kind.as_str().to_owned()),
+                tags: (!tags.is_empty()).then(|| tag_shapes(&tags)),
+                trust_policy: trust_policy.map(|f| client::read_input(&f)).transpose()?,
+            };
+            let answer = client.create_principal(&request).await?;
             match output {
                 Output::Json => print_json(&answer)?,
                 Output::Text => {
-                    let principal = &answer["Principal"];
+                    let principal = &answer.principal;
                     println!(
                         "created {} {} ({})",
-                        kind(principal),
-                        text(&principal["Name"]),
-                        text(&principal["Arn"])
+                        kind_name(principal.kind),
+                        principal.name,
+                        principal.arn
                     );
                 }
             }
         }
         PrincipalCommand::List => {
-            let answer = client.call("ListPrincipals", &json!({})).await?;
+            let answer = client.list_principals().await?;
             match output {
                 Output::Json => print_json(&answer)?,
-                Output::Text => print!("{}", principal_table(list(&answer, "Principals"))),
+                Output::Text => print!("{}", principal_table(&answer.principals)),
             }
         }
         PrincipalCommand::Show { name } => {
-            let answer = client.call("GetPrincipal", &json!({"Name": name})).await?;
+            let answer = client.get_principal(&named(name)).await?;
             match output {
                 Output::Json => print_json(&answer)?,
-                Output::Text => print!("{}", principal_details(&answer["Principal"])),
+                Output::Text => print!("{}", principal_details(&answer.principal)),
             }
         }
         PrincipalCommand::Delete { name } => {
-            let answer = client
-                .call("DeletePrincipal", &json!({"Name": name}))
-                .await?;
+            let answer = client.delete_principal(&named(name.clone())).await?;
             done(output, &answer, &format!("deleted principal {name}"))?;
         }
         PrincipalCommand::Tag { name, tags } => {
-            let answer = client
-                .call(
-                    "TagPrincipal",
-                    &json!({"Name": name, "Tags": tags_json(&tags)}),
-                )
-                .await?;
-            done(
-                output,
-                &answer,
-                &format!("tagged {name}: {}", tag_list(&tags_json(&tags))),
-            )?;
+            let request = TagPrincipalRequest {
+                name: Some(name.clone()),
+                tags: Some(tag_shapes(&tags)),
+            };
+            let answer = client.tag_principal(&request).await?;
+            let shown = tag_list(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            done(output, &answer, &format!("tagged {name}: {shown}"))?;
         }
         PrincipalCommand::Untag { name, keys } => {
-            let answer = client
-                .call("UntagPrincipal", &json!({"Name": name, "TagKeys": keys}))
-                .await?;
-            done(
-                output,
-                &answer,
-                &format!("removed tags from {name}: {}", keys.join(", ")),
-            )?;
+            let message = format!("removed tags from {name}: {}", keys.join(", "));
+            let request = UntagPrincipalRequest {
+                name: Some(name),
+                tag_keys: Some(keys),
+            };
+            let answer = client.untag_principal(&request).await?;
+            done(output, &answer, &message)?;
         }
         PrincipalCommand::Trust { name, file } => {
-            let document = client::read_input(&file)?;
-            let answer = client
-                .call(
-                    "PutTrustPolicy",
-                    &json!({"Name": name, "PolicyDocument": document}),
-                )
-                .await?;
+            let request = PutTrustPolicyRequest {
+                name: Some(name.clone()),
+                policy_document: Some(client::read_input(&file)?),
+            };
+            let answer = client.put_trust_policy(&request).await?;
             done(
                 output,
                 &answer,
@@ -160,8 +156,13 @@ async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The request naming one principal.
+fn named(name: String) -> PrincipalNameRequest {
+    PrincipalNameRequest { name: Some(name) }
+}
+
 /// The confirmation of a change: a line of text, or the API's answer.
-fn done(output: Output, answer: &Value, message: &str) -> anyhow::Result<()> {
+fn done(output: Output, answer: &EmptyResponse, message: &str) -> anyhow::Result<()> {
     match output {
         Output::Json => print_json(answer),
         Output::Text => {
@@ -172,19 +173,13 @@ fn done(output: Output, answer: &Value, message: &str) -> anyhow::Result<()> {
 }
 
 /// `user` or `role`.
-fn kind(principal: &Value) -> String {
-    text(&principal["Type"]).to_lowercase()
+fn kind_name(kind: PrincipalKind) -> String {
+    kind.as_str().to_lowercase()
 }
 
 /// `key=value, key=value` (or `-`).
-fn tag_list(tags: &Value) -> String {
-    let tags: Vec<String> = tags
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|t| format!("{}={}", text(&t["Key"]), text(&t["Value"])))
-        .collect();
+fn tag_list<'a>(tags: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let tags: Vec<String> = tags.map(|(key, value)| format!("{key}={value}")).collect();
     if tags.is_empty() {
         "-".to_owned()
     } else {
@@ -192,7 +187,17 @@ fn tag_list(tags: &Value) -> String {
     }
 }
 
-fn principal_table(principals: &[Value]) -> String {
+/// A principal's tags for people.
+fn principal_tags(principal: &Principal) -> String {
+    tag_list(
+        principal
+            .tags
+            .iter()
+            .map(|t| (t.key.as_str(), t.value.as_str())),
+    )
+}
+
+fn principal_table(principals: &[Principal]) -> String {
     let mut rows = vec![vec![
         "NAME".to_owned(),
         "TYPE".to_owned(),
@@ -202,25 +207,25 @@ fn principal_table(principals: &[Value]) -> String {
     ]];
     rows.extend(principals.iter().map(|p| {
         vec![
-            text(&p["Name"]),
-            kind(p),
-            date(&p["CreateDate"]),
-            text(&p["Arn"]),
-            tag_list(&p["Tags"]),
+            p.name.clone(),
+            kind_name(p.kind),
+            date(Some(p.create_date)),
+            p.arn.clone(),
+            principal_tags(p),
         ]
     }));
     client::table(&rows)
 }
 
-fn principal_details(principal: &Value) -> String {
+fn principal_details(principal: &Principal) -> String {
     let mut out = client::table(&[
-        vec!["Name:".to_owned(), text(&principal["Name"])],
-        vec!["Type:".to_owned(), kind(principal)],
-        vec!["Arn:".to_owned(), text(&principal["Arn"])],
-        vec!["Created:".to_owned(), date(&principal["CreateDate"])],
-        vec!["Tags:".to_owned(), tag_list(&principal["Tags"])],
+        vec!["Name:".to_owned(), principal.name.clone()],
+        vec!["Type:".to_owned(), kind_name(principal.kind)],
+        vec!["Arn:".to_owned(), principal.arn.clone()],
+        vec!["Created:".to_owned(), date(Some(principal.create_date))],
+        vec!["Tags:".to_owned(), principal_tags(principal)],
     ]);
-    if let Some(trust) = principal["TrustPolicy"].as_str() {
+    if let Some(trust) = &principal.trust_policy {
         // As it was put (re-encoding would sort its keys).
         out.push_str("Trust policy:\n");
         out.push_str(trust.trim_end());
@@ -231,15 +236,33 @@ fn principal_details(principal: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    use kinko_model::{Epoch, Tag};
+
     use super::*;
+
+    fn principal(name: &str, kind: PrincipalKind, created_seconds: i64) -> Principal {
+        Principal {
+            name: name.to_owned(),
+            kind,
+            arn: format!("arn:aws:iam::1:{}/{name}", kind_name(kind)),
+            unique_id: "AIDAEXAMPLE".to_owned(),
+            create_date: Epoch(created_seconds * 1000),
+            tags: Vec::new(),
+            trust_policy: None,
+        }
+    }
 
     #[test]
     fn the_table_has_one_row_per_principal() {
         let principals = vec![
-            json!({"Name": "ci", "Type": "User", "Arn": "arn:aws:iam::1:user/ci",
-                   "CreateDate": 0, "Tags": [{"Key": "team", "Value": "platform"}]}),
-            json!({"Name": "app", "Type": "Role", "Arn": "arn:aws:iam::1:role/app",
-                   "CreateDate": 60}),
+            Principal {
+                tags: vec![Tag {
+                    key: "team".into(),
+                    value: "platform".into(),
+                }],
+                ..principal("ci", PrincipalKind::User, 0)
+            },
+            principal("app", PrincipalKind::Role, 60),
         ];
         let table = principal_table(&principals);
         let lines: Vec<&str> = table.lines().collect();
@@ -258,16 +281,17 @@ mod tests {
 
     #[test]
     fn details_show_a_trust_policy_as_put() {
-        let principal = json!({"Name": "app", "Type": "Role", "Arn": "arn:aws:iam::1:role/app",
-            "CreateDate": 0, "Tags": [],
-            "TrustPolicy": "{\"Version\":\"2012-10-17\",\"Statement\":[]}"});
-        let shown = principal_details(&principal);
+        let role = Principal {
+            trust_policy: Some("{\"Version\":\"2012-10-17\",\"Statement\":[]}".into()),
+            ..principal("app", PrincipalKind::Role, 0)
+        };
+        let shown = principal_details(&role);
         assert!(shown.contains("Type:     role"), "{shown}");
         assert!(
             shown.ends_with("Trust policy:\n{\"Version\":\"2012-10-17\",\"Statement\":[]}\n"),
             "{shown}"
         );
-        let user = json!({"Name": "ci", "Type": "User"});
+        let user = principal("ci", PrincipalKind::User, 0);
         assert!(!principal_details(&user).contains("Trust policy"));
     }
 

@@ -8,6 +8,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,7 +55,7 @@ pub struct ProxyArgs {
     pub log_level: String,
 }
 
-pub fn run(args: ProxyArgs) -> anyhow::Result<()> {
+pub fn run(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // A line per request: buffered (see `buffered_stderr`), flushed by
@@ -69,7 +70,8 @@ pub fn run(args: ProxyArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(args))
+    runtime.block_on(serve(args))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(args: ProxyArgs) -> anyhow::Result<()> {

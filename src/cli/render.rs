@@ -8,6 +8,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use kinko_client::render;
@@ -31,7 +32,7 @@ pub struct RenderArgs {
     pub output: Output,
 }
 
-pub fn run(args: RenderArgs) -> anyhow::Result<()> {
+pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     let text = client::read_input(&args.file)?;
     let label = if args.file == "-" {
         "<stdin>".to_owned()
@@ -64,7 +65,7 @@ pub fn run(args: RenderArgs) -> anyhow::Result<()> {
         if failing > 0 {
             anyhow::bail!("{failing} of {} references do not resolve", checked.len());
         }
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     let rendered = runtime.block_on(async {
         let source = client::source().await;
@@ -81,5 +82,5 @@ pub fn run(args: RenderArgs) -> anyhow::Result<()> {
                 .context("cannot write standard output")?;
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

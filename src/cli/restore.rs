@@ -6,11 +6,13 @@
 //! into a target that already holds data. The load is one transaction.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use kinko_crypto::RootKey;
 use kinko_server::data_dir::{self, DataDir};
 use kinko_server::maintenance::{Backup, Target};
+use kinko_server::root_key::RootKeySource;
 
 #[derive(Debug, clap::Args)]
 pub struct RestoreArgs {
@@ -29,7 +31,7 @@ pub struct RestoreArgs {
     pub root_key_file: Option<PathBuf>,
 }
 
-pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
+pub fn run(args: RestoreArgs) -> anyhow::Result<ExitCode> {
     let data_dir = args
         .data_dir
         .clone()
@@ -57,27 +59,27 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
         counts.kms_keys,
         counts.access_keys
     );
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
+/// The key the servers will use, found as `kinko server` finds it
+/// ([`RootKeySource::from_env`], else the key file), but never created:
+/// a restore needs the key the backup was sealed under.
 fn load_root_key(data: &DataDir, file: Option<&PathBuf>) -> anyhow::Result<RootKey> {
-    if let Some(text) = std::env::var("KINKO_ROOT_KEY")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        return RootKey::from_base64(&text.into())
-            .context("KINKO_ROOT_KEY is not a base64 256-bit key");
+    match RootKeySource::from_env() {
+        Some(RootKeySource::Env(text)) => {
+            RootKey::from_base64(&text).context("KINKO_ROOT_KEY is not a base64 256-bit key")
+        }
+        Some(RootKeySource::Passphrase(passphrase)) => {
+            let salt = std::fs::read(data.root_salt())
+                .with_context(|| format!("cannot read {}", data.root_salt().display()))?;
+            RootKey::from_passphrase(&passphrase, &salt)
+                .context("cannot derive the root key from KINKO_ROOT_PASSPHRASE")
+        }
+        Some(RootKeySource::File { .. }) | None => {
+            let path = file.cloned().unwrap_or_else(|| data.root_key());
+            RootKey::load_file(&path)
+                .with_context(|| format!("cannot load the root key {}", path.display()))
+        }
     }
-    if let Some(passphrase) = std::env::var("KINKO_ROOT_PASSPHRASE")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        let salt = std::fs::read(data.root_salt())
-            .with_context(|| format!("cannot read {}", data.root_salt().display()))?;
-        return RootKey::from_passphrase(&passphrase.into(), &salt)
-            .context("cannot derive the root key from KINKO_ROOT_PASSPHRASE");
-    }
-    let path = file.cloned().unwrap_or_else(|| data.root_key());
-    RootKey::load_file(&path)
-        .with_context(|| format!("cannot load the root key {}", path.display()))
 }

@@ -28,6 +28,8 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use serde_json::Value;
 
+mod operations;
+
 /// The `X-Amz-Target` prefix of every admin operation.
 pub const TARGET_PREFIX: &str = "KinkoAdmin";
 /// The service name in the SigV4 credential scope.
@@ -80,6 +82,14 @@ pub enum AdminError {
     Http { status: u16, body: String },
     #[error("invalid answer from the server: {0}")]
     BadResponse(String),
+    /// A JSON answer that is not the operation's response shape (another
+    /// server, or another version of kinko). The reason never quotes the
+    /// answer, which may hold a secret.
+    #[error("the server's answer to {operation} is not what kinko expects: {reason}")]
+    Decode {
+        operation: &'static str,
+        reason: String,
+    },
 }
 
 impl AdminError {
@@ -218,7 +228,9 @@ impl AdminClient {
 
     /// Calls `KinkoAdmin.<operation>` with `body`; the answer's JSON object
     /// (`{}` for an empty answer), or the AWS error as [`AdminError::Api`].
-    pub async fn call(&self, operation: &str, body: &Value) -> Result<Value, AdminError> {
+    /// Private: callers use the typed methods (`operations.rs`), which this
+    /// carries; its own tests pin the transport with raw JSON.
+    async fn call(&self, operation: &str, body: &Value) -> Result<Value, AdminError> {
         let payload = serde_json::to_vec(body)
             .map_err(|e| AdminError::Signing(format!("cannot encode the request: {e}")))?;
         let target = format!("{TARGET_PREFIX}.{operation}");

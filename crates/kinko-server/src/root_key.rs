@@ -26,6 +26,19 @@ pub enum RootKeySource {
 }
 
 impl RootKeySource {
+    /// `KINKO_ROOT_KEY`, else `KINKO_ROOT_PASSPHRASE` (an empty one counts
+    /// as unset): the sources that win over any key file. One rule for
+    /// `kinko server` and `kinko restore`, so a restore checks the backup
+    /// against the key the servers will use.
+    pub fn from_env() -> Option<RootKeySource> {
+        let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let Some(text) = non_empty("KINKO_ROOT_KEY") {
+            Some(RootKeySource::Env(text.into()))
+        } else {
+            non_empty("KINKO_ROOT_PASSPHRASE").map(|text| RootKeySource::Passphrase(text.into()))
+        }
+    }
+
     /// Where the key came from, for the refusal of a key that does not
     /// open the store.
     pub fn describe(&self) -> String {

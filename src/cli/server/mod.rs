@@ -4,20 +4,23 @@
 mod args;
 mod resolve;
 
+use std::process::ExitCode;
+
 use anyhow::Context;
 use kinko_server::Server;
 
 pub use args::ServerArgs;
 use resolve::{LogFormat, Logging};
 
-pub fn run(args: ServerArgs) -> anyhow::Result<()> {
+pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let (config, logging) = resolve::resolve(args)?;
     init_logging(&logging);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(config))
+    runtime.block_on(serve(config))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init_logging(logging: &Logging) {

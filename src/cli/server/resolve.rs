@@ -99,10 +99,8 @@ pub fn resolve(args: ServerArgs) -> anyhow::Result<(ServerConfig, Logging)> {
     if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
         bail!("--account-id must be 12 digits, not {account_id:?}");
     }
-    let root_key = if let Some(text) = non_empty_env("KINKO_ROOT_KEY") {
-        RootKeySource::Env(text.into())
-    } else if let Some(text) = non_empty_env("KINKO_ROOT_PASSPHRASE") {
-        RootKeySource::Passphrase(text.into())
+    let root_key = if let Some(source) = RootKeySource::from_env() {
+        source
     } else if let Some(path) = args.root_key_file.or(file.root_key_file) {
         RootKeySource::File {
             path,
@@ -269,10 +267,6 @@ fn store_timeout(
         bail!("--store-timeout must be at least 1ms");
     }
     Ok(timeout)
-}
-
-fn non_empty_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 fn load_file(path: &Path) -> anyhow::Result<FileConfig> {

@@ -212,7 +212,7 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> (String, String) {
 
 /// A one-shot server that records the request and answers `status`
 /// with `body`.
-async fn one_shot(
+pub(super) async fn one_shot(
     status: &'static str,
     body: &'static str,
 ) -> (String, tokio::task::JoinHandle<(String, String)>) {

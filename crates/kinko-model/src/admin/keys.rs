@@ -70,6 +70,16 @@ pub enum KeyStatus {
     Inactive,
 }
 
+impl KeyStatus {
+    /// The wire's name of the status (`Active`, `Inactive`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "Active",
+            KeyStatus::Inactive => "Inactive",
+        }
+    }
+}
+
 /// A key just made, with its secret: answered once, by `CreateAccessKey`
 /// and `RotateAccessKey`, and never again.
 #[derive(Debug, Clone, Serialize, Deserialize)]
