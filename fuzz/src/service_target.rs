@@ -68,6 +68,9 @@ pub fn operations(service: Service) -> &'static [&'static str] {
             "GenerateDataKey",
             "GenerateDataKeyWithoutPlaintext",
             "GenerateRandom",
+            "TagResource",
+            "UntagResource",
+            "ListResourceTags",
         ],
         Service::Admin => &[
             "CreatePrincipal",

@@ -779,3 +779,217 @@ async fn schedule_and_cancel_key_deletion() {
         Some(&KeyState::Enabled)
     );
 }
+
+fn tag(key: &str, value: &str) -> aws_sdk_kms::types::Tag {
+    aws_sdk_kms::types::Tag::builder()
+        .tag_key(key)
+        .tag_value(value)
+        .build()
+        .expect("a tag has a key and a value")
+}
+
+/// Every tag of a key, page by page, as (key, value).
+async fn all_tags(kms: &Client, key_id: &str, limit: Option<i32>) -> Vec<(String, String)> {
+    let mut tags = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = kms
+            .list_resource_tags()
+            .key_id(key_id)
+            .set_limit(limit)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("list tags: {e:?}"));
+        tags.extend(
+            page.tags()
+                .iter()
+                .map(|t| (t.tag_key().to_owned(), t.tag_value().to_owned())),
+        );
+        assert_eq!(page.truncated(), page.next_marker().is_some());
+        match page.next_marker() {
+            Some(next) => marker = Some(next.to_owned()),
+            None => return tags,
+        }
+    }
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_untag_and_list_a_keys_tags() {
+    let server = support::in_process().await;
+    let kms = server.kms();
+    let key = kms
+        .create_key()
+        .tags(tag("env", "prod"))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .clone();
+    let key_id = key.key_id().to_owned();
+    let key_arn = key.arn().unwrap().to_owned();
+    assert_eq!(
+        all_tags(&kms, &key_id, None).await,
+        pairs(&[("env", "prod")])
+    );
+
+    // Adds a tag and overwrites one; by key ARN too; listed in key order.
+    kms.tag_resource()
+        .key_id(&key_arn)
+        .tags(tag("team", "payments"))
+        .tags(tag("env", "staging"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        all_tags(&kms, &key_id, None).await,
+        pairs(&[("env", "staging"), ("team", "payments")])
+    );
+
+    // Pages of 4 through 12 tags, the empty value included.
+    let more: Vec<(String, String)> = (0..10)
+        .map(|i| (format!("t{i:02}"), String::new()))
+        .collect();
+    let mut request = kms.tag_resource().key_id(&key_id);
+    for (k, v) in &more {
+        request = request.tags(tag(k, v));
+    }
+    request.send().await.unwrap();
+    let listed = all_tags(&kms, &key_id, Some(4)).await;
+    assert_eq!(listed.len(), 12);
+    assert_eq!(listed, all_tags(&kms, &key_id, None).await);
+    let first = kms
+        .list_resource_tags()
+        .key_id(&key_id)
+        .limit(4)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.tags().len(), 4);
+    assert!(first.truncated());
+
+    // Untag: a key not set is no error.
+    kms.untag_resource()
+        .key_id(&key_id)
+        .tag_keys("env")
+        .tag_keys("never-set")
+        .send()
+        .await
+        .unwrap();
+    let after = all_tags(&kms, &key_id, None).await;
+    assert_eq!(after.len(), 11);
+    assert!(after.iter().all(|(k, _)| k != "env"));
+
+    // Refusals, each leaving the tags as they were.
+    let refusals = [
+        (
+            vec![tag("aws:owner", "x")],
+            "TagException",
+            "Tags beginning with aws: are reserved",
+        ),
+        (
+            vec![tag("dup", "a"), tag("dup", "b")],
+            "TagException",
+            "Duplicate tag keys",
+        ),
+        (
+            (0..40).map(|i| tag(&format!("many{i}"), "v")).collect(),
+            "TagException",
+            "Too many tags",
+        ),
+    ];
+    for (tags, want_code, want_message) in refusals {
+        let err = kms
+            .tag_resource()
+            .key_id(&key_id)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&err), want_code);
+        assert_eq!(message(&err), want_message);
+    }
+    let err = kms
+        .tag_resource()
+        .key_id(&key_id)
+        .tags(tag(&"k".repeat(129), "v"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ValidationException");
+    assert!(
+        message(&err).contains("tags.1.member.tagKey"),
+        "{}",
+        message(&err)
+    );
+    let err = kms
+        .untag_resource()
+        .key_id(&key_id)
+        .tag_keys("aws:owner")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "TagException");
+    assert_eq!(all_tags(&kms, &key_id, None).await, after);
+
+    // Keys are named by id or ARN; an alias names none here.
+    kms.create_alias()
+        .alias_name("alias/tagged")
+        .target_key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    let err = kms
+        .list_resource_tags()
+        .key_id("alias/tagged")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "NotFoundException");
+    assert_eq!(message(&err), "Invalid keyId 'alias/tagged'");
+    let err = kms
+        .list_resource_tags()
+        .key_id(&key_id)
+        .marker("forged.marker")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidMarkerException");
+
+    // An AWS managed key's tags are not the caller's to change.
+    let managed = describe(&kms, "alias/aws/ssm").await;
+    let err = kms
+        .tag_resource()
+        .key_id(managed.key_id())
+        .tags(tag("mine", "x"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "UnsupportedOperationException");
+    assert!(all_tags(&kms, managed.key_id(), None).await.is_empty());
+
+    // Pending deletion: tags are read, not changed.
+    kms.schedule_key_deletion()
+        .key_id(&key_id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    let err = kms
+        .tag_resource()
+        .key_id(&key_id)
+        .tags(tag("late", "x"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "KMSInvalidStateException");
+    assert_eq!(message(&err), format!("{key_arn} is pending deletion."));
+    assert_eq!(all_tags(&kms, &key_id, None).await, after);
+}

@@ -18,6 +18,8 @@
 //! | GenerateDataKey | `kms:GenerateDataKey` | the key |
 //! | GenerateDataKeyWithoutPlaintext | `kms:GenerateDataKeyWithoutPlaintext` | the key |
 //! | GenerateRandom | `kms:GenerateRandom` | `*` |
+//! | TagResource / UntagResource | same-named action | the key |
+//! | ListResourceTags | `kms:ListResourceTags` | the key |
 //!
 //! "The key" is its key ARN, `arn:aws:kms:R:A:key/ID`, whichever of the four
 //! forms (key id, key ARN, alias name, alias ARN) named it: an alias is

@@ -3,7 +3,7 @@
 
 use kinko_core::kms::{
     CreateKeyInput, DataKeySize, DecryptInput, EncryptInput, GenerateDataKeyInput, Kms,
-    MAX_CIPHERTEXT, MAX_PENDING_WINDOW_DAYS, MAX_PLAINTEXT, MAX_RANDOM_BYTES,
+    MAX_CIPHERTEXT, MAX_PENDING_WINDOW_DAYS, MAX_PLAINTEXT, MAX_RANDOM_BYTES, MAX_TAGS_PER_PAGE,
     MIN_PENDING_WINDOW_DAYS,
 };
 use kinko_model::Tag;
@@ -65,6 +65,9 @@ pub async fn handle(
         "GenerateDataKey" => generate_data_key(kms, ctx, body, true).await,
         "GenerateDataKeyWithoutPlaintext" => generate_data_key(kms, ctx, body, false).await,
         "GenerateRandom" => generate_random(kms, ctx, body),
+        "TagResource" => tag_resource(kms, ctx, body).await,
+        "UntagResource" => untag_resource(kms, ctx, body).await,
+        "ListResourceTags" => list_resource_tags(kms, ctx, body).await,
         _ => Err(AwsError::unknown_operation(&format!(
             "TrentService.{operation}"
         ))),
@@ -120,23 +123,11 @@ fn present<T>(value: Option<T>) -> Result<T, AwsError> {
     value.ok_or_else(AwsError::internal)
 }
 
-async fn create_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    let region = ctx.caller.region.as_str();
-    let req: CreateKeyRequest = parse_body(body)?;
-    let mut v = Violations::new();
-    v.opt_length(&req.description, "description", 0, 8192);
-    v.enum_value(&req.key_usage, "keyUsage", &KEY_USAGES);
-    v.enum_value(&req.key_spec, "keySpec", &KEY_SPECS);
-    v.enum_value(
-        &req.customer_master_key_spec,
-        "customerMasterKeySpec",
-        &KEY_SPECS,
-    );
-    v.enum_value(&req.origin, "origin", &ORIGINS);
-    v.opt_length(&req.policy, "policy", 1, 131_072);
-    v.opt_length(&req.custom_key_store_id, "customKeyStoreId", 1, 64);
+/// The members' lengths of a `Tags` list (AWS names each by position);
+/// the tags whose members are all present.
+fn check_tag_list(v: &mut Violations, shapes: &[TagShape]) -> Vec<Tag> {
     let mut tags = Vec::new();
-    for (i, t) in req.tags.as_deref().unwrap_or_default().iter().enumerate() {
+    for (i, t) in shapes.iter().enumerate() {
         let key_path = format!("tags.{}.member.tagKey", i + 1);
         let value_path = format!("tags.{}.member.tagValue", i + 1);
         let key = v.required(&t.tag_key, &key_path);
@@ -154,6 +145,89 @@ async fn create_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<
             });
         }
     }
+    tags
+}
+
+async fn tag_resource(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let req: TagResourceRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_key_id(&mut v, &req.key_id, "keyId");
+    v.required(&req.tags, "tags");
+    let tags = check_tag_list(&mut v, req.tags.as_deref().unwrap_or_default());
+    finish(v)?;
+    let key_id = present(req.key_id)?;
+    check_key(kms, ctx, "kms:TagResource", &key_id).await?;
+    kms.tag_resource(&ctx.caller.region, &key_id, &tags).await?;
+    empty()
+}
+
+async fn untag_resource(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let req: UntagResourceRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_key_id(&mut v, &req.key_id, "keyId");
+    v.required(&req.tag_keys, "tagKeys");
+    for (i, k) in req.tag_keys.iter().flatten().enumerate() {
+        v.length(k, &format!("tagKeys.{}.member", i + 1), 1, 128);
+    }
+    finish(v)?;
+    let key_id = present(req.key_id)?;
+    let tag_keys = present(req.tag_keys)?;
+    check_key(kms, ctx, "kms:UntagResource", &key_id).await?;
+    kms.untag_resource(&ctx.caller.region, &key_id, &tag_keys)
+        .await?;
+    empty()
+}
+
+async fn list_resource_tags(
+    kms: &Kms,
+    ctx: &RequestContext,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let req: ListRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    check_key_id(&mut v, &req.key_id, "keyId");
+    finish(v)?;
+    check_list(&req, 1000)?;
+    let key_id = present(req.key_id)?;
+    check_key(kms, ctx, "kms:ListResourceTags", &key_id).await?;
+    let page = kms
+        .list_resource_tags(
+            &ctx.caller.region,
+            &key_id,
+            limit(req.limit, MAX_TAGS_PER_PAGE),
+            req.marker.as_deref(),
+        )
+        .await?;
+    encode(&ListResourceTagsResponse {
+        tags: page
+            .items
+            .iter()
+            .map(|t| TagOut {
+                tag_key: &t.key,
+                tag_value: &t.value,
+            })
+            .collect(),
+        next_marker: page.next_marker.as_deref(),
+        truncated: page.truncated(),
+    })
+}
+
+async fn create_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let region = ctx.caller.region.as_str();
+    let req: CreateKeyRequest = parse_body(body)?;
+    let mut v = Violations::new();
+    v.opt_length(&req.description, "description", 0, 8192);
+    v.enum_value(&req.key_usage, "keyUsage", &KEY_USAGES);
+    v.enum_value(&req.key_spec, "keySpec", &KEY_SPECS);
+    v.enum_value(
+        &req.customer_master_key_spec,
+        "customerMasterKeySpec",
+        &KEY_SPECS,
+    );
+    v.enum_value(&req.origin, "origin", &ORIGINS);
+    v.opt_length(&req.policy, "policy", 1, 131_072);
+    v.opt_length(&req.custom_key_store_id, "customKeyStoreId", 1, 64);
+    let tags = check_tag_list(&mut v, req.tags.as_deref().unwrap_or_default());
     finish(v)?;
     let _ = req.bypass_policy_lockout_safety_check;
     let input = CreateKeyInput {

@@ -102,6 +102,20 @@ pub struct ListRequest {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
+pub struct TagResourceRequest {
+    pub key_id: Option<String>,
+    pub tags: Option<Vec<TagShape>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UntagResourceRequest {
+    pub key_id: Option<String>,
+    pub tag_keys: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct AliasRequest {
     pub alias_name: Option<String>,
     pub target_key_id: Option<String>,
@@ -247,6 +261,22 @@ impl<'a> From<&'a AliasEntry> for AliasShape<'a> {
             last_updated_date: a.last_updated_ms.map(Epoch),
         }
     }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagOut<'a> {
+    pub tag_key: &'a str,
+    pub tag_value: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListResourceTagsResponse<'a> {
+    pub tags: Vec<TagOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<&'a str>,
+    pub truncated: bool,
 }
 
 #[derive(Serialize)]

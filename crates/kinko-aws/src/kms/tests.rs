@@ -619,6 +619,21 @@ async fn every_operation_checks_its_action_and_resource() {
             json!({"NumberOfBytes": 8}),
             vec![("kms:GenerateRandom", "*")],
         ),
+        (
+            "TagResource",
+            json!({"KeyId": id, "Tags": [{"TagKey": "team", "TagValue": "a"}]}),
+            vec![("kms:TagResource", &arn)],
+        ),
+        (
+            "UntagResource",
+            json!({"KeyId": arn, "TagKeys": ["team"]}),
+            vec![("kms:UntagResource", &arn)],
+        ),
+        (
+            "ListResourceTags",
+            json!({"KeyId": id}),
+            vec![("kms:ListResourceTags", &arn)],
+        ),
         ("ListKeys", json!({}), vec![("kms:ListKeys", "*")]),
         ("ListAliases", json!({}), vec![("kms:ListAliases", "*")]),
         (

@@ -16,7 +16,7 @@ pub const MAX_PENDING_WINDOW_DAYS: u32 = 30;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Checks the tag rules the model cannot express (spec §4 CreateKey).
-fn check_tags(tags: &[kinko_model::Tag]) -> Result<Vec<StoredTag>, KmsError> {
+pub(super) fn check_tags(tags: &[kinko_model::Tag]) -> Result<Vec<StoredTag>, KmsError> {
     if tags.len() > MAX_TAGS {
         return Err(KmsError::Tag("Too many tags".into()));
     }

@@ -19,6 +19,7 @@ pub mod error;
 mod keys;
 pub mod managers;
 pub mod model;
+mod tags;
 
 use std::sync::Arc;
 
@@ -36,6 +37,7 @@ use kinko_model::Tag;
 use kinko_model::arn::{Arn, arn};
 pub use managers::KeyManagers;
 pub use model::*;
+pub use tags::MAX_TAGS_PER_PAGE;
 
 use crate::keyring::{Keyring, KeyringError, is_managed_alias};
 
