@@ -64,6 +64,18 @@ impl KeyHandle {
         self.record.key_manager == "AWS"
     }
 
+    /// The key's tags in the model's type, in stored order.
+    fn tags(&self) -> Vec<Tag> {
+        self.meta
+            .tags
+            .iter()
+            .map(|t| Tag {
+                key: t.key.clone(),
+                value: t.value.clone(),
+            })
+            .collect()
+    }
+
     /// Encrypt, Decrypt and GenerateDataKey need an enabled key.
     fn check_usable(&self) -> Result<(), KmsError> {
         match self.state() {
@@ -314,15 +326,7 @@ impl Kms {
         KeyAccess {
             key_id: key.record.key_id.clone(),
             arn: key.arn.clone(),
-            tags: key
-                .meta
-                .tags
-                .iter()
-                .map(|t| Tag {
-                    key: t.key.clone(),
-                    value: t.value.clone(),
-                })
-                .collect(),
+            tags: key.tags(),
             customer_managed: !key.is_managed(),
         }
     }

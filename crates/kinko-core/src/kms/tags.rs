@@ -65,15 +65,7 @@ impl Kms {
         marker: Option<&str>,
     ) -> Result<Page<Tag>, KmsError> {
         let key = self.load_by_id_or_arn(region, key_ref).await?;
-        let mut tags: Vec<Tag> = key
-            .meta
-            .tags
-            .iter()
-            .map(|t| Tag {
-                key: t.key.clone(),
-                value: t.value.clone(),
-            })
-            .collect();
+        let mut tags = key.tags();
         tags.sort_by(|a, b| a.key.cmp(&b.key));
         let kind = format!("tags:{}", key.record.key_id);
         self.page(
