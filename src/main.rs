@@ -56,6 +56,8 @@ enum Command {
     Audit(cli::audit::AuditArgs),
     /// Temporary credentials for a role (JSON, env lines or credential_process)
     AssumeRole(cli::assume_role::AssumeRoleArgs),
+    /// OpenID Connect issuers (GitHub Actions, EKS) whose tokens STS exchanges for role sessions
+    OidcProvider(cli::oidc_provider::OidcProviderArgs),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         Command::Policy(args) => (cli::policy::run(args), admin_error),
         Command::Audit(args) => (cli::audit::run(args), admin_error),
         Command::AssumeRole(args) => (cli::assume_role::run(args), admin_error),
+        Command::OidcProvider(args) => (cli::oidc_provider::run(args), admin_error),
     };
     result.unwrap_or_else(|error| {
         eprintln!("kinko: error: {error:#}");

@@ -1,5 +1,5 @@
 //! What the admin commands (`principal`, `key`, `policy`, `audit`,
-//! `assume-role`) share: how they find the server, their exit statuses, and
+//! `assume-role`, `oidc-provider`) share: how they find the server, their exit statuses, and
 //! the parsing of durations, times and `KEY=VALUE` arguments.
 //!
 //! Exit statuses: 0 done (or allowed / intact), 1 a verdict of "denied" or

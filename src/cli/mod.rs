@@ -12,6 +12,7 @@ pub mod export;
 pub mod import;
 pub mod key;
 pub mod migrate;
+pub mod oidc_provider;
 pub mod policy;
 pub mod principal;
 pub mod proxy;

@@ -140,7 +140,143 @@ async fn fill(server: &KinkoServer) -> String {
         .await
         .unwrap();
     kms.disable_key().key_id(&key_id).send().await.unwrap();
+
+    // A rotated key: a ciphertext and a SecureString from before the
+    // rotation, one of each after; the ciphertexts kept (base64) in
+    // parameters for `view` to decrypt.
+    let rotated = kms
+        .create_key()
+        .description("rotated")
+        .send()
+        .await
+        .unwrap();
+    let rotated = rotated.key_metadata().unwrap().key_id().to_owned();
+    kms.create_alias()
+        .alias_name("alias/rotated")
+        .target_key_id(&rotated)
+        .send()
+        .await
+        .unwrap();
+    for (when, rotate) in [("before", true), ("after", false)] {
+        let blob = kms
+            .encrypt()
+            .key_id(&rotated)
+            .plaintext(Blob::new(format!("kms-{when}-s3cret")))
+            .send()
+            .await
+            .unwrap();
+        let blob = base64_of(blob.ciphertext_blob().unwrap().as_ref());
+        ssm.put_parameter()
+            .name(format!("/rotated/blob-{when}"))
+            .value(blob)
+            .r#type(ParameterType::String)
+            .send()
+            .await
+            .unwrap();
+        ssm.put_parameter()
+            .name(format!("/rotated/secure-{when}"))
+            .value(format!("ssm-{when}-s3cret"))
+            .r#type(ParameterType::SecureString)
+            .key_id("alias/rotated")
+            .send()
+            .await
+            .unwrap();
+        if rotate {
+            kms.rotate_key_on_demand()
+                .key_id(&rotated)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    kms.enable_key_rotation()
+        .key_id(&rotated)
+        .rotation_period_in_days(180)
+        .send()
+        .await
+        .unwrap();
     key_id
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    aws_smithy_types::base64::encode(bytes)
+}
+
+/// What a user reads of the rotated key: every ciphertext and SecureString
+/// decrypts, with the material ids its rotations list.
+async fn view_rotated(server: &KinkoServer, lines: &mut Vec<String>) {
+    let (ssm, kms) = (server.ssm(), server.kms());
+    let rotations = kms
+        .list_key_rotations()
+        .key_id(rotated_id(server).await)
+        .include_key_material(aws_sdk_kms::types::IncludeKeyMaterial::AllKeyMaterial)
+        .send()
+        .await
+        .unwrap();
+    let materials: Vec<String> = rotations
+        .rotations()
+        .iter()
+        .map(|r| r.key_material_id().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(materials.len(), 2, "the original and one rotation");
+    for (i, when) in ["before", "after"].iter().enumerate() {
+        let blob = ssm
+            .get_parameter()
+            .name(format!("/rotated/blob-{when}"))
+            .send()
+            .await
+            .unwrap();
+        let blob =
+            aws_smithy_types::base64::decode(blob.parameter().unwrap().value().unwrap()).unwrap();
+        let out = kms
+            .decrypt()
+            .ciphertext_blob(Blob::new(blob))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.key_material_id(), Some(materials[i].as_str()), "{when}");
+        lines.push(format!(
+            "rotated blob {when}: {:?} under material {i}",
+            String::from_utf8_lossy(out.plaintext().unwrap().as_ref()),
+        ));
+        let secure = ssm
+            .get_parameter()
+            .name(format!("/rotated/secure-{when}"))
+            .with_decryption(true)
+            .send()
+            .await
+            .unwrap();
+        lines.push(format!(
+            "rotated secure {when}: {:?}",
+            secure.parameter().unwrap().value()
+        ));
+    }
+    let status = kms
+        .get_key_rotation_status()
+        .key_id(rotated_id(server).await)
+        .send()
+        .await
+        .unwrap();
+    lines.push(format!(
+        "rotation {} {:?} {:?} {materials:?}",
+        status.key_rotation_enabled(),
+        status.rotation_period_in_days(),
+        status.next_rotation_date()
+    ));
+}
+
+async fn rotated_id(server: &KinkoServer) -> String {
+    server
+        .kms()
+        .describe_key()
+        .key_id("alias/rotated")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_owned()
 }
 
 /// Everything a user can read back, as text to compare.
@@ -242,6 +378,7 @@ async fn view(server: &KinkoServer, key_id: &str) -> Vec<String> {
         .await
         .unwrap_err();
     lines.push(format!("encrypt with the disabled key: {}", code(&err)));
+    view_rotated(server, &mut lines).await;
     lines
 }
 

@@ -993,3 +993,285 @@ async fn tag_untag_and_list_a_keys_tags() {
     assert_eq!(message(&err), format!("{key_arn} is pending deletion."));
     assert_eq!(all_tags(&kms, &key_id, None).await, after);
 }
+
+/// Rotation end to end (spec §12): what was sealed before RotateKeyOnDemand
+/// still opens after it (a KMS ciphertext and an SSM SecureString), what is
+/// sealed after names the new material, and ListKeyRotations lists both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotate_key_on_demand_keeps_old_ciphertexts_opening() {
+    use aws_sdk_kms::types::{IncludeKeyMaterial, KeyMaterialState, RotationType};
+    let server = support::in_process().await;
+    let (kms, ssm) = (server.kms(), server.ssm());
+    let key = create_key(&kms, "rotated").await;
+    let key_id = key.key_id().to_owned();
+    let first = key
+        .current_key_material_id()
+        .expect("CurrentKeyMaterialId")
+        .to_owned();
+    assert_eq!(first.len(), 64);
+    let old_blob = encrypt(&kms, &key_id, b"before rotation").await;
+    ssm.put_parameter()
+        .name("/rotated/secure")
+        .value("ssm-before-s3cret")
+        .r#type(ParameterType::SecureString)
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+
+    let out = kms
+        .rotate_key_on_demand()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.key_id(), Some(key_id.as_str()));
+    let after = describe(&kms, &key_id).await;
+    let second = after.current_key_material_id().unwrap().to_owned();
+    assert_ne!(second, first);
+    assert_eq!(after.arn(), key.arn(), "the ARN does not change");
+
+    let old = kms
+        .decrypt()
+        .ciphertext_blob(old_blob)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.plaintext().unwrap().as_ref(), b"before rotation");
+    assert_eq!(old.key_material_id(), Some(first.as_str()));
+    let got = ssm
+        .get_parameter()
+        .name("/rotated/secure")
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.parameter().unwrap().value(), Some("ssm-before-s3cret"));
+
+    let new_blob = encrypt(&kms, &key_id, b"after rotation").await;
+    let new = kms
+        .decrypt()
+        .ciphertext_blob(new_blob)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(new.plaintext().unwrap().as_ref(), b"after rotation");
+    assert_eq!(new.key_material_id(), Some(second.as_str()));
+    let data_key = kms
+        .generate_data_key()
+        .key_id(&key_id)
+        .key_spec(DataKeySpec::Aes256)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(data_key.key_material_id(), Some(second.as_str()));
+    ssm.put_parameter()
+        .name("/rotated/secure")
+        .value("ssm-after-s3cret")
+        .r#type(ParameterType::SecureString)
+        .key_id(&key_id)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+    for (version, value) in [(1, "ssm-before-s3cret"), (2, "ssm-after-s3cret")] {
+        let got = ssm
+            .get_parameter()
+            .name(format!("/rotated/secure:{version}"))
+            .with_decryption(true)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.parameter().unwrap().value(), Some(value));
+    }
+
+    let only = kms
+        .list_key_rotations()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(only.rotations().len(), 1);
+    let entry = &only.rotations()[0];
+    assert_eq!(entry.key_material_id(), Some(second.as_str()));
+    assert_eq!(entry.key_material_state(), Some(&KeyMaterialState::Current));
+    assert_eq!(entry.rotation_type(), Some(&RotationType::OnDemand));
+    assert!(entry.rotation_date().is_some());
+    let all = kms
+        .list_key_rotations()
+        .key_id(&key_id)
+        .include_key_material(IncludeKeyMaterial::AllKeyMaterial)
+        .limit(1)
+        .send()
+        .await
+        .unwrap();
+    assert!(all.truncated());
+    assert_eq!(all.rotations()[0].key_material_id(), Some(first.as_str()));
+    assert_eq!(
+        all.rotations()[0].key_material_state(),
+        Some(&KeyMaterialState::NonCurrent)
+    );
+    let rest = kms
+        .list_key_rotations()
+        .key_id(&key_id)
+        .include_key_material(IncludeKeyMaterial::AllKeyMaterial)
+        .marker(all.next_marker().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(!rest.truncated());
+    assert_eq!(rest.rotations()[0].key_material_id(), Some(second.as_str()));
+}
+
+/// Status and period round trip, and every documented refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_rotation_status_and_its_errors() {
+    let server = support::in_process().await;
+    let kms = server.kms();
+    let key_id = create_key(&kms, "schedule").await.key_id().to_owned();
+    let status = kms
+        .get_key_rotation_status()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(!status.key_rotation_enabled());
+    assert_eq!(status.rotation_period_in_days(), None);
+    kms.enable_key_rotation()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    let status = kms
+        .get_key_rotation_status()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(status.key_rotation_enabled());
+    assert_eq!(status.rotation_period_in_days(), Some(365));
+    let next = status.next_rotation_date().unwrap().secs();
+    kms.enable_key_rotation()
+        .key_id(&key_id)
+        .rotation_period_in_days(730)
+        .send()
+        .await
+        .unwrap();
+    let status = kms
+        .get_key_rotation_status()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.rotation_period_in_days(), Some(730));
+    assert_eq!(
+        status.next_rotation_date().unwrap().secs() - next,
+        365 * 86_400
+    );
+    for days in [89, 2561] {
+        let err = kms
+            .enable_key_rotation()
+            .key_id(&key_id)
+            .rotation_period_in_days(days)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&err), "ValidationException", "{days}");
+        assert!(
+            message(&err).contains("rotationPeriodInDays"),
+            "{}",
+            message(&err)
+        );
+    }
+    kms.disable_key_rotation()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    let status = kms
+        .get_key_rotation_status()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(!status.key_rotation_enabled());
+
+    // AWS managed: always on, yearly, not changeable.
+    let managed = describe(&kms, "alias/aws/ssm").await.key_id().to_owned();
+    let status = kms
+        .get_key_rotation_status()
+        .key_id(&managed)
+        .send()
+        .await
+        .unwrap();
+    assert!(status.key_rotation_enabled());
+    assert_eq!(status.rotation_period_in_days(), Some(365));
+    let err = kms
+        .disable_key_rotation()
+        .key_id(&managed)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "UnsupportedOperationException");
+    let err = kms
+        .rotate_key_on_demand()
+        .key_id(&managed)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "UnsupportedOperationException");
+
+    // A disabled key.
+    kms.disable_key().key_id(&key_id).send().await.unwrap();
+    let err = kms
+        .enable_key_rotation()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "DisabledException");
+    let err = kms
+        .rotate_key_on_demand()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "DisabledException");
+    assert!(message(&err).contains(&key_id), "{}", message(&err));
+    kms.enable_key().key_id(&key_id).send().await.unwrap();
+
+    // An alias is not accepted where AWS documents key id or ARN.
+    let err = kms
+        .get_key_rotation_status()
+        .key_id("alias/aws/ssm")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "NotFoundException");
+
+    // The on-demand limit: 25, then LimitExceededException; the key keeps working.
+    let blob = encrypt(&kms, &key_id, b"first").await;
+    for n in 0..25 {
+        kms.rotate_key_on_demand()
+            .key_id(&key_id)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("rotation {n}: {e:?}"));
+    }
+    let err = kms
+        .rotate_key_on_demand()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "LimitExceededException");
+    let opened = kms.decrypt().ciphertext_blob(blob).send().await.unwrap();
+    assert_eq!(opened.plaintext().unwrap().as_ref(), b"first");
+    let listed = kms
+        .list_key_rotations()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.rotations().len(), 25);
+}

@@ -18,6 +18,10 @@
 //! | `ssm`             | Parameter Store: every operation, per topic under `ssm/`             | in-process |
 //! | `secrets`         | Secrets Manager: read, versions, list, deletion, replication, policy; `clients` (boto3, aws CLI) | in-process / process |
 //! | `kms`             | the KMS subset, and a key's state reaching SSM and Secrets Manager   | in-process |
+//! | `kms_policies`    | key policies and grants deciding with IAM, their operations' errors  | in-process |
+//! | `kms_asym`        | asymmetric, HMAC and ECDH keys, checked against openssl             | in-process |
+//! | `kms_import`      | imported key material (Origin EXTERNAL), wrapped by openssl          | in-process |
+//! | `kms_multi_region`| multi-Region keys: ReplicateKey, UpdatePrimaryRegion, shared rotation; the aws CLI | in-process / process |
 //! | `in_process`      | one session run both ways, showing the connector faithful            | both       |
 //! | `wire`            | the JSON 1.1 wire: error shapes, request ids, SigV4 failures         | process    |
 //! | `limits`          | idle, slow and greedy clients: timeouts and the connection cap       | process    |
@@ -30,6 +34,9 @@
 //! | `cli`             | the first session: `kinko env`, files and modes, refusals            | process    |
 //! | `tools`           | `exec`, `render`, `import` / `export` / `diff`, batching             | process    |
 //! | `proxy`           | `kinko proxy` signing curl's requests to an HTTPS upstream           | process    |
+//! | `serverless`      | Serverless Framework v3 `${ssm:…}` via serverless-localstack (npm)   | process    |
+//! | `terraform`       | the AWS provider's calls for its KMS, SSM and Secrets Manager resources | in-process |
+//! | `quotas`          | `--emulate-quotas aws`: ThrottlingException as AWS answers it, SDK retries  | process    |
 //! | `backup`          | `kinko backup` / `restore`, SQLite ↔ PostgreSQL                      | process    |
 //! | `durability`      | restarts, `kill -9` during writes, tampering, SIGTERM under load     | process    |
 //! | `cluster`         | several servers on one PostgreSQL store                              | process    |
@@ -50,13 +57,20 @@ mod iam;
 mod iam_cli;
 mod in_process;
 mod kms;
+mod kms_asym;
+mod kms_import;
+mod kms_multi_region;
+mod kms_policies;
 mod limits;
 mod proxy;
+mod quotas;
 mod secrets;
+mod serverless;
 mod ssm;
 mod stored_policies;
 mod sts;
 mod support;
+mod terraform;
 mod tls;
 mod tools;
 mod wire;

@@ -6,6 +6,10 @@
 //! Query calls, the aws CLI (`aws sts assume-role …`, as users run it) and
 //! the AWS SDK for the session's later requests.
 
+mod oidc_issuer;
+mod tokens;
+mod web_identity;
+
 use aws_sdk_ssm::types::ParameterType;
 use kinko_testkit::{KinkoServer, RawResponse, TestCredentials, xml_text};
 use serde_json::{Value, json};

@@ -12,16 +12,18 @@ use kinko_core::audit::{AuditQuery, AuditReader};
 use kinko_core::credentials::{AccessKey, SessionCredentials};
 use kinko_core::iam::{Access, RequestFacts};
 use kinko_core::principals::{AccessKeyRecord, Identity, NewPrincipal, PrincipalRecord};
+use kinko_core::web_identity::KeySource;
 use kinko_crypto::SecretString;
 use kinko_model::admin::{
     AccessKeyIdRequest, AccessKeyMetadata, AssumeRoleRequest, AssumeRoleResponse, AuditProblem,
-    CreateAccessKeyResponse, CreatePrincipalRequest, EmptyResponse, GetCallerIdentityResponse,
-    GetPolicyResponse, KeyStatus, ListAccessKeysResponse, ListPoliciesResponse,
-    ListPrincipalsResponse, MatchedStatement, NewAccessKey, PolicyRequest, PolicySummary,
-    Principal, PrincipalNameRequest, PrincipalRequest, PrincipalResponse, PutTrustPolicyRequest,
-    QueryAuditLogRequest, QueryAuditLogResponse, RotateAccessKeyRequest, RotateAccessKeyResponse,
-    SimulatePolicyRequest, SimulatePolicyResponse, SimulationDecision, TagPrincipalRequest,
-    UntagPrincipalRequest, UpdateAccessKeyRequest, VerifyAuditLogResponse,
+    CreateAccessKeyResponse, CreateOidcProviderRequest, CreatePrincipalRequest, EmptyResponse,
+    GetCallerIdentityResponse, GetPolicyResponse, KeyStatus, ListAccessKeysResponse,
+    ListOidcProvidersResponse, ListPoliciesResponse, ListPrincipalsResponse, MatchedStatement,
+    NewAccessKey, OidcProviderArnRequest, OidcProviderResponse, OidcProviderShape, PolicyRequest,
+    PolicySummary, Principal, PrincipalNameRequest, PrincipalRequest, PrincipalResponse,
+    PutTrustPolicyRequest, QueryAuditLogRequest, QueryAuditLogResponse, RotateAccessKeyRequest,
+    RotateAccessKeyResponse, SimulatePolicyRequest, SimulatePolicyResponse, SimulationDecision,
+    TagPrincipalRequest, UntagPrincipalRequest, UpdateAccessKeyRequest, VerifyAuditLogResponse,
 };
 use kinko_model::audit::Verdict;
 use kinko_model::iam::{Outcome, Policy};
@@ -49,6 +51,22 @@ pub async fn handle(
     body: &[u8],
     ctx: &RequestContext,
 ) -> Result<Vec<u8>, AwsError> {
+    // The admin API is kinko's IAM, which AWS keeps from GetSessionToken
+    // sessions without MFA and from federated users.
+    if let Some(claims) = ctx.session.as_deref()
+        && claims.kind != kinko_core::credentials::SessionKind::Role
+        && operation != "GetCallerIdentity"
+    {
+        return Err(AwsError::new(
+            "AccessDeniedException",
+            format!(
+                "User: {} is not authorized to perform: kinko:{}: sessions from \
+                 GetSessionToken or GetFederationToken cannot call the admin API",
+                claims.session_arn,
+                crate::error::echo(operation)
+            ),
+        ));
+    }
     let admin = Admin {
         identity,
         audit,
@@ -73,6 +91,10 @@ pub async fn handle(
         "RotateAccessKey" => encode(admin.rotate_access_key(parse(body)?).await?),
         "AssumeRole" => encode(admin.assume_role(parse(body)?).await?),
         "GetCallerIdentity" => encode(caller_identity(ctx)),
+        "CreateOpenIDConnectProvider" => encode(admin.create_oidc_provider(parse(body)?).await?),
+        "GetOpenIDConnectProvider" => encode(admin.get_oidc_provider(parse(body)?).await?),
+        "ListOpenIDConnectProviders" => encode(admin.list_oidc_providers().await?),
+        "DeleteOpenIDConnectProvider" => encode(admin.delete_oidc_provider(parse(body)?).await?),
         "SimulatePolicy" => encode(admin.simulate(parse(body)?).await?),
         "QueryAuditLog" => encode(admin.query_audit(parse(body)?).await?),
         "VerifyAuditLog" => encode(admin.verify_audit().await?),
@@ -167,6 +189,90 @@ fn caller_identity(ctx: &RequestContext) -> GetCallerIdentityResponse {
         account: ctx.caller.account_id.clone(),
         arn: ctx.caller.arn.clone(),
         user_id: ctx.user_id.clone(),
+    }
+}
+
+fn oidc_provider_shape(p: &kinko_core::web_identity::OidcProvider) -> OidcProviderShape {
+    OidcProviderShape {
+        arn: p.arn.clone(),
+        url: p.url.clone(),
+        client_id_list: p.client_ids.clone(),
+        thumbprint_list: p.thumbprints.clone(),
+        key_ids: match &p.keys {
+            KeySource::Inline { jwks, .. } => {
+                jwks.keys.iter().filter_map(|k| k.kid.clone()).collect()
+            }
+            _ => Vec::new(),
+        },
+        key_source: match &p.keys {
+            KeySource::Inline { .. } => "inline",
+            KeySource::Url(_) => "url",
+            KeySource::Discovery => "discovery",
+        }
+        .to_owned(),
+        jwks_url: match &p.keys {
+            KeySource::Url(url) => Some(url.clone()),
+            _ => None,
+        },
+        create_date: Epoch(p.created_ms),
+    }
+}
+
+impl Admin<'_> {
+    async fn create_oidc_provider(
+        &self,
+        req: CreateOidcProviderRequest,
+    ) -> Result<OidcProviderResponse, AwsError> {
+        let url = required(&req.url, "Url")?;
+        let arn = self.identity.oidc_provider_arn(url);
+        self.ctx
+            .authorize(Check::new("kinko:CreateOpenIDConnectProvider", &arn))?;
+        let provider = self
+            .identity
+            .create_oidc_provider(kinko_core::principals::NewOidcProvider {
+                url: url.to_owned(),
+                client_ids: req.client_id_list,
+                thumbprints: req.thumbprint_list,
+                jwks: req.jwks,
+                jwks_url: req.jwks_url,
+            })
+            .await?;
+        Ok(OidcProviderResponse {
+            provider: oidc_provider_shape(&provider),
+        })
+    }
+
+    async fn get_oidc_provider(
+        &self,
+        req: OidcProviderArnRequest,
+    ) -> Result<OidcProviderResponse, AwsError> {
+        let arn = required(&req.arn, "OpenIDConnectProviderArn")?;
+        self.ctx
+            .authorize(Check::new("kinko:GetOpenIDConnectProvider", arn))?;
+        let provider = self.identity.oidc_provider(arn).await?;
+        Ok(OidcProviderResponse {
+            provider: oidc_provider_shape(&provider),
+        })
+    }
+
+    async fn list_oidc_providers(&self) -> Result<ListOidcProvidersResponse, AwsError> {
+        self.ctx
+            .authorize(Check::new("kinko:ListOpenIDConnectProviders", "*"))?;
+        let all = self.identity.list_oidc_providers().await?;
+        Ok(ListOidcProvidersResponse {
+            providers: all.iter().map(oidc_provider_shape).collect(),
+        })
+    }
+
+    async fn delete_oidc_provider(
+        &self,
+        req: OidcProviderArnRequest,
+    ) -> Result<EmptyResponse, AwsError> {
+        let arn = required(&req.arn, "OpenIDConnectProviderArn")?;
+        self.ctx
+            .authorize(Check::new("kinko:DeleteOpenIDConnectProvider", arn))?;
+        self.identity.delete_oidc_provider(arn).await?;
+        Ok(EmptyResponse {})
     }
 }
 
@@ -574,13 +680,16 @@ impl Admin<'_> {
         // The request path's own evaluation, with the facts given.
         let simulated =
             Access::simulating(access, self.identity.account_id().to_owned(), facts, extra);
+        // A resource policy given for a KMS key is its key policy, which
+        // (like a trust policy) must allow the principal or delegate to
+        // the account. Grants are not simulated.
+        let key_policy = !trust && resource_policy.is_some() && is_kms_key_arn(resource);
         let check = Check {
-            action,
-            resource,
             resource_tags: (!resource_tags.is_empty()).then_some(resource_tags.as_slice()),
             resource_policy,
             trust,
-            sts: None,
+            key_policy,
+            ..Check::new(action, resource)
         };
         let (decision, reason) = simulated.explain(&check);
         Ok(SimulatePolicyResponse {
@@ -665,4 +774,13 @@ impl Admin<'_> {
             }
         })
     }
+}
+
+/// `arn:PARTITION:kms:REGION:ACCOUNT:key/ID`.
+fn is_kms_key_arn(resource: &str) -> bool {
+    let mut parts = resource.splitn(6, ':');
+    parts.next() == Some("arn")
+        && parts.next().is_some()
+        && parts.next() == Some("kms")
+        && parts.nth(2).is_some_and(|r| r.starts_with("key/"))
 }

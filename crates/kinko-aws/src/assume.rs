@@ -21,7 +21,7 @@
 
 use std::sync::LazyLock;
 
-use kinko_core::credentials::{PolicyArnClaim, SessionClaims, SessionCredentials};
+use kinko_core::credentials::{PolicyArnClaim, SessionClaims, SessionCredentials, SessionKind};
 use kinko_core::principals::{Identity, SessionRequest};
 use kinko_model::Tag;
 use kinko_model::iam::{Policy, StsRequest};
@@ -40,17 +40,17 @@ pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
 /// policy ARNs and the session tags (AWS's packed format is its own).
 pub const PACKED_LIMIT: usize = 4096;
 const MAX_TAGS: usize = 50;
-const MAX_POLICY_ARNS: usize = 10;
+pub(crate) const MAX_POLICY_ARNS: usize = 10;
 
-const ARN_PATTERN: &str =
+pub(crate) const ARN_PATTERN: &str =
     r"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+";
-const SESSION_NAME_PATTERN: &str = r"[\w+=,.@-]*";
-const POLICY_PATTERN: &str = r"[\u0009\u000A\u000D\u0020-\u00FF]+";
+pub(crate) const SESSION_NAME_PATTERN: &str = r"[\w+=,.@-]*";
+pub(crate) const POLICY_PATTERN: &str = r"[\u0009\u000A\u000D\u0020-\u00FF]+";
 const TAG_KEY_PATTERN: &str = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+";
 const TAG_VALUE_PATTERN: &str = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*";
 const EXTERNAL_ID_PATTERN: &str = r"[\w+=,.@:\/-]*";
-const SERIAL_NUMBER_PATTERN: &str = r"[\w+=/:,.@-]*";
-const TOKEN_CODE_PATTERN: &str = r"[\d]*";
+pub(crate) const SERIAL_NUMBER_PATTERN: &str = r"[\w+=/:,.@-]*";
+pub(crate) const TOKEN_CODE_PATTERN: &str = r"[\d]*";
 
 /// A model pattern, matched against the whole value. `\w` and `\d` are
 /// ASCII, as in the Java regexes AWS validates with.
@@ -60,18 +60,19 @@ fn full(pattern: &str) -> Regex {
 }
 
 /// The ARN and policy patterns with their `\uXXXX` escapes in Rust's syntax.
-static ARN: LazyLock<Regex> = LazyLock::new(|| {
+pub(crate) static ARN: LazyLock<Regex> = LazyLock::new(|| {
     full(
         r"[\x{9}\x{A}\x{D}\x{20}-\x{7E}\x{85}\x{A0}-\x{D7FF}\x{E000}-\x{FFFD}\x{10000}-\x{10FFFF}]+",
     )
 });
-static POLICY: LazyLock<Regex> = LazyLock::new(|| full(r"[\x{9}\x{A}\x{D}\x{20}-\x{FF}]+"));
-static SESSION_NAME: LazyLock<Regex> = LazyLock::new(|| full(SESSION_NAME_PATTERN));
+pub(crate) static POLICY: LazyLock<Regex> =
+    LazyLock::new(|| full(r"[\x{9}\x{A}\x{D}\x{20}-\x{FF}]+"));
+pub(crate) static SESSION_NAME: LazyLock<Regex> = LazyLock::new(|| full(SESSION_NAME_PATTERN));
 static TAG_KEY: LazyLock<Regex> = LazyLock::new(|| full(TAG_KEY_PATTERN));
 static TAG_VALUE: LazyLock<Regex> = LazyLock::new(|| full(TAG_VALUE_PATTERN));
 static EXTERNAL_ID: LazyLock<Regex> = LazyLock::new(|| full(EXTERNAL_ID_PATTERN));
-static SERIAL_NUMBER: LazyLock<Regex> = LazyLock::new(|| full(SERIAL_NUMBER_PATTERN));
-static TOKEN_CODE: LazyLock<Regex> = LazyLock::new(|| full(TOKEN_CODE_PATTERN));
+pub(crate) static SERIAL_NUMBER: LazyLock<Regex> = LazyLock::new(|| full(SERIAL_NUMBER_PATTERN));
+pub(crate) static TOKEN_CODE: LazyLock<Regex> = LazyLock::new(|| full(TOKEN_CODE_PATTERN));
 
 /// A `Tags` member as sent (either part may be missing).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,12 +117,12 @@ pub struct AssumedRole {
 }
 
 /// The request after its model constraints held.
-struct Valid<'a> {
-    role_arn: &'a str,
-    session_name: &'a str,
-    duration_seconds: i64,
-    policy: Option<&'a str>,
-    policy_arns: Vec<&'a str>,
+pub(crate) struct Valid<'a> {
+    pub(crate) role_arn: &'a str,
+    pub(crate) session_name: &'a str,
+    pub(crate) duration_seconds: i64,
+    pub(crate) policy: Option<&'a str>,
+    pub(crate) policy_arns: Vec<&'a str>,
     tags: Vec<Tag>,
     transitive_tag_keys: &'a [String],
     external_id: Option<&'a str>,
@@ -133,6 +134,17 @@ impl AssumeRoleInput {
     /// (STS: `ValidationError`) in AWS's sentence format. `min_duration` is
     /// the server's shortest session (900 s unless a test lowers it).
     fn validate(&self, min_duration: i64) -> Result<Valid<'_>, AwsError> {
+        self.validate_with(min_duration, |_| {})
+    }
+
+    /// As [`AssumeRoleInput::validate`], with `more` members' constraints
+    /// checked after `RoleSessionName` (AssumeRoleWithWebIdentity's token),
+    /// so the violations are listed in the model's order.
+    pub(crate) fn validate_with(
+        &self,
+        min_duration: i64,
+        more: impl FnOnce(&mut Violations),
+    ) -> Result<Valid<'_>, AwsError> {
         let mut v = Violations::new();
         let role_arn = v.required(&self.role_arn, "roleArn");
         if let Some(arn) = role_arn {
@@ -148,6 +160,7 @@ impl AssumeRoleInput {
                 2..=64,
             );
         }
+        more(&mut v);
         if self.policy_arns.len() > MAX_POLICY_ARNS {
             v.count(self.policy_arns.len(), "policyArns", 0, MAX_POLICY_ARNS);
         }
@@ -188,34 +201,7 @@ impl AssumeRoleInput {
                 DEFAULT_DURATION_SECONDS
             }
         };
-        if self.tags.len() > MAX_TAGS {
-            v.count(self.tags.len(), "tags", 0, MAX_TAGS);
-        }
-        let mut tags = Vec::with_capacity(self.tags.len());
-        for (i, tag) in self.tags.iter().enumerate() {
-            let key_path = format!("tags.{}.member.key", i + 1);
-            let value_path = format!("tags.{}.member.value", i + 1);
-            let key = v.required(&tag.key, &key_path);
-            if let Some(key) = key {
-                constrain(&mut v, key, &key_path, (&TAG_KEY, TAG_KEY_PATTERN), 1..=128);
-            }
-            let value = v.required(&tag.value, &value_path);
-            if let Some(value) = value {
-                constrain(
-                    &mut v,
-                    value,
-                    &value_path,
-                    (&TAG_VALUE, TAG_VALUE_PATTERN),
-                    0..=256,
-                );
-            }
-            if let (Some(key), Some(value)) = (key, value) {
-                tags.push(Tag {
-                    key: key.clone(),
-                    value: value.clone(),
-                });
-            }
-        }
+        let tags = validate_tags(&mut v, &self.tags);
         if self.transitive_tag_keys.len() > MAX_TAGS {
             v.list_length(&self.transitive_tag_keys, "transitiveTagKeys", 0, MAX_TAGS);
         }
@@ -232,24 +218,11 @@ impl AssumeRoleInput {
                 2..=1224,
             );
         }
-        if let Some(serial) = &self.serial_number {
-            constrain(
-                &mut v,
-                serial,
-                "serialNumber",
-                (&SERIAL_NUMBER, SERIAL_NUMBER_PATTERN),
-                9..=256,
-            );
-        }
-        if let Some(code) = &self.token_code {
-            constrain(
-                &mut v,
-                code,
-                "tokenCode",
-                (&TOKEN_CODE, TOKEN_CODE_PATTERN),
-                6..=6,
-            );
-        }
+        constrain_mfa(
+            &mut v,
+            self.serial_number.as_deref(),
+            self.token_code.as_deref(),
+        );
         if let Some(identity) = &self.source_identity {
             constrain(
                 &mut v,
@@ -286,9 +259,69 @@ impl AssumeRoleInput {
     }
 }
 
+/// The `Tags` members' model constraints; the tags that hold both parts.
+pub(crate) fn validate_tags(v: &mut Violations, input: &[TagInput]) -> Vec<Tag> {
+    if input.len() > MAX_TAGS {
+        v.count(input.len(), "tags", 0, MAX_TAGS);
+    }
+    let mut tags = Vec::with_capacity(input.len());
+    for (i, tag) in input.iter().enumerate() {
+        let key_path = format!("tags.{}.member.key", i + 1);
+        let value_path = format!("tags.{}.member.value", i + 1);
+        let key = v.required(&tag.key, &key_path);
+        if let Some(key) = key {
+            constrain(v, key, &key_path, (&TAG_KEY, TAG_KEY_PATTERN), 1..=128);
+        }
+        let value = v.required(&tag.value, &value_path);
+        if let Some(value) = value {
+            constrain(
+                v,
+                value,
+                &value_path,
+                (&TAG_VALUE, TAG_VALUE_PATTERN),
+                0..=256,
+            );
+        }
+        if let (Some(key), Some(value)) = (key, value) {
+            tags.push(Tag {
+                key: key.clone(),
+                value: value.clone(),
+            });
+        }
+    }
+    tags
+}
+
+/// `SerialNumber` and `TokenCode`, the MFA members AssumeRole and
+/// GetSessionToken share, with their model constraints.
+pub(crate) fn constrain_mfa(
+    v: &mut Violations,
+    serial_number: Option<&str>,
+    token_code: Option<&str>,
+) {
+    if let Some(serial) = serial_number {
+        constrain(
+            v,
+            serial,
+            "serialNumber",
+            (&SERIAL_NUMBER, SERIAL_NUMBER_PATTERN),
+            9..=256,
+        );
+    }
+    if let Some(code) = token_code {
+        constrain(
+            v,
+            code,
+            "tokenCode",
+            (&TOKEN_CODE, TOKEN_CODE_PATTERN),
+            6..=6,
+        );
+    }
+}
+
 /// A string member's pattern (the regex and the model's text of it) and
 /// length, the pattern first as AWS lists them.
-fn constrain(
+pub(crate) fn constrain(
     v: &mut Violations,
     value: &str,
     path: &str,
@@ -301,7 +334,7 @@ fn constrain(
 
 /// AWS's answer to a RoleArn that is not an ARN: `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`
 /// with a partition, a service and a resource (observed: `nothing-valid-in-here is invalid`).
-fn check_arn(arn: &str) -> Result<(), AwsError> {
+pub(crate) fn check_arn(arn: &str) -> Result<(), AwsError> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let well_formed = parts.len() == 6
         && parts[0] == "arn"
@@ -315,7 +348,7 @@ fn check_arn(arn: &str) -> Result<(), AwsError> {
     }
 }
 
-fn invalid_parameter(message: impl Into<String>) -> AwsError {
+pub(crate) fn invalid_parameter(message: impl Into<String>) -> AwsError {
     AwsError::new("InvalidParameterValue", message)
 }
 
@@ -324,7 +357,7 @@ fn lower(text: &str) -> String {
 }
 
 /// STS's denial, the same words whether the role exists or not.
-fn denied(caller_arn: &str, action: &str, role_arn: &str) -> AwsError {
+pub(crate) fn denied(caller_arn: &str, action: &str, role_arn: &str) -> AwsError {
     AwsError::new(
         "AccessDeniedException",
         format!(
@@ -341,7 +374,12 @@ pub async fn assume(
 ) -> Result<AssumedRole, AwsError> {
     let valid = input.validate(identity.min_session_seconds())?;
     check_arn(valid.role_arn)?;
-    let caller = ctx.session.as_deref();
+    // Only a role session chains (and passes on tags and a source
+    // identity); a GetSessionToken session is its user.
+    let caller = ctx
+        .session
+        .as_deref()
+        .filter(|claims| claims.kind == SessionKind::Role);
 
     // The session policy: a policy document (MalformedPolicyDocument), and
     // within the plaintext limit together with the ARNs.
@@ -508,8 +546,19 @@ pub fn assumed_role_id(claims: &SessionClaims) -> String {
     format!("{}:{}", claims.role_id, claims.session_name)
 }
 
+/// GetCallerIdentity's `UserId` for a session: `AROA…:SESSION` for a role
+/// session, the user's own `AIDA…` for GetSessionToken's, and
+/// `ACCOUNT:NAME` for a federated user.
+pub fn session_user_id(claims: &SessionClaims, account_id: &str) -> String {
+    match claims.kind {
+        SessionKind::Role => assumed_role_id(claims),
+        SessionKind::User => claims.role_id.clone(),
+        SessionKind::Federated => format!("{account_id}:{}", claims.session_name),
+    }
+}
+
 /// The session policy as a policy document, without its whitespace.
-fn compact_policy(text: &str) -> Result<String, AwsError> {
+pub(crate) fn compact_policy(text: &str) -> Result<String, AwsError> {
     Policy::parse_identity(text)
         .map_err(|e| AwsError::new("MalformedPolicyDocumentException", e.to_string()))?;
     let value: serde_json::Value = serde_json::from_str(text)
@@ -518,12 +567,13 @@ fn compact_policy(text: &str) -> Result<String, AwsError> {
 }
 
 /// How much of the packed budget a session takes.
-struct Packed {
+#[derive(Debug)]
+pub(crate) struct Packed {
     policy_bytes: usize,
     tag_bytes: usize,
 }
 
-fn packed_size(policy: Option<&str>, arns: &[&str], tags: &[Tag]) -> Packed {
+pub(crate) fn packed_size(policy: Option<&str>, arns: &[&str], tags: &[Tag]) -> Packed {
     Packed {
         policy_bytes: policy.map_or(0, str::len) + arns.iter().map(|a| a.len()).sum::<usize>(),
         tag_bytes: tags.iter().map(|t| t.key.len() + t.value.len()).sum(),
@@ -532,13 +582,13 @@ fn packed_size(policy: Option<&str>, arns: &[&str], tags: &[Tag]) -> Packed {
 
 impl Packed {
     /// Percent of [`PACKED_LIMIT`], rounded up.
-    fn percent(&self) -> u32 {
+    pub(crate) fn percent(&self) -> u32 {
         let used = self.policy_bytes + self.tag_bytes;
         u32::try_from(used.saturating_mul(100).div_ceil(PACKED_LIMIT)).unwrap_or(u32::MAX)
     }
 
     /// AWS's two texts, naming what takes the most room.
-    fn too_large(&self) -> AwsError {
+    pub(crate) fn too_large(&self) -> AwsError {
         let percent = self.percent();
         let message = if self.tag_bytes >= self.policy_bytes {
             format!("Packed size of session tags consumes {percent}% of allotted space.")

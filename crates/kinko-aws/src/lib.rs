@@ -8,11 +8,14 @@
 pub mod admin;
 pub mod assume;
 pub mod error;
+pub mod federation;
 pub mod kms;
+pub mod quotas;
 pub mod secretsmanager;
 pub mod sigv4;
 pub mod ssm;
 pub mod sts;
+pub mod web_identity;
 pub mod wire;
 
 pub use error::{AwsError, MessageKey};

@@ -1,15 +1,19 @@
-//! The two STS operations a workload needs, on STS's own wire (the AWS
-//! Query protocol: a form-encoded POST, an XML answer), so that
-//! `aws sts assume-role`, `aws sts get-caller-identity` and the SDKs'
-//! assume-role credential providers work against kinko unchanged.
+//! The STS operations a workload needs, on STS's own wire (the AWS Query
+//! protocol: a form-encoded POST, an XML answer), so that `aws sts
+//! assume-role`, `get-caller-identity`, `get-session-token`,
+//! `get-federation-token`, `assume-role-with-web-identity` and the SDKs'
+//! credential providers work against kinko unchanged.
 //!
 //! AssumeRole is answered by the same code as the admin API's
 //! ([`crate::assume`]); this module is its wire: the form's members and
 //! lists (`Tags.member.1.Key`), the XML answer and STS's error codes.
 
+use kinko_core::credentials::{SessionClaims, SessionCredentials, SessionKind};
 use kinko_core::principals::Identity;
 
 use crate::assume::{self, AssumeRoleInput, DurationInput, TagInput};
+use crate::federation::{self, FederationTokenInput, SessionTokenInput};
+use crate::web_identity::{self, WebIdentityInput, WebIdentityRequest};
 use crate::{AwsError, RequestContext};
 
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -124,12 +128,6 @@ fn field<'f>(fields: &'f [(String, String)], name: &str) -> Option<&'f str> {
 fn assume_role_input(body: &[u8]) -> AssumeRoleInput {
     let fields = form_fields(body);
     let text = |name: &str| field(&fields, name).map(str::to_owned);
-    let member = |fields: &[(&str, &str)], name: &str| {
-        fields
-            .iter()
-            .find(|(field, _)| *field == name)
-            .map(|(_, value)| (*value).to_owned())
-    };
     AssumeRoleInput {
         role_arn: text("RoleArn"),
         role_session_name: text("RoleSessionName"),
@@ -138,10 +136,7 @@ fn assume_role_input(body: &[u8]) -> AssumeRoleInput {
             .map(|m| member(m, "arn"))
             .collect(),
         policy: text("Policy"),
-        duration_seconds: field(&fields, "DurationSeconds").map(|t| match t.parse() {
-            Ok(seconds) => DurationInput::Seconds(seconds),
-            Err(_) => DurationInput::NotANumber(t.to_owned()),
-        }),
+        duration_seconds: duration_input(&fields),
         tags: list_members(&fields, "Tags")
             .iter()
             .map(|m| TagInput {
@@ -161,6 +156,152 @@ fn assume_role_input(body: &[u8]) -> AssumeRoleInput {
     }
 }
 
+fn duration_input(fields: &[(String, String)]) -> Option<DurationInput> {
+    field(fields, "DurationSeconds").map(|t| match t.parse() {
+        Ok(seconds) => DurationInput::Seconds(seconds),
+        Err(_) => DurationInput::NotANumber(t.to_owned()),
+    })
+}
+
+fn member(fields: &[(&str, &str)], name: &str) -> Option<String> {
+    fields
+        .iter()
+        .find(|(field, _)| *field == name)
+        .map(|(_, value)| (*value).to_owned())
+}
+
+/// GetSessionToken's request members from a Query body.
+fn session_token_input(body: &[u8]) -> SessionTokenInput {
+    let fields = form_fields(body);
+    SessionTokenInput {
+        duration_seconds: duration_input(&fields),
+        serial_number: field(&fields, "SerialNumber").map(str::to_owned),
+        token_code: field(&fields, "TokenCode").map(str::to_owned),
+    }
+}
+
+/// GetFederationToken's request members from a Query body.
+fn federation_token_input(body: &[u8]) -> FederationTokenInput {
+    let fields = form_fields(body);
+    FederationTokenInput {
+        name: field(&fields, "Name").map(str::to_owned),
+        policy: field(&fields, "Policy").map(str::to_owned),
+        policy_arns: list_members(&fields, "PolicyArns")
+            .iter()
+            .map(|m| member(m, "arn"))
+            .collect(),
+        duration_seconds: duration_input(&fields),
+        tags: list_members(&fields, "Tags")
+            .iter()
+            .map(|m| TagInput {
+                key: member(m, "Key"),
+                value: member(m, "Value"),
+            })
+            .collect(),
+    }
+}
+
+/// A `<Credentials>` element.
+fn credentials_xml(session: &SessionCredentials) -> String {
+    format!(
+        "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
+         <SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
+        session.access_key_id,
+        session.secret_access_key.expose(),
+        xml_escape(&session.session_token),
+        iso8601(session.expiration_ms),
+    )
+}
+
+/// `<ACTIONResponse>` around a result.
+fn response(action: &str, result: &str, request_id: &str) -> Vec<u8> {
+    format!(
+        "<{action}Response xmlns=\"{XMLNS}\"><{action}Result>{result}</{action}Result>\
+         <ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>\
+         </{action}Response>"
+    )
+    .into_bytes()
+}
+
+/// What a GetSessionToken or GetFederationToken session may not call of
+/// STS (AWS: a federated user only GetCallerIdentity; neither a second
+/// token). `None`: allowed.
+fn refused_for_session(claims: &SessionClaims, action: &str) -> Option<AwsError> {
+    match (claims.kind, action) {
+        (SessionKind::Federated, "GetCallerIdentity") => None,
+        (SessionKind::Federated, other) => Some(AwsError::new(
+            "AccessDeniedException",
+            format!(
+                "User: {} is not authorized to perform: sts:{}: a federated user's session \
+                 may call only sts:GetCallerIdentity",
+                claims.session_arn,
+                crate::error::echo(other)
+            ),
+        )),
+        _ => None,
+    }
+}
+
+/// The action that is answered without a signature: its token is its
+/// credential (the SDKs send it unsigned).
+pub fn is_unsigned(body: &[u8]) -> bool {
+    action(body).as_deref() == Some("AssumeRoleWithWebIdentity")
+}
+
+/// AssumeRoleWithWebIdentity's request members from a Query body.
+fn web_identity_input(body: &[u8]) -> WebIdentityInput {
+    let fields = form_fields(body);
+    let text = |name: &str| field(&fields, name).map(str::to_owned);
+    WebIdentityInput {
+        role_arn: text("RoleArn"),
+        role_session_name: text("RoleSessionName"),
+        web_identity_token: text("WebIdentityToken"),
+        provider_id: text("ProviderId"),
+        policy_arns: list_members(&fields, "PolicyArns")
+            .iter()
+            .map(|m| member(m, "arn"))
+            .collect(),
+        policy: text("Policy"),
+        duration_seconds: duration_input(&fields),
+    }
+}
+
+/// Runs the unsigned AssumeRoleWithWebIdentity; the answer is STS's XML,
+/// with the [`kinko_core::iam::Access`] that decided it (for the audit record).
+pub async fn handle_unsigned(
+    identity: &Identity,
+    body: &[u8],
+    request: &WebIdentityRequest<'_>,
+    request_id: &str,
+) -> (
+    Result<Vec<u8>, AwsError>,
+    Option<std::sync::Arc<kinko_core::iam::Access>>,
+) {
+    let (result, access) = web_identity::assume(identity, request, &web_identity_input(body)).await;
+    let answer = result.map(|session| {
+        let mut result = format!(
+            "{}<SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken>\
+             <AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>\
+             <Provider>{}</Provider><Audience>{}</Audience>",
+            credentials_xml(&session.credentials),
+            xml_escape(&session.token.subject),
+            xml_escape(&session.assumed_role_id),
+            xml_escape(&session.credentials.claims.session_arn),
+            xml_escape(&session.provider_arn),
+            xml_escape(&session.token.audience),
+        );
+        if let Some(size) = session.packed_policy_size {
+            result.push_str(&format!("<PackedPolicySize>{size}</PackedPolicySize>"));
+        }
+        response(
+            "AssumeRoleWithWebIdentity",
+            &result,
+            &xml_escape(request_id),
+        )
+    });
+    (answer, access)
+}
+
 /// Runs one STS Query action; the answer is STS's XML.
 pub async fn handle(
     identity: &Identity,
@@ -171,7 +312,37 @@ pub async fn handle(
         return Err(missing_action());
     };
     let request_id = xml_escape(&ctx.request_id);
+    if let Some(refused) = ctx
+        .session
+        .as_deref()
+        .and_then(|claims| refused_for_session(claims, &action))
+    {
+        return Err(refused);
+    }
     match action.as_str() {
+        "GetSessionToken" => {
+            let session =
+                federation::get_session_token(identity, ctx, &session_token_input(body)).await?;
+            Ok(response(
+                "GetSessionToken",
+                &credentials_xml(&session),
+                &request_id,
+            ))
+        }
+        "GetFederationToken" => {
+            let token =
+                federation::get_federation_token(identity, ctx, &federation_token_input(body))
+                    .await?;
+            let result = format!(
+                "{}<FederatedUser><FederatedUserId>{}</FederatedUserId><Arn>{}</Arn></FederatedUser>\
+                 <PackedPolicySize>{}</PackedPolicySize>",
+                credentials_xml(&token.credentials),
+                xml_escape(&token.federated_user_id),
+                xml_escape(&token.credentials.claims.session_arn),
+                token.packed_policy_size,
+            );
+            Ok(response("GetFederationToken", &result, &request_id))
+        }
         "GetCallerIdentity" => Ok(format!(
             "<GetCallerIdentityResponse xmlns=\"{XMLNS}\"><GetCallerIdentityResult>\
              <Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account>\
@@ -187,13 +358,8 @@ pub async fn handle(
             let session = &assumed.credentials;
             let claims = &session.claims;
             let mut result = format!(
-                "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
-                 <SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>\
-                 <AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>",
-                session.access_key_id,
-                session.secret_access_key.expose(),
-                xml_escape(&session.session_token),
-                iso8601(session.expiration_ms),
+                "{}<AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>",
+                credentials_xml(session),
                 xml_escape(&assumed.assumed_role_id),
                 xml_escape(&claims.session_arn),
             );
@@ -206,12 +372,7 @@ pub async fn handle(
                     xml_escape(source)
                 ));
             }
-            Ok(format!(
-                "<AssumeRoleResponse xmlns=\"{XMLNS}\"><AssumeRoleResult>{result}</AssumeRoleResult>\
-                 <ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>\
-                 </AssumeRoleResponse>"
-            )
-            .into_bytes())
+            Ok(response("AssumeRole", &result, &request_id))
         }
         other => Err(AwsError::new(
             "InvalidAction",
@@ -233,6 +394,9 @@ fn query_code(code: &'static str) -> &'static str {
         "UnrecognizedClientException" => "InvalidClientTokenId",
         "MalformedPolicyDocumentException" => "MalformedPolicyDocument",
         "PackedPolicyTooLargeException" => "PackedPolicyTooLarge",
+        "InvalidIdentityTokenException" => "InvalidIdentityToken",
+        "IDPRejectedClaimException" => "IDPRejectedClaim",
+        "IDPCommunicationErrorException" => "IDPCommunicationError",
         other => other,
     }
 }
@@ -241,7 +405,9 @@ fn query_code(code: &'static str) -> &'static str {
 /// credentials it does not recognise, as AWS; otherwise the error's own.
 pub fn error_status(error: &AwsError) -> u16 {
     match query_code(error.code) {
-        "AccessDenied" | "InvalidClientTokenId" | "SignatureDoesNotMatch" => 403,
+        "AccessDenied" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "IDPRejectedClaim" => {
+            403
+        }
         _ => error.status,
     }
 }

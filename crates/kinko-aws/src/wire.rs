@@ -3,8 +3,12 @@
 //! AWS's sentence format, and the value types shared by the shapes (secret
 //! strings in and out, epoch timestamps, tags).
 //!
-//! Violation messages: member paths are lowerCamelCase; list members are
-//! `names.1.member`, nested structures `parameterFilters.1.member.key`.
+//! Violation messages: member paths are lowerCamelCase; members of a list
+//! of structures are `parameterFilters.1.member.key`. A list of strings is
+//! reported whole, once, with every constraint of its member shape (AWS's
+//! form: `Value '[a, ]' at 'labels' failed to satisfy constraint: Member
+//! must satisfy constraint: [Member must have length less than or equal to
+//! 100, Member must have length greater than or equal to 1]`).
 //! Secret values are never quoted: AWS writes `Value at 'value' failed to
 //! satisfy ...`.
 
@@ -32,6 +36,60 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
         };
         AwsError::serialization(message)
     })
+}
+
+/// A member pattern: its test and the model's text of it.
+pub type Pattern = (fn(&str) -> bool, &'static str);
+
+/// The model's constraints on each string of a list, in the order AWS
+/// names them: maximum length, minimum length, pattern.
+#[derive(Clone, Copy)]
+pub struct MemberRule {
+    pub min: Option<usize>,
+    pub max: usize,
+    pub pattern: Option<Pattern>,
+}
+
+impl MemberRule {
+    pub const fn length(min: usize, max: usize) -> Self {
+        MemberRule {
+            min: Some(min),
+            max,
+            pattern: None,
+        }
+    }
+
+    pub const fn with_pattern(self, ok: fn(&str) -> bool, text: &'static str) -> Self {
+        MemberRule {
+            pattern: Some((ok, text)),
+            ..self
+        }
+    }
+
+    fn holds(&self, value: &str) -> bool {
+        let len = value.chars().count();
+        len <= self.max
+            && self.min.is_none_or(|min| len >= min)
+            && self.pattern.is_none_or(|(ok, _)| ok(value))
+    }
+
+    fn text(&self) -> String {
+        let mut parts = vec![format!(
+            "Member must have length less than or equal to {}",
+            self.max
+        )];
+        if let Some(min) = self.min {
+            parts.push(format!(
+                "Member must have length greater than or equal to {min}"
+            ));
+        }
+        if let Some((_, pattern)) = self.pattern {
+            parts.push(format!(
+                "Member must satisfy regular expression pattern: {pattern}"
+            ));
+        }
+        format!("Member must satisfy constraint: [{}]", parts.join(", "))
+    }
 }
 
 /// Collects constraint violations in member order.
@@ -102,6 +160,14 @@ impl Violations {
     pub fn list_length(&mut self, values: &[String], path: &str, min: usize, max: usize) {
         if let Some(c) = Self::length_constraint(values.len(), min, max) {
             self.push(list_text(values), path, &c);
+        }
+    }
+
+    /// The members of a list of strings: one violation for the whole list
+    /// when any member breaks `rule`.
+    pub fn members(&mut self, values: &[String], path: &str, rule: MemberRule) {
+        if !values.iter().all(|v| rule.holds(v)) {
+            self.push(list_text(values), path, &rule.text());
         }
     }
 
@@ -204,6 +270,40 @@ mod tests {
         assert_eq!(
             err.message,
             "2 validation errors detected: Value '11' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 10; Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        );
+    }
+
+    #[test]
+    fn a_list_of_strings_is_reported_whole() {
+        let mut v = Violations::new();
+        let labels = vec!["a".to_owned(), String::new()];
+        v.members(&labels, "labels", MemberRule::length(1, 100));
+        v.members(&["ok".to_owned()], "other", MemberRule::length(1, 100));
+        assert_eq!(
+            v.finish().unwrap_err().message,
+            "1 validation error detected: Value '[a, ]' at 'labels' failed to satisfy constraint: \
+             Member must satisfy constraint: [Member must have length less than or equal to 100, \
+             Member must have length greater than or equal to 1]"
+        );
+
+        let mut v = Violations::new();
+        let rule = MemberRule {
+            min: None,
+            max: 3,
+            pattern: None,
+        }
+        .with_pattern(|s| !s.contains('*'), "^[^*]*$");
+        v.members(&["a*".to_owned()], "values", rule);
+        v.members(&["abcd".to_owned()], "values", rule);
+        v.members(&["abc".to_owned()], "values", rule);
+        assert_eq!(
+            v.finish().unwrap_err().message,
+            "2 validation errors detected: Value '[a*]' at 'values' failed to satisfy constraint: \
+             Member must satisfy constraint: [Member must have length less than or equal to 3, \
+             Member must satisfy regular expression pattern: ^[^*]*$]; \
+             Value '[abcd]' at 'values' failed to satisfy constraint: \
+             Member must satisfy constraint: [Member must have length less than or equal to 3, \
+             Member must satisfy regular expression pattern: ^[^*]*$]"
         );
     }
 

@@ -51,10 +51,17 @@ impl ActiveKey {
 /// per session) and applied to every request the session signs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionClaims {
+    /// What made the session (a role's AssumeRole, a user's GetSessionToken
+    /// or GetFederationToken); absent in tokens of role sessions.
+    #[serde(default, skip_serializing_if = "SessionKind::is_role")]
+    pub kind: SessionKind,
+    /// The principal whose policies apply: the role, or for a
+    /// [`SessionKind::User`] / [`SessionKind::Federated`] session the user
+    /// that asked for it.
     pub role_arn: String,
-    /// The role's unique id (`AROA…`) when the session was made. A session
-    /// whose role no longer has this id (deleted, or deleted and created
-    /// again) is refused.
+    /// That principal's unique id (`AROA…`, `AIDA…`) when the session was
+    /// made. A session whose principal no longer has this id (deleted, or
+    /// deleted and created again) is refused.
     pub role_id: String,
     pub session_name: String,
     /// `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`.
@@ -75,6 +82,27 @@ pub struct SessionClaims {
     /// `aws:SourceIdentity`; passes on to chained sessions, unchangeable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_identity: Option<String>,
+}
+
+/// Which STS call made a session: it decides the session's caller ARN,
+/// its `UserId` and what it may still call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionKind {
+    /// AssumeRole or AssumeRoleWithWebIdentity: `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`.
+    #[default]
+    Role,
+    /// GetSessionToken: the user itself, with the user's permissions.
+    User,
+    /// GetFederationToken: `arn:aws:sts::ACCT:federated-user/NAME`, with
+    /// the user's permissions narrowed by the session policies (none: no
+    /// permissions at all).
+    Federated,
+}
+
+impl SessionKind {
+    fn is_role(&self) -> bool {
+        *self == SessionKind::Role
+    }
 }
 
 impl SessionClaims {
@@ -505,6 +533,7 @@ mod tests {
 
     fn claims() -> SessionClaims {
         SessionClaims {
+            kind: SessionKind::Role,
             role_arn: "arn:aws:iam::000000000000:role/w".to_owned(),
             role_id: "AROA3XFRBF535PLBIFPI4".to_owned(),
             session_name: "s".to_owned(),

@@ -23,6 +23,14 @@
 //!   notification that never arrived (a database restart, a node that was
 //!   partitioned) delays a disable by that much at most.
 //!
+//! # Rotated keys
+//!
+//! A key rotated by KMS (RotateKeyOnDemand, automatic rotation) has several
+//! materials; the cache entry holds them all, the envelope names the one
+//! it was sealed with (see [`materials`] for the format choice), and a
+//! material this node has not seen yet (rotated on another node) makes
+//! `open` re-read the record once.
+//!
 //! Aliases are not cached (they can be re-pointed): `seal` with an alias reads
 //! the alias from the store each time; `seal` is on the write path only.
 
@@ -31,7 +39,14 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use kinko_crypto::{CryptoError, KeyMaterial, RootKey, SecretBytes, envelope};
-use kinko_store::{Invalidation, KeyRows, KmsKeyRecord, MetaRows, Store, StoreError};
+use kinko_store::{
+    Invalidation, KeyRows, KmsKeyMaterialRecord, KmsKeyRecord, MetaRows, Store, StoreError,
+};
+
+pub mod materials;
+
+use materials::{Material, Materials};
+pub use materials::{material_id_hex, original_material_id, parse_material_id};
 
 use kinko_model::arn::{Arn, arn};
 
@@ -89,6 +104,9 @@ pub enum KeyringError {
     /// Key material or the check value do not open under this root key.
     #[error("the root key is not the one this store was initialised with")]
     WrongRootKey,
+    /// The key ARN of an asymmetric or HMAC key asked to seal a value.
+    #[error("{0} is not a symmetric encryption key.")]
+    NotSymmetric(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -102,6 +120,27 @@ fn crypto_error(err: CryptoError) -> KeyringError {
     }
 }
 
+/// Whether a key record is a symmetric encryption key (see
+/// [`CachedKey::seals_values`]). Unreadable metadata seals nothing.
+fn seals_values(record: &KmsKeyRecord) -> bool {
+    use crate::kms::{KeySpec, KeyUsage, StoredKeyMeta};
+    StoredKeyMeta::parse(record).is_ok_and(|meta| {
+        meta.key_spec.is_none_or(|s| s == KeySpec::SymmetricDefault)
+            && meta.key_usage.is_none_or(|u| u == KeyUsage::EncryptDecrypt)
+    })
+}
+
+/// Where a key's rotated materials are kept when not in its own region: a
+/// multi-Region key's members all read those of its home region (see
+/// `kms::multi_region`), so one insert rotates every member at once.
+fn materials_region(record: &KmsKeyRecord) -> Option<String> {
+    crate::kms::StoredKeyMeta::parse(record)
+        .ok()
+        .and_then(|meta| meta.multi_region)
+        .map(|m| m.home_region)
+        .filter(|home| *home != record.region)
+}
+
 /// A key reference resolved to a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedKey {
@@ -109,14 +148,31 @@ pub struct ResolvedKey {
     pub key_id: String,
     /// `arn:<partition>:kms:<region>:<account>:key/<key_id>`.
     pub arn: String,
+    /// The key's current material (64 hex): the one `seal` used.
+    pub material_id: String,
 }
 
 /// An unwrapped key with the record facts `open` needs.
 struct CachedKey {
-    material: KeyMaterial,
+    materials: Materials,
     enabled: bool,
+    /// A symmetric encryption key: the only kind SSM, Secrets Manager and
+    /// KMS's Encrypt may seal values under (an RSA, ECC or HMAC key's
+    /// 32-byte material exists only to seal that key's own secret).
+    seals_values: bool,
+    /// An imported-material (EXTERNAL) key's gate: material absent or
+    /// expired makes the key unusable, checked at each use (see
+    /// `kms::import::MaterialGate`).
+    gate: crate::kms::import::MaterialGate,
     arn: String,
     loaded_at: Instant,
+}
+
+impl CachedKey {
+    /// Enabled, and (for imported material) present and not expired now.
+    fn usable(&self) -> bool {
+        self.enabled && self.gate.open_at(jiff::Timestamp::now().as_millisecond())
+    }
 }
 
 /// Region → key id → key. Nested so that lookups borrow `&str` and the hot
@@ -211,6 +267,7 @@ impl Keyring {
     pub async fn resolve(&self, region: &str, key_ref: &str) -> Result<ResolvedKey, KeyringError> {
         let key = self.load_ref(region, key_ref).await?;
         Ok(ResolvedKey {
+            material_id: material_id_hex(&key.1.materials.current().0.id),
             key_id: key.0,
             arn: key.1.arn.clone(),
         })
@@ -225,14 +282,23 @@ impl Keyring {
         aad: &[u8],
     ) -> Result<(Vec<u8>, ResolvedKey), KeyringError> {
         let (key_id, key) = self.load_ref(region, key_ref).await?;
-        if !key.enabled {
+        if !key.usable() {
             return Err(KeyringError::KeyDisabled(key.arn.clone()));
         }
-        let sealed =
-            envelope::seal(&key.material, &key_id, plaintext, aad).map_err(crypto_error)?;
+        if !key.seals_values {
+            return Err(KeyringError::NotSymmetric(key.arn.clone()));
+        }
+        let (current, is_original) = key.materials.current();
+        let sealed = if is_original {
+            envelope::seal(&current.material, &key_id, plaintext, aad)
+        } else {
+            envelope::seal_with_material(&current.material, &key_id, &current.id, plaintext, aad)
+        }
+        .map_err(crypto_error)?;
         let resolved = ResolvedKey {
             key_id,
             arn: key.arn.clone(),
+            material_id: material_id_hex(&current.id),
         };
         Ok((sealed, resolved))
     }
@@ -246,15 +312,79 @@ impl Keyring {
         sealed: &[u8],
         aad: &[u8],
     ) -> Result<SecretBytes, KeyringError> {
-        let key_id = envelope::key_id(sealed).map_err(crypto_error)?;
-        let key = match self.cached(region, key_id) {
+        self.open_reporting_material(region, sealed, aad)
+            .await
+            .map(|(plain, _)| plain)
+    }
+
+    /// [`Keyring::open`], also naming the material that opened it (64 hex,
+    /// AWS's `KeyMaterialId` in a Decrypt response).
+    pub async fn open_reporting_material(
+        &self,
+        region: &str,
+        sealed: &[u8],
+        aad: &[u8],
+    ) -> Result<(SecretBytes, String), KeyringError> {
+        let header = envelope::header(sealed).map_err(crypto_error)?;
+        let key_id = header.key_id;
+        let mut key = match self.cached(region, key_id) {
             Some(key) => key,
             None => self.load_key_id(region, key_id, key_id).await?,
         };
-        if !key.enabled {
+        if key.materials.find(header.material_id).is_none() {
+            // Rotated on another node since this entry was cached.
+            key = self.load_key_id(region, key_id, key_id).await?;
+        }
+        if !key.usable() {
             return Err(KeyringError::KeyDisabled(key.arn.clone()));
         }
-        envelope::open(&key.material, sealed, aad).map_err(crypto_error)
+        // A material id the key has never had: not ours to open.
+        let material = key
+            .materials
+            .find(header.material_id)
+            .ok_or(KeyringError::Decrypt)?;
+        let plain = envelope::open(&material.material, sealed, aad).map_err(crypto_error)?;
+        Ok((plain, material_id_hex(&material.id)))
+    }
+
+    /// Adds a fresh material to a key and makes it current (KMS rotation):
+    /// wrapped under the root key, inserted as the key's next version. Old
+    /// materials stay, so everything sealed before keeps opening. Errors:
+    /// `Store(AlreadyExists)` when a concurrent rotation took the version,
+    /// `Store(NotFound)` when the key is gone. `at_ms` is the rotation's
+    /// date as recorded (the scheduler's clock for automatic ones).
+    pub async fn rotate(
+        &self,
+        region: &str,
+        key_id: &str,
+        rotation_type: &str,
+        at_ms: i64,
+    ) -> Result<KmsKeyMaterialRecord, KeyringError> {
+        let existing = self.keys.list_kms_key_materials(region, key_id).await?;
+        let version = existing.last().map_or(1, |m| m.version + 1);
+        let id = material_id_hex(&materials::new_material_id());
+        let material = KeyMaterial::generate();
+        let record = KmsKeyMaterialRecord {
+            region: region.to_owned(),
+            key_id: key_id.to_owned(),
+            version,
+            wrapped_material: self
+                .root
+                .wrap_key(&materials::wrap_id(key_id, &id), &material),
+            material_id: id,
+            rotation_type: rotation_type.to_owned(),
+            created_ms: at_ms,
+        };
+        self.keys.add_kms_key_material(record.clone()).await?;
+        self.invalidate(region, key_id);
+        tracing::info!(
+            region,
+            key_id,
+            version,
+            rotation_type,
+            "rotated key material"
+        );
+        Ok(record)
     }
 
     /// The account every key ARN of this keyring names.
@@ -271,8 +401,40 @@ impl Keyring {
         description: String,
         metadata: String,
     ) -> Result<KmsKeyRecord, KeyringError> {
-        let key_id = new_key_id();
+        self.create_customer_key_with(region, description, |_| Ok::<_, KeyringError>(metadata))
+            .await
+    }
+
+    /// Like [`Keyring::create_customer_key`], for a key that keeps secrets
+    /// of its own (an asymmetric private key, an HMAC key): `metadata` is
+    /// given the new key's id and a [`KeySealer`] over its fresh material,
+    /// so those secrets are sealed under the key itself and the record is
+    /// written once, whole. Root-key rotation re-wraps only the material,
+    /// and what is sealed under it stays readable.
+    pub async fn create_customer_key_with<E: From<KeyringError>>(
+        &self,
+        region: &str,
+        description: String,
+        metadata: impl FnOnce(&KeySealer<'_>) -> Result<String, E>,
+    ) -> Result<KmsKeyRecord, E> {
+        self.create_customer_key_with_id(region, new_key_id(), description, metadata)
+            .await
+    }
+
+    /// [`Keyring::create_customer_key_with`] under a key id the caller
+    /// chose (a multi-Region key's `mrk-` id).
+    pub async fn create_customer_key_with_id<E: From<KeyringError>>(
+        &self,
+        region: &str,
+        key_id: String,
+        description: String,
+        metadata: impl FnOnce(&KeySealer<'_>) -> Result<String, E>,
+    ) -> Result<KmsKeyRecord, E> {
         let material = KeyMaterial::generate();
+        let metadata = metadata(&KeySealer {
+            key_id: &key_id,
+            material: &material,
+        })?;
         let record = KmsKeyRecord {
             region: region.to_owned(),
             key_id: key_id.clone(),
@@ -283,9 +445,61 @@ impl Keyring {
             created_ms: jiff::Timestamp::now().as_millisecond(),
             metadata,
         };
-        self.keys.create_kms_key(record.clone(), None).await?;
+        self.keys
+            .create_kms_key(record.clone(), None)
+            .await
+            .map_err(KeyringError::from)?;
         tracing::info!(region, key_id, "created customer key");
         Ok(record)
+    }
+
+    /// Opens what a [`KeySealer`] sealed under the key `key_id`, with the
+    /// (cached) material of that key. The envelope must name that key: a
+    /// blob sealed under another key is `Decrypt`, never opened with it.
+    /// Disabled key → `KeyDisabled`.
+    pub async fn open_with_key(
+        &self,
+        region: &str,
+        key_id: &str,
+        sealed: &[u8],
+        aad: &[u8],
+    ) -> Result<SecretBytes, KeyringError> {
+        let header = envelope::header(sealed).map_err(crypto_error)?;
+        if header.key_id != key_id {
+            return Err(KeyringError::Decrypt);
+        }
+        let key = self.key_by_id(region, key_id, key_id).await?;
+        if !key.usable() {
+            return Err(KeyringError::KeyDisabled(key.arn.clone()));
+        }
+        let material = key
+            .materials
+            .find(header.material_id)
+            .ok_or(KeyringError::Decrypt)?;
+        envelope::open(&material.material, sealed, aad).map_err(crypto_error)
+    }
+
+    /// Wraps caller-supplied material (KMS ImportKeyMaterial of a
+    /// symmetric key) under the root key as a key's own material, for
+    /// `KmsKeyRecord::wrapped_material`.
+    pub fn wrap_material(&self, key_id: &str, material: &KeyMaterial) -> Vec<u8> {
+        self.root.wrap_key(key_id, material)
+    }
+
+    /// Seals under an existing key's original material whatever its state,
+    /// for what the key keeps of its own (an imported private or HMAC key,
+    /// sealed before the key becomes usable). Opened by
+    /// [`Keyring::open_with_key`].
+    pub async fn seal_with_key(
+        &self,
+        region: &str,
+        key_id: &str,
+        plaintext: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<u8>, KeyringError> {
+        let key = self.load_key_id(region, key_id, key_id).await?;
+        let material = key.materials.find(None).ok_or(KeyringError::Decrypt)?;
+        envelope::seal(&material.material, key_id, plaintext, aad).map_err(crypto_error)
     }
 
     /// Forgets the cached key so the next use re-reads its record, here and
@@ -447,8 +661,13 @@ impl Keyring {
             Ok(()) => {
                 tracing::info!(region, alias, key_id, "created AWS-managed key");
                 let key = Arc::new(CachedKey {
-                    material,
+                    materials: Materials::new(Material {
+                        id: original_material_id(&key_id),
+                        material,
+                    }),
                     enabled: true,
+                    seals_values: true,
+                    gate: crate::kms::import::MaterialGate::Open,
                     arn: self.key_arn(region, &key_id),
                     loaded_at: Instant::now(),
                 });
@@ -477,16 +696,41 @@ impl Keyring {
             .get_kms_key(region, key_id)
             .await?
             .ok_or_else(|| KeyringError::KeyNotFound(key_ref.to_owned()))?;
+        let unwrap_error = |err| match err {
+            CryptoError::Decrypt => KeyringError::WrongRootKey,
+            other => KeyringError::Crypto(other),
+        };
         let material = self
             .root
             .unwrap_key(&record.key_id, &record.wrapped_material)
-            .map_err(|err| match err {
-                CryptoError::Decrypt => KeyringError::WrongRootKey,
-                other => KeyringError::Crypto(other),
-            })?;
-        let key = Arc::new(CachedKey {
+            .map_err(unwrap_error)?;
+        let mut materials = Materials::new(Material {
+            id: original_material_id(&record.key_id),
             material,
+        });
+        let materials_region = materials_region(&record);
+        for rotated in self
+            .keys
+            .list_kms_key_materials(materials_region.as_deref().unwrap_or(region), key_id)
+            .await?
+        {
+            let id = parse_material_id(&rotated.material_id).ok_or(KeyringError::Crypto(
+                CryptoError::Malformed("stored material id is not 64 hex"),
+            ))?;
+            let material = self
+                .root
+                .unwrap_key(
+                    &materials::wrap_id(key_id, &rotated.material_id),
+                    &rotated.wrapped_material,
+                )
+                .map_err(unwrap_error)?;
+            materials.push(Material { id, material });
+        }
+        let key = Arc::new(CachedKey {
+            materials,
             enabled: record.enabled,
+            seals_values: seals_values(&record),
+            gate: crate::kms::import::MaterialGate::of(&record),
             arn: self.key_arn(region, key_id),
             loaded_at: Instant::now(),
         });
@@ -500,8 +744,34 @@ impl Keyring {
     }
 }
 
+/// Seals under a key that is being created (see
+/// [`Keyring::create_customer_key_with`]); shows no material in `Debug`.
+pub struct KeySealer<'a> {
+    key_id: &'a str,
+    material: &'a KeyMaterial,
+}
+
+impl KeySealer<'_> {
+    pub fn key_id(&self) -> &str {
+        self.key_id
+    }
+
+    /// An envelope naming the new key, opened by [`Keyring::open_with_key`].
+    pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, KeyringError> {
+        envelope::seal(self.material, self.key_id, plaintext, aad).map_err(crypto_error)
+    }
+}
+
+impl std::fmt::Debug for KeySealer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeySealer")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A random (version 4) UUID in lower case, as AWS key ids are.
-fn new_key_id() -> String {
+pub(crate) fn new_key_id() -> String {
     let mut b = kinko_crypto::random_bytes(16);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;

@@ -10,6 +10,7 @@
 
 pub mod audit;
 mod caller;
+pub mod clock;
 pub mod credentials;
 pub mod iam;
 pub mod keyring;
@@ -18,6 +19,7 @@ pub mod principals;
 pub mod secrets;
 pub mod ssm;
 mod store_failure;
+pub mod web_identity;
 pub mod write_locks;
 
 pub use caller::Caller;

@@ -23,9 +23,26 @@
 //! | 65+L          | 12     | nonce of the value                           |
 //! | 77+L          | N+16   | value ciphertext (N bytes) + 16-byte tag     |
 //!
-//! The key id comes first and in the clear so that a reader can pick the key
-//! ([`key_id`]) before opening. Rotating the root key never touches
-//! envelopes: it only re-wraps the key material they name.
+//! Version 2 (a KMS key that was rotated has several materials) inserts,
+//! after the key id, the 32-byte id of the material that wrapped the data
+//! key (AWS's `KeyMaterialId`, raw), and binds it into the data-key wrap's
+//! AAD (`b"kinko-dek-v2\0"`, key id, material id), so a rewritten material
+//! id fails to open. Version 1 envelopes name no material: they were made
+//! with the key's original material and keep opening with it.
+//!
+//! | offset        | length | field                                        |
+//! |---------------|--------|----------------------------------------------|
+//! | 0             | 3      | magic `b"knk"`                               |
+//! | 3             | 1      | format version, `0x02`                       |
+//! | 4             | 1      | key id length `L` (1..=255)                  |
+//! | 5             | L      | key id, UTF-8                                |
+//! | 5+L           | 32     | material id                                  |
+//! | 37+L          | …      | as version 1 from its offset 5+L             |
+//!
+//! The key id (and material id) come first and in the clear so that a
+//! reader can pick the key ([`key_id`], [`header`]) before opening.
+//! Rotating the root key never touches envelopes: it only re-wraps the key
+//! material they name.
 
 use zeroize::Zeroizing;
 
@@ -34,7 +51,11 @@ use crate::{CryptoError, KeyMaterial, SecretBytes};
 
 const MAGIC: &[u8; 3] = b"knk";
 const VERSION: u8 = 1;
+const VERSION_2: u8 = 2;
 const DEK_AAD_PREFIX: &[u8] = b"kinko-dek-v1\0";
+const DEK_AAD_PREFIX_V2: &[u8] = b"kinko-dek-v2\0";
+/// Length of a material id inside a version 2 envelope.
+pub const MATERIAL_ID_LEN: usize = 32;
 const WRAPPED_DEK_LEN: usize = KEY_LEN + TAG_LEN;
 /// Longest key id an envelope can name (its length is one byte).
 pub const MAX_KEY_ID_LEN: usize = 255;
@@ -49,6 +70,28 @@ pub fn seal(
     plaintext: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
+    seal_inner(key, key_id, None, plaintext, aad)
+}
+
+/// Seals like [`seal`], in a version 2 envelope that also names the
+/// material `key` is (one of a rotated key's materials).
+pub fn seal_with_material(
+    key: &KeyMaterial,
+    key_id: &str,
+    material_id: &[u8; MATERIAL_ID_LEN],
+    plaintext: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    seal_inner(key, key_id, Some(material_id), plaintext, aad)
+}
+
+fn seal_inner(
+    key: &KeyMaterial,
+    key_id: &str,
+    material_id: Option<&[u8; MATERIAL_ID_LEN]>,
+    plaintext: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     let id = key_id.as_bytes();
     let id_len = u8::try_from(id.len())
         .ok()
@@ -58,21 +101,42 @@ pub fn seal(
     let mut dek = Zeroizing::new([0u8; KEY_LEN]);
     crate::random::fill(&mut dek[..]);
 
-    let total = 5 + id.len() + NONCE_LEN + WRAPPED_DEK_LEN + NONCE_LEN + plaintext.len() + TAG_LEN;
+    let material_len = material_id.map_or(0, |m| m.len());
+    let total = 5
+        + id.len()
+        + material_len
+        + NONCE_LEN
+        + WRAPPED_DEK_LEN
+        + NONCE_LEN
+        + plaintext.len()
+        + TAG_LEN;
     // Exact capacity: the plaintext is copied in before encryption, and a
     // reallocation would leave that copy behind in freed memory.
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(MAGIC);
-    out.push(VERSION);
+    out.push(if material_id.is_some() {
+        VERSION_2
+    } else {
+        VERSION
+    });
     out.push(id_len);
     out.extend_from_slice(id);
+    if let Some(material) = material_id {
+        out.extend_from_slice(material);
+    }
 
-    let mut dek_aad = Vec::with_capacity(DEK_AAD_PREFIX.len() + id.len());
-    dek_aad.extend_from_slice(DEK_AAD_PREFIX);
-    dek_aad.extend_from_slice(id);
+    let dek_aad = dek_aad(id, material_id.map(|m| &m[..]));
     aes_gcm::seal_append(key.bytes(), &dek_aad, &dek[..], &mut out)?;
     aes_gcm::seal_append(&dek, aad, plaintext, &mut out)?;
     Ok(out)
+}
+
+/// The data-key wrap's AAD: binds the key id and (version 2) the material id.
+fn dek_aad(key_id: &[u8], material_id: Option<&[u8]>) -> Vec<u8> {
+    match material_id {
+        None => [DEK_AAD_PREFIX, key_id].concat(),
+        Some(material) => [DEK_AAD_PREFIX_V2, key_id, material].concat(),
+    }
 }
 
 /// Opens an envelope made by [`seal`] with the key it names.
@@ -83,9 +147,7 @@ pub fn seal(
 pub fn open(key: &KeyMaterial, sealed: &[u8], aad: &[u8]) -> Result<SecretBytes, CryptoError> {
     let parts = Parts::parse(sealed)?;
 
-    let mut dek_aad = Vec::with_capacity(DEK_AAD_PREFIX.len() + parts.key_id.len());
-    dek_aad.extend_from_slice(DEK_AAD_PREFIX);
-    dek_aad.extend_from_slice(parts.key_id);
+    let dek_aad = dek_aad(parts.key_id, parts.material_id);
     let mut dek_buf = Zeroizing::new([0u8; WRAPPED_DEK_LEN]);
     dek_buf.copy_from_slice(parts.wrapped_dek);
     let dek_plain =
@@ -105,9 +167,36 @@ pub fn key_id(sealed: &[u8]) -> Result<&str, CryptoError> {
     std::str::from_utf8(parts.key_id).map_err(|_| CryptoError::Malformed("key id is not UTF-8"))
 }
 
+/// What an envelope names in the clear: its key and, for a version 2
+/// envelope, the key's material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    pub key_id: &'a str,
+    /// `None` for a version 1 envelope (the key's original material).
+    pub material_id: Option<&'a [u8; MATERIAL_ID_LEN]>,
+}
+
+/// The key id and material id an envelope names, to pick the material
+/// before opening.
+pub fn header(sealed: &[u8]) -> Result<Header<'_>, CryptoError> {
+    let parts = Parts::parse(sealed)?;
+    let key_id = std::str::from_utf8(parts.key_id)
+        .map_err(|_| CryptoError::Malformed("key id is not UTF-8"))?;
+    let material_id = parts
+        .material_id
+        .map(<&[u8; MATERIAL_ID_LEN]>::try_from)
+        .transpose()
+        .map_err(|_| CryptoError::Malformed("material id has the wrong length"))?;
+    Ok(Header {
+        key_id,
+        material_id,
+    })
+}
+
 /// The fields of an envelope, borrowed from its bytes.
 struct Parts<'a> {
     key_id: &'a [u8],
+    material_id: Option<&'a [u8]>,
     dek_nonce: [u8; NONCE_LEN],
     wrapped_dek: &'a [u8],
     value_nonce: [u8; NONCE_LEN],
@@ -122,9 +211,14 @@ impl<'a> Parts<'a> {
         let (&version, rest) = rest
             .split_first()
             .ok_or(CryptoError::Malformed("envelope is truncated"))?;
-        if version != VERSION {
+        if version != VERSION && version != VERSION_2 {
             return Err(CryptoError::Malformed("unknown envelope version"));
         }
+        let material_len = if version == VERSION_2 {
+            MATERIAL_ID_LEN
+        } else {
+            0
+        };
         let (&id_len, rest) = rest
             .split_first()
             .ok_or(CryptoError::Malformed("envelope is truncated"))?;
@@ -132,16 +226,19 @@ impl<'a> Parts<'a> {
         if id_len == 0 {
             return Err(CryptoError::Malformed("envelope names no key"));
         }
-        let fixed = id_len + NONCE_LEN + WRAPPED_DEK_LEN + NONCE_LEN + TAG_LEN;
+        let fixed = id_len + material_len + NONCE_LEN + WRAPPED_DEK_LEN + NONCE_LEN + TAG_LEN;
         if rest.len() < fixed {
             return Err(CryptoError::Malformed("envelope is truncated"));
         }
         let (key_id, rest) = rest.split_at(id_len);
+        let (material_id, rest) = rest.split_at(material_len);
+        let material_id = (material_len > 0).then_some(material_id);
         let (dek_nonce, rest) = split_nonce(rest);
         let (wrapped_dek, rest) = rest.split_at(WRAPPED_DEK_LEN);
         let (value_nonce, ciphertext) = split_nonce(rest);
         Ok(Parts {
             key_id,
+            material_id,
             dek_nonce,
             wrapped_dek,
             value_nonce,
@@ -259,6 +356,7 @@ mod tests {
             &b""[..],
             b"kn",
             b"knk",
+            b"knk\x03\x01a",
             b"knk\x02\x01a",
             b"xyz\x01\x01a",
             b"knk\x01\x00",
@@ -278,6 +376,54 @@ mod tests {
             open(&key, b"nonsense", b""),
             Err(CryptoError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn a_version_2_envelope_names_its_material_and_binds_it() {
+        let key = KeyMaterial::generate();
+        let material = [0x5a; MATERIAL_ID_LEN];
+        let sealed = seal_with_material(&key, "k-2", &material, b"value", b"aad").unwrap();
+        assert_eq!(sealed[3], VERSION_2);
+        assert_eq!(
+            sealed.len(),
+            5 + 3 + MATERIAL_ID_LEN + NONCE_LEN + WRAPPED_DEK_LEN + NONCE_LEN + 5 + TAG_LEN
+        );
+        assert_eq!(
+            header(&sealed).unwrap(),
+            Header {
+                key_id: "k-2",
+                material_id: Some(&material)
+            }
+        );
+        assert_eq!(key_id(&sealed).unwrap(), "k-2");
+        assert_eq!(open(&key, &sealed, b"aad").unwrap().expose(), b"value");
+        // Every byte counts, the material id included.
+        for i in 0..sealed.len() {
+            let mut bad = sealed.clone();
+            bad[i] ^= 0x01;
+            assert!(open(&key, &bad, b"aad").is_err(), "byte {i} flipped");
+        }
+        // Relabelled as version 1 (the material id then reads as part of
+        // the nonces and wrapped key): fails, never opens as something else.
+        let mut downgraded = sealed.clone();
+        downgraded[3] = VERSION;
+        assert!(open(&key, &downgraded, b"aad").is_err());
+        // Another material's key does not open it.
+        assert!(matches!(
+            open(&KeyMaterial::generate(), &sealed, b"aad"),
+            Err(CryptoError::Decrypt)
+        ));
+    }
+
+    #[test]
+    fn a_version_1_envelope_names_no_material() {
+        let key = KeyMaterial::generate();
+        let sealed = seal(&key, "k-1", b"v", b"").unwrap();
+        assert_eq!(header(&sealed).unwrap().material_id, None);
+        // A version 2 header cut short before its material id ends.
+        let mut short = b"knk\x02\x01k".to_vec();
+        short.extend_from_slice(&[0; 40]);
+        assert!(matches!(header(&short), Err(CryptoError::Malformed(_))));
     }
 
     #[test]

@@ -19,6 +19,17 @@ impl KeyMaterial {
         KeyMaterial(bytes)
     }
 
+    /// Material a caller supplied (KMS imported key material): exactly
+    /// 32 bytes, copied into zeroizing memory.
+    pub fn from_slice(bytes: &[u8]) -> Option<KeyMaterial> {
+        if bytes.len() != KEY_LEN {
+            return None;
+        }
+        let mut material = Zeroizing::new([0u8; KEY_LEN]);
+        material.copy_from_slice(bytes);
+        Some(KeyMaterial(material))
+    }
+
     pub(crate) fn from_bytes(bytes: Zeroizing<[u8; KEY_LEN]>) -> KeyMaterial {
         KeyMaterial(bytes)
     }

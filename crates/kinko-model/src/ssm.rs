@@ -249,6 +249,18 @@ impl ParameterRef {
         })
     }
 
+    /// The `Name` a Get operation answers with: the name as the caller
+    /// wrote it (trimmed, without selector), since AWS treats `x` and `/x`
+    /// as one parameter and echoes the spelling asked for. `None` for an
+    /// ARN: then the stored name is answered.
+    pub fn name_as_written(&self) -> Option<&str> {
+        if self.as_sent.trim_matches(' ').starts_with("arn:") {
+            None
+        } else {
+            Some(self.name.as_str())
+        }
+    }
+
     /// The name or ARN as sent, without its selector (used in
     /// "could not find version" messages).
     pub fn name_as_sent(&self) -> &str {
@@ -449,7 +461,23 @@ mod tests {
         let r = ParameterRef::parse("x", R, A).unwrap();
         assert_eq!(r.selector, VersionSelector::Latest);
         assert_eq!(r.selector_text, None);
+    }
 
+    #[test]
+    fn the_name_answered_is_the_one_written() {
+        let r = ParameterRef::parse(" x:prod ", R, A).unwrap();
+        assert_eq!(r.name.canonical(), "/x");
+        assert_eq!(r.name_as_written(), Some("x"));
+        let r = ParameterRef::parse("/x:3", R, A).unwrap();
+        assert_eq!(r.name_as_written(), Some("/x"));
+        let arn = format!("arn:aws:ssm:{R}:{A}:parameter/x");
+        let r = ParameterRef::parse(&arn, R, A).unwrap();
+        assert_eq!(r.name.canonical(), "/x");
+        assert_eq!(r.name_as_written(), None);
+    }
+
+    #[test]
+    fn bad_selectors() {
         assert_eq!(
             ParameterRef::parse("a:2:3", R, A).unwrap_err(),
             NameError::ParameterNotFound("Parameter a:2:3 not found.".into())

@@ -57,6 +57,8 @@ pub struct AppState {
     /// that drive the router without a store to audit into.
     pub audit: Option<AuditLog>,
     pub resource_policies: Arc<ResourcePolicies>,
+    /// AWS's request quotas, with `--emulate-quotas aws`.
+    pub throttle: Option<kinko_aws::quotas::Throttle>,
 }
 
 /// What one request leaves for its audit record, filled in as it goes.
@@ -432,6 +434,27 @@ async fn handle(
         Routed::Sts => "sts",
         Routed::Unknown(_) => "ssm",
     };
+    // AssumeRoleWithWebIdentity is unsigned: its token is its credential,
+    // checked by the operation itself (a signature, if any, is ignored).
+    if matches!(routed, Routed::Sts) && kinko_aws::sts::is_unsigned(body) {
+        let request = kinko_aws::web_identity::WebIdentityRequest {
+            account_id: &state.settings.account_id,
+            facts,
+            resource_policies: state.resource_policies.clone(),
+        };
+        let (result, access) =
+            kinko_aws::sts::handle_unsigned(&state.services.identity, body, &request, request_id)
+                .await;
+        match access {
+            Some(access) => {
+                trail.principal = Some(access.caller_arn().to_owned());
+                trail.access = Some(access);
+            }
+            // Refused before the token named its provider: no one to name.
+            None => trail.unauthenticated = result.is_err(),
+        }
+        return result;
+    }
     let path = parts.uri.path();
     let query = parts.uri.query().unwrap_or_default();
     let signer = match auth::authenticate(
@@ -454,6 +477,11 @@ async fn handle(
         }
     };
     trail.principal = Some(signer.principal_arn.clone());
+    // Throttled after authentication (AWS counts per account) and before
+    // anything is decided or done.
+    if let (Some(throttle), Routed::Json(service, operation)) = (&state.throttle, routed) {
+        throttle.admit(*service, operation, &signer.region)?;
+    }
     trail.access_key_id.clone_from(&signer.access_key_id);
     if signer.long_term_key
         && let Some(key) = &signer.access_key_id
@@ -477,7 +505,9 @@ async fn handle(
                 .map_err(AwsError::from)?,
         };
         user_id = match (&signer.session, &principal) {
-            (Some(session), _) => kinko_aws::assume::assumed_role_id(&session.claims),
+            (Some(session), _) => {
+                kinko_aws::assume::session_user_id(&session.claims, &state.settings.account_id)
+            }
             (None, Some(access)) => access.principal.unique_id.clone(),
             (None, None) => String::new(),
         };

@@ -5,7 +5,10 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use kinko_core::clock::{Clock, SystemClock};
 
 use crate::audit::AuditSink;
 use crate::listener::{Limits, MaxConnections, open_files_limit};
@@ -65,6 +68,11 @@ pub struct ServerConfig {
     /// Shortest role session accepted (tests that watch one expire).
     pub min_session_seconds: Option<i64>,
     pub limits: Limits,
+    /// Throttle requests at AWS's default quotas (`--emulate-quotas aws`).
+    pub emulate_quotas: bool,
+    /// Where every service and scheduler job reads "now"; the wall clock
+    /// except in tests (`--test-clock-file`).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl ServerConfig {
@@ -87,6 +95,8 @@ impl ServerConfig {
             tls: None,
             audit_log: None,
             min_session_seconds: None,
+            emulate_quotas: false,
+            clock: Arc::new(SystemClock),
             limits: Limits {
                 header_timeout: Limits::DEFAULT_HEADER_TIMEOUT,
                 idle_timeout: Limits::DEFAULT_IDLE_TIMEOUT,

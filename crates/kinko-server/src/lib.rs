@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod data_dir;
+mod jwks_fetch;
 pub mod listener;
 pub mod maintenance;
 pub mod root_key;

@@ -7,6 +7,10 @@
 //!   others retry the lock every [`LOCK_RETRY`], so when the holder dies
 //!   (and PostgreSQL drops its session and the lock) another one takes over.
 //!   Each run is idempotent (compare-and-swap deletes) anyway.
+//! - Rotating KMS keys whose automatic rotation is due
+//!   (`Kms::rotate_due`), a singleton job in the same way. Should two runs
+//!   ever overlap (a lock lost mid-run), the store's insert-only material
+//!   versions keep a key from rotating twice for one due date.
 //! - Applying cache invalidations published by other servers (a KMS key
 //!   disabled on one server must stop working on all of them).
 
@@ -15,6 +19,7 @@ use std::time::Duration;
 
 use kinko_core::credentials::Credentials;
 use kinko_core::keyring::Keyring;
+use kinko_core::kms::Kms;
 use kinko_core::principals::Identity;
 use kinko_core::secrets::SecretsManager;
 use kinko_store::{Invalidation, MetaRows, SingletonGuard};
@@ -55,6 +60,44 @@ pub fn spawn_purge(
                 Ok(0) => {}
                 Ok(purged) => tracing::info!(purged, "purged secrets whose deletion window ended"),
                 Err(error) => tracing::warn!(%error, "purging deleted secrets failed; will retry"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
+/// How often due KMS key rotations are looked for. AWS rotates within a
+/// day of `NextRotationDate`; kinko within this much of it.
+pub const KEY_ROTATION_INTERVAL: Duration = Duration::from_secs(600);
+
+/// The singleton job name of the KMS key rotation.
+pub const KEY_ROTATION_JOB: &str = "rotate-due-kms-keys";
+
+/// Spawns the loop that rotates due KMS keys; it stops when the runtime
+/// shuts down.
+pub fn spawn_key_rotation(
+    store: Arc<dyn MetaRows>,
+    kms: Kms,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut guard: Option<SingletonGuard> = None;
+        loop {
+            if !guard.as_ref().is_some_and(SingletonGuard::is_held) {
+                if guard.take().is_some() {
+                    tracing::warn!(job = KEY_ROTATION_JOB, "lost the singleton lock");
+                }
+                guard = acquire(&*store, KEY_ROTATION_JOB).await;
+                if guard.is_none() {
+                    tokio::time::sleep(LOCK_RETRY.min(every)).await;
+                    continue;
+                }
+            }
+            let now_ms = jiff::Timestamp::now().as_millisecond();
+            match kms.rotate_due(now_ms).await {
+                Ok(0) => {}
+                Ok(rotated) => tracing::info!(rotated, "rotated KMS keys whose rotation was due"),
+                Err(error) => tracing::warn!(%error, "rotating due KMS keys failed; will retry"),
             }
             tokio::time::sleep(every).await;
         }

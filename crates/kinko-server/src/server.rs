@@ -126,6 +126,11 @@ impl Server {
         if let Some(seconds) = config.min_session_seconds {
             identity = identity.with_min_session_seconds(seconds);
         }
+        match crate::jwks_fetch::HttpJwksFetcher::new() {
+            Ok(fetcher) => identity = identity.with_jwks_fetcher(Arc::new(fetcher)),
+            // Inline JWKS still work; fetched ones answer IDPCommunicationError.
+            Err(e) => tracing::warn!(error = %e, "no HTTP client for OIDC providers' keys"),
+        }
         let identity = Arc::new(identity);
         if !config.dev {
             ensure_admin_credentials(&*store, &credentials, &config, &data).await?;
@@ -138,7 +143,9 @@ impl Server {
         let audit = AuditLog::start(store.clone(), config.audit_log.clone())
             .map_err(OpenError::AuditFile)?;
 
-        let secrets = Arc::new(SecretsManager::new(store.clone(), keyring.clone()));
+        let secrets = Arc::new(
+            SecretsManager::new(store.clone(), keyring.clone()).with_clock(config.clock.clone()),
+        );
         let state = Arc::new(AppState {
             services: Services {
                 ssm: ParameterStore::new(store.clone(), keyring.clone())
@@ -158,6 +165,7 @@ impl Server {
             },
             audit: Some(audit.clone()),
             resource_policies: Arc::default(),
+            throttle: config.emulate_quotas.then(kinko_aws::quotas::Throttle::new),
         });
         let tls = match &config.tls {
             Some((cert, key)) => Some(crate::listener::tls_config(cert, key)?),
@@ -257,6 +265,11 @@ impl Listening {
             server.store.clone(),
             state.services.secrets.clone(),
             crate::scheduler::PURGE_INTERVAL,
+        );
+        crate::scheduler::spawn_key_rotation(
+            server.store.clone(),
+            Kms::new(server.store.clone(), server.keyring.clone()),
+            crate::scheduler::KEY_ROTATION_INTERVAL,
         );
         let app = crate::app::router(state.clone());
         crate::listener::serve(

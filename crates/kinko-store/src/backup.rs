@@ -24,7 +24,10 @@
 //! fields; version 1 files (without them) still read, as a snapshot with no
 //! principals or policies and keys never used. Version 3 added the
 //! principals' `unique_id`; a principal read from an older file gets a fresh
-//! one, as the schema migration gives existing rows.
+//! one, as the schema migration gives existing rows. Version 4 added the
+//! `kms_key_material` lines (rotated KMS key materials); older files have
+//! none, as keys never rotated; and the
+//! `oidc_provider` lines (OpenID Connect identity providers).
 //!
 //! The audit log is not part of a backup: it is the record of what happened
 //! to *this* store, not data to restore, and a restored store starts its own
@@ -36,14 +39,14 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, ParameterExport, PolicyRecord, PrincipalRecord,
-    SecretState, Snapshot,
+    AccessKeyRecord, KmsAliasRecord, KmsKeyMaterialRecord, KmsKeyRecord, OidcProviderRecord,
+    ParameterExport, PolicyRecord, PrincipalRecord, SecretState, Snapshot,
 };
 
 /// The `format` of the header line.
 pub const FORMAT: &str = "kinko-backup";
 /// The file format version this build writes and reads.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 /// The meta key holding the root-key check value (owned by `kinko-core`'s
 /// keyring; repeated in the header).
 pub const ROOT_CHECK_META: &str = "root-key-check";
@@ -83,11 +86,13 @@ pub struct Header {
 enum Line {
     Parameter(ParameterExport),
     KmsKey(KmsKeyRecord),
+    KmsKeyMaterial(KmsKeyMaterialRecord),
     KmsAlias(KmsAliasRecord),
     Secret(SecretState),
     AccessKey(AccessKeyRecord),
     Principal(PrincipalRecord),
     Policy(PolicyRecord),
+    OidcProvider(OidcProviderRecord),
     Meta {
         key: String,
         #[serde(with = "base64_bytes")]
@@ -126,6 +131,9 @@ pub fn write(
     for key in &snapshot.kms_keys {
         emit(out, &Line::KmsKey(key.clone()))?;
     }
+    for material in &snapshot.kms_key_materials {
+        emit(out, &Line::KmsKeyMaterial(material.clone()))?;
+    }
     for alias in &snapshot.kms_aliases {
         emit(out, &Line::KmsAlias(alias.clone()))?;
     }
@@ -140,6 +148,9 @@ pub fn write(
     }
     for policy in &snapshot.policies {
         emit(out, &Line::Policy(policy.clone()))?;
+    }
+    for provider in &snapshot.oidc_providers {
+        emit(out, &Line::OidcProvider(provider.clone()))?;
     }
     for (key, value) in &snapshot.meta {
         emit(
@@ -204,6 +215,7 @@ pub fn read(input: &mut impl BufRead) -> Result<(Header, Snapshot), BackupError>
         match line {
             Line::Parameter(p) => snapshot.parameters.push(p),
             Line::KmsKey(k) => snapshot.kms_keys.push(k),
+            Line::KmsKeyMaterial(m) => snapshot.kms_key_materials.push(m),
             Line::KmsAlias(a) => snapshot.kms_aliases.push(a),
             Line::Secret(s) => snapshot.secrets.push(s),
             Line::AccessKey(k) => snapshot.access_keys.push(k),
@@ -218,6 +230,7 @@ pub fn read(input: &mut impl BufRead) -> Result<(Header, Snapshot), BackupError>
                 snapshot.principals.push(p)
             }
             Line::Policy(p) => snapshot.policies.push(p),
+            Line::OidcProvider(p) => snapshot.oidc_providers.push(p),
             Line::Meta { key, value } => snapshot.meta.push((key, value)),
             Line::End { records: expected } => {
                 if expected != records {
@@ -312,6 +325,15 @@ mod tests {
                 created_ms: 5,
                 metadata: "{}".to_owned(),
             }],
+            kms_key_materials: vec![KmsKeyMaterialRecord {
+                region: "us-east-1".to_owned(),
+                key_id: "k1".to_owned(),
+                version: 1,
+                material_id: "ab".repeat(32),
+                wrapped_material: vec![4, 5, 6],
+                rotation_type: "ON_DEMAND".to_owned(),
+                created_ms: 6,
+            }],
             kms_aliases: vec![KmsAliasRecord {
                 region: "us-east-1".to_owned(),
                 alias: "alias/a".to_owned(),
@@ -387,6 +409,11 @@ mod tests {
                 document: r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned(),
                 updated_ms: 6,
             }],
+            oidc_providers: vec![OidcProviderRecord {
+                arn: "arn:aws:iam::000000000000:oidc-provider/token.example.com".to_owned(),
+                config: r#"{"Url":"https://token.example.com"}"#.to_owned(),
+                created_ms: 7,
+            }],
             meta: vec![(ROOT_CHECK_META.to_owned(), vec![4, 5, 6])],
         }
     }
@@ -404,10 +431,10 @@ mod tests {
         let text = String::from_utf8(file).unwrap();
         assert_eq!(
             text.lines().count(),
-            1 + 9 + 1,
-            "header, nine records, trailer"
+            1 + 11 + 1,
+            "header, eleven records, trailer"
         );
-        assert!(text.starts_with(r#"{"format":"kinko-backup","version":3,"#));
+        assert!(text.starts_with(r#"{"format":"kinko-backup","version":4,"#));
     }
 
     #[test]
@@ -438,9 +465,9 @@ mod tests {
         assert!(matches!(err, BackupError::NotABackup(_)), "{err}");
         let err = read(&mut "{\"a\":1}\n".as_bytes()).unwrap_err();
         assert!(matches!(err, BackupError::NotABackup(_)), "{err}");
-        let newer = r#"{"format":"kinko-backup","version":4,"created_ms":0,"root_key_check":null}"#;
+        let newer = r#"{"format":"kinko-backup","version":5,"created_ms":0,"root_key_check":null}"#;
         let err = read(&mut format!("{newer}\n").as_bytes()).unwrap_err();
-        assert!(matches!(err, BackupError::UnsupportedVersion(4)), "{err}");
+        assert!(matches!(err, BackupError::UnsupportedVersion(5)), "{err}");
         let bad = r#"{"format":"kinko-backup","version":1,"created_ms":0,"root_key_check":null}
 {"type":"parameter","region":1}
 "#;
@@ -477,10 +504,14 @@ mod tests {
             snapshot.parameters[0].versions[0].parameter_type,
             ParameterType::SecureString
         );
-        // And it is written back byte for byte as it was.
+        // And it is written back byte for byte as it was (under this
+        // build's format version).
         let mut file = Vec::new();
         write(&expected, 7, &mut file).unwrap();
-        assert_eq!(String::from_utf8(file).unwrap(), old);
+        assert_eq!(
+            String::from_utf8(file).unwrap(),
+            old.replacen(r#""version":3,"#, &format!(r#""version":{VERSION},"#), 1)
+        );
 
         let odd = old.replace(
             r#""parameter_type":"String""#,

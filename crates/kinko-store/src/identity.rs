@@ -93,6 +93,16 @@ pub struct PolicyRecord {
     pub updated_ms: i64,
 }
 
+/// An OpenID Connect identity provider, keyed by its ARN
+/// (`arn:aws:iam::ACCT:oidc-provider/HOST/PATH`). `config` is its JSON
+/// (issuer URL, client ids, JWKS), which the store keeps whole.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OidcProviderRecord {
+    pub arn: String,
+    pub config: String,
+    pub created_ms: i64,
+}
+
 /// Last-use facts for access keys, written in batches (never per request).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyUse {
@@ -175,4 +185,17 @@ pub trait IdentityRows: Send + Sync {
 
     /// Records last use, keeping the newest `used_ms` per key. Unknown ids are ignored.
     async fn record_key_use(&self, uses: &[KeyUse]) -> Result<(), StoreError>;
+
+    // ---- OpenID Connect identity providers ----
+
+    /// Errors: `AlreadyExists` (the arn is taken).
+    async fn create_oidc_provider(&self, provider: OidcProviderRecord) -> Result<(), StoreError>;
+
+    async fn get_oidc_provider(&self, arn: &str) -> Result<Option<OidcProviderRecord>, StoreError>;
+
+    /// Arn order.
+    async fn list_oidc_providers(&self) -> Result<Vec<OidcProviderRecord>, StoreError>;
+
+    /// Whether there was one.
+    async fn delete_oidc_provider(&self, arn: &str) -> Result<bool, StoreError>;
 }

@@ -34,6 +34,39 @@ impl std::fmt::Debug for KmsKeyRecord {
     }
 }
 
+/// One material generation of a KMS key after its original one (which is
+/// [`KmsKeyRecord::wrapped_material`]): what a rotation adds. Rows are only
+/// ever inserted, never updated or deleted while the key exists, so no
+/// concurrent write to the key record can lose a material that ciphertexts
+/// already name. The highest `version` is the current material.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KmsKeyMaterialRecord {
+    pub region: String,
+    pub key_id: String,
+    /// 1, 2, … in rotation order (the original material is version 0).
+    pub version: i64,
+    /// AWS's `KeyMaterialId`: 64 lowercase hex characters.
+    pub material_id: String,
+    /// The material wrapped under the root key.
+    #[serde(with = "crate::backup::base64_bytes")]
+    pub wrapped_material: Vec<u8>,
+    /// `AUTOMATIC` or `ON_DEMAND`.
+    pub rotation_type: String,
+    pub created_ms: i64,
+}
+
+impl std::fmt::Debug for KmsKeyMaterialRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KmsKeyMaterialRecord")
+            .field("region", &self.region)
+            .field("key_id", &self.key_id)
+            .field("version", &self.version)
+            .field("material_id", &self.material_id)
+            .field("rotation_type", &self.rotation_type)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A KMS alias (`alias/NAME`) and the key it points to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KmsAliasRecord {
@@ -71,6 +104,22 @@ pub trait KeyRows: Send + Sync {
     /// Replaces a key's mutable fields (`enabled`, `description`, `metadata`,
     /// `wrapped_material` for re-wrapping). Errors: `NotFound` if absent.
     async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError>;
+
+    /// A key's rotated materials (not the original), in version order.
+    async fn list_kms_key_materials(
+        &self,
+        region: &str,
+        key_id: &str,
+    ) -> Result<Vec<KmsKeyMaterialRecord>, StoreError>;
+
+    /// Adds a rotated material. Errors: `AlreadyExists` when the key
+    /// already has that version (a concurrent rotation won), `NotFound`
+    /// when the key does not exist.
+    async fn add_kms_key_material(&self, material: KmsKeyMaterialRecord) -> Result<(), StoreError>;
+
+    /// Every region that holds a KMS key, in order (the rotation job
+    /// walks them).
+    async fn list_kms_regions(&self) -> Result<Vec<String>, StoreError>;
 
     /// Every alias of a region, in alias order.
     async fn list_kms_aliases(&self, region: &str) -> Result<Vec<KmsAliasRecord>, StoreError>;

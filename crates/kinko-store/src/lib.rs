@@ -33,9 +33,11 @@ mod parameters;
 mod secrets;
 
 pub use audit::{AUDIT_GENESIS, AuditLink, AuditRow, AuditRows};
-pub use identity::{AccessKeyRecord, IdentityRows, KeyUse, PolicyRecord, PrincipalRecord};
+pub use identity::{
+    AccessKeyRecord, IdentityRows, KeyUse, OidcProviderRecord, PolicyRecord, PrincipalRecord,
+};
 pub(crate) use identity::{principal_kind_from_stored, tags_from_stored, tags_to_stored};
-pub use keys::{KeyRows, KmsAliasRecord, KmsKeyRecord};
+pub use keys::{KeyRows, KmsAliasRecord, KmsKeyMaterialRecord, KmsKeyRecord};
 pub use meta::{Invalidation, MetaRows, Snapshot};
 pub(crate) use parameters::parameter_type_from_stored;
 pub use parameters::{
@@ -54,7 +56,15 @@ pub use sqlite::SqliteStore;
 /// Store>` upcasts to `Arc<dyn KeyRows>` and the others); backup, restore
 /// and the conformance suite take the whole.
 pub trait Store:
-    ParameterRows + SecretRows + KeyRows + IdentityRows + AuditRows + MetaRows + Send + Sync + 'static
+    ParameterRows
+    + SecretRows
+    + KeyRows
+    + IdentityRows
+    + AuditRows
+    + MetaRows
+    + Send
+    + Sync
+    + 'static
 {
 }
 

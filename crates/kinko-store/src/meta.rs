@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 
 use crate::{
-    AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, ParameterExport, PolicyRecord, PrincipalRecord,
-    SecretState, SingletonGuard, StoreError,
+    AccessKeyRecord, KmsAliasRecord, KmsKeyMaterialRecord, KmsKeyRecord, OidcProviderRecord,
+    ParameterExport, PolicyRecord, PrincipalRecord, SecretState, SingletonGuard, StoreError,
 };
 
 /// Everything a store holds, read in one snapshot: what `kinko backup`
@@ -18,6 +18,8 @@ pub struct Snapshot {
     pub parameters: Vec<ParameterExport>,
     /// In (region, key id) order.
     pub kms_keys: Vec<KmsKeyRecord>,
+    /// The keys' rotated materials, in (region, key id, version) order.
+    pub kms_key_materials: Vec<KmsKeyMaterialRecord>,
     /// In (region, alias) order.
     pub kms_aliases: Vec<KmsAliasRecord>,
     /// In (region, name) order, each with its versions.
@@ -28,6 +30,8 @@ pub struct Snapshot {
     pub principals: Vec<PrincipalRecord>,
     /// In (principal arn, name) order.
     pub policies: Vec<PolicyRecord>,
+    /// OpenID Connect identity providers, in arn order.
+    pub oidc_providers: Vec<OidcProviderRecord>,
     /// Server metadata (the root-key check value, the admin key id), in key order.
     pub meta: Vec<(String, Vec<u8>)>,
 }
@@ -43,6 +47,7 @@ impl Snapshot {
             && self.access_keys.is_empty()
             && self.principals.is_empty()
             && self.policies.is_empty()
+            && self.oidc_providers.is_empty()
     }
 }
 

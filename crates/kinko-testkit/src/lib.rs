@@ -276,6 +276,11 @@ impl KinkoServer {
         let mut command = Command::new("aws");
         command
             .args(args)
+            // The aws CLI caches assumed-role and web identity sessions
+            // under ~/.aws/cli/cache by role and session name: a HOME of
+            // this server's own, or a later run (another server, another
+            // root key) is handed a cached session its server cannot open.
+            .env("HOME", &self.log_dir)
             .env("AWS_CONFIG_FILE", self.log_dir.join("no-aws-config"))
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use kinko_proxy::duration::parse_duration;
 
-use super::resolve::LogFormat;
+use super::resolve::{EmulateQuotas, LogFormat};
 
 #[derive(Debug, clap::Args)]
 pub struct ServerArgs {
@@ -54,6 +54,16 @@ pub struct ServerArgs {
     /// lower only for tests that watch a session expire
     #[arg(long, env = "KINKO_MIN_SESSION_SECONDS", hide = true)]
     pub min_session_seconds: Option<i64>,
+    /// Tests only: the server's clock is the wall clock plus the signed
+    /// number of milliseconds in this file, re-read on every use, so a test
+    /// moves time forward by rewriting it (deletion windows, policies, retries)
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub test_clock_file: Option<PathBuf>,
+    /// Throttle requests as AWS would: `aws` applies AWS's default request
+    /// quotas (Parameter Store standard throughput, Secrets Manager, KMS)
+    /// per Region and answers `ThrottlingException` above them [default: off]
+    #[arg(long, env = "KINKO_EMULATE_QUOTAS", value_enum)]
+    pub emulate_quotas: Option<EmulateQuotas>,
     /// PEM certificate chain: serve HTTPS (with --tls-key)
     #[arg(long, env = "KINKO_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,

@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -44,6 +45,18 @@ pub struct FileConfig {
     pub idle_timeout: Option<String>,
     pub request_timeout: Option<String>,
     pub max_connections: Option<usize>,
+    /// `"aws"` or `"off"`, as `--emulate-quotas`.
+    pub emulate_quotas: Option<EmulateQuotas>,
+}
+
+/// `--emulate-quotas`: which request quotas to enforce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum EmulateQuotas {
+    /// None (the default).
+    Off,
+    /// AWS's default quotas (kinko_aws::quotas::QUOTAS).
+    Aws,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -155,6 +168,11 @@ pub fn resolve(args: ServerArgs) -> anyhow::Result<(ServerConfig, Logging)> {
             }),
         min_session_seconds: args.min_session_seconds,
         limits,
+        emulate_quotas: args.emulate_quotas.or(file.emulate_quotas) == Some(EmulateQuotas::Aws),
+        clock: match &args.test_clock_file {
+            Some(path) => Arc::new(kinko_core::clock::FileClock::new(path.clone())),
+            None => Arc::new(kinko_core::clock::SystemClock),
+        },
     };
     Ok((config, logging))
 }

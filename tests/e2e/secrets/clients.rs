@@ -151,6 +151,46 @@ async fn aws_cli_secretsmanager_and_kms_session() {
     );
 }
 
+/// Parses a `SourceResult` and checks it holds exactly AWS's keys, with a
+/// `createdDate` in AWS's text form (`Nov 10, 2020, 10:05:44 PM`).
+fn source_result(text: &str) -> serde_json::Value {
+    let source: serde_json::Value = serde_json::from_str(text).expect("SourceResult is JSON");
+    let mut keys: Vec<&str> = source
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    let value_key = if source.get("secretBinary").is_some() {
+        "secretBinary"
+    } else {
+        "secretString"
+    };
+    let mut expected = vec![
+        "ARN",
+        "createdDate",
+        "name",
+        value_key,
+        "versionId",
+        "versionStages",
+    ];
+    expected.sort_unstable();
+    assert_eq!(keys, expected, "{source}");
+    let date = source["createdDate"].as_str().expect("createdDate is text");
+    let (month, rest) = date.split_once(' ').expect("month");
+    assert!(
+        [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+        ]
+        .contains(&month),
+        "{date}"
+    );
+    assert!(rest.ends_with(" AM") || rest.ends_with(" PM"), "{date}");
+    assert_eq!(rest.matches(", ").count(), 2, "{date}");
+    source
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parameter_store_reads_secrets_through_the_reference_path() {
     let server = support::server();
@@ -174,11 +214,29 @@ async fn parameter_store_reads_secrets_through_the_reference_path() {
             .unwrap()
             .contains(":secret:prod/db/password-")
     );
-    // SourceResult carries the secret's DescribeSecret, as a JSON string.
-    let source: serde_json::Value =
-        serde_json::from_str(parameter.source_result().expect("SourceResult")).unwrap();
-    assert_eq!(source["Name"], "prod/db/password");
+    // No DataType on a reference; SourceResult carries the secret's
+    // GetSecretValue result as a JSON string, in AWS's own key spelling.
+    assert_eq!(parameter.data_type(), None);
+    assert_eq!(parameter.version(), 0);
+    let source = source_result(parameter.source_result().expect("SourceResult"));
+    assert_eq!(source["name"], "prod/db/password");
     assert_eq!(source["ARN"].as_str(), parameter.arn());
+    assert_eq!(source["secretString"], "hunter2");
+    assert_eq!(source["versionStages"], serde_json::json!(["AWSCURRENT"]));
+    let current = sm
+        .describe_secret()
+        .secret_id("prod/db/password")
+        .send()
+        .await
+        .unwrap();
+    let version_id = current
+        .version_ids_to_stages()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    assert_eq!(source["versionId"].as_str(), Some(version_id.as_str()));
 
     // The reference follows the secret's AWSCURRENT.
     super::put(&sm, "prod/db/password", "correct horse").await;
@@ -206,4 +264,81 @@ async fn parameter_store_reads_secrets_through_the_reference_path() {
             "{decrypt:?}"
         );
     }
+
+    // A missing secret: ParameterNotFound in AWS's referencing wording.
+    let err = ssm
+        .get_parameter()
+        .name("/aws/reference/secretsmanager/prod/none")
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ParameterNotFound");
+    assert_eq!(
+        message(&err),
+        "An error occurred (ParameterNotFound) when referencing Secrets Manager: \
+         Secret /aws/reference/secretsmanager/prod/none not found."
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_cli_reads_a_reference_with_aws_source_result() {
+    let server = support::server();
+    let created = stdout_json(&server.aws_cli(&[
+        "secretsmanager",
+        "create-secret",
+        "--name",
+        "cli/db",
+        "--secret-string",
+        r#"{"password":"pw"}"#,
+    ]));
+    let got = stdout_json(&server.aws_cli(&[
+        "ssm",
+        "get-parameter",
+        "--name",
+        "/aws/reference/secretsmanager/cli/db:AWSCURRENT",
+        "--with-decryption",
+    ]));
+    let p = &got["Parameter"];
+    assert_eq!(p["Name"], "/aws/reference/secretsmanager/cli/db", "{got}");
+    assert_eq!(p["Type"], "SecureString", "{got}");
+    assert_eq!(p["Value"], r#"{"password":"pw"}"#, "{got}");
+    assert_eq!(p["Version"], 0, "{got}");
+    assert_eq!(p["Selector"], ":AWSCURRENT", "{got}");
+    assert_eq!(p["ARN"], created["ARN"], "{got}");
+    assert!(p.get("DataType").is_none(), "{got}");
+    let source = source_result(p["SourceResult"].as_str().expect("SourceResult string"));
+    assert_eq!(source["ARN"], created["ARN"]);
+    assert_eq!(source["name"], "cli/db");
+    assert_eq!(source["versionId"], created["VersionId"]);
+    assert_eq!(source["secretString"], r#"{"password":"pw"}"#);
+    assert_eq!(source["versionStages"], serde_json::json!(["AWSCURRENT"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binary_secret_through_the_reference_path() {
+    let server = support::server();
+    let sm = server.secrets();
+    sm.create_secret()
+        .name("bin")
+        .secret_binary(aws_sdk_secretsmanager::primitives::Blob::new(vec![
+            0u8, 0xff, 0x80,
+        ]))
+        .send()
+        .await
+        .unwrap();
+    let got = server
+        .ssm()
+        .get_parameter()
+        .name("/aws/reference/secretsmanager/bin")
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap();
+    let p = got.parameter().unwrap();
+    assert_eq!(p.value(), Some("AP+A"));
+    assert_eq!(p.r#type(), Some(&ParameterType::SecureString));
+    let source = source_result(p.source_result().unwrap());
+    assert_eq!(source["secretBinary"], "AP+A");
+    assert_eq!(source["name"], "bin");
 }

@@ -240,3 +240,109 @@ async fn list_secrets_sort_order_and_paging() {
         .unwrap_err();
     assert_eq!(code(&err), "InvalidNextTokenException");
 }
+
+/// The word search of the user guide's "Find secrets": `all` and
+/// `description` split values and fields into words (at punctuation, at
+/// lower→upper case changes, between letters and digits) and need every
+/// word of a value; the other keys are case-sensitive prefixes. The same
+/// rules pick BatchGetSecretValue's secrets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_secrets_word_search() {
+    let server = support::in_process().await;
+    let sm = server.secrets();
+    for (name, description, tags) in [
+        ("prod/AppBeta/x", "One and two", &[("Team", "core-db")][..]),
+        ("prod/Gamma", "three", &[("Team", "web")][..]),
+        ("dev/db2", "one only", &[][..]),
+    ] {
+        let mut request = sm
+            .create_secret()
+            .name(name)
+            .description(description)
+            .secret_string(name);
+        for (k, v) in tags {
+            request = request.tags(tag(k, v));
+        }
+        request.send().await.unwrap();
+    }
+    let empty: [&str; 0] = [];
+    for (value, want) in [
+        ("AppBeta", &["prod/AppBeta/x"][..]),
+        ("Beta", &["prod/AppBeta/x"][..]),
+        ("beta", &["prod/AppBeta/x"][..]),
+        ("eta", &[][..]),
+        ("one two", &["prod/AppBeta/x"][..]),
+        ("ONE", &["prod/AppBeta/x", "dev/db2"][..]),
+        ("db", &["prod/AppBeta/x", "dev/db2"][..]),
+        ("2", &["dev/db2"][..]),
+        // kinko's choice (moto's): a value's words are found in one field.
+        ("team web", &[][..]),
+        ("!beta", &["prod/Gamma", "dev/db2"][..]),
+    ] {
+        assert_eq!(
+            names(&sm, vec![filter(Key::All, &[value])]).await,
+            set(want.iter().copied()),
+            "all {value:?}"
+        );
+    }
+    assert_eq!(
+        names(&sm, vec![filter(Key::Description, &["two ONE"])]).await,
+        set(["prod/AppBeta/x"])
+    );
+    assert_eq!(
+        names(&sm, vec![filter(Key::Description, &["one three"])]).await,
+        set(empty)
+    );
+    // name stays a prefix of the whole name: no word split there.
+    assert_eq!(
+        names(&sm, vec![filter(Key::Name, &["AppBeta"])]).await,
+        set(empty)
+    );
+    assert_eq!(
+        names(&sm, vec![filter(Key::TagKey, &["!Team"])]).await,
+        set(["dev/db2"])
+    );
+    // Keys AND, values OR.
+    assert_eq!(
+        names(
+            &sm,
+            vec![
+                filter(Key::All, &["gamma", "beta"]),
+                filter(Key::TagValue, &["web"])
+            ]
+        )
+        .await,
+        set(["prod/Gamma"])
+    );
+
+    let out = sm
+        .batch_get_secret_value()
+        .filters(filter(Key::All, &["Beta"]))
+        .filters(filter(Key::Name, &["prod/"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        set(out
+            .secret_values()
+            .iter()
+            .map(|v| v.secret_string().unwrap())),
+        set(["prod/AppBeta/x"])
+    );
+
+    // A bad value is reported with the whole list, once.
+    let err = sm
+        .list_secrets()
+        .filters(filter(Key::All, &["ok", "a*"]))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ValidationException");
+    assert_eq!(
+        support::message(&err),
+        "1 validation error detected: Value '[ok, a*]' at 'filters.1.member.values' failed to \
+         satisfy constraint: Member must satisfy constraint: [Member must have length less than \
+         or equal to 512, Member must satisfy regular expression pattern: \
+         ^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$]"
+    );
+}

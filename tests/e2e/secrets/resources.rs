@@ -365,7 +365,7 @@ async fn rotate_secret_without_a_rotator_is_an_aws_error() {
     assert_eq!(code(&err), "InvalidRequestException");
     assert_eq!(
         message(&err),
-        "No Lambda rotation function ARN is associated with this secret."
+        "You tried to enable rotation on a secret that doesn't already have a Lambda function ARN configured and you didn't include such an ARN as a parameter in this call."
     );
     assert_eq!(stages(&sm, "rotating").await, before);
     assert_eq!(current(&sm, "rotating").await, "v1");
@@ -379,6 +379,31 @@ async fn rotate_secret_without_a_rotator_is_an_aws_error() {
         .await
         .unwrap_err();
     assert_eq!(code(&err), "ResourceNotFoundException");
+
+    // CancelRotateSecret on a secret never set up for rotation: the same
+    // documented cause.
+    let err = sm
+        .cancel_rotate_secret()
+        .secret_id("rotating")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidRequestException");
+    assert!(
+        message(&err).starts_with("You tried to enable rotation"),
+        "{err:?}"
+    );
+    // With a RotationLambdaARN: refused, saying why, nothing changed.
+    let err = sm
+        .rotate_secret()
+        .secret_id("rotating")
+        .rotation_lambda_arn("arn:aws:lambda:us-east-1:123456789012:function:rotate")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidRequestException");
+    assert!(message(&err).contains("RotationLambdaARN"), "{err:?}");
+    assert_eq!(stages(&sm, "rotating").await, before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -153,6 +153,23 @@ async fn label_limits_and_errors() {
         "A parameter version can have maximum 10 labels. Move one or more labels to another version and try again."
     );
     assert_eq!(labels_by_version(&ssm, "/l").await[&1].len(), 10);
+    // An empty label: AWS reports the whole list, with both constraints.
+    let err = ssm
+        .label_parameter_version()
+        .name("/l")
+        .parameter_version(2)
+        .labels("a")
+        .labels("")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ValidationException");
+    assert_eq!(
+        message(&err),
+        "1 validation error detected: Value '[a, ]' at 'labels' failed to satisfy constraint: \
+         Member must satisfy constraint: [Member must have length less than or equal to 100, \
+         Member must have length greater than or equal to 1]"
+    );
     // Re-applying a label already there is no new label.
     ssm.label_parameter_version()
         .name("/l")

@@ -114,3 +114,63 @@ async fn name_length_limit() {
         assert_eq!(c, "ValidationException", "{len} chars");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_are_answered_as_the_caller_wrote_them() {
+    let server = support::in_process().await;
+    let ssm = server.ssm();
+    put(&ssm, "flat", "one").await;
+    put(&ssm, "/slashed", "two").await;
+
+    // `x` and `/x` are one parameter; Get* echoes the spelling asked for.
+    assert_eq!(get(&ssm, "/flat", false).await.name(), Some("/flat"));
+    assert_eq!(get(&ssm, "flat", false).await.name(), Some("flat"));
+    assert_eq!(get(&ssm, "slashed", false).await.name(), Some("slashed"));
+    let p = get(&ssm, "slashed:1", false).await;
+    assert_eq!(p.name(), Some("slashed"));
+    assert_eq!(p.selector(), Some(":1"));
+
+    let many = ssm
+        .get_parameters()
+        .names("/flat")
+        .names("slashed")
+        .names("/missing")
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = many.parameters().iter().filter_map(|p| p.name()).collect();
+    assert_eq!(names, ["/flat", "slashed"]);
+    assert_eq!(many.invalid_parameters(), ["/missing"]);
+
+    let history = ssm
+        .get_parameter_history()
+        .name("/flat")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(history.parameters()[0].name(), Some("/flat"));
+
+    // Label operations take either spelling.
+    let labelled = ssm
+        .label_parameter_version()
+        .name("/flat")
+        .labels("prod")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(labelled.parameter_version(), 1);
+    assert_eq!(get(&ssm, "flat:prod", false).await.value(), Some("one"));
+
+    // Listing operations name nothing: they show the stored name (in
+    // the order of `/flat`, `/slashed`).
+    let described = ssm.describe_parameters().send().await.unwrap();
+    let stored: Vec<&str> = described
+        .parameters()
+        .iter()
+        .filter_map(|p| p.name())
+        .collect();
+    assert_eq!(stored, ["flat", "/slashed"]);
+    let root = ssm.get_parameters_by_path().path("/").send().await.unwrap();
+    let stored: Vec<&str> = root.parameters().iter().filter_map(|p| p.name()).collect();
+    assert_eq!(stored, ["flat", "/slashed"]);
+}

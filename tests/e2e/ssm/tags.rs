@@ -6,7 +6,7 @@ use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{ParameterType, ResourceTypeForTagging};
 
 use super::{put, tag};
-use crate::support::{self, code};
+use crate::support::{self, code, message};
 
 async fn tags_of(ssm: &Client, name: &str) -> BTreeMap<String, String> {
     ssm.list_tags_for_resource()
@@ -190,4 +190,53 @@ async fn tag_limits_and_bad_targets() {
         .await
         .unwrap_err();
     assert_eq!(code(&err), "InvalidResourceType");
+    // A type outside the enum is InvalidResourceType too, not a
+    // ValidationException, on all three operations.
+    let bogus = || ResourceTypeForTagging::from("Bogus");
+    let err = ssm
+        .add_tags_to_resource()
+        .resource_type(bogus())
+        .resource_id("/tl/x")
+        .tags(tag("k", "v"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidResourceType");
+    let err = ssm
+        .remove_tags_from_resource()
+        .resource_type(bogus())
+        .resource_id("/tl/x")
+        .tag_keys("k0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidResourceType");
+    let err = ssm
+        .list_tags_for_resource()
+        .resource_type(bogus())
+        .resource_id("/tl/x")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidResourceType");
+    assert_eq!(tags_of(&ssm, "/tl/x").await.len(), 50, "nothing removed");
+
+    // Bad tag keys: the whole list, once, with the member's constraints.
+    let err = ssm
+        .remove_tags_from_resource()
+        .resource_type(ResourceTypeForTagging::Parameter)
+        .resource_id("/tl/x")
+        .tag_keys("k0")
+        .tag_keys("bad!")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ValidationException");
+    assert_eq!(
+        message(&err),
+        "1 validation error detected: Value '[k0, bad!]' at 'tagKeys' failed to satisfy \
+         constraint: Member must satisfy constraint: [Member must have length less than or \
+         equal to 128, Member must have length greater than or equal to 1, Member must satisfy \
+         regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$]"
+    );
 }

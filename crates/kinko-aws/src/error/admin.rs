@@ -12,10 +12,13 @@ impl From<IdentityError> for AwsError {
         use IdentityError as E;
         match e {
             E::Validation(m) => AwsError::new("ValidationException", m),
-            e @ (E::NoSuchPrincipal(_) | E::NoSuchPolicy { .. } | E::NoSuchKey(_)) => {
-                AwsError::new("NoSuchEntityException", e.to_string())
+            e @ (E::NoSuchPrincipal(_)
+            | E::NoSuchPolicy { .. }
+            | E::NoSuchKey(_)
+            | E::NoSuchOidcProvider(_)) => AwsError::new("NoSuchEntityException", e.to_string()),
+            e @ (E::AlreadyExists(_) | E::OidcProviderExists(_)) => {
+                AwsError::new("EntityAlreadyExistsException", e.to_string())
             }
-            e @ E::AlreadyExists(_) => AwsError::new("EntityAlreadyExistsException", e.to_string()),
             e @ E::KeyLimit { .. } => AwsError::new("LimitExceededException", e.to_string()),
             E::MalformedPolicy(m) => AwsError::new("MalformedPolicyDocumentException", m),
             E::Store(e) | E::Credentials(CredentialsError::Store(e)) => store_error(e),

@@ -9,15 +9,27 @@ use kinko_core::kms::{
 use kinko_model::Tag;
 use serde::Serialize;
 
-use super::access::{check_alias, check_key};
+use super::access::{check_alias, check_ciphertext_keys, check_key, check_key_with_context};
+use super::permissions;
+use super::rotation;
 use super::shapes::*;
 use crate::wire::{Violations, parse_body};
 use crate::{AwsError, Check, MessageKey, RequestContext};
 
+mod asym;
+mod import;
+mod multi_region;
+
 const KEY_ID_MAX: usize = 2048;
 const ALIAS_PATTERN: &str = "^[a-zA-Z0-9:/_-]+$";
-const KEY_USAGES: [&str; 3] = ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"];
-const KEY_SPECS: [&str; 13] = [
+/// In the order of AWS's observed enum error, `KEY_AGREEMENT` (newer) last.
+const KEY_USAGES: [&str; 4] = [
+    "ENCRYPT_DECRYPT",
+    "SIGN_VERIFY",
+    "GENERATE_VERIFY_MAC",
+    "KEY_AGREEMENT",
+];
+const KEY_SPECS: [&str; 17] = [
     "RSA_2048",
     "RSA_3072",
     "RSA_4096",
@@ -31,6 +43,10 @@ const KEY_SPECS: [&str; 13] = [
     "HMAC_384",
     "HMAC_512",
     "SM2",
+    "ML_DSA_44",
+    "ML_DSA_65",
+    "ML_DSA_87",
+    "ECC_NIST_EDWARDS25519",
 ];
 const ORIGINS: [&str; 4] = ["AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"];
 const ENCRYPTION_ALGORITHMS: [&str; 4] = [
@@ -48,6 +64,7 @@ pub async fn handle(
     body: &[u8],
     ctx: &RequestContext,
 ) -> Result<Vec<u8>, AwsError> {
+    permissions::check_grant_tokens(kms, ctx, body)?;
     match operation {
         "CreateKey" => create_key(kms, ctx, body).await,
         "DescribeKey" => describe_key(kms, ctx, body).await,
@@ -68,18 +85,48 @@ pub async fn handle(
         "TagResource" => tag_resource(kms, ctx, body).await,
         "UntagResource" => untag_resource(kms, ctx, body).await,
         "ListResourceTags" => list_resource_tags(kms, ctx, body).await,
+        "GetKeyPolicy" => permissions::get_key_policy(kms, ctx, body).await,
+        "PutKeyPolicy" => permissions::put_key_policy(kms, ctx, body).await,
+        "ListKeyPolicies" => permissions::list_key_policies(kms, ctx, body).await,
+        "UpdateKeyDescription" => permissions::update_key_description(kms, ctx, body).await,
+        "CreateGrant" => permissions::create_grant(kms, ctx, body).await,
+        "ListGrants" => permissions::list_grants(kms, ctx, body).await,
+        "ListRetirableGrants" => permissions::list_retirable_grants(kms, ctx, body).await,
+        "RetireGrant" => permissions::retire_grant(kms, ctx, body).await,
+        "RevokeGrant" => permissions::revoke_grant(kms, ctx, body).await,
+        "Sign" => asym::sign(kms, ctx, body).await,
+        "Verify" => asym::verify(kms, ctx, body).await,
+        "GetPublicKey" => asym::get_public_key(kms, ctx, body).await,
+        "GenerateMac" => asym::generate_mac(kms, ctx, body).await,
+        "VerifyMac" => asym::verify_mac(kms, ctx, body).await,
+        "DeriveSharedSecret" => asym::derive_shared_secret(kms, ctx, body).await,
+        "GenerateDataKeyPair" => asym::generate_data_key_pair(kms, ctx, body, true).await,
+        "GenerateDataKeyPairWithoutPlaintext" => {
+            asym::generate_data_key_pair(kms, ctx, body, false).await
+        }
+        "ReEncrypt" => asym::re_encrypt(kms, ctx, body).await,
+        "EnableKeyRotation" => rotation::enable_key_rotation(kms, ctx, body).await,
+        "DisableKeyRotation" => rotation::disable_key_rotation(kms, ctx, body).await,
+        "GetKeyRotationStatus" => rotation::get_key_rotation_status(kms, ctx, body).await,
+        "RotateKeyOnDemand" => rotation::rotate_key_on_demand(kms, ctx, body).await,
+        "ListKeyRotations" => rotation::list_key_rotations(kms, ctx, body).await,
+        "GetParametersForImport" => import::get_parameters_for_import(kms, ctx, body).await,
+        "ImportKeyMaterial" => import::import_key_material(kms, ctx, body).await,
+        "DeleteImportedKeyMaterial" => import::delete_imported_key_material(kms, ctx, body).await,
+        "ReplicateKey" => multi_region::replicate_key(kms, ctx, body).await,
+        "UpdatePrimaryRegion" => multi_region::update_primary_region(kms, ctx, body).await,
         _ => Err(AwsError::unknown_operation(&format!(
             "TrentService.{operation}"
         ))),
     }
 }
 
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, AwsError> {
+pub(super) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, AwsError> {
     serde_json::to_vec(value).map_err(|_| AwsError::internal())
 }
 
 /// KMS models `ValidationException` with a lower-case `message`.
-fn finish(v: Violations) -> Result<(), AwsError> {
+pub(super) fn finish(v: Violations) -> Result<(), AwsError> {
     v.finish().map_err(|e| e.with_key(MessageKey::Lower))
 }
 
@@ -88,7 +135,7 @@ fn validation(message: &str) -> AwsError {
 }
 
 /// A required `KeyId` (any of the four forms; the core tells them apart).
-fn check_key_id<'a>(
+pub(super) fn check_key_id<'a>(
     v: &mut Violations,
     key_id: &'a Option<String>,
     path: &str,
@@ -108,24 +155,24 @@ fn check_alias_name<'a>(v: &mut Violations, alias: &'a Option<String>) -> Option
     Some(a)
 }
 
-fn limit(value: Option<i64>, default: usize) -> usize {
+pub(super) fn limit(value: Option<i64>, default: usize) -> usize {
     value
         .and_then(|l| usize::try_from(l).ok())
         .unwrap_or(default)
 }
 
-fn empty() -> Result<Vec<u8>, AwsError> {
+pub(super) fn empty() -> Result<Vec<u8>, AwsError> {
     Ok(b"{}".to_vec())
 }
 
 /// Passes (or, without the checks having run, cannot) the required value on.
-fn present<T>(value: Option<T>) -> Result<T, AwsError> {
+pub(super) fn present<T>(value: Option<T>) -> Result<T, AwsError> {
     value.ok_or_else(AwsError::internal)
 }
 
 /// The members' lengths of a `Tags` list (AWS names each by position);
 /// the tags whose members are all present.
-fn check_tag_list(v: &mut Violations, shapes: &[TagShape]) -> Vec<Tag> {
+pub(super) fn check_tag_list(v: &mut Violations, shapes: &[TagShape]) -> Vec<Tag> {
     let mut tags = Vec::new();
     for (i, t) in shapes.iter().enumerate() {
         let key_path = format!("tags.{}.member.tagKey", i + 1);
@@ -166,8 +213,8 @@ async fn untag_resource(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<
     let mut v = Violations::new();
     check_key_id(&mut v, &req.key_id, "keyId");
     v.required(&req.tag_keys, "tagKeys");
-    for (i, k) in req.tag_keys.iter().flatten().enumerate() {
-        v.length(k, &format!("tagKeys.{}.member", i + 1), 1, 128);
+    if let Some(keys) = &req.tag_keys {
+        v.members(keys, "tagKeys", crate::wire::MemberRule::length(1, 128));
     }
     finish(v)?;
     let key_id = present(req.key_id)?;
@@ -229,7 +276,7 @@ async fn create_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<
     v.opt_length(&req.custom_key_store_id, "customKeyStoreId", 1, 64);
     let tags = check_tag_list(&mut v, req.tags.as_deref().unwrap_or_default());
     finish(v)?;
-    let _ = req.bypass_policy_lockout_safety_check;
+    let bypass_lockout_check = req.bypass_policy_lockout_safety_check;
     let input = CreateKeyInput {
         description: req.description,
         key_usage: req.key_usage,
@@ -243,6 +290,9 @@ async fn create_key(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<
     ctx.authorize(Check::new("kms:CreateKey", "*"))?;
     if !input.tags.is_empty() {
         ctx.authorize(Check::new("kms:TagResource", "*"))?;
+    }
+    if let Some(policy) = &input.policy {
+        permissions::check_new_key_lockout(ctx, policy, bypass_lockout_check)?;
     }
     let meta = kms.create_key(region, input).await?;
     encode(&KeyMetadataResponse {
@@ -421,12 +471,19 @@ async fn encrypt(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>
         encryption_algorithm: req.encryption_algorithm,
         dry_run: req.dry_run.unwrap_or(false),
     };
-    check_key(kms, ctx, "kms:Encrypt", &input.key_id).await?;
+    check_key_with_context(
+        kms,
+        ctx,
+        "kms:Encrypt",
+        &input.key_id,
+        &input.encryption_context,
+    )
+    .await?;
     let out = kms.encrypt(region, input).await?;
     encode(&EncryptResponse {
         ciphertext_blob: Blob(&out.ciphertext_blob),
         key_id: &out.key_id,
-        encryption_algorithm: kinko_core::kms::ENCRYPTION_ALGORITHM,
+        encryption_algorithm: out.encryption_algorithm,
     })
 }
 
@@ -453,15 +510,21 @@ async fn decrypt(kms: &Kms, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>
         encryption_algorithm: req.encryption_algorithm,
         dry_run: req.dry_run.unwrap_or(false),
     };
-    // The key is the one the ciphertext names, whatever `KeyId` says.
-    if let Some(key) = kms.ciphertext_facts(region, &input.ciphertext_blob).await? {
-        super::access::authorize_key(ctx, "kms:Decrypt", &key)?;
-    }
+    check_ciphertext_keys(
+        kms,
+        ctx,
+        "kms:Decrypt",
+        &input.ciphertext_blob,
+        input.key_id.as_deref(),
+        &input.encryption_context,
+    )
+    .await?;
     let out = kms.decrypt(region, input).await?;
     encode(&DecryptResponse {
         key_id: &out.key_id,
         plaintext: ExposedBlob(&out.plaintext),
-        encryption_algorithm: kinko_core::kms::ENCRYPTION_ALGORITHM,
+        encryption_algorithm: out.encryption_algorithm,
+        key_material_id: out.key_material_id.as_deref(),
     })
 }
 
@@ -499,12 +562,13 @@ async fn generate_data_key(
     } else {
         "kms:GenerateDataKeyWithoutPlaintext"
     };
-    check_key(kms, ctx, action, &input.key_id).await?;
+    check_key_with_context(kms, ctx, action, &input.key_id, &input.encryption_context).await?;
     let out = kms.generate_data_key(region, input).await?;
     encode(&GenerateDataKeyResponse {
         ciphertext_blob: Blob(&out.ciphertext_blob),
         plaintext: with_plaintext.then_some(ExposedBlob(&out.plaintext)),
         key_id: &out.key_id,
+        key_material_id: &out.key_material_id,
     })
 }
 

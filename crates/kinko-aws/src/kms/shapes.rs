@@ -176,16 +176,33 @@ pub struct KeyMetadataShape<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_deletion_window_in_days: Option<u32>,
     pub origin: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<Epoch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<&'static str>,
     pub key_manager: &'a str,
     pub customer_master_key_spec: &'static str,
     pub key_spec: &'static str,
-    pub encryption_algorithms: [&'static str; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_algorithms: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_algorithms: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_algorithms: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_agreement_algorithms: Option<Vec<&'static str>>,
     pub multi_region: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region_configuration:
+        Option<super::multi_region_shapes::MultiRegionConfigurationShape<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_key_material_id: Option<&'a str>,
 }
 
 impl<'a> From<&'a KeyMetadata> for KeyMetadataShape<'a> {
     fn from(m: &'a KeyMetadata) -> Self {
-        use kinko_core::kms::{ENCRYPTION_ALGORITHM, KEY_SPEC, KEY_USAGE, ORIGIN};
+        use kinko_core::kms::key_algorithms;
+        let algorithms = key_algorithms(m.key_spec, m.key_usage);
         KeyMetadataShape {
             aws_account_id: &m.account_id,
             key_id: &m.key_id,
@@ -193,16 +210,23 @@ impl<'a> From<&'a KeyMetadata> for KeyMetadataShape<'a> {
             creation_date: Epoch(m.creation_ms),
             enabled: m.enabled,
             description: &m.description,
-            key_usage: KEY_USAGE,
+            key_usage: m.key_usage.as_str(),
             key_state: m.key_state.as_str(),
             deletion_date: m.deletion_date_ms.map(Epoch),
             pending_deletion_window_in_days: m.pending_deletion_window_in_days,
-            origin: ORIGIN,
+            origin: m.origin,
+            valid_to: m.valid_to_ms.map(Epoch),
+            expiration_model: m.expiration_model,
             key_manager: &m.key_manager,
-            customer_master_key_spec: KEY_SPEC,
-            key_spec: KEY_SPEC,
-            encryption_algorithms: [ENCRYPTION_ALGORITHM],
-            multi_region: false,
+            customer_master_key_spec: m.key_spec.as_str(),
+            key_spec: m.key_spec.as_str(),
+            encryption_algorithms: algorithms.encryption,
+            signing_algorithms: algorithms.signing,
+            mac_algorithms: algorithms.mac,
+            key_agreement_algorithms: algorithms.key_agreement,
+            multi_region: m.multi_region.is_some(),
+            multi_region_configuration: m.multi_region.as_ref().map(Into::into),
+            current_key_material_id: m.current_key_material_id.as_deref(),
         }
     }
 }
@@ -292,7 +316,9 @@ pub struct ListAliasesResponse<'a> {
 #[serde(rename_all = "PascalCase")]
 pub struct ScheduleKeyDeletionResponse<'a> {
     pub key_id: &'a str,
-    pub deletion_date: Epoch,
+    /// Absent for a multi-Region primary that still has replicas.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_date: Option<Epoch>,
     pub key_state: &'static str,
     pub pending_window_in_days: u32,
 }
@@ -301,7 +327,7 @@ impl<'a> From<&'a ScheduleKeyDeletionOutput> for ScheduleKeyDeletionResponse<'a>
     fn from(o: &'a ScheduleKeyDeletionOutput) -> Self {
         ScheduleKeyDeletionResponse {
             key_id: &o.key_id,
-            deletion_date: Epoch(o.deletion_date_ms),
+            deletion_date: o.deletion_date_ms.map(Epoch),
             key_state: o.key_state.as_str(),
             pending_window_in_days: o.pending_window_in_days,
         }
@@ -328,6 +354,9 @@ pub struct DecryptResponse<'a> {
     pub key_id: &'a str,
     pub plaintext: ExposedBlob<'a>,
     pub encryption_algorithm: &'static str,
+    /// Only for symmetric keys, as AWS sends it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -337,6 +366,7 @@ pub struct GenerateDataKeyResponse<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plaintext: Option<ExposedBlob<'a>>,
     pub key_id: &'a str,
+    pub key_material_id: &'a str,
 }
 
 #[derive(Serialize)]

@@ -58,6 +58,7 @@ async fn create_and_describe_key_shape() {
         "AWSAccountId",
         "Arn",
         "CreationDate",
+        "CurrentKeyMaterialId",
         "CustomerMasterKeySpec",
         "Description",
         "Enabled",
@@ -119,7 +120,7 @@ async fn create_key_validation_and_unsupported() {
         .unwrap_err();
     assert_eq!(
         e.message,
-        "1 validation error detected: Value 'BOGUS' at 'keyUsage' failed to satisfy constraint: Member must satisfy enum value set: [ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC]"
+        "1 validation error detected: Value 'BOGUS' at 'keyUsage' failed to satisfy constraint: Member must satisfy enum value set: [ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC, KEY_AGREEMENT]"
     );
     let long = "k".repeat(129);
     let e = call(
@@ -146,10 +147,27 @@ async fn create_key_validation_and_unsupported() {
         error_body(&e),
         json!({"__type": "TagException", "message": "Tags beginning with aws: are reserved"})
     );
-    let e = call(&k, "CreateKey", json!({"KeySpec": "RSA_2048"}))
-        .await
-        .unwrap_err();
+    let e = call(
+        &k,
+        "CreateKey",
+        json!({"KeySpec": "SM2", "KeyUsage": "SIGN_VERIFY"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code, "UnsupportedOperationException");
+    // A spec and a usage that do not go together.
+    let e = call(
+        &k,
+        "CreateKey",
+        json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "ENCRYPT_DECRYPT"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        error_body(&e),
+        json!({"__type": "ValidationException",
+               "message": "KeyUsage ENCRYPT_DECRYPT is not compatible with KeySpec ECC_NIST_P256."})
+    );
 }
 
 #[tokio::test]
@@ -177,9 +195,11 @@ async fn encrypt_decrypt_on_the_wire() {
     )
     .await
     .unwrap();
+    let material = meta_material(&back);
     assert_eq!(
         back,
-        json!({"KeyId": arn, "Plaintext": plain, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"})
+        json!({"KeyId": arn, "Plaintext": plain, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+               "KeyMaterialId": material})
     );
 
     let e = call(
@@ -654,6 +674,31 @@ async fn every_operation_checks_its_action_and_resource() {
             ],
         ),
         (
+            "EnableKeyRotation",
+            json!({"KeyId": id, "RotationPeriodInDays": 90}),
+            vec![("kms:EnableKeyRotation", &arn)],
+        ),
+        (
+            "GetKeyRotationStatus",
+            json!({"KeyId": arn}),
+            vec![("kms:GetKeyRotationStatus", &arn)],
+        ),
+        (
+            "DisableKeyRotation",
+            json!({"KeyId": id}),
+            vec![("kms:DisableKeyRotation", &arn)],
+        ),
+        (
+            "RotateKeyOnDemand",
+            json!({"KeyId": id}),
+            vec![("kms:RotateKeyOnDemand", &arn)],
+        ),
+        (
+            "ListKeyRotations",
+            json!({"KeyId": id, "IncludeKeyMaterial": "ALL_KEY_MATERIAL"}),
+            vec![("kms:ListKeyRotations", &arn)],
+        ),
+        (
             "DisableKey",
             json!({"KeyId": id}),
             vec![("kms:DisableKey", &arn)],
@@ -762,4 +807,89 @@ async fn key_tags_go_with_the_check_when_wanted() {
         a.context.lock().unwrap()[0].1,
         Some(vec![("team".to_owned(), "a".to_owned())])
     );
+}
+
+/// The `KeyMaterialId` a Decrypt answered: 64 lowercase hex.
+fn meta_material(out: &Value) -> String {
+    let id = out["KeyMaterialId"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(id.len(), 64, "{out}");
+    assert!(
+        id.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')),
+        "{id}"
+    );
+    id
+}
+
+/// The rotation operations' model constraints, and their answers' shape.
+#[tokio::test]
+async fn rotation_operations_on_the_wire() {
+    let k = kms();
+    let meta = create_key(&k).await;
+    let id = meta["KeyId"].as_str().unwrap().to_owned();
+    let first = meta["CurrentKeyMaterialId"].as_str().unwrap().to_owned();
+    for (body, text) in [
+        (
+            json!({"KeyId": id, "RotationPeriodInDays": 89}),
+            "rotationPeriodInDays",
+        ),
+        (
+            json!({"KeyId": id, "RotationPeriodInDays": 2561}),
+            "rotationPeriodInDays",
+        ),
+        (json!({}), "keyId"),
+    ] {
+        let e = call(&k, "EnableKeyRotation", body.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "ValidationException", "{body}");
+        assert!(e.message.contains(text), "{body}: {}", e.message);
+    }
+    let e = call(
+        &k,
+        "ListKeyRotations",
+        json!({"KeyId": id, "IncludeKeyMaterial": "SOME"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, "ValidationException");
+    assert!(e.message.contains("includeKeyMaterial"), "{}", e.message);
+
+    let status = call(&k, "GetKeyRotationStatus", json!({"KeyId": id}))
+        .await
+        .unwrap();
+    assert_eq!(status, json!({"KeyRotationEnabled": false, "KeyId": id}));
+    call(&k, "EnableKeyRotation", json!({"KeyId": id}))
+        .await
+        .unwrap();
+    let status = call(&k, "GetKeyRotationStatus", json!({"KeyId": id}))
+        .await
+        .unwrap();
+    assert_eq!(status["RotationPeriodInDays"], 365);
+    assert!(status["NextRotationDate"].as_f64().is_some(), "{status}");
+
+    let out = call(&k, "RotateKeyOnDemand", json!({"KeyId": id}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"KeyId": id}));
+    let list = call(&k, "ListKeyRotations", json!({"KeyId": id}))
+        .await
+        .unwrap();
+    assert_eq!(list["Truncated"], false);
+    let rotations = list["Rotations"].as_array().unwrap();
+    assert_eq!(rotations.len(), 1);
+    let second = rotations[0]["KeyMaterialId"].as_str().unwrap();
+    assert_ne!(second, first);
+    assert_eq!(rotations[0]["KeyMaterialState"], "CURRENT");
+    assert_eq!(rotations[0]["RotationType"], "ON_DEMAND");
+    assert!(rotations[0]["RotationDate"].as_f64().is_some());
+    let described = call(&k, "DescribeKey", json!({"KeyId": id})).await.unwrap();
+    assert_eq!(described["KeyMetadata"]["CurrentKeyMaterialId"], second);
+    let data_key = call(
+        &k,
+        "GenerateDataKeyWithoutPlaintext",
+        json!({"KeyId": id, "KeySpec": "AES_256"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(data_key["KeyMaterialId"], second);
 }

@@ -67,15 +67,31 @@ pub(super) async fn check_seal_key(
     key_ref: Option<&str>,
 ) -> Result<(), AwsError> {
     if let Some(key) = s.customer_key_arn(&ctx.caller.region, key_ref).await? {
-        ctx.authorize(Check::new("kms:GenerateDataKey", &key))?;
+        check_value_key(s, ctx, "kms:GenerateDataKey", &key).await?;
     }
     Ok(())
 }
 
 /// `kms:Decrypt` on the customer-managed key a value was opened with.
-pub(super) fn check_decrypt(ctx: &RequestContext, key: Option<&str>) -> Result<(), AwsError> {
+pub(super) async fn check_decrypt(
+    s: &SecretsManager,
+    ctx: &RequestContext,
+    key: Option<&str>,
+) -> Result<(), AwsError> {
     match key {
-        Some(key) => ctx.authorize(Check::new("kms:Decrypt", key)),
+        Some(key) => check_value_key(s, ctx, "kms:Decrypt", key).await,
         None => Ok(()),
     }
+}
+
+/// `action` on the customer-managed key `key_arn`, with its key policy and
+/// grants.
+async fn check_value_key(
+    s: &SecretsManager,
+    ctx: &RequestContext,
+    action: &'static str,
+    key_arn: &str,
+) -> Result<(), AwsError> {
+    let facts = s.kms_key_access(&ctx.caller.region, key_arn).await?;
+    crate::kms::authorize_value_key(ctx, action, key_arn, facts.as_ref())
 }

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::access::{check, check_decrypt, check_seal_key, check_secret};
 use super::shapes::*;
-use crate::wire::{Violations, parse_body};
+use crate::wire::{MemberRule, Violations, parse_body};
 use crate::{AwsError, Check, RequestContext};
 
 mod policy;
@@ -27,6 +27,12 @@ const SECRET_ID_MAX: usize = 2048;
 const VALUE_MAX: usize = 65_536;
 const FILTER_VALUE_PATTERN: &str = "^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$";
 const REGION_PATTERN: &str = "^([a-z]+-)+\\d+$";
+/// `FilterValueStringType`: no minimum length in the model.
+const FILTER_VALUE: MemberRule = MemberRule {
+    min: None,
+    max: 512,
+    pattern: Some((is_filter_value, FILTER_VALUE_PATTERN)),
+};
 
 /// Runs `secretsmanager.<operation>` for an authenticated caller.
 pub async fn handle(
@@ -193,11 +199,7 @@ fn check_filters(v: &mut Violations, filters: &[FilterShape]) -> Vec<SecretFilte
         let values = f.values.clone().unwrap_or_default();
         let path = format!("{base}.values");
         v.list_length(&values, &path, 1, 10);
-        for (j, value) in values.iter().enumerate() {
-            let p = format!("{path}.{}.member", j + 1);
-            v.length(value, &p, 0, 512);
-            v.pattern(value, &p, is_filter_value(value), FILTER_VALUE_PATTERN);
-        }
+        v.members(&values, &path, FILTER_VALUE);
         if let Some(key) = f.key.as_deref().and_then(FilterKey::parse) {
             out.push(SecretFilter { key, values });
         }
@@ -231,6 +233,11 @@ async fn create_secret(
     );
     let value = check_value(&mut v, req.secret_string, req.secret_binary)?;
     v.finish()?;
+    // The name's character set is checked before any authorization or key
+    // check: a bad name is AWS's ValidationException whoever asks.
+    if let Some(n) = &req.name {
+        kinko_model::secrets::SecretName::parse(n).map_err(SecretsError::from)?;
+    }
     let input = CreateSecretInput {
         name: present(req.name)?,
         client_request_token: req.client_request_token,
@@ -284,7 +291,7 @@ async fn get_secret_value(
             ctx.authorize(check("secretsmanager:GetSecretValue", facts))
         })
         .await?;
-    check_decrypt(ctx, out.kms_key_arn.as_deref())?;
+    check_decrypt(s, ctx, out.kms_key_arn.as_deref()).await?;
     encode(&ValueShape(&out))
 }
 
@@ -298,14 +305,7 @@ async fn batch_get_secret_value(
     let mut v = Violations::new();
     if let Some(ids) = &req.secret_id_list {
         v.list_length(ids, "secretIdList", 1, 20);
-        for (i, id) in ids.iter().enumerate() {
-            v.length(
-                id,
-                &format!("secretIdList.{}.member", i + 1),
-                1,
-                SECRET_ID_MAX,
-            );
-        }
+        v.members(ids, "secretIdList", MemberRule::length(1, SECRET_ID_MAX));
     }
     let filters = req.filters.as_deref().map(|f| check_filters(&mut v, f));
     check_max_results(&mut v, req.max_results, 20);
@@ -336,7 +336,7 @@ async fn batch_get_secret_value(
         .map(|e| json!({"SecretId": e.secret_id, "ErrorCode": e.error_code, "Message": e.message}))
         .collect();
     for v in &out.values {
-        match check_decrypt(ctx, v.kms_key_arn.as_deref()) {
+        match check_decrypt(s, ctx, v.kms_key_arn.as_deref()).await {
             Ok(()) => values.push(ValueShape(v)),
             Err(e) => {
                 errors.push(json!({"SecretId": v.name, "ErrorCode": e.code, "Message": e.message}))
@@ -361,9 +361,7 @@ async fn batch_get_secret_value(
 fn check_stages(v: &mut Violations, stages: &Option<Vec<String>>) {
     if let Some(list) = stages {
         v.list_length(list, "versionStages", 1, 20);
-        for (i, st) in list.iter().enumerate() {
-            v.length(st, &format!("versionStages.{}.member", i + 1), 1, 256);
-        }
+        v.members(list, "versionStages", MemberRule::length(1, 256));
     }
 }
 
@@ -669,9 +667,7 @@ async fn untag_resource(
     let mut v = Violations::new();
     check_secret_id(&mut v, &req.secret_id);
     if let Some(keys) = v.required(&req.tag_keys, "tagKeys") {
-        for (i, k) in keys.iter().enumerate() {
-            v.length(k, &format!("tagKeys.{}.member", i + 1), 1, 128);
-        }
+        v.members(keys, "tagKeys", MemberRule::length(1, 128));
     }
     v.finish()?;
     let id = present(req.secret_id)?;

@@ -205,6 +205,8 @@ pub struct RemoveRegionsFromReplicationRequest {
 pub struct RotateSecretRequest {
     pub secret_id: Option<String>,
     pub client_request_token: Option<String>,
+    #[serde(rename = "RotationLambdaARN")]
+    pub rotation_lambda_arn: Option<String>,
 }
 
 // ---- responses ----

@@ -259,7 +259,7 @@ async fn validation_and_serialization_errors() {
         err.message,
         "4 validation errors detected: Value '101' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100; \
          Value 'nom' at 'filters.1.member.key' failed to satisfy constraint: Member must satisfy enum value set: [description, name, tag-key, tag-value, primary-region, owning-service, all]; \
-         Value 'a*' at 'filters.1.member.values.1.member' failed to satisfy constraint: Member must satisfy regular expression pattern: ^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$; \
+         Value '[a*]' at 'filters.1.member.values' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 512, Member must satisfy regular expression pattern: ^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$]; \
          Value 'up' at 'sortOrder' failed to satisfy constraint: Member must satisfy enum value set: [asc, desc]"
     );
     let err = call(&s, "NoSuchThing", "{}").await.unwrap_err();
@@ -290,7 +290,7 @@ async fn validation_and_serialization_errors() {
         (err.code, err.message.as_str()),
         (
             "InvalidRequestException",
-            "No Lambda rotation function ARN is associated with this secret."
+            "You tried to enable rotation on a secret that doesn't already have a Lambda function ARN configured and you didn't include such an ARN as a parameter in this call."
         )
     );
 }

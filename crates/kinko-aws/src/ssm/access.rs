@@ -99,16 +99,33 @@ pub(super) async fn check_read(
 
 /// `kms:Decrypt` on every distinct customer-managed key a read decrypted
 /// with, before the values leave.
-pub(super) fn check_decrypt<'a>(
+/// The key's policy and grants decide with the caller's policies.
+pub(super) async fn check_decrypt<'a>(
+    store: &ParameterStore,
     ctx: &RequestContext,
     keys: impl IntoIterator<Item = &'a Option<String>>,
 ) -> Result<(), AwsError> {
-    let mut seen: Vec<&str> = Vec::new();
+    // Collected before the first await: the iterator need not be `Send`.
+    let mut distinct: Vec<String> = Vec::new();
     for key in keys.into_iter().flatten() {
-        if !seen.contains(&key.as_str()) {
-            seen.push(key);
-            ctx.authorize(Check::new("kms:Decrypt", key))?;
+        if !distinct.contains(key) {
+            distinct.push(key.clone());
         }
     }
+    for key in &distinct {
+        check_value_key(store, ctx, "kms:Decrypt", key).await?;
+    }
     Ok(())
+}
+
+/// `action` on the customer-managed key `key_arn`, with its key policy
+/// and grants.
+pub(super) async fn check_value_key(
+    store: &ParameterStore,
+    ctx: &RequestContext,
+    action: &'static str,
+    key_arn: &str,
+) -> Result<(), AwsError> {
+    let facts = store.kms_key_access(&ctx.caller.region, key_arn).await?;
+    crate::kms::authorize_value_key(ctx, action, key_arn, facts.as_ref())
 }

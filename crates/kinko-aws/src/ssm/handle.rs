@@ -11,12 +11,12 @@ use kinko_model::{Tag, TagShape};
 
 use serde::Serialize;
 
-use super::access::{check_decrypt, check_parameter, check_read};
+use super::access::{check_decrypt, check_parameter, check_read, check_value_key};
 use super::decode::{
     FILTER_KEY_PATTERN, KEY_ID_PATTERN, TAG_PATTERN, is_filter_key, is_key_id, is_tag_text,
 };
 use super::shapes::*;
-use crate::wire::{Violations, parse_body};
+use crate::wire::{MemberRule, Violations, parse_body};
 use crate::{AwsError, Check, RequestContext};
 
 const NAME_MAX: usize = 2048;
@@ -62,9 +62,7 @@ fn check_name(v: &mut Violations, name: &Option<String>, path: &str) {
 fn check_names(v: &mut Violations, names: &Option<Vec<String>>, path: &str) {
     if let Some(list) = v.required(names, path) {
         v.list_length(list, path, 1, 10);
-        for (i, n) in list.iter().enumerate() {
-            v.length(n, &format!("{path}.{}.member", i + 1), 1, NAME_MAX);
-        }
+        v.members(list, path, MemberRule::length(1, NAME_MAX));
     }
 }
 
@@ -143,7 +141,7 @@ async fn put_parameter(
             check_parameter(store, ctx, "ssm:AddTagsToResource", parsed.canonical()).await?;
         }
         if let Some(key) = store.put_key_arn(caller, &input).await? {
-            ctx.authorize(Check::new("kms:Encrypt", &key))?;
+            check_value_key(store, ctx, "kms:Encrypt", &key).await?;
         }
     }
     let out = store.put_parameter(caller, input).await?;
@@ -167,7 +165,7 @@ async fn get_parameter(
     let with_decryption = req.with_decryption.unwrap_or(false);
     check_read(store, ctx, "ssm:GetParameter", &name, with_decryption).await?;
     let p = store.read_parameter(caller, &name, with_decryption).await?;
-    check_decrypt(ctx, [&p.kms_key_arn])?;
+    check_decrypt(store, ctx, [&p.kms_key_arn]).await?;
     encode(&GetParameterResponse {
         parameter: ParameterShape::from(&p),
     })
@@ -197,7 +195,7 @@ async fn get_parameters(
     let out = store
         .read_parameters(caller, &names, with_decryption)
         .await?;
-    check_decrypt(ctx, out.parameters.iter().map(|p| &p.kms_key_arn))?;
+    check_decrypt(store, ctx, out.parameters.iter().map(|p| &p.kms_key_arn)).await?;
     encode(&GetParametersResponse {
         parameters: out.parameters.iter().map(ParameterShape::from).collect(),
         invalid_parameters: &out.invalid_parameters,
@@ -246,24 +244,9 @@ async fn delete_parameters(
     })
 }
 
-const RESOURCE_TYPES: [&str; 10] = [
-    "Document",
-    "ManagedInstance",
-    "MaintenanceWindow",
-    "Parameter",
-    "PatchBaseline",
-    "OpsItem",
-    "OpsMetadata",
-    "Automation",
-    "Association",
-    "CloudConnector",
-];
-
 fn check_filter_values(v: &mut Violations, values: &[String], path: &str) {
     v.list_length(values, path, 1, 50);
-    for (j, value) in values.iter().enumerate() {
-        v.length(value, &format!("{path}.{}.member", j + 1), 1, 1024);
-    }
+    v.members(values, path, MemberRule::length(1, 1024));
 }
 
 /// `ParameterStringFilter` list: model constraints here, semantics in core.
@@ -329,7 +312,7 @@ async fn get_parameters_by_path(
         ctx.authorize(Check::new("ssm:GetParametersByPath", &arn))?;
     }
     let page = store.get_parameters_by_path(caller, &input).await?;
-    check_decrypt(ctx, page.parameters.iter().map(|p| &p.kms_key_arn))?;
+    check_decrypt(store, ctx, page.parameters.iter().map(|p| &p.kms_key_arn)).await?;
     encode(&ParametersPageResponse {
         parameters: page.parameters.iter().map(ParameterShape::from).collect(),
         next_token: page.next_token.as_deref(),
@@ -408,7 +391,7 @@ async fn get_parameter_history(
         check_parameter(store, ctx, "ssm:GetParameterHistory", r.name.canonical()).await?;
     }
     let page = store.get_parameter_history(caller, &input).await?;
-    check_decrypt(ctx, page.parameters.iter().map(|p| &p.kms_key_arn))?;
+    check_decrypt(store, ctx, page.parameters.iter().map(|p| &p.kms_key_arn)).await?;
     encode(&GetParameterHistoryResponse {
         parameters: page
             .parameters
@@ -422,9 +405,7 @@ async fn get_parameter_history(
 fn check_labels(v: &mut Violations, labels: &Option<Vec<String>>) {
     if let Some(list) = v.required(labels, "labels") {
         v.list_length(list, "labels", 1, 10);
-        for (i, l) in list.iter().enumerate() {
-            v.length(l, &format!("labels.{}.member", i + 1), 1, 100);
-        }
+        v.members(list, "labels", MemberRule::length(1, 100));
     }
 }
 
@@ -491,8 +472,9 @@ fn check_resource(
     resource_type: &Option<String>,
     resource_id: &Option<String>,
 ) {
+    // An unknown type is AWS's `InvalidResourceType` (from core), not an
+    // enum violation.
     v.required(resource_type, "resourceType");
-    v.enum_value(resource_type, "resourceType", &RESOURCE_TYPES);
     v.required(resource_id, "resourceId");
 }
 
@@ -539,11 +521,11 @@ async fn remove_tags_from_resource(
     let mut v = Violations::new();
     check_resource(&mut v, &req.resource_type, &req.resource_id);
     if let Some(keys) = v.required(&req.tag_keys, "tagKeys") {
-        for (i, k) in keys.iter().enumerate() {
-            let path = format!("tagKeys.{}.member", i + 1);
-            v.length(k, &path, 1, 128);
-            v.pattern(k, &path, is_tag_text(k), TAG_PATTERN);
-        }
+        v.members(
+            keys,
+            "tagKeys",
+            MemberRule::length(1, 128).with_pattern(is_tag_text, TAG_PATTERN),
+        );
     }
     v.finish()?;
     check_tagged(

@@ -5,6 +5,7 @@ mod access;
 pub mod decode;
 mod handle;
 pub mod shapes;
+mod source_result;
 
 pub use handle::handle;
 

@@ -156,10 +156,12 @@ pub struct ParameterShape<'a> {
     pub last_modified_date: Epoch,
     #[serde(rename = "ARN")]
     pub arn: &'a str,
-    pub data_type: &'a str,
-    /// The DescribeSecret JSON of a referenced secret, as a string (AWS's shape).
+    /// Absent for a Secrets Manager reference, as on AWS.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source_result: Option<String>,
+    pub data_type: Option<&'a str>,
+    /// The GetSecretValue result of a referenced secret, as a JSON string.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_result: Option<super::source_result::SourceResult>,
 }
 
 impl<'a> From<&'a kinko_core::ssm::Parameter> for ParameterShape<'a> {
@@ -172,14 +174,11 @@ impl<'a> From<&'a kinko_core::ssm::Parameter> for ParameterShape<'a> {
             selector: p.selector.as_deref(),
             last_modified_date: Epoch(p.last_modified_ms),
             arn: &p.arn,
-            data_type: &p.data_type,
-            source_result: p.source.as_deref().and_then(|d| {
-                serde_json::to_string(&crate::secretsmanager::shapes::DescriptionShape {
-                    d,
-                    list_entry: false,
-                })
-                .ok()
-            }),
+            data_type: (!p.data_type.is_empty()).then_some(p.data_type.as_str()),
+            source_result: p
+                .source
+                .as_deref()
+                .map(super::source_result::SourceResult::new),
         }
     }
 }

@@ -904,6 +904,31 @@ async fn secrets_manager_references_also_need_get_secret_value() {
     .await
     .unwrap();
     assert_eq!(out["Parameter"]["Value"], "db-password");
+    // No DataType for a reference; SourceResult is GetSecretValue as a JSON
+    // string with AWS's lower-camel keys.
+    assert!(out["Parameter"].get("DataType").is_none(), "{out}");
+    let source: serde_json::Value =
+        serde_json::from_str(out["Parameter"]["SourceResult"].as_str().unwrap()).unwrap();
+    let keys: Vec<&str> = source
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "ARN",
+            "createdDate",
+            "name",
+            "secretString",
+            "versionId",
+            "versionStages"
+        ]
+    );
+    assert_eq!(source["ARN"], created.arn.as_str());
+    assert_eq!(source["secretString"], "db-password");
+    assert_eq!(source["versionStages"], json!(["AWSCURRENT"]));
     assert_eq!(
         a.take(),
         pairs(&[

@@ -7,8 +7,9 @@
 
 use kinko_model::admin::{
     AccessKeyIdRequest, AssumeRoleRequest, AssumeRoleResponse, CreateAccessKeyResponse,
-    CreatePrincipalRequest, EmptyResponse, GetCallerIdentityResponse, GetPolicyResponse,
-    ListAccessKeysResponse, ListPoliciesResponse, ListPrincipalsResponse, PolicyRequest,
+    CreateOidcProviderRequest, CreatePrincipalRequest, EmptyResponse, GetCallerIdentityResponse,
+    GetPolicyResponse, ListAccessKeysResponse, ListOidcProvidersResponse, ListPoliciesResponse,
+    ListPrincipalsResponse, OidcProviderArnRequest, OidcProviderResponse, PolicyRequest,
     PrincipalNameRequest, PrincipalRequest, PrincipalResponse, PutTrustPolicyRequest,
     QueryAuditLogRequest, QueryAuditLogResponse, RotateAccessKeyRequest, RotateAccessKeyResponse,
     SimulatePolicyRequest, SimulatePolicyResponse, TagPrincipalRequest, UntagPrincipalRequest,
@@ -191,6 +192,40 @@ impl AdminClient {
     /// `VerifyAuditLog`: checks the hash chain.
     pub async fn verify_audit_log(&self) -> Result<VerifyAuditLogResponse, AdminError> {
         self.call_typed("VerifyAuditLog", &NoMembers {}).await
+    }
+
+    /// `CreateOpenIDConnectProvider`: an issuer whose ID tokens
+    /// AssumeRoleWithWebIdentity accepts, with its JWKS, a JWKS URL, or
+    /// neither (discovery).
+    pub async fn create_oidc_provider(
+        &self,
+        request: &CreateOidcProviderRequest,
+    ) -> Result<OidcProviderResponse, AdminError> {
+        self.call_typed("CreateOpenIDConnectProvider", request)
+            .await
+    }
+
+    /// `GetOpenIDConnectProvider`: one provider by ARN.
+    pub async fn get_oidc_provider(
+        &self,
+        request: &OidcProviderArnRequest,
+    ) -> Result<OidcProviderResponse, AdminError> {
+        self.call_typed("GetOpenIDConnectProvider", request).await
+    }
+
+    /// `ListOpenIDConnectProviders`: every provider, in ARN order.
+    pub async fn list_oidc_providers(&self) -> Result<ListOidcProvidersResponse, AdminError> {
+        self.call_typed("ListOpenIDConnectProviders", &NoMembers {})
+            .await
+    }
+
+    /// `DeleteOpenIDConnectProvider`.
+    pub async fn delete_oidc_provider(
+        &self,
+        request: &OidcProviderArnRequest,
+    ) -> Result<EmptyResponse, AdminError> {
+        self.call_typed("DeleteOpenIDConnectProvider", request)
+            .await
     }
 }
 

@@ -16,7 +16,12 @@ use kinko_model::principals::PrincipalKind;
 
 use super::resource_policies::{ResourcePolicies, StoredPolicy, UNREADABLE_RESOURCE_POLICY};
 use super::{Check, Denied};
+use crate::kms::grants;
 use crate::principals::{PrincipalAccess, SessionAccess};
+
+/// The name a KMS grant is reported under when it decides (its `Sid` is
+/// the grant id).
+pub const GRANT_POLICY_NAME: &str = "grant";
 
 /// The request's condition facts.
 #[derive(Debug, Clone, Copy)]
@@ -66,9 +71,14 @@ struct CallerPolicies {
     session: Option<Arc<SessionAccess>>,
     account_id: String,
     facts: RequestFacts,
-    /// Context keys beyond the facts (`kinko policy simulate` only).
+    /// Context keys beyond the facts (`kinko policy simulate`, and a web
+    /// identity token's claims).
     extra: Vec<(String, String)>,
     resource_policies: Arc<ResourcePolicies>,
+    /// The caller is an identity provider's user (AssumeRoleWithWebIdentity):
+    /// no principal of kinko's, no identity policies; only a trust policy
+    /// naming the provider can allow it.
+    web_identity: bool,
 }
 
 impl std::fmt::Debug for Access {
@@ -100,6 +110,33 @@ impl Access {
                 facts,
                 extra: Vec::new(),
                 resource_policies,
+                web_identity: false,
+            }),
+            decisions: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The caller of AssumeRoleWithWebIdentity: a user of the OIDC provider
+    /// `provider_arn` (its ARN is the caller's, which a trust policy's
+    /// `Federated` principal names), with the token's claims as condition
+    /// keys (`extra`, lower-cased names: `HOST:aud`, `HOST:sub`, …).
+    pub fn web_identity(
+        provider_arn: String,
+        account_id: String,
+        facts: RequestFacts,
+        claims: Vec<(String, String)>,
+        resource_policies: Arc<ResourcePolicies>,
+    ) -> Self {
+        Self {
+            caller_arn: provider_arn,
+            rules: Rules::Policies(CallerPolicies {
+                principal: None,
+                session: None,
+                account_id,
+                facts,
+                extra: claims,
+                resource_policies,
+                web_identity: true,
             }),
             decisions: Mutex::new(Vec::new()),
         }
@@ -123,6 +160,7 @@ impl Access {
                 facts,
                 extra,
                 resource_policies: Arc::new(ResourcePolicies::default()),
+                web_identity: false,
             }),
             decisions: Mutex::new(Vec::new()),
         }
@@ -261,6 +299,43 @@ impl Access {
 }
 
 impl CallerPolicies {
+    /// A web identity's check: no identity policies, so only a resource
+    /// (trust) policy naming the provider allows.
+    fn decide_web_identity(
+        &self,
+        caller_arn: &str,
+        check: &Check<'_>,
+        resource_policy: Option<&kinko_model::iam::Policy>,
+    ) -> iam::Decision {
+        let context = Context {
+            account_id: &self.account_id,
+            principal_arn: caller_arn,
+            caller_arn,
+            username: None,
+            principal_tags: &[],
+            resource_tags: check.resource_tags,
+            source_ip: self.facts.source_ip,
+            current_time: self.facts.time,
+            secure_transport: self.facts.secure_transport,
+            source_identity: None,
+            sts: check.sts,
+            extra: &self.extra,
+        };
+        let policies = if check.trust {
+            Policies::trust(&[], resource_policy)
+        } else {
+            Policies::new(&[], resource_policy)
+        };
+        iam::decide(
+            &policies,
+            &iam::Request {
+                action: check.action,
+                resource: check.resource,
+                context: &context,
+            },
+        )
+    }
+
     /// The decision, and why it was made without evaluating (a policy
     /// that could not be read denies).
     fn decide(&self, caller_arn: &str, check: &Check<'_>) -> (iam::Decision, Option<String>) {
@@ -282,6 +357,12 @@ impl CallerPolicies {
             }
         };
         let Some(access) = &self.principal else {
+            if self.web_identity {
+                return (
+                    self.decide_web_identity(caller_arn, check, resource_policy.as_deref()),
+                    None,
+                );
+            }
             let decision = iam::Decision {
                 outcome: Outcome::ImplicitDeny,
                 statement: None,
@@ -325,6 +406,8 @@ impl CallerPolicies {
         let identity = access.policy_refs();
         let policies = if check.trust {
             Policies::trust(&identity, resource_policy.as_deref())
+        } else if check.key_policy {
+            Policies::key(&identity, resource_policy.as_deref())
         } else {
             Policies::new(&identity, resource_policy.as_deref())
         };
@@ -336,6 +419,26 @@ impl CallerPolicies {
                 context: &context,
             },
         );
+        // A grant adds to what the policies allow; it never lifts a Deny.
+        if decision.outcome == Outcome::ImplicitDeny
+            && let Some((index, grant)) = grants::allowing(
+                check.grants,
+                &[caller_arn, principal.arn.as_str()],
+                check.action,
+                check.encryption_context,
+                check.requested_grant,
+            )
+        {
+            let decision = iam::Decision {
+                outcome: Outcome::Allow,
+                statement: Some(iam::StatementRef {
+                    policy: GRANT_POLICY_NAME.to_owned(),
+                    index,
+                    sid: Some(grant.grant_id.clone()),
+                }),
+            };
+            return (decision, None);
+        }
         (decision, None)
     }
 }

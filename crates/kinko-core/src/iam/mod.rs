@@ -19,6 +19,8 @@ pub use resource_policies::ResourcePolicies;
 use kinko_model::Tag;
 use kinko_model::iam::StsRequest;
 
+use crate::kms::{EncryptionContext, StoredGrant};
+
 /// One question to [`Access`].
 #[derive(Debug, Clone, Copy)]
 pub struct Check<'a> {
@@ -38,6 +40,19 @@ pub struct Check<'a> {
     pub trust: bool,
     /// The AssumeRole being decided: its `sts:` and request-tag keys.
     pub sts: Option<&'a StsRequest<'a>>,
+    /// The resource policy is a KMS key policy, which must allow the
+    /// caller or delegate to the account (see [`Check::key`]).
+    pub key_policy: bool,
+    /// A KMS key's grants: one naming the caller as grantee (or, for
+    /// `kms:RetireGrant`, as retiring principal) may allow what the
+    /// policies do not.
+    pub grants: &'a [StoredGrant],
+    /// The request's encryption context, which grant constraints are
+    /// checked against (`None`: the operation takes none).
+    pub encryption_context: Option<&'a EncryptionContext>,
+    /// CreateGrant authorized by a grant: the operations and constraints
+    /// of the grant asked for, which may be no wider than the grant's.
+    pub requested_grant: Option<&'a StoredGrant>,
 }
 
 impl<'a> Check<'a> {
@@ -49,7 +64,37 @@ impl<'a> Check<'a> {
             resource_policy: None,
             trust: false,
             sts: None,
+            key_policy: false,
+            grants: &[],
+            encryption_context: None,
+            requested_grant: None,
         }
+    }
+
+    /// `action` on a KMS key, decided as KMS does (developer guide, "Key
+    /// policies" and "Grants"): an explicit Deny anywhere wins; otherwise
+    /// the key policy must allow the caller itself, or name the account
+    /// (delegating to the caller's identity policies, which must allow
+    /// too), or one of the key's `grants` must allow. `key_policy` is the
+    /// key's policy text (the default one when none was set).
+    pub fn key(
+        action: &'a str,
+        key_arn: &'a str,
+        key_policy: &'a str,
+        grants: &'a [StoredGrant],
+    ) -> Self {
+        Self {
+            resource_policy: Some(key_policy),
+            key_policy: true,
+            grants,
+            ..Self::new(action, key_arn)
+        }
+    }
+
+    /// The request's encryption context, for grant constraints.
+    pub fn with_context(mut self, context: &'a EncryptionContext) -> Self {
+        self.encryption_context = Some(context);
+        self
     }
 
     /// `action` (`sts:AssumeRole`, `sts:TagSession`, `sts:SetSourceIdentity`)
@@ -64,12 +109,10 @@ impl<'a> Check<'a> {
         sts: &'a StsRequest<'a>,
     ) -> Self {
         Self {
-            action,
-            resource: role_arn,
-            resource_tags: None,
             resource_policy: trust_policy,
             trust: true,
             sts: Some(sts),
+            ..Self::new(action, role_arn)
         }
     }
 
@@ -87,16 +130,24 @@ impl<'a> Check<'a> {
 /// A denied check: names the caller, the action and the resource (never a
 /// value). `explicit` says whether a Deny statement decided (AWS words the
 /// two cases differently).
+/// A KMS key check denied for want of an allow says so as KMS does:
+/// `because no resource-based policy allows the kms:Encrypt action`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "User: {caller_arn} is not authorized to perform: {action} on resource: {resource} {}",
-    if *.explicit { "with an explicit deny in a policy" } else { "because no policy allows the action" }
+    match (*.explicit, *.key_policy) {
+        (true, _) => "with an explicit deny in a policy".to_owned(),
+        (false, true) => format!("because no resource-based policy allows the {action} action"),
+        (false, false) => "because no policy allows the action".to_owned(),
+    }
 )]
 pub struct Denied {
     pub caller_arn: String,
     pub action: String,
     pub resource: String,
     pub explicit: bool,
+    /// Decided with a KMS key policy.
+    pub key_policy: bool,
 }
 
 impl Denied {
@@ -106,6 +157,7 @@ impl Denied {
             action: check.action.to_owned(),
             resource: check.resource.to_owned(),
             explicit,
+            key_policy: check.key_policy,
         }
     }
 }

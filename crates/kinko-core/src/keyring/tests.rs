@@ -4,7 +4,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use kinko_store::{KmsAliasRecord, SingletonGuard, Snapshot, SqliteStore};
+use kinko_store::{KmsAliasRecord, KmsKeyMaterialRecord, SingletonGuard, Snapshot, SqliteStore};
 
 use super::*;
 
@@ -92,6 +92,22 @@ impl KeyRows for KeyStore {
 
     async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError> {
         self.sqlite.update_kms_key(key).await
+    }
+
+    async fn list_kms_key_materials(
+        &self,
+        region: &str,
+        key_id: &str,
+    ) -> Result<Vec<KmsKeyMaterialRecord>, StoreError> {
+        self.sqlite.list_kms_key_materials(region, key_id).await
+    }
+
+    async fn add_kms_key_material(&self, material: KmsKeyMaterialRecord) -> Result<(), StoreError> {
+        self.sqlite.add_kms_key_material(material).await
+    }
+
+    async fn list_kms_regions(&self) -> Result<Vec<String>, StoreError> {
+        self.sqlite.list_kms_regions().await
     }
 
     async fn list_kms_aliases(&self, region: &str) -> Result<Vec<KmsAliasRecord>, StoreError> {
@@ -565,4 +581,146 @@ fn key_ids_are_v4_uuids() {
             .all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
     );
     assert_ne!(id, new_key_id());
+}
+
+// ---- rotated keys ----
+
+const ROTATED: &str = "0b5d2c1e-7a3f-4c2d-9e8f-1a2b3c4d5e6f";
+
+/// Old ciphertexts keep opening after a rotation, new ones name the new
+/// material, and every resolve/seal reports the current material.
+#[tokio::test]
+async fn a_rotated_key_seals_with_the_new_material_and_opens_both() {
+    let store = Arc::new(KeyStore::default());
+    let ring = keyring(&store);
+    customer_key(&store, &root_from(1), ROTATED).await;
+    let (old, before) = ring.seal(REGION, ROTATED, b"old", b"aad").await.unwrap();
+    assert_eq!(
+        before.material_id,
+        material_id_hex(&original_material_id(ROTATED))
+    );
+    assert_eq!(envelope::header(&old).unwrap().material_id, None, "v1");
+
+    let rotated = ring.rotate(REGION, ROTATED, "ON_DEMAND", 0).await.unwrap();
+    assert_eq!(rotated.version, 1);
+    assert_ne!(rotated.material_id, before.material_id);
+    let (new, after) = ring.seal(REGION, ROTATED, b"new", b"aad").await.unwrap();
+    assert_eq!(after.material_id, rotated.material_id);
+    assert_eq!(
+        envelope::header(&new)
+            .unwrap()
+            .material_id
+            .map(material_id_hex),
+        Some(rotated.material_id.clone())
+    );
+    let (plain, used) = ring
+        .open_reporting_material(REGION, &old, b"aad")
+        .await
+        .unwrap();
+    assert_eq!(
+        (plain.expose(), used.as_str()),
+        (&b"old"[..], before.material_id.as_str())
+    );
+    let (plain, used) = ring
+        .open_reporting_material(REGION, &new, b"aad")
+        .await
+        .unwrap();
+    assert_eq!(
+        (plain.expose(), used),
+        (&b"new"[..], rotated.material_id.clone())
+    );
+    assert_eq!(
+        ring.resolve(REGION, ROTATED).await.unwrap().material_id,
+        rotated.material_id
+    );
+
+    // A second rotation is version 2; all three still open.
+    let second = ring.rotate(REGION, ROTATED, "AUTOMATIC", 0).await.unwrap();
+    assert_eq!(second.version, 2);
+    for (sealed, text) in [(&old, &b"old"[..]), (&new, b"new")] {
+        assert_eq!(
+            ring.open(REGION, sealed, b"aad").await.unwrap().expose(),
+            text
+        );
+    }
+    // Wrong AAD still fails on a v2 envelope.
+    assert!(matches!(
+        ring.open(REGION, &new, b"other").await,
+        Err(KeyringError::Decrypt)
+    ));
+}
+
+/// Another node with the key cached from before the rotation opens a
+/// ciphertext sealed under the new material (it re-reads the record once),
+/// and a material id the key never had is `Decrypt`, not a panic or a loop.
+#[tokio::test]
+async fn a_stale_cache_reloads_for_a_material_it_has_not_seen() {
+    let store = Arc::new(KeyStore::default());
+    let node_a = keyring(&store);
+    let node_b = keyring(&store);
+    customer_key(&store, &root_from(1), ROTATED).await;
+    let (old, _) = node_b.seal(REGION, ROTATED, b"old", b"").await.unwrap();
+    node_b.open(REGION, &old, b"").await.unwrap(); // cached on b
+    node_a
+        .rotate(REGION, ROTATED, "ON_DEMAND", 0)
+        .await
+        .unwrap();
+    let (new, _) = node_a.seal(REGION, ROTATED, b"new", b"").await.unwrap();
+    let reads = store.key_reads.load(Ordering::SeqCst);
+    assert_eq!(
+        node_b.open(REGION, &new, b"").await.unwrap().expose(),
+        b"new"
+    );
+    assert_eq!(
+        store.key_reads.load(Ordering::SeqCst),
+        reads + 1,
+        "one reload"
+    );
+    // Now cached with the new material: no further read.
+    node_b.open(REGION, &new, b"").await.unwrap();
+    assert_eq!(store.key_reads.load(Ordering::SeqCst), reads + 1);
+
+    let mut forged = new.clone();
+    let at = 5 + ROTATED.len();
+    forged[at] ^= 0xff;
+    assert!(matches!(
+        node_b.open(REGION, &forged, b"").await,
+        Err(KeyringError::Decrypt)
+    ));
+}
+
+/// Rotated materials are wrapped under the root key too: a keyring with
+/// another root key cannot read them.
+#[tokio::test]
+async fn rotated_materials_need_the_root_key() {
+    let store = Arc::new(KeyStore::default());
+    let ring = keyring(&store);
+    customer_key(&store, &root_from(1), ROTATED).await;
+    ring.rotate(REGION, ROTATED, "ON_DEMAND", 0).await.unwrap();
+    let stored = store
+        .sqlite
+        .list_kms_key_materials(REGION, ROTATED)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    let other = Keyring::with_parts(
+        store.clone(),
+        store.clone(),
+        root_from(2),
+        ACCOUNT.to_owned(),
+    );
+    // The original material is checked first; rewrap it so only the rotated
+    // one is under the wrong key.
+    let mut record = store
+        .sqlite
+        .get_kms_key(REGION, ROTATED)
+        .await
+        .unwrap()
+        .unwrap();
+    record.wrapped_material = root_from(2).wrap_key(ROTATED, &KeyMaterial::generate());
+    store.sqlite.update_kms_key(record).await.unwrap();
+    assert!(matches!(
+        other.resolve(REGION, ROTATED).await,
+        Err(KeyringError::WrongRootKey)
+    ));
 }

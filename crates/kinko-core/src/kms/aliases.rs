@@ -3,7 +3,7 @@
 
 use kinko_store::{KmsAliasRecord, StoreError};
 
-use super::model::{AliasEntry, KeyState, Page};
+use super::model::{AliasEntry, Page};
 use super::{KeyHandle, Kms, KmsError, now_ms};
 use crate::keyring::managed_aliases;
 
@@ -29,7 +29,7 @@ fn check_target(key: &KeyHandle) -> Result<(), KmsError> {
     if key.is_managed() {
         return Err(KmsError::managed_key(&key.arn));
     }
-    if key.state() == KeyState::PendingDeletion {
+    if key.state().is_pending_deletion() {
         return Err(KmsError::pending_deletion(&key.arn));
     }
     Ok(())

@@ -31,6 +31,13 @@ pub enum KmsError {
     InvalidCiphertext,
     #[error("IncorrectKeyException: {0}")]
     IncorrectKey(String),
+    /// Verify's signature does not verify. No message: AWS's is not
+    /// recorded, and the reason would only help an attacker.
+    #[error("KMSInvalidSignatureException")]
+    InvalidSignature,
+    /// VerifyMac's MAC does not match (no message, as above).
+    #[error("KMSInvalidMacException")]
+    InvalidMac,
     #[error("InvalidKeyUsageException: {0}")]
     InvalidKeyUsage(String),
     #[error("DryRunOperationException: {0}")]
@@ -41,8 +48,27 @@ pub enum KmsError {
     Tag(String),
     #[error("InvalidMarkerException: {0}")]
     InvalidMarker(String),
+    /// A quota (25 on-demand rotations per key).
+    #[error("LimitExceededException: {0}")]
+    LimitExceeded(String),
+    /// A rotation of the key is already under way.
+    #[error("ConflictException: {0}")]
+    Conflict(String),
     #[error("MalformedPolicyDocumentException: {0}")]
     MalformedPolicyDocument(String),
+    #[error("InvalidGrantTokenException: {0}")]
+    InvalidGrantToken(String),
+    #[error("InvalidGrantIdException: {0}")]
+    InvalidGrantId(String),
+    /// ImportKeyMaterial's token is not one of ours, was altered, or is
+    /// for another key.
+    #[error("InvalidImportTokenException: {0}")]
+    InvalidImportToken(String),
+    #[error("ExpiredImportTokenException: {0}")]
+    ExpiredImportToken(String),
+    /// Imported material that is not the key's, or not valid for its spec.
+    #[error("IncorrectKeyMaterialException: {0}")]
+    IncorrectKeyMaterial(String),
     /// The store is unreachable for now (retryable, 503).
     #[error("ServiceUnavailable: {0}")]
     Unavailable(String),
@@ -62,6 +88,11 @@ impl KmsError {
 
     pub fn pending_deletion(arn: &str) -> Self {
         KmsError::InvalidState(format!("{arn} is pending deletion."))
+    }
+
+    /// An EXTERNAL key without (usable) key material.
+    pub fn pending_import(arn: &str) -> Self {
+        KmsError::InvalidState(format!("{arn} is pending import."))
     }
 
     pub fn incorrect_key() -> Self {

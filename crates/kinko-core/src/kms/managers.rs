@@ -13,6 +13,7 @@ use std::sync::{PoisonError, RwLock};
 use kinko_crypto::envelope;
 use kinko_store::{KeyRows, StoreError};
 
+use super::KeyAccess;
 use crate::keyring::{Keyring, KeyringError};
 
 /// Region → key id → "customer managed".
@@ -74,6 +75,27 @@ impl KeyManagers {
             .is_customer_managed(keyring.key_rows(), region, key_id)
             .await?
             .then(|| keyring.key_arn(region, key_id)))
+    }
+
+    /// The access facts (policy, grants, tags) of the customer-managed key
+    /// `key_arn` (as [`Self::customer_key_of_sealed`] or
+    /// [`Self::customer_key_of_ref`] named it), read from its record now:
+    /// its policy and grants may have changed since the last request.
+    /// `None` when the key no longer exists.
+    pub async fn key_access(
+        &self,
+        keyring: &Keyring,
+        region: &str,
+        key_arn: &str,
+    ) -> Result<Option<KeyAccess>, StoreError> {
+        let Some((_, key_id)) = key_arn.rsplit_once(":key/") else {
+            return Ok(None);
+        };
+        Ok(keyring
+            .key_rows()
+            .get_kms_key(region, key_id)
+            .await?
+            .map(|record| KeyAccess::of_record(record, key_arn.to_owned(), keyring.account_id())))
     }
 
     /// The ARN of the key a reference (key id, key ARN, alias name or alias

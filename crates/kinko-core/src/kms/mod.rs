@@ -13,13 +13,25 @@
 //! enabled again, and nothing is lost.
 
 mod aliases;
+mod asymmetric;
 pub mod context;
 mod crypto;
+mod data_key_pair;
 pub mod error;
+pub mod grants;
+pub mod import;
+mod key_pair;
+pub mod key_spec;
 mod keys;
+mod mac;
 pub mod managers;
 pub mod model;
+pub mod multi_region;
+mod policy;
+mod reencrypt;
+pub mod rotation;
 mod tags;
+pub mod wrapping;
 
 use std::sync::Arc;
 
@@ -27,24 +39,47 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use kinko_store::{KeyRows, KmsKeyRecord, Store};
 
+pub use asymmetric::{
+    DeriveSharedSecretInput, DeriveSharedSecretOutput, PublicKeyOutput, SignInput, SignOutput,
+    VerifyInput, VerifyOutput,
+};
 pub use context::context_aad;
 pub use crypto::{MAX_CIPHERTEXT, MAX_PLAINTEXT, MAX_RANDOM_BYTES};
+pub use data_key_pair::{GenerateDataKeyPairInput, GenerateDataKeyPairOutput};
 pub use error::KmsError;
+pub use grants::{
+    CreateGrantInput, CreateGrantOutput, GRANT_OPERATIONS, GrantConstraints, GrantEntry, GrantRef,
+    MAX_GRANTS_PER_KEY, StoredGrant,
+};
+pub use key_spec::{
+    EncryptionAlgorithm, KEY_AGREEMENT_ECDH, KeyAlgorithms, KeySpec, KeyUsage, MacAlgorithm,
+    SigningAlgorithm, key_algorithms,
+};
 pub use keys::{
     DEFAULT_PENDING_WINDOW_DAYS, MAX_PENDING_WINDOW_DAYS, MAX_TAGS, MIN_PENDING_WINDOW_DAYS,
 };
 use kinko_model::Tag;
 use kinko_model::arn::{Arn, arn};
+pub use mac::{MacInput, MacOutput};
 pub use managers::KeyManagers;
 pub use model::*;
+pub use policy::{
+    DEFAULT_POLICY_NAME, MAX_KEY_POLICY_CHARS, check_key_policy, check_policy_name,
+    default_key_policy,
+};
+pub use reencrypt::{ReEncryptInput, ReEncryptOutput};
 pub use tags::MAX_TAGS_PER_PAGE;
 
 use crate::keyring::{Keyring, KeyringError, is_managed_alias};
+use crate::write_locks::WriteLocks;
 
 pub struct Kms {
     /// Only the key and alias rows; key material comes through the keyring.
     store: Arc<dyn KeyRows>,
     keyring: Arc<Keyring>,
+    /// Serializes this server's read-modify-writes of one key's metadata
+    /// (grants, policy): key records have no compare-and-set.
+    locks: WriteLocks,
 }
 
 /// A key record with its parsed metadata and ARN.
@@ -76,12 +111,47 @@ impl KeyHandle {
             .collect()
     }
 
+    fn spec(&self) -> KeySpec {
+        self.meta.key_spec.unwrap_or_default()
+    }
+
+    fn usage(&self) -> KeyUsage {
+        self.meta.key_usage.unwrap_or_default()
+    }
+
+    /// `InvalidKeyUsageException` unless the key's usage is `wanted`, in
+    /// the words AWS uses for Encrypt (observed) and, by analogy, for every
+    /// other operation.
+    fn check_usage(&self, wanted: KeyUsage, op: &str) -> Result<(), KmsError> {
+        if self.usage() == wanted {
+            Ok(())
+        } else {
+            Err(KmsError::InvalidKeyUsage(format!(
+                "{} key usage is {} which is not valid for {op}.",
+                self.arn,
+                self.usage().as_str()
+            )))
+        }
+    }
+
+    /// `InvalidKeyUsageException` for an algorithm the key's spec does not
+    /// have (text unconfirmed; the one KMS emulators send).
+    fn incompatible(&self, algorithm: &str) -> KmsError {
+        KmsError::InvalidKeyUsage(format!(
+            "Algorithm {algorithm} is incompatible with key spec {}.",
+            self.spec().as_str()
+        ))
+    }
+
     /// Encrypt, Decrypt and GenerateDataKey need an enabled key.
     fn check_usable(&self) -> Result<(), KmsError> {
         match self.state() {
             KeyState::Enabled => Ok(()),
             KeyState::Disabled => Err(KmsError::disabled(&self.arn)),
-            KeyState::PendingDeletion => Err(KmsError::pending_deletion(&self.arn)),
+            KeyState::PendingDeletion | KeyState::PendingReplicaDeletion => {
+                Err(KmsError::pending_deletion(&self.arn))
+            }
+            KeyState::PendingImport => Err(KmsError::pending_import(&self.arn)),
         }
     }
 }
@@ -94,7 +164,11 @@ enum Target {
 
 impl Kms {
     pub fn new(store: Arc<dyn KeyRows>, keyring: Arc<Keyring>) -> Self {
-        Kms { store, keyring }
+        Kms {
+            store,
+            keyring,
+            locks: WriteLocks::new(),
+        }
     }
 
     /// KMS over a fresh in-memory SQLite database with a random root key:
@@ -208,9 +282,28 @@ impl Kms {
             .get_kms_key(region, key_id)
             .await?
             .ok_or_else(|| KmsError::NotFound(format!("Key '{arn}' does not exist")))?;
+        self.handle_of(record)
+    }
+
+    fn handle_of(&self, record: KmsKeyRecord) -> Result<KeyHandle, KmsError> {
+        let arn = self.key_arn(&record.region, &record.key_id);
         let meta = StoredKeyMeta::parse(&record)
-            .map_err(|e| KmsError::Internal(format!("metadata of key {key_id}: {e}")))?;
+            .map_err(|e| KmsError::Internal(format!("metadata of key {}: {e}", record.key_id)))?;
         Ok(KeyHandle { record, meta, arn })
+    }
+
+    /// Loads a key for a read-modify-write of its record, holding this
+    /// server's lock on it; read again under the lock, so a write that
+    /// finished while we waited is not overwritten.
+    async fn load_locked(
+        &self,
+        region: &str,
+        key_ref: &str,
+    ) -> Result<(tokio::sync::MutexGuard<'_, ()>, KeyHandle), KmsError> {
+        let key_id = self.load(region, key_ref).await?.record.key_id;
+        let guard = self.locks.lock(&(region, key_id.as_str())).await;
+        let key = self.load_id(region, &key_id).await?;
+        Ok((guard, key))
     }
 
     /// Writes a key's new state: `enabled` mirrors it, so the keyring (and
@@ -218,7 +311,10 @@ impl Kms {
     /// cached copy so the change takes effect at once.
     async fn save_state(&self, mut key: KeyHandle, state: KeyState) -> Result<KeyHandle, KmsError> {
         key.meta.key_state = Some(state);
-        if state != KeyState::PendingDeletion {
+        if !matches!(
+            state,
+            KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+        ) {
             key.meta.deletion_date_ms = None;
             key.meta.pending_window_in_days = None;
         }
@@ -245,6 +341,17 @@ impl Kms {
             key_manager: key.record.key_manager.clone(),
             deletion_date_ms: key.meta.deletion_date_ms,
             pending_deletion_window_in_days: key.meta.pending_window_in_days,
+            key_spec: key.spec(),
+            key_usage: key.usage(),
+            current_key_material_id: None,
+            origin: if key.meta.import.is_some() {
+                ORIGIN_EXTERNAL
+            } else {
+                ORIGIN
+            },
+            expiration_model: key.meta.import.as_ref().and_then(|i| i.expiration_model()),
+            valid_to_ms: key.meta.import.as_ref().and_then(|i| i.valid_to_ms()),
+            multi_region: None,
         }
     }
 
@@ -319,16 +426,48 @@ pub struct KeyAccess {
     pub tags: Vec<Tag>,
     /// `CUSTOMER` rather than `AWS`.
     pub customer_managed: bool,
+    /// The key policy that governs it (the default one when none was set).
+    pub policy: String,
+    pub grants: Vec<StoredGrant>,
 }
 
-impl Kms {
-    fn access_of(key: &KeyHandle) -> KeyAccess {
+impl KeyAccess {
+    fn of(key: &KeyHandle, account_id: &str) -> KeyAccess {
         KeyAccess {
             key_id: key.record.key_id.clone(),
             arn: key.arn.clone(),
             tags: key.tags(),
             customer_managed: !key.is_managed(),
+            policy: key.effective_policy(account_id),
+            grants: key.meta.grants.clone(),
         }
+    }
+
+    /// From a key record, for the SSM and Secrets Manager checks on the
+    /// key a value is sealed under. Metadata that does not parse gives an
+    /// empty policy, which the evaluator cannot read and so denies (fail
+    /// closed: the lost policy may have held a Deny).
+    pub fn of_record(record: KmsKeyRecord, arn: String, account_id: &str) -> KeyAccess {
+        match StoredKeyMeta::parse(&record) {
+            Ok(meta) => KeyAccess::of(&KeyHandle { record, meta, arn }, account_id),
+            Err(error) => {
+                tracing::error!(%error, key_id = %record.key_id, "a key's stored metadata does not parse; its checks deny");
+                KeyAccess {
+                    key_id: record.key_id,
+                    arn,
+                    tags: Vec::new(),
+                    customer_managed: record.key_manager != "AWS",
+                    policy: String::new(),
+                    grants: Vec::new(),
+                }
+            }
+        }
+    }
+}
+
+impl Kms {
+    fn access_of(&self, key: &KeyHandle) -> KeyAccess {
+        KeyAccess::of(key, self.account_id())
     }
 
     /// The key a key id, key ARN, alias name or alias ARN names, for the
@@ -340,10 +479,17 @@ impl Kms {
         key_ref: &str,
     ) -> Result<Option<KeyAccess>, KmsError> {
         match self.load(region, key_ref).await {
-            Ok(key) => Ok(Some(Self::access_of(&key))),
+            Ok(key) => Ok(Some(self.access_of(&key))),
             Err(KmsError::NotFound(_) | KmsError::Validation(_)) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// As [`Kms::access_facts`], for operations that answer a reference to
+    /// no key with its `NotFoundException` before anything else.
+    pub async fn key_access(&self, region: &str, key_ref: &str) -> Result<KeyAccess, KmsError> {
+        let key = self.load(region, key_ref).await?;
+        Ok(self.access_of(&key))
     }
 
     /// The key a ciphertext blob names (Decrypt needs no `KeyId`). `None`
@@ -360,7 +506,7 @@ impl Kms {
             return Ok(None);
         }
         match self.load_id(region, key_id).await {
-            Ok(key) => Ok(Some(Self::access_of(&key))),
+            Ok(key) => Ok(Some(self.access_of(&key))),
             Err(KmsError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
@@ -382,7 +528,7 @@ impl Kms {
             return Ok(None);
         };
         match self.load_id(region, &key_id).await {
-            Ok(key) => Ok(Some(Self::access_of(&key))),
+            Ok(key) => Ok(Some(self.access_of(&key))),
             Err(KmsError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
@@ -393,8 +539,12 @@ fn marker_input(kind: &str, last: &str) -> Vec<u8> {
     format!("kms-marker\0{kind}\0{last}").into_bytes()
 }
 
-/// A lower-case UUID, the form of every key id kinko creates.
+/// A lower-case UUID, the form of every single-Region key id kinko
+/// creates, or a multi-Region key's `mrk-` id.
 fn is_key_id(s: &str) -> bool {
+    if s.starts_with(multi_region::MRK_PREFIX) {
+        return multi_region::is_mrk_id(s);
+    }
     let parts: Vec<&str> = s.split('-').collect();
     parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
         && parts.iter().all(|p| {
@@ -407,10 +557,19 @@ fn keyring_error(e: KeyringError) -> KmsError {
     match e {
         KeyringError::KeyNotFound(r) => KmsError::NotFound(format!("Key '{r}' does not exist")),
         KeyringError::KeyDisabled(arn) => KmsError::disabled(&arn),
+        KeyringError::NotSymmetric(arn) => KmsError::InvalidKeyUsage(format!(
+            "{arn} key usage is not ENCRYPT_DECRYPT with SYMMETRIC_DEFAULT."
+        )),
         KeyringError::Decrypt => KmsError::InvalidCiphertext,
         KeyringError::Store(kinko_store::StoreError::Unavailable(m)) => KmsError::Unavailable(m),
         KeyringError::Store(kinko_store::StoreError::OutOfSpace) => KmsError::OutOfSpace,
         other => KmsError::Internal(format!("keyring: {other}")),
+    }
+}
+
+impl From<KeyringError> for KmsError {
+    fn from(e: KeyringError) -> Self {
+        keyring_error(e)
     }
 }
 

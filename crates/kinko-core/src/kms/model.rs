@@ -8,12 +8,20 @@ use kinko_model::Tag;
 use kinko_store::KmsKeyRecord;
 use serde::{Deserialize, Serialize};
 
+use super::key_spec::{KeySpec, KeyUsage};
+
 /// `KeyState` as AWS names it (the subset kinko reaches).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyState {
     Enabled,
     Disabled,
     PendingDeletion,
+    /// Never stored: an EXTERNAL key whose material is absent or expired
+    /// (see `import.rs`).
+    PendingImport,
+    /// A multi-Region primary scheduled for deletion while replicas of it
+    /// remain (see `multi_region.rs`).
+    PendingReplicaDeletion,
 }
 
 impl KeyState {
@@ -22,7 +30,18 @@ impl KeyState {
             KeyState::Enabled => "Enabled",
             KeyState::Disabled => "Disabled",
             KeyState::PendingDeletion => "PendingDeletion",
+            KeyState::PendingImport => "PendingImport",
+            KeyState::PendingReplicaDeletion => "PendingReplicaDeletion",
         }
+    }
+
+    /// Scheduled for deletion, whether or not the waiting period has begun
+    /// (a multi-Region primary waits for its replicas first).
+    pub fn is_pending_deletion(self) -> bool {
+        matches!(
+            self,
+            KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+        )
     }
 }
 
@@ -39,6 +58,43 @@ pub struct StoredKeyMeta {
     pub tags: Vec<StoredTag>,
     /// The key policy as the caller sent it; `None` = the default policy.
     pub policy: Option<String>,
+    /// The key's grants, in creation order (see `kms::grants`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<super::grants::StoredGrant>,
+    /// `None` = `SYMMETRIC_DEFAULT` (and every record written before other
+    /// specs existed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_spec: Option<KeySpec>,
+    /// `None` = `ENCRYPT_DECRYPT`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_usage: Option<KeyUsage>,
+    /// An asymmetric key's private key (PKCS#8 DER) or an HMAC key, sealed
+    /// under this key's own material (see `asymmetric::secret_aad`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sealed_secret: Option<SealedSecret>,
+    /// An asymmetric key's public key, DER SubjectPublicKeyInfo, base64.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// Automatic rotation; `None` = disabled (see `rotation.rs`).
+    pub rotation: Option<super::rotation::RotationSchedule>,
+    /// `Some` exactly for an `Origin: EXTERNAL` key (see `import.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import: Option<super::import::ImportState>,
+    /// A multi-Region key's member facts (see `multi_region.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region: Option<super::multi_region::StoredMultiRegion>,
+}
+
+/// A sealed key secret, base64 in the metadata JSON. Ciphertext only, yet
+/// `Debug` shows none of it: a log line has no use for it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SealedSecret(pub String);
+
+impl std::fmt::Debug for SealedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealedSecret(<sealed>)")
+    }
 }
 
 impl StoredKeyMeta {
@@ -54,12 +110,25 @@ impl StoredKeyMeta {
         serde_json::to_string(self)
     }
 
-    /// The key's state: the stored one, or the one `enabled` implies.
+    /// The key's state: the stored one, or the one `enabled` implies; an
+    /// EXTERNAL key without usable material is `PendingImport` (pending
+    /// deletion outranks it, as on AWS).
     pub fn state(&self, record: &KmsKeyRecord) -> KeyState {
-        match self.key_state {
+        self.state_at(record, super::now_ms())
+    }
+
+    /// [`StoredKeyMeta::state`] at `now_ms` (expiry of imported material).
+    pub fn state_at(&self, record: &KmsKeyRecord, now_ms: i64) -> KeyState {
+        let stored = match self.key_state {
             Some(state) => state,
             None if record.enabled => KeyState::Enabled,
             None => KeyState::Disabled,
+        };
+        match &self.import {
+            Some(import) if stored != KeyState::PendingDeletion && !import.usable_at(now_ms) => {
+                KeyState::PendingImport
+            }
+            _ => stored,
         }
     }
 }
@@ -71,8 +140,9 @@ pub struct StoredTag {
     pub value: String,
 }
 
-/// `KeyMetadata` of a symmetric key (spec §3). The constant members
-/// (`KeyUsage`, `KeySpec`, `Origin`, ...) are added by the wire layer.
+/// `KeyMetadata` (spec §3). The constant `Origin` is added by the wire
+/// layer (and `MultiRegion`, from `multi_region`), and the algorithm lists
+/// it derives from `key_spec` and `key_usage` ([`super::key_algorithms`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyMetadata {
     pub account_id: String,
@@ -86,11 +156,23 @@ pub struct KeyMetadata {
     pub key_manager: String,
     pub deletion_date_ms: Option<i64>,
     pub pending_deletion_window_in_days: Option<u32>,
+    pub key_spec: KeySpec,
+    pub key_usage: KeyUsage,
+    /// `CurrentKeyMaterialId` (64 hex), where the operation reads it.
+    pub current_key_material_id: Option<String>,
+    /// `AWS_KMS`, or `EXTERNAL` for imported key material.
+    pub origin: &'static str,
+    /// `ExpirationModel` and `ValidTo`: EXTERNAL keys only.
+    pub expiration_model: Option<&'static str>,
+    pub valid_to_ms: Option<i64>,
+    /// `MultiRegionConfiguration`; `None` = a single-Region key.
+    pub multi_region: Option<super::multi_region::MultiRegionConfiguration>,
 }
 
 pub const KEY_USAGE: &str = "ENCRYPT_DECRYPT";
 pub const KEY_SPEC: &str = "SYMMETRIC_DEFAULT";
 pub const ORIGIN: &str = "AWS_KMS";
+pub const ORIGIN_EXTERNAL: &str = "EXTERNAL";
 pub const ENCRYPTION_ALGORITHM: &str = "SYMMETRIC_DEFAULT";
 
 #[derive(Debug, Clone, Default)]
@@ -138,7 +220,9 @@ pub struct AliasEntry {
 pub struct ScheduleKeyDeletionOutput {
     /// The key ARN.
     pub key_id: String,
-    pub deletion_date_ms: i64,
+    /// `None` for a multi-Region primary that still has replicas: its
+    /// waiting period has not begun.
+    pub deletion_date_ms: Option<i64>,
     pub key_state: KeyState,
     pub pending_window_in_days: u32,
 }
@@ -160,6 +244,7 @@ pub struct EncryptOutput {
     pub ciphertext_blob: Vec<u8>,
     /// The key ARN.
     pub key_id: String,
+    pub encryption_algorithm: &'static str,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -176,6 +261,10 @@ pub struct DecryptOutput {
     /// The key ARN.
     pub key_id: String,
     pub plaintext: SecretBytes,
+    pub encryption_algorithm: &'static str,
+    /// The material that decrypted it (64 hex); `None` for an asymmetric
+    /// key, as AWS sends it only for symmetric ones.
+    pub key_material_id: Option<String>,
 }
 
 /// `KeySpec` or `NumberOfBytes` of GenerateDataKey, exactly one (the wire
@@ -211,4 +300,6 @@ pub struct GenerateDataKeyOutput {
     pub plaintext: SecretBytes,
     /// The key ARN.
     pub key_id: String,
+    /// The material that encrypted it (64 hex).
+    pub key_material_id: String,
 }

@@ -9,7 +9,7 @@
 use kinko_model::Tag;
 
 use super::keys::{MAX_TAGS, check_tags};
-use super::model::{KeyState, Page};
+use super::model::Page;
 use super::{KeyHandle, Kms, KmsError, Target};
 
 /// ListResourceTags returns at most this many tags per page (AWS: 1–50,
@@ -25,7 +25,7 @@ impl Kms {
         tags: &[Tag],
     ) -> Result<(), KmsError> {
         let new = check_tags(tags)?;
-        let mut key = self.load_for_tagging(region, key_ref).await?;
+        let (_guard, mut key) = self.load_for_tagging(region, key_ref).await?;
         for tag in new {
             match key.meta.tags.iter_mut().find(|t| t.key == tag.key) {
                 Some(existing) => existing.value = tag.value,
@@ -50,7 +50,7 @@ impl Kms {
                 "Tags beginning with aws: are reserved".into(),
             ));
         }
-        let mut key = self.load_for_tagging(region, key_ref).await?;
+        let (_guard, mut key) = self.load_for_tagging(region, key_ref).await?;
         key.meta.tags.retain(|t| !tag_keys.contains(&t.key));
         self.save_meta(key).await
     }
@@ -84,21 +84,28 @@ impl Kms {
         }
     }
 
-    /// A customer managed key not pending deletion: what tags may change on.
-    async fn load_for_tagging(&self, region: &str, key_ref: &str) -> Result<KeyHandle, KmsError> {
-        let key = self.load_by_id_or_arn(region, key_ref).await?;
+    /// A customer managed key not pending deletion: what tags may change
+    /// on; with this server's lock on it, so a concurrent grant or policy
+    /// write is not lost.
+    async fn load_for_tagging(
+        &self,
+        region: &str,
+        key_ref: &str,
+    ) -> Result<(tokio::sync::MutexGuard<'_, ()>, KeyHandle), KmsError> {
+        let key_id = self.load_by_id_or_arn(region, key_ref).await?.record.key_id;
+        let (guard, key) = self.load_locked(region, &key_id).await?;
         if key.is_managed() {
             return Err(KmsError::managed_key(&key.arn));
         }
-        if key.state() == KeyState::PendingDeletion {
+        if key.state().is_pending_deletion() {
             return Err(KmsError::pending_deletion(&key.arn));
         }
-        Ok(key)
+        Ok((guard, key))
     }
 
     /// Writes a key's metadata (its tags) and drops this node's cached
     /// copy, so tag conditions see the change at once.
-    async fn save_meta(&self, key: KeyHandle) -> Result<(), KmsError> {
+    pub(super) async fn save_meta(&self, key: KeyHandle) -> Result<(), KmsError> {
         let state = key.state();
         self.save_state(key, state).await.map(drop)
     }

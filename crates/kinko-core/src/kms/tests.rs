@@ -130,7 +130,8 @@ async fn create_key_rejects_unsupported_specs_and_bad_tags() {
         .create_key(
             REGION,
             CreateKeyInput {
-                key_spec: Some("RSA_2048".into()),
+                key_spec: Some("ML_DSA_44".into()),
+                key_usage: Some("SIGN_VERIFY".into()),
                 ..CreateKeyInput::default()
             },
         )
@@ -573,10 +574,10 @@ async fn key_states_block_crypto_with_aws_texts() {
     let meta = f.kms.describe_key(REGION, &key.key_id).await.unwrap();
     assert_eq!(meta.key_state, KeyState::PendingDeletion);
     assert!(!meta.enabled);
-    assert_eq!(meta.deletion_date_ms, Some(out.deletion_date_ms));
+    assert_eq!(meta.deletion_date_ms, out.deletion_date_ms);
     assert_eq!(meta.pending_deletion_window_in_days, Some(30));
     // Scheduled after creation, 30 days out.
-    assert!(out.deletion_date_ms >= meta.creation_ms + 30 * 86_400_000);
+    assert!(out.deletion_date_ms >= Some(meta.creation_ms + 30 * 86_400_000));
     let pending = KmsError::InvalidState(format!("{} is pending deletion.", key.arn));
     assert_eq!(decrypt(&f.kms, &blob, &c, None).await.unwrap_err(), pending);
     assert_eq!(

@@ -19,6 +19,7 @@
 //!   bound to its role's id, so deleting the role (and creating another of
 //!   the same name) ends its sessions.
 
+mod providers;
 mod sessions;
 
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ use crate::credentials::{AccessKey, Credentials, CredentialsError};
 /// The records [`Identity`] answers with, as the store keeps them: part of
 /// its API, so the layers above need no dependency on the store.
 pub use kinko_store::{AccessKeyRecord, PolicyRecord, PrincipalRecord};
+pub use providers::{NewOidcProvider, WebIdentityError};
 pub use sessions::{SESSION_POLICY_NAME, SessionAccess, SessionRequest};
 
 /// How long a principal's cached policies are trusted before being re-read
@@ -49,6 +51,10 @@ pub const MAX_USABLE_KEYS: usize = 2;
 
 /// Temporary credentials last from 15 minutes to 12 hours (STS's range).
 pub const SESSION_DURATION_SECONDS: std::ops::RangeInclusive<i64> = 900..=43_200;
+
+/// GetSessionToken and GetFederationToken sessions last from 15 minutes to
+/// 36 hours (STS's range for IAM users).
+pub const USER_SESSION_DURATION_SECONDS: std::ops::RangeInclusive<i64> = 900..=129_600;
 
 /// Longest grace a rotated key keeps working: 7 days.
 pub const MAX_GRACE_SECONDS: i64 = 7 * 24 * 3600;
@@ -78,6 +84,10 @@ pub enum IdentityError {
     KeyLimit { principal: String, max: usize },
     #[error("{0}")]
     MalformedPolicy(String),
+    #[error("OpenIDConnect Provider not found for arn {0}")]
+    NoSuchOidcProvider(String),
+    #[error("Provider with url {0} already exists.")]
+    OidcProviderExists(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -157,6 +167,8 @@ pub struct Identity {
     /// Inline session policies parsed once per distinct text (sessions
     /// carry them in their tokens; see `sessions`).
     session_policies: sessions::ParsedPolicies,
+    /// The keys of OIDC providers registered with a JWKS URL or for discovery.
+    remote_keys: crate::web_identity::RemoteKeys,
 }
 
 impl Identity {
@@ -178,6 +190,7 @@ impl Identity {
             cache_ttl: POLICY_CACHE_TTL,
             min_session_seconds: *SESSION_DURATION_SECONDS.start(),
             session_policies: sessions::ParsedPolicies::default(),
+            remote_keys: crate::web_identity::RemoteKeys::default(),
         }
     }
 

@@ -19,8 +19,11 @@ use kinko_model::iam::Policy;
 use kinko_model::principals::PrincipalKind;
 use kinko_store::PrincipalRecord;
 
-use super::{Identity, IdentityError, PrincipalAccess, SESSION_DURATION_SECONDS};
-use crate::credentials::{PolicyArnClaim, SessionClaims, SessionCredentials};
+use super::{
+    Identity, IdentityError, PrincipalAccess, SESSION_DURATION_SECONDS,
+    USER_SESSION_DURATION_SECONDS,
+};
+use crate::credentials::{PolicyArnClaim, SessionClaims, SessionCredentials, SessionKind};
 
 /// The name an inline session policy's statements are reported under.
 pub const SESSION_POLICY_NAME: &str = "session-policy";
@@ -196,6 +199,7 @@ impl Identity {
             self.partition, self.account_id, role.name, request.session_name
         );
         let claims = SessionClaims {
+            kind: SessionKind::Role,
             role_arn: role.arn.clone(),
             role_id: role.unique_id.clone(),
             session_name: request.session_name,
@@ -205,6 +209,58 @@ impl Identity {
             tags: request.tags,
             transitive_tag_keys: request.transitive_tag_keys,
             source_identity: request.source_identity,
+        };
+        Ok(self.credentials.issue_session(claims, duration)?)
+    }
+
+    /// Issues temporary credentials for the user `user` itself
+    /// (GetSessionToken, [`SessionKind::User`]: `request.session_name` is
+    /// ignored) or for a federated user of that name (GetFederationToken,
+    /// [`SessionKind::Federated`]). The wire checked that the caller is
+    /// `user`, signing with a long-term key.
+    pub fn user_session(
+        &self,
+        user: &PrincipalRecord,
+        kind: SessionKind,
+        request: SessionRequest,
+    ) -> Result<SessionCredentials, IdentityError> {
+        if user.kind != PrincipalKind::User || kind == SessionKind::Role {
+            return Err(IdentityError::Validation(format!(
+                "{} is not a user: only users get session or federation tokens.",
+                user.arn
+            )));
+        }
+        let allowed = self.min_session_seconds..=*USER_SESSION_DURATION_SECONDS.end();
+        if !allowed.contains(&request.duration_seconds) {
+            return Err(IdentityError::Validation(format!(
+                "DurationSeconds must be between {} and {} seconds.",
+                allowed.start(),
+                allowed.end()
+            )));
+        }
+        let (session_name, session_arn) = match kind {
+            SessionKind::Federated => {
+                kinko_model::principals::check_session_name(&request.session_name)?;
+                let arn = format!(
+                    "arn:{}:sts::{}:federated-user/{}",
+                    self.partition, self.account_id, request.session_name
+                );
+                (request.session_name, arn)
+            }
+            _ => (user.name.clone(), user.arn.clone()),
+        };
+        let duration = Duration::from_secs(u64::try_from(request.duration_seconds).unwrap_or(3600));
+        let claims = SessionClaims {
+            kind,
+            role_arn: user.arn.clone(),
+            role_id: user.unique_id.clone(),
+            session_name,
+            session_arn,
+            policy: request.policy,
+            policy_arns: request.policy_arns,
+            tags: request.tags,
+            transitive_tag_keys: Vec::new(),
+            source_identity: None,
         };
         Ok(self.credentials.issue_session(claims, duration)?)
     }
@@ -219,12 +275,17 @@ impl Identity {
         let Some(role) = self.access(&claims.role_arn).await? else {
             return Ok(None);
         };
-        if role.principal.unique_id != claims.role_id || role.principal.kind != PrincipalKind::Role
-        {
+        let kind = match claims.kind {
+            SessionKind::Role => PrincipalKind::Role,
+            SessionKind::User | SessionKind::Federated => PrincipalKind::User,
+        };
+        if role.principal.unique_id != claims.role_id || role.principal.kind != kind {
             return Ok(None);
         }
         let mut unreadable = None;
-        let policies = if claims.has_session_policies() {
+        // A federated user without session policies may do nothing (AWS:
+        // "the resulting federated user session has no permissions").
+        let policies = if claims.has_session_policies() || claims.kind == SessionKind::Federated {
             let mut policies = Vec::new();
             if let Some(text) = &claims.policy {
                 match self.session_policies.get(text) {

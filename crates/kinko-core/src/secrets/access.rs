@@ -63,6 +63,20 @@ impl SecretAccess {
 }
 
 impl SecretsManager {
+    /// The key policy, grants and tags of the customer-managed key
+    /// `key_arn` a secret is (or will be) sealed under, for its `kms:`
+    /// check. `None`: the key no longer exists.
+    pub async fn kms_key_access(
+        &self,
+        region: &str,
+        key_arn: &str,
+    ) -> Result<Option<crate::kms::KeyAccess>, SecretsError> {
+        Ok(self
+            .key_managers
+            .key_access(&self.keyring, region, key_arn)
+            .await?)
+    }
+
     /// The facts of the secret `secret_id` names in the caller's region;
     /// `None` when it names none.
     pub async fn access_facts(

@@ -27,21 +27,7 @@ pub const DAY_MS: i64 = 86_400_000;
 /// The 64 KB value limit (`SecretString` characters / `SecretBinary` bytes).
 pub const MAX_VALUE_LEN: usize = 65_536;
 
-/// Where "now" comes from: injectable so deletion windows can be tested
-/// without sleeping.
-pub trait Clock: Send + Sync {
-    fn now_ms(&self) -> i64;
-}
-
-/// The wall clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> i64 {
-        jiff::Timestamp::now().as_millisecond()
-    }
-}
+pub use crate::clock::{Clock, SystemClock};
 
 pub struct SecretsManager {
     /// Only the secret rows: keys are the keyring's (whose key rows also
@@ -123,6 +109,9 @@ impl SecretsManager {
                 )),
                 KeyringError::KeyDisabled(arn) => SecretsError::EncryptionFailure(format!(
                     "Secrets Manager can't encrypt the secret value: the KMS key {arn} is disabled."
+                )),
+                KeyringError::NotSymmetric(arn) => SecretsError::EncryptionFailure(format!(
+                    "Secrets Manager can't encrypt the secret value: the KMS key {arn} is not a symmetric encryption key."
                 )),
                 other => keyring_fault(other),
             })?;

@@ -30,6 +30,20 @@ pub fn reference_name(name: &str) -> Option<&str> {
 }
 
 impl ParameterStore {
+    /// The key policy, grants and tags of the customer-managed key
+    /// `key_arn` a SecureString is (or will be) sealed under, for its
+    /// `kms:` check. `None`: the key no longer exists.
+    pub async fn kms_key_access(
+        &self,
+        region: &str,
+        key_arn: &str,
+    ) -> Result<Option<crate::kms::KeyAccess>, SsmError> {
+        Ok(self
+            .key_managers
+            .key_access(&self.keyring, region, key_arn)
+            .await?)
+    }
+
     /// The tags of a parameter by canonical name; none when it does not
     /// exist. One store read: call it only when a policy needs them.
     pub async fn parameter_tags(

@@ -93,7 +93,7 @@ fn invalid_option(option: &str, valid: &str) -> SsmError {
 
 fn invalid_value(value: &str, valid: &str) -> SsmError {
     SsmError::InvalidFilterOption(format!(
-        "The following filter value is not valid: {value}. Valid values include: {valid}"
+        "The following filter value is not valid: {value}. Valid values include: {valid}."
     ))
 }
 
@@ -328,11 +328,11 @@ mod tests {
         );
         assert_eq!(
             describe_err(&[f("Tier", None, &["test"])]),
-            SsmError::InvalidFilterOption("The following filter value is not valid: test. Valid values include: [Standard, Advanced, Intelligent-Tiering]".into())
+            SsmError::InvalidFilterOption("The following filter value is not valid: test. Valid values include: [Standard, Advanced, Intelligent-Tiering].".into())
         );
         assert_eq!(
             describe_err(&[f("Type", None, &["test"])]),
-            SsmError::InvalidFilterOption("The following filter value is not valid: test. Valid values include: [String, StringList, SecureString]".into())
+            SsmError::InvalidFilterOption("The following filter value is not valid: test. Valid values include: [String, StringList, SecureString].".into())
         );
         assert_eq!(
             describe_err(&[f("Name", Some("option"), &["test"])]),

@@ -13,9 +13,7 @@ use super::paging::TokenScope;
 use super::read_name::ReadName;
 use super::service::ParameterStore;
 use super::types::ParameterType;
-use crate::secrets::{
-    GetSecretValueInput, SecretDescription, SecretValue, SecretValueOutput, SecretsError,
-};
+use crate::secrets::{GetSecretValueInput, SecretValue, SecretValueOutput, SecretsError};
 
 /// The Parameter Store's window onto Secrets Manager.
 pub const SECRETS_REFERENCE: &str = "/aws/reference/secretsmanager/";
@@ -37,9 +35,17 @@ pub(super) fn split_reference(reference: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// A referenced secret that does not exist: AWS's own text for it (as moto
+/// records it), not the plain "Parameter ... not found.".
+fn secret_not_found(name_as_sent: &str) -> SsmError {
+    SsmError::ParameterNotFound(format!(
+        "An error occurred (ParameterNotFound) when referencing Secrets Manager: Secret {name_as_sent} not found."
+    ))
+}
+
 fn secrets_error(e: SecretsError, name_as_sent: &str) -> SsmError {
     match e {
-        SecretsError::ResourceNotFound(_) => SsmError::not_found(name_as_sent),
+        SecretsError::ResourceNotFound(_) => secret_not_found(name_as_sent),
         SecretsError::InvalidRequest(m) | SecretsError::Validation(m) => SsmError::Validation(m),
         SecretsError::DecryptionFailure(m) => SsmError::InvalidKeyId(m),
         SecretsError::AccessDenied(m) => SsmError::AccessDenied(m),
@@ -47,6 +53,16 @@ fn secrets_error(e: SecretsError, name_as_sent: &str) -> SsmError {
         SecretsError::OutOfSpace => SsmError::OutOfSpace,
         SecretsError::Tampered(m) => SsmError::Tampered(m),
         other => SsmError::Internal(other.to_string()),
+    }
+}
+
+/// GetParameter and GetParameters answer under the name as asked: `x` and
+/// `/x` are one parameter, and AWS echoes whichever was written. Asked by
+/// ARN, the stored name stands. (GetParametersByPath and
+/// DescribeParameters, which name nothing, answer with the stored name.)
+fn answer_as_written(p: &mut Parameter, r: &kinko_model::ssm::ParameterRef) {
+    if let Some(name) = r.name_as_written() {
+        name.clone_into(&mut p.name);
     }
 }
 
@@ -94,8 +110,11 @@ impl ParameterStore {
             .await?
         {
             ParameterLookup::Found(record) => {
-                self.to_parameter(caller, record, r.selector_text.clone(), with_decryption)
-                    .await
+                let mut p = self
+                    .to_parameter(caller, record, r.selector_text.clone(), with_decryption)
+                    .await?;
+                answer_as_written(&mut p, r);
+                Ok(p)
             }
             ParameterLookup::VersionNotFound => Err(SsmError::version_not_found(
                 &selector_token(&r.selector),
@@ -154,10 +173,11 @@ impl ParameterStore {
                 .await?
             {
                 ParameterLookup::Found(record) => {
-                    parameters.push(
-                        self.to_parameter(caller, record, r.selector_text.clone(), with_decryption)
-                            .await?,
-                    );
+                    let mut p = self
+                        .to_parameter(caller, record, r.selector_text.clone(), with_decryption)
+                        .await?;
+                    answer_as_written(&mut p, r);
+                    parameters.push(p);
                 }
                 ParameterLookup::VersionNotFound | ParameterLookup::NotFound => {
                     invalid_parameters.push(raw.to_owned());
@@ -277,7 +297,7 @@ impl ParameterStore {
         }
         let (secret_id, selector) = split_reference(reference);
         if secret_id.is_empty() || selector.is_some_and(str::is_empty) {
-            return Err(SsmError::not_found(name));
+            return Err(secret_not_found(name));
         }
         let mut input = GetSecretValueInput {
             secret_id: secret_id.to_owned(),
@@ -294,13 +314,7 @@ impl ParameterStore {
                 ..input.clone()
             };
             match secrets.get_secret_value(caller, &by_id).await {
-                Ok(out) => {
-                    let source = secrets
-                        .describe_secret(caller, secret_id)
-                        .await
-                        .map_err(|e| secrets_error(e, name))?;
-                    return Ok(reference_parameter(name, selector, out, source));
-                }
+                Ok(out) => return Ok(reference_parameter(name, selector, out)),
                 Err(SecretsError::ResourceNotFound(_)) => {}
                 Err(e) => return Err(secrets_error(e, name)),
             }
@@ -312,11 +326,7 @@ impl ParameterStore {
             .get_secret_value(caller, &input)
             .await
             .map_err(|e| secrets_error(e, name))?;
-        let source = secrets
-            .describe_secret(caller, secret_id)
-            .await
-            .map_err(|e| secrets_error(e, name))?;
-        Ok(reference_parameter(name, selector, out, source))
+        Ok(reference_parameter(name, selector, out))
     }
 
     /// The version of `canonical` carrying the first of `labels` found.
@@ -341,16 +351,12 @@ impl ParameterStore {
 }
 
 /// A secret value dressed as the parameter AWS returns for a reference:
-/// SecureString, version 0, the secret's ARN, binary values in base64.
-fn reference_parameter(
-    name: &str,
-    selector: Option<&str>,
-    out: SecretValueOutput,
-    source: SecretDescription,
-) -> Parameter {
+/// SecureString, version 0, the secret's ARN, no `DataType`, binary values
+/// in base64, and the GetSecretValue result itself as `SourceResult`.
+fn reference_parameter(name: &str, selector: Option<&str>, out: SecretValueOutput) -> Parameter {
     use base64::Engine;
-    let value = match out.value {
-        SecretValue::Text(s) => s,
+    let value = match &out.value {
+        SecretValue::Text(s) => s.clone(),
         SecretValue::Binary(b) => kinko_crypto::SecretString::new(
             base64::engine::general_purpose::STANDARD.encode(b.expose()),
         ),
@@ -369,11 +375,11 @@ fn reference_parameter(
         version: 0,
         selector: selector.map(|s| format!(":{s}")),
         last_modified_ms: out.created_ms,
-        arn: out.arn,
-        data_type: "text".into(),
-        key_id: source.kms_key_id.clone(),
-        kms_key_arn: out.kms_key_arn,
-        source: Some(Box::new(source)),
+        arn: out.arn.clone(),
+        data_type: String::new(),
+        key_id: None,
+        kms_key_arn: out.kms_key_arn.clone(),
+        source: Some(Box::new(out)),
     }
 }
 
@@ -459,8 +465,12 @@ mod reference_tests {
         assert_eq!(p.parameter_type, ParameterType::SecureString);
         assert_eq!(p.version, 0);
         assert_eq!(p.arn, created.arn);
-        assert_eq!(p.data_type, "text");
+        assert_eq!(p.data_type, "");
         assert_eq!(p.selector, None);
+        let source = p.source.as_deref().expect("source");
+        assert_eq!(source.version_id, T2);
+        assert_eq!(source.version_stages, ["AWSCURRENT"]);
+        assert_eq!(source.name, "app/db");
 
         let prev = ssm
             .get_parameter(&c, &format!("{name}:AWSPREVIOUS"), true)
@@ -493,7 +503,11 @@ mod reference_tests {
         let missing = "/aws/reference/secretsmanager/nope";
         assert_eq!(
             ssm.get_parameter(&c, missing, true).await.unwrap_err(),
-            SsmError::not_found(missing)
+            SsmError::ParameterNotFound(
+                "An error occurred (ParameterNotFound) when referencing Secrets Manager: \
+                 Secret /aws/reference/secretsmanager/nope not found."
+                    .into()
+            )
         );
         let out = ssm
             .get_parameters(&c, &[name.to_owned(), missing.to_owned()], true)
@@ -524,6 +538,8 @@ mod reference_tests {
             .await
             .unwrap();
         assert_eq!(p.value.expose(), "AP+A");
+        let source = p.source.as_deref().expect("source");
+        assert!(matches!(&source.value, SecretValue::Binary(b) if b.expose() == [0, 0xff, 0x80]));
     }
 
     #[tokio::test]

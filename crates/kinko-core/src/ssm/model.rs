@@ -68,6 +68,7 @@ pub struct Parameter {
     pub selector: Option<String>,
     pub last_modified_ms: i64,
     pub arn: String,
+    /// Empty for a Secrets Manager reference: AWS sends no `DataType` there.
     pub data_type: String,
     /// The KMS key of a SecureString as it was named at write time.
     pub key_id: Option<String>,
@@ -75,9 +76,9 @@ pub struct Parameter {
     /// when nothing was decrypted or the key is AWS managed. The caller
     /// needs `kms:Decrypt` on it to see the value.
     pub kms_key_arn: Option<String>,
-    /// For `/aws/reference/secretsmanager/…`: the secret's DescribeSecret,
-    /// returned as `SourceResult` as AWS does.
-    pub source: Option<Box<crate::secrets::SecretDescription>>,
+    /// For `/aws/reference/secretsmanager/…`: the secret's GetSecretValue
+    /// result, which AWS returns (as a JSON string) in `SourceResult`.
+    pub source: Option<Box<crate::secrets::SecretValueOutput>>,
 }
 
 #[derive(Debug, Clone)]

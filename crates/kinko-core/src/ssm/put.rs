@@ -57,9 +57,11 @@ fn check_request(caller: &Caller, input: &PutParameterInput) -> Result<Checked, 
     {
         return Err(SsmError::Validation(KEY_ID_NOT_SECURE.into()));
     }
-    let pattern = match &input.allowed_pattern {
-        Some(p) => Some(compile_pattern(p)?),
-        None => None,
+    // An empty pattern is no pattern: Terraform's `aws_ssm_parameter` sends
+    // `AllowedPattern: ""` on every put when the resource sets none.
+    let pattern = match input.allowed_pattern.as_deref() {
+        Some(p) if !p.is_empty() => Some(compile_pattern(p)?),
+        _ => None,
     };
     let data_type = input
         .data_type
@@ -192,6 +194,7 @@ impl ParameterStore {
             let allowed_pattern = input
                 .allowed_pattern
                 .clone()
+                .filter(|p| !p.is_empty())
                 .or_else(|| prev.and_then(|p| p.allowed_pattern.clone()));
             let pattern = match (&checked.pattern, &allowed_pattern) {
                 (Some(p), _) => Some(p.clone()),

@@ -212,6 +212,10 @@ pub(super) fn keyring_error(e: KeyringError, key_ref: &str) -> SsmError {
         KeyringError::KeyDisabled(_) => {
             SsmError::InvalidKeyId(format!("Key {key_ref} is disabled."))
         }
+        // kinko's text: AWS's for an asymmetric key is unconfirmed.
+        KeyringError::NotSymmetric(_) => {
+            SsmError::InvalidKeyId(format!("Key {key_ref} is not a symmetric encryption key."))
+        }
         KeyringError::Store(kinko_store::StoreError::Unavailable(m)) => SsmError::Unavailable(m),
         KeyringError::Store(kinko_store::StoreError::OutOfSpace) => SsmError::OutOfSpace,
         other => SsmError::Internal(format!("keyring: {other}")),

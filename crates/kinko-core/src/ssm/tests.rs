@@ -97,9 +97,23 @@ async fn slash_and_no_slash_are_the_same_parameter() {
         err,
         SsmError::ParameterAlreadyExists("The parameter already exists. To overwrite this value, set the overwrite option in the request to true.".into())
     );
+    // Read under either spelling, answered under the one asked for.
     let p = ssm.get_parameter(&c, "/foo", false).await.unwrap();
-    assert_eq!(p.name, "foo");
+    assert_eq!(p.name, "/foo");
     assert_eq!(p.value.expose(), "1");
+    assert_eq!(
+        ssm.get_parameter(&c, "foo", false).await.unwrap().name,
+        "foo"
+    );
+    let both = ssm
+        .get_parameters(&c, &["/foo:1".into(), "/nope".into()], false)
+        .await
+        .unwrap();
+    assert_eq!(both.parameters[0].name, "/foo");
+    assert_eq!(both.parameters[0].selector.as_deref(), Some(":1"));
+    assert_eq!(both.invalid_parameters, ["/nope"]);
+    let arn = "arn:aws:ssm:us-east-1:123456789012:parameter/foo";
+    assert_eq!(ssm.get_parameter(&c, arn, false).await.unwrap().name, "foo");
     ssm.delete_parameter(&c, "/foo").await.unwrap();
     assert_eq!(
         ssm.get_parameter(&c, "foo", false).await.unwrap_err(),

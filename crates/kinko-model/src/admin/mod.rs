@@ -36,9 +36,14 @@
 //! | `SimulatePolicy` | [`SimulatePolicyRequest`] | [`SimulatePolicyResponse`] |
 //! | `QueryAuditLog` | [`QueryAuditLogRequest`] | [`QueryAuditLogResponse`] |
 //! | `VerifyAuditLog` | none | [`VerifyAuditLogResponse`] |
+//! | `CreateOpenIDConnectProvider` | [`CreateOidcProviderRequest`] | [`OidcProviderResponse`] |
+//! | `GetOpenIDConnectProvider` | [`OidcProviderArnRequest`] | [`OidcProviderResponse`] |
+//! | `ListOpenIDConnectProviders` | none | [`ListOidcProvidersResponse`] |
+//! | `DeleteOpenIDConnectProvider` | [`OidcProviderArnRequest`] | [`EmptyResponse`] |
 
 mod audit;
 mod keys;
+mod oidc;
 mod principals;
 mod simulate;
 
@@ -53,6 +58,10 @@ pub use keys::{
     CreateAccessKeyResponse, GetCallerIdentityResponse, KeyStatus, ListAccessKeysResponse,
     NewAccessKey, RotateAccessKeyRequest, RotateAccessKeyResponse, SessionCredentials,
     UpdateAccessKeyRequest,
+};
+pub use oidc::{
+    CreateOidcProviderRequest, ListOidcProvidersResponse, OidcProviderArnRequest,
+    OidcProviderResponse, OidcProviderShape,
 };
 pub use principals::{
     CreatePrincipalRequest, GetPolicyResponse, ListPoliciesResponse, ListPrincipalsResponse,

@@ -14,6 +14,9 @@ pub const RESOURCE_POLICY_NAME: &str = "resource-policy";
 /// The name a role's trust policy statements are reported under.
 pub const TRUST_POLICY_NAME: &str = "trust-policy";
 
+/// The name a KMS key policy's statements are reported under.
+pub const KEY_POLICY_NAME: &str = "key-policy";
+
 /// Every policy that applies to one request.
 #[derive(Debug, Clone, Copy)]
 pub struct Policies<'a> {
@@ -58,6 +61,21 @@ impl<'a> Policies<'a> {
             session: None,
             resource: trust,
             resource_name: TRUST_POLICY_NAME,
+            resource_must_allow: true,
+        }
+    }
+
+    /// A KMS key's policy deciding a `kms:` action on the key: like a trust
+    /// policy it must allow the caller itself, or name the account and so
+    /// delegate to the identity policies (KMS developer guide, "Default key
+    /// policy"; IAM "policy-eval-denyallow"). Without a key policy nothing
+    /// is allowed.
+    pub fn key(identity: &'a [(&'a str, &'a Policy)], key_policy: Option<&'a Policy>) -> Self {
+        Policies {
+            identity,
+            session: None,
+            resource: key_policy,
+            resource_name: KEY_POLICY_NAME,
             resource_must_allow: true,
         }
     }
@@ -247,6 +265,8 @@ fn entry_names(entry: &PrincipalEntry, context: &Context<'_>) -> Naming {
         PrincipalEntry::Anyone => Naming::Principal,
         PrincipalEntry::Arn(arn) if **arn == *context.caller_arn => Naming::Caller,
         PrincipalEntry::Arn(arn) if **arn == *context.principal_arn => Naming::Principal,
+        // Only a web-identity caller has a provider's ARN as its own.
+        PrincipalEntry::Federated(provider) if **provider == *context.caller_arn => Naming::Caller,
         PrincipalEntry::Account(account) if **account == *context.account_id => Naming::Account,
         _ => Naming::No,
     }

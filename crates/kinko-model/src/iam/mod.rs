@@ -24,7 +24,9 @@ use std::net::IpAddr;
 
 use crate::Tag;
 
-pub use evaluate::{Policies, RESOURCE_POLICY_NAME, TRUST_POLICY_NAME, decide, evaluate};
+pub use evaluate::{
+    KEY_POLICY_NAME, Policies, RESOURCE_POLICY_NAME, TRUST_POLICY_NAME, decide, evaluate,
+};
 pub use policy::{
     MAX_POLICY_CHARS, MAX_RESOURCE_POLICY_CHARS, Policy, PolicyError, StatementLocation, Version,
 };

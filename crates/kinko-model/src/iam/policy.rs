@@ -119,8 +119,14 @@ pub(crate) enum PrincipalEntry {
     Account(Box<str>),
     /// A user, role or role-session ARN.
     Arn(Box<str>),
-    /// A principal kinko never authenticates (Service, Federated,
-    /// CanonicalUser): accepted, never matches.
+    /// A `Federated` principal: an OIDC provider's ARN
+    /// (`arn:aws:iam::ACCT:oidc-provider/HOST`), which names the caller of
+    /// AssumeRoleWithWebIdentity whose token that provider issued. Other
+    /// federated names (`cognito-identity.amazonaws.com`, SAML providers)
+    /// never match a kinko caller.
+    Federated(Box<str>),
+    /// A principal kinko never authenticates (Service, CanonicalUser):
+    /// accepted, never matches.
     Foreign,
 }
 
@@ -550,7 +556,14 @@ fn parse_principals(json: &Json, name: &str, not: bool) -> Result<Principals, St
                             entries.push(parse_aws_principal(value, name)?);
                         }
                     }
-                    "Service" | "Federated" | "CanonicalUser" => {
+                    "Federated" => {
+                        entries.extend(
+                            values
+                                .into_iter()
+                                .map(|value| PrincipalEntry::Federated(value.into())),
+                        );
+                    }
+                    "Service" | "CanonicalUser" => {
                         entries.push(PrincipalEntry::Foreign);
                     }
                     other => {
@@ -595,7 +608,12 @@ fn parse_aws_principal(value: &str, name: &str) -> Result<PrincipalEntry, String
     if arn.service == "iam" && arn.resource == "root" {
         return Ok(PrincipalEntry::Account(arn.account_id.into()));
     }
-    if !matches!(arn.service, "iam" | "sts") || arn.resource.is_empty() {
+    // An identity provider is a `Federated` principal, never an `AWS` one
+    // (it would otherwise name a web-identity caller).
+    let provider = ["oidc-provider/", "saml-provider/"]
+        .iter()
+        .any(|kind| arn.resource.starts_with(kind));
+    if !matches!(arn.service, "iam" | "sts") || arn.resource.is_empty() || provider {
         return Err(format!(
             "{name} AWS \"{value}\" must be an IAM user or role ARN, an STS assumed-role ARN or an account"
         ));

@@ -501,3 +501,71 @@ fn aws_source_identity_is_read_from_the_session() {
     context.source_identity = Some("bob@example.com");
     assert_eq!(ask(&context), Outcome::ImplicitDeny);
 }
+
+/// AssumeRoleWithWebIdentity: a `Federated` principal names the OIDC
+/// provider the caller's token came from, with conditions on its claims;
+/// nothing else (an `AWS` principal, identity policies) lets it in.
+#[test]
+fn a_federated_principal_names_only_its_providers_users() {
+    const PROVIDER: &str = "arn:aws:iam::123456789012:oidc-provider/token.example.test";
+    let trust = Policy::parse_resource(&doc(&[&trust_of(
+        "GH",
+        &format!(r#"{{"Federated":"{PROVIDER}"}}"#),
+        r#""sts:AssumeRoleWithWebIdentity""#,
+        r#"{"StringEquals":{"token.example.test:aud":"sts.amazonaws.com"},"StringLike":{"token.example.test:sub":"repo:org/app:*"}}"#,
+    )]))
+    .unwrap();
+    let decide_for = |caller: &str, sub: &str, action: &str| {
+        let owned = Owned {
+            principal_arn: caller.to_owned(),
+            caller_arn: caller.to_owned(),
+            username: None,
+            principal_tags: Vec::new(),
+            extra: vec![
+                (
+                    "token.example.test:aud".to_owned(),
+                    "sts.amazonaws.com".to_owned(),
+                ),
+                ("token.example.test:sub".to_owned(), sub.to_owned()),
+            ],
+            ..Owned::alice()
+        };
+        let context = owned.context();
+        let request = Request {
+            action,
+            resource: TARGET,
+            context: &context,
+        };
+        decide(&Policies::trust(&[], Some(&trust)), &request).outcome
+    };
+    let web = "sts:AssumeRoleWithWebIdentity";
+    assert_eq!(
+        decide_for(PROVIDER, "repo:org/app:ref:refs/heads/main", web),
+        Outcome::Allow
+    );
+    assert_eq!(
+        decide_for(PROVIDER, "repo:org/other:ref:refs/heads/main", web),
+        Outcome::ImplicitDeny
+    );
+    assert_eq!(
+        decide_for(PROVIDER, "repo:org/app:main", "sts:AssumeRole"),
+        Outcome::ImplicitDeny
+    );
+    let other = "arn:aws:iam::123456789012:oidc-provider/other.example.test";
+    assert_eq!(
+        decide_for(other, "repo:org/app:main", web),
+        Outcome::ImplicitDeny
+    );
+    assert_eq!(
+        decide_for(ALICE, "repo:org/app:main", web),
+        Outcome::ImplicitDeny
+    );
+    // A provider is never an `AWS` principal.
+    let err = Policy::parse_resource(&doc(&[&trust_of(
+        "X",
+        &format!(r#"{{"AWS":"{PROVIDER}"}}"#),
+        r#""sts:AssumeRoleWithWebIdentity""#,
+        "",
+    )]));
+    assert!(err.is_err());
+}

@@ -63,6 +63,7 @@ async fn state(store: Arc<dyn Store>, audit: Option<AuditLog>) -> Arc<AppState> 
         },
         audit,
         resource_policies: Arc::default(),
+        throttle: None,
     })
 }
 

@@ -1,4 +1,4 @@
-//! Access keys, principals, policies, key use.
+//! Access keys, principals, policies, key use, OpenID Connect providers.
 
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ pub async fn run(store: Arc<dyn IdentityRows>) {
     policies(&*store).await;
     principal_cascade(&*store).await;
     access_key_management(&*store).await;
+    oidc_providers(&*store).await;
 }
 
 /// Access keys are created once and read back whole.
@@ -498,4 +499,89 @@ pub async fn access_key_management(store: &dyn IdentityRows) {
     // The listing carries last use too.
     let listed = store.list_access_keys(Some(&arn)).await.unwrap();
     assert_eq!(listed[2].last_used_ms, Some(800));
+}
+
+/// OpenID Connect providers: created once by ARN, their config kept whole
+/// (the text as given, byte for byte), listed in ARN order, deleted once.
+pub async fn oidc_providers(store: &dyn IdentityRows) {
+    let arn =
+        |name: &str| format!("arn:aws:iam::000000000000:oidc-provider/conformance.test/{name}");
+    let ours = |all: Vec<OidcProviderRecord>| -> Vec<String> {
+        all.into_iter()
+            .filter(|p| p.arn.contains("/conformance.test/"))
+            .map(|p| p.arn)
+            .collect()
+    };
+    assert_eq!(store.get_oidc_provider(&arn("gha")).await.unwrap(), None);
+    let gha = OidcProviderRecord {
+        arn: arn("gha"),
+        // Unicode, quotes and a long JWKS: stored as given.
+        config: format!(
+            r#"{{"Url":"https://conformance.test/gha","ClientIDList":["sts.amazonaws.com","ü"],"Jwks":"{}"}}"#,
+            "k".repeat(20_000)
+        ),
+        created_ms: 1_700_000_000_789,
+    };
+    let eks = OidcProviderRecord {
+        arn: arn("eks"),
+        config: r#"{"Url":"https://conformance.test/eks","ClientIDList":["sts.amazonaws.com"],"JwksUrl":"https://conformance.test/eks/keys"}"#.to_owned(),
+        created_ms: 1_700_000_000_790,
+    };
+    store.create_oidc_provider(gha.clone()).await.unwrap();
+    store.create_oidc_provider(eks.clone()).await.unwrap();
+    assert_eq!(
+        store.get_oidc_provider(&gha.arn).await.unwrap(),
+        Some(gha.clone())
+    );
+    assert_eq!(
+        store.get_oidc_provider(&eks.arn).await.unwrap(),
+        Some(eks.clone())
+    );
+
+    // A second provider for the same issuer is refused; the first stays.
+    let again = OidcProviderRecord {
+        config: "{}".to_owned(),
+        created_ms: 0,
+        ..gha.clone()
+    };
+    match store.create_oidc_provider(again).await {
+        Err(StoreError::AlreadyExists) => {}
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    assert_eq!(
+        store.get_oidc_provider(&gha.arn).await.unwrap(),
+        Some(gha.clone())
+    );
+
+    // ARN order, whatever the order of creation.
+    assert_eq!(
+        ours(store.list_oidc_providers().await.unwrap()),
+        [eks.arn.clone(), gha.arn.clone()]
+    );
+
+    assert!(store.delete_oidc_provider(&gha.arn).await.unwrap());
+    assert!(!store.delete_oidc_provider(&gha.arn).await.unwrap());
+    assert_eq!(store.get_oidc_provider(&gha.arn).await.unwrap(), None);
+    assert_eq!(
+        ours(store.list_oidc_providers().await.unwrap()),
+        vec![eks.arn.clone()]
+    );
+
+    // Registered again after its removal: the new record, not the old.
+    let renewed = OidcProviderRecord {
+        config: r#"{"Url":"https://conformance.test/gha","ClientIDList":["other"]}"#.to_owned(),
+        created_ms: 1_700_000_000_999,
+        ..gha.clone()
+    };
+    store.create_oidc_provider(renewed.clone()).await.unwrap();
+    assert_eq!(
+        store.get_oidc_provider(&gha.arn).await.unwrap(),
+        Some(renewed)
+    );
+    assert!(store.delete_oidc_provider(&gha.arn).await.unwrap());
+    assert!(store.delete_oidc_provider(&eks.arn).await.unwrap());
+    assert_eq!(
+        ours(store.list_oidc_providers().await.unwrap()),
+        Vec::<String>::new()
+    );
 }

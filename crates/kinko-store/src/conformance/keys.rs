@@ -8,6 +8,7 @@ use crate::*;
 pub async fn run(store: Arc<dyn KeyRows>) {
     kms_keys(&*store).await;
     kms_management(&*store).await;
+    kms_key_materials(&*store).await;
 }
 
 // ---- KMS keys and aliases ----
@@ -23,6 +24,81 @@ pub(crate) fn kms_key(region: &str, key_id: &str) -> KmsKeyRecord {
         created_ms: 1_700_000_000_123,
         metadata: r#"{"KeyState":"Enabled"}"#.to_owned(),
     }
+}
+
+pub(crate) fn kms_material(region: &str, key_id: &str, version: i64) -> KmsKeyMaterialRecord {
+    KmsKeyMaterialRecord {
+        region: region.to_owned(),
+        key_id: key_id.to_owned(),
+        version,
+        material_id: format!("{version:064x}"),
+        wrapped_material: vec![7, u8::try_from(version).unwrap_or(0xFF)],
+        rotation_type: "ON_DEMAND".to_owned(),
+        created_ms: 1_700_000_000_000 + version,
+    }
+}
+
+/// Rotated materials are insert-only and come back in version order; a
+/// version is taken once (the loser of two concurrent rotations sees
+/// `AlreadyExists`), and a missing key takes none.
+pub async fn kms_key_materials(store: &dyn KeyRows) {
+    let region = "conf-kms-materials";
+    let id = "11111111-2222-4333-8444-555555555555";
+    match store
+        .add_kms_key_material(kms_material(region, id, 1))
+        .await
+    {
+        Err(StoreError::NotFound) => {}
+        other => panic!("material for a missing key: expected NotFound, got {other:?}"),
+    }
+    store
+        .create_kms_key(kms_key(region, id), None)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .list_kms_key_materials(region, id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Inserted out of order, read in version order.
+    for version in [2, 1, 3] {
+        store
+            .add_kms_key_material(kms_material(region, id, version))
+            .await
+            .unwrap();
+    }
+    let mut second = kms_material(region, id, 2);
+    second.material_id = "f".repeat(64);
+    match store.add_kms_key_material(second).await {
+        Err(StoreError::AlreadyExists) => {}
+        other => panic!("a taken version: expected AlreadyExists, got {other:?}"),
+    }
+    assert_eq!(
+        store.list_kms_key_materials(region, id).await.unwrap(),
+        vec![
+            kms_material(region, id, 1),
+            kms_material(region, id, 2),
+            kms_material(region, id, 3)
+        ]
+    );
+    // Another key's materials are its own.
+    let other = "11111111-2222-4333-8444-666666666666";
+    store
+        .create_kms_key(kms_key(region, other), None)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .list_kms_key_materials(region, other)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let regions = store.list_kms_regions().await.unwrap();
+    assert!(regions.contains(&region.to_owned()), "{regions:?}");
+    assert!(regions.windows(2).all(|w| w[0] < w[1]), "sorted, distinct");
 }
 
 /// Keys and aliases are created together, read back, and never duplicated.

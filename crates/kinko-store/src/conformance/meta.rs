@@ -80,6 +80,12 @@ pub async fn fill_for_backup(store: &dyn Store) {
         .create_kms_key(kms_key("eu-west-1", "other-key"), None)
         .await
         .unwrap();
+    for version in [1, 2] {
+        store
+            .add_kms_key_material(kms_material("us-east-1", "backup-key", version))
+            .await
+            .unwrap();
+    }
 
     let mut state = SecretState {
         record: secret_record("us-east-1", "backup/secret"),
@@ -164,6 +170,14 @@ pub async fn backup_round_trip(source: &dyn Store, target: &dyn Store) {
     );
     assert_eq!(exported.kms_keys.len(), 2);
     assert_eq!(exported.kms_aliases.len(), 1);
+    assert_eq!(
+        exported
+            .kms_key_materials
+            .iter()
+            .map(|m| (m.key_id.as_str(), m.version))
+            .collect::<Vec<_>>(),
+        vec![("backup-key", 1), ("backup-key", 2)]
+    );
     assert_eq!(exported.secrets.len(), 1);
     assert_eq!(exported.access_keys.len(), 2);
     assert_eq!(
@@ -223,6 +237,17 @@ pub async fn backup_round_trip(source: &dyn Store, target: &dyn Store) {
         .unwrap()
         .unwrap();
     assert!(!key.enabled);
+    assert_eq!(
+        target
+            .list_kms_key_materials("us-east-1", "backup-key")
+            .await
+            .unwrap(),
+        vec![
+            kms_material("us-east-1", "backup-key", 1),
+            kms_material("us-east-1", "backup-key", 2)
+        ],
+        "rotated materials survive a restore"
+    );
     assert_eq!(
         target
             .get_kms_alias("us-east-1", "alias/backup")

@@ -22,8 +22,8 @@ use async_trait::async_trait;
 use super::PostgresStore;
 use crate::IdentityRows;
 use crate::{
-    AccessKeyRecord, KeyUse, PolicyRecord, PrincipalRecord, StoreError, tags_from_stored,
-    tags_to_stored,
+    AccessKeyRecord, KeyUse, OidcProviderRecord, PolicyRecord, PrincipalRecord, StoreError,
+    tags_from_stored, tags_to_stored,
 };
 
 const PRINCIPAL_COLUMNS: &str = "name, kind, arn, tags, trust_policy, created_ms, unique_id";
@@ -353,8 +353,86 @@ pub(super) async fn record_key_use(
     Ok(())
 }
 
+/// Errors: `AlreadyExists` for a taken arn.
+pub(super) async fn create_oidc_provider(
+    conn: &impl GenericClient,
+    provider: &OidcProviderRecord,
+) -> Result<(), StoreError> {
+    let inserted = execute(
+        conn,
+        "INSERT INTO oidc_providers (arn, config, created_ms) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING",
+        &[&provider.arn, &provider.config, &provider.created_ms],
+    )
+    .await?;
+    if inserted == 0 {
+        return Err(StoreError::AlreadyExists);
+    }
+    Ok(())
+}
+
+fn oidc_provider_from_row(row: &Row) -> Result<OidcProviderRecord, StoreError> {
+    Ok(OidcProviderRecord {
+        arn: row.try_get(0)?,
+        config: row.try_get(1)?,
+        created_ms: row.try_get(2)?,
+    })
+}
+
+pub(super) async fn get_oidc_provider(
+    conn: &impl GenericClient,
+    arn: &str,
+) -> Result<Option<OidcProviderRecord>, StoreError> {
+    let row = query_opt(
+        conn,
+        "SELECT arn, config, created_ms FROM oidc_providers WHERE arn = $1",
+        &[&arn],
+    )
+    .await?;
+    row.as_ref().map(oidc_provider_from_row).transpose()
+}
+
+/// Every provider, in arn order (also for export).
+pub(super) async fn list_oidc_providers(
+    conn: &impl GenericClient,
+) -> Result<Vec<OidcProviderRecord>, StoreError> {
+    let rows = query(
+        conn,
+        "SELECT arn, config, created_ms FROM oidc_providers ORDER BY arn",
+        &[],
+    )
+    .await?;
+    rows.iter().map(oidc_provider_from_row).collect()
+}
+
+pub(super) async fn delete_oidc_provider(
+    conn: &impl GenericClient,
+    arn: &str,
+) -> Result<bool, StoreError> {
+    let deleted = execute(conn, "DELETE FROM oidc_providers WHERE arn = $1", &[&arn]).await?;
+    Ok(deleted > 0)
+}
+
 #[async_trait]
 impl IdentityRows for PostgresStore {
+    async fn create_oidc_provider(&self, provider: OidcProviderRecord) -> Result<(), StoreError> {
+        with_client!(self, |client| {
+            create_oidc_provider(&client, &provider).await
+        })
+    }
+
+    async fn get_oidc_provider(&self, arn: &str) -> Result<Option<OidcProviderRecord>, StoreError> {
+        with_client!(self, |client| get_oidc_provider(&client, arn).await)
+    }
+
+    async fn list_oidc_providers(&self) -> Result<Vec<OidcProviderRecord>, StoreError> {
+        with_client!(self, |client| list_oidc_providers(&client).await)
+    }
+
+    async fn delete_oidc_provider(&self, arn: &str) -> Result<bool, StoreError> {
+        with_client!(self, |client| delete_oidc_provider(&client, arn).await)
+    }
+
     async fn get_access_key(
         &self,
         access_key_id: &str,

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use super::PostgresStore;
 use crate::KeyRows;
-use crate::{AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, StoreError};
+use crate::{AccessKeyRecord, KmsAliasRecord, KmsKeyMaterialRecord, KmsKeyRecord, StoreError};
 
 const KEY_COLUMNS: &str =
     "region, key_id, wrapped_material, description, enabled, key_manager, created_ms, metadata";
@@ -175,6 +175,75 @@ pub(super) async fn update_kms_key(
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+pub(super) async fn list_kms_key_materials(
+    conn: &impl GenericClient,
+    region: &str,
+    key_id: &str,
+) -> Result<Vec<KmsKeyMaterialRecord>, StoreError> {
+    let rows = query(
+        conn,
+        "SELECT version, material_id, wrapped_material, rotation_type, created_ms \
+         FROM kms_key_materials WHERE region = $1 AND key_id = $2 ORDER BY version",
+        &[&region, &key_id],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(KmsKeyMaterialRecord {
+                region: region.to_owned(),
+                key_id: key_id.to_owned(),
+                version: row.try_get(0)?,
+                material_id: row.try_get(1)?,
+                wrapped_material: row.try_get(2)?,
+                rotation_type: row.try_get(3)?,
+                created_ms: row.try_get(4)?,
+            })
+        })
+        .collect()
+}
+
+/// Runs inside the caller's transaction. Of two servers adding the same
+/// version at once, exactly one sees it inserted.
+pub(super) async fn add_kms_key_material(
+    conn: &impl GenericClient,
+    m: &KmsKeyMaterialRecord,
+) -> Result<(), StoreError> {
+    if !kms_key_exists(conn, &m.region, &m.key_id).await? {
+        return Err(StoreError::NotFound);
+    }
+    let params: [&(dyn ToSql + Sync); 7] = [
+        &m.region,
+        &m.key_id,
+        &m.version,
+        &m.material_id,
+        &m.wrapped_material,
+        &m.rotation_type,
+        &m.created_ms,
+    ];
+    let inserted = execute(
+        conn,
+        "INSERT INTO kms_key_materials (region, key_id, version, material_id, \
+         wrapped_material, rotation_type, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (region, key_id, version) DO NOTHING",
+        &params,
+    )
+    .await?;
+    if inserted == 0 {
+        return Err(StoreError::AlreadyExists);
+    }
+    Ok(())
+}
+
+pub(super) async fn list_kms_regions(conn: &impl GenericClient) -> Result<Vec<String>, StoreError> {
+    let rows = query(
+        conn,
+        "SELECT DISTINCT region FROM kms_keys ORDER BY region",
+        &[],
+    )
+    .await?;
+    rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
 }
 
 pub(super) async fn list_kms_aliases(
@@ -366,6 +435,25 @@ impl KeyRows for PostgresStore {
 
     async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError> {
         with_client!(self, |client| update_kms_key(&client, &key).await)
+    }
+
+    async fn list_kms_key_materials(
+        &self,
+        region: &str,
+        key_id: &str,
+    ) -> Result<Vec<KmsKeyMaterialRecord>, StoreError> {
+        with_client!(self, |client| list_kms_key_materials(
+            &client, region, key_id
+        )
+        .await)
+    }
+
+    async fn add_kms_key_material(&self, material: KmsKeyMaterialRecord) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| add_kms_key_material(&tx, &material))
+    }
+
+    async fn list_kms_regions(&self) -> Result<Vec<String>, StoreError> {
+        with_client!(self, |client| list_kms_regions(&client).await)
     }
 
     async fn list_kms_aliases(&self, region: &str) -> Result<Vec<KmsAliasRecord>, StoreError> {

@@ -17,6 +17,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_identity.sql"),
     include_str!("../../migrations/postgres/0003_principal_ids.sql"),
+    include_str!("../../migrations/postgres/0004_kms_key_materials.sql"),
+    include_str!("../../migrations/postgres/0005_oidc_providers.sql"),
 ];
 
 /// Advisory lock key held while migrating ("kinko" in ASCII, then 1).

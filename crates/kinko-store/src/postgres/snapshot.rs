@@ -50,6 +50,11 @@ pub(super) async fn export(conn: &impl GenericClient) -> Result<Snapshot, StoreE
             .kms_keys
             .extend(keys::list_kms_keys(conn, &region).await?);
     }
+    for key in &snapshot.kms_keys {
+        snapshot
+            .kms_key_materials
+            .extend(keys::list_kms_key_materials(conn, &key.region, &key.key_id).await?);
+    }
     for region in regions_of(conn, "kms_aliases").await? {
         snapshot
             .kms_aliases
@@ -70,6 +75,7 @@ pub(super) async fn export(conn: &impl GenericClient) -> Result<Snapshot, StoreE
     }
     snapshot.principals = identity::list_principals(conn).await?;
     snapshot.policies = identity::all_policies(conn).await?;
+    snapshot.oidc_providers = identity::list_oidc_providers(conn).await?;
     let rows = query(conn, "SELECT key, value FROM meta ORDER BY key", &[]).await?;
     for row in &rows {
         snapshot.meta.push((row.try_get(0)?, row.try_get(1)?));
@@ -86,6 +92,7 @@ async fn first_data(conn: &impl GenericClient) -> Result<Option<&'static str>, S
         ("access_keys", "access keys"),
         ("principals", "principals"),
         ("principal_policies", "policies"),
+        ("oidc_providers", "OpenID Connect providers"),
     ] {
         let rows = query(conn, &format!("SELECT 1 FROM {table} LIMIT 1"), &[]).await?;
         if !rows.is_empty() {
@@ -180,6 +187,9 @@ pub(super) async fn import(
     for key in &snapshot.kms_keys {
         keys::create_kms_key(conn, key, None).await?;
     }
+    for material in &snapshot.kms_key_materials {
+        keys::add_kms_key_material(conn, material).await?;
+    }
     for alias in &snapshot.kms_aliases {
         keys::insert_alias(conn, alias).await?;
     }
@@ -201,6 +211,9 @@ pub(super) async fn import(
     }
     for policy in &snapshot.policies {
         identity::put_policy(conn, policy).await?;
+    }
+    for provider in &snapshot.oidc_providers {
+        identity::create_oidc_provider(conn, provider).await?;
     }
     Ok(())
 }

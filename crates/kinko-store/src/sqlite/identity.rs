@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use super::SqliteStore;
 use crate::IdentityRows;
 use crate::{
-    AccessKeyRecord, KeyUse, PolicyRecord, PrincipalRecord, StoreError, tags_from_stored,
-    tags_to_stored,
+    AccessKeyRecord, KeyUse, OidcProviderRecord, PolicyRecord, PrincipalRecord, StoreError,
+    tags_from_stored, tags_to_stored,
 };
 
 const PRINCIPAL_COLUMNS: &str = "name, kind, arn, tags, trust_policy, created_ms, unique_id";
@@ -308,8 +308,80 @@ pub(super) fn record_key_use(conn: &Connection, uses: &[KeyUse]) -> Result<(), S
     Ok(())
 }
 
+/// Errors: `AlreadyExists` for a taken arn.
+pub(super) fn create_oidc_provider(
+    conn: &Connection,
+    provider: &OidcProviderRecord,
+) -> Result<(), StoreError> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO oidc_providers (arn, config, created_ms) VALUES (?1, ?2, ?3) \
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![provider.arn, provider.config, provider.created_ms])?;
+    if inserted == 0 {
+        return Err(StoreError::AlreadyExists);
+    }
+    Ok(())
+}
+
+fn oidc_provider_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OidcProviderRecord> {
+    Ok(OidcProviderRecord {
+        arn: row.get(0)?,
+        config: row.get(1)?,
+        created_ms: row.get(2)?,
+    })
+}
+
+pub(super) fn get_oidc_provider(
+    conn: &Connection,
+    arn: &str,
+) -> Result<Option<OidcProviderRecord>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT arn, config, created_ms FROM oidc_providers WHERE arn = ?1")?
+        .query_row(params![arn], oidc_provider_from_row)
+        .optional()?)
+}
+
+/// Every provider, in arn order (also for export).
+pub(super) fn list_oidc_providers(
+    conn: &Connection,
+) -> Result<Vec<OidcProviderRecord>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT arn, config, created_ms FROM oidc_providers ORDER BY arn")?
+        .query_map([], oidc_provider_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn delete_oidc_provider(conn: &Connection, arn: &str) -> Result<bool, StoreError> {
+    let deleted = conn
+        .prepare_cached("DELETE FROM oidc_providers WHERE arn = ?1")?
+        .execute(params![arn])?;
+    Ok(deleted > 0)
+}
+
 #[async_trait]
 impl IdentityRows for SqliteStore {
+    async fn create_oidc_provider(&self, provider: OidcProviderRecord) -> Result<(), StoreError> {
+        self.write(move |conn| create_oidc_provider(conn, &provider))
+            .await
+    }
+
+    async fn get_oidc_provider(&self, arn: &str) -> Result<Option<OidcProviderRecord>, StoreError> {
+        let arn = arn.to_owned();
+        self.read(move |conn| get_oidc_provider(conn, &arn)).await
+    }
+
+    async fn list_oidc_providers(&self) -> Result<Vec<OidcProviderRecord>, StoreError> {
+        self.read(list_oidc_providers).await
+    }
+
+    async fn delete_oidc_provider(&self, arn: &str) -> Result<bool, StoreError> {
+        let arn = arn.to_owned();
+        self.write(move |conn| delete_oidc_provider(conn, &arn))
+            .await
+    }
+
     async fn get_access_key(
         &self,
         access_key_id: &str,

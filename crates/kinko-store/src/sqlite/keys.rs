@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use super::SqliteStore;
 use crate::KeyRows;
-use crate::{AccessKeyRecord, KmsAliasRecord, KmsKeyRecord, StoreError};
+use crate::{AccessKeyRecord, KmsAliasRecord, KmsKeyMaterialRecord, KmsKeyRecord, StoreError};
 
 pub(super) fn get_kms_key(
     conn: &Connection,
@@ -156,6 +156,69 @@ pub(super) fn update_kms_key(conn: &Connection, key: &KmsKeyRecord) -> Result<()
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+pub(super) fn list_kms_key_materials(
+    conn: &Connection,
+    region: &str,
+    key_id: &str,
+) -> Result<Vec<KmsKeyMaterialRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT version, material_id, wrapped_material, rotation_type, created_ms \
+         FROM kms_key_materials WHERE region = ?1 AND key_id = ?2 ORDER BY version",
+    )?;
+    let materials = stmt
+        .query_map(params![region, key_id], |row| {
+            Ok(KmsKeyMaterialRecord {
+                region: region.to_owned(),
+                key_id: key_id.to_owned(),
+                version: row.get(0)?,
+                material_id: row.get(1)?,
+                wrapped_material: row.get(2)?,
+                rotation_type: row.get(3)?,
+                created_ms: row.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(materials)
+}
+
+/// Runs inside the caller's IMMEDIATE transaction, so the checks and the
+/// insert are one step.
+pub(super) fn add_kms_key_material(
+    conn: &Connection,
+    m: &KmsKeyMaterialRecord,
+) -> Result<(), StoreError> {
+    if !kms_key_exists(conn, &m.region, &m.key_id)? {
+        return Err(StoreError::NotFound);
+    }
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO kms_key_materials (region, key_id, version, material_id, \
+             wrapped_material, rotation_type, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+             ON CONFLICT (region, key_id, version) DO NOTHING",
+        )?
+        .execute(params![
+            m.region,
+            m.key_id,
+            m.version,
+            m.material_id,
+            m.wrapped_material,
+            m.rotation_type,
+            m.created_ms,
+        ])?;
+    if inserted == 0 {
+        return Err(StoreError::AlreadyExists);
+    }
+    Ok(())
+}
+
+pub(super) fn list_kms_regions(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT DISTINCT region FROM kms_keys ORDER BY region")?;
+    let regions = stmt
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(regions)
 }
 
 pub(super) fn list_kms_aliases(
@@ -334,6 +397,25 @@ impl KeyRows for SqliteStore {
 
     async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError> {
         self.write(move |conn| update_kms_key(conn, &key)).await
+    }
+
+    async fn list_kms_key_materials(
+        &self,
+        region: &str,
+        key_id: &str,
+    ) -> Result<Vec<KmsKeyMaterialRecord>, StoreError> {
+        let (region, key_id) = (region.to_owned(), key_id.to_owned());
+        self.read(move |conn| list_kms_key_materials(conn, &region, &key_id))
+            .await
+    }
+
+    async fn add_kms_key_material(&self, material: KmsKeyMaterialRecord) -> Result<(), StoreError> {
+        self.write(move |conn| add_kms_key_material(conn, &material))
+            .await
+    }
+
+    async fn list_kms_regions(&self) -> Result<Vec<String>, StoreError> {
+        self.read(list_kms_regions).await
     }
 
     async fn list_kms_aliases(&self, region: &str) -> Result<Vec<KmsAliasRecord>, StoreError> {

@@ -15,6 +15,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_secrets.sql"),
     include_str!("../../migrations/sqlite/0003_identity.sql"),
     include_str!("../../migrations/sqlite/0004_principal_ids.sql"),
+    include_str!("../../migrations/sqlite/0005_kms_key_materials.sql"),
+    include_str!("../../migrations/sqlite/0006_oidc_providers.sql"),
 ];
 
 /// Brings the schema up to date. A database written by a newer kinko (more

@@ -50,6 +50,15 @@ pub(super) fn export(conn: &Connection) -> Result<Snapshot, StoreError> {
             .kms_keys
             .extend(keys::list_kms_keys(conn, &region)?);
     }
+    for key in &snapshot.kms_keys {
+        snapshot
+            .kms_key_materials
+            .extend(keys::list_kms_key_materials(
+                conn,
+                &key.region,
+                &key.key_id,
+            )?);
+    }
     for region in regions_of(conn, "kms_aliases")? {
         snapshot
             .kms_aliases
@@ -70,6 +79,7 @@ pub(super) fn export(conn: &Connection) -> Result<Snapshot, StoreError> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     snapshot.principals = identity::list_principals(conn)?;
     snapshot.policies = identity::all_policies(conn)?;
+    snapshot.oidc_providers = identity::list_oidc_providers(conn)?;
     snapshot.meta = conn
         .prepare("SELECT key, value FROM meta ORDER BY key")?
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -86,6 +96,7 @@ fn first_data(conn: &Connection) -> Result<Option<&'static str>, StoreError> {
         ("access_keys", "access keys"),
         ("principals", "principals"),
         ("principal_policies", "policies"),
+        ("oidc_providers", "OpenID Connect providers"),
     ] {
         if conn
             .prepare(&format!("SELECT 1 FROM {table} LIMIT 1"))?
@@ -156,6 +167,9 @@ pub(super) fn import(conn: &Connection, snapshot: &Snapshot) -> Result<(), Store
     for key in &snapshot.kms_keys {
         keys::create_kms_key(conn, key, None)?;
     }
+    for material in &snapshot.kms_key_materials {
+        keys::add_kms_key_material(conn, material)?;
+    }
     for alias in &snapshot.kms_aliases {
         keys::insert_alias(conn, alias)?;
     }
@@ -174,6 +188,9 @@ pub(super) fn import(conn: &Connection, snapshot: &Snapshot) -> Result<(), Store
     }
     for policy in &snapshot.policies {
         identity::put_policy(conn, policy)?;
+    }
+    for provider in &snapshot.oidc_providers {
+        identity::create_oidc_provider(conn, provider)?;
     }
     Ok(())
 }

@@ -54,11 +54,11 @@ pub(super) async fn remove_regions_from_replication(
     check_secret_id(&mut v, &req.secret_id);
     if let Some(list) = v.required(&req.remove_replica_regions, "removeReplicaRegions") {
         v.list_length(list, "removeReplicaRegions", 1, usize::MAX);
-        for (i, r) in list.iter().enumerate() {
-            let p = format!("removeReplicaRegions.{}.member", i + 1);
-            v.length(r, &p, 1, 128);
-            v.pattern(r, &p, is_region(r), REGION_PATTERN);
-        }
+        v.members(
+            list,
+            "removeReplicaRegions",
+            MemberRule::length(1, 128).with_pattern(is_region, REGION_PATTERN),
+        );
     }
     v.finish()?;
     let id = present(req.secret_id)?;
@@ -123,11 +123,21 @@ pub(super) async fn rotation(
     if let Some(id) = &req.secret_id {
         s.describe_secret(c, id).await?;
     }
-    Err(SecretsError::InvalidRequest(
-        "No Lambda rotation function ARN is associated with this secret.".into(),
-    )
-    .into())
+    // No secret here has a rotation function configured: AWS's documented
+    // InvalidRequestException cause for that (moto records the same text,
+    // for CancelRotateSecret too). A RotationLambdaARN in the request is a
+    // Lambda this server does not invoke through the API.
+    let message = match (operation, &req.rotation_lambda_arn) {
+        ("RotateSecret", Some(_)) => {
+            "This kinko server does not invoke a RotationLambdaARN through RotateSecret."
+        }
+        _ => ROTATION_NOT_CONFIGURED,
+    };
+    Err(SecretsError::InvalidRequest(message.into()).into())
 }
+
+/// AWS's text (the model's InvalidRequestException documentation).
+pub(super) const ROTATION_NOT_CONFIGURED: &str = "You tried to enable rotation on a secret that doesn't already have a Lambda function ARN configured and you didn't include such an ARN as a parameter in this call.";
 
 /// ListSecrets under the rule in `access`: every secret when `*` is allowed;
 /// otherwise the secrets the caller may list, or AWS's denial on `*` when
