@@ -26,6 +26,7 @@ mod unique_id;
 pub mod conformance;
 
 mod audit;
+mod changes;
 mod identity;
 mod keys;
 mod meta;
@@ -33,6 +34,7 @@ mod parameters;
 mod secrets;
 
 pub use audit::{AUDIT_GENESIS, AuditLink, AuditRow, AuditRows};
+pub use changes::{Change, ChangeBounds, ChangeOrigin, ChangeRecord, ChangeRows, ChangeSource};
 pub use identity::{
     AccessKeyRecord, IdentityRows, KeyUse, OidcProviderRecord, PolicyRecord, PrincipalRecord,
 };
@@ -61,6 +63,7 @@ pub trait Store:
     + KeyRows
     + IdentityRows
     + AuditRows
+    + ChangeRows
     + MetaRows
     + Send
     + Sync
@@ -74,6 +77,7 @@ impl<T> Store for T where
         + KeyRows
         + IdentityRows
         + AuditRows
+        + ChangeRows
         + MetaRows
         + Send
         + Sync

@@ -14,6 +14,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod audit;
+pub mod changes;
 pub mod identity;
 pub mod keys;
 pub mod meta;
@@ -46,7 +47,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
     identity::run(store.clone()).await;
     meta::run(store.clone()).await;
     secrets::run(store.clone()).await;
-    audit::run(store).await;
+    audit::run(store.clone()).await;
+    changes::run(store).await;
 }
 
 pub(crate) fn tag(key: &str, value: &str) -> Tag {

@@ -60,6 +60,7 @@
 mod macros;
 
 mod audit;
+mod changes;
 mod cluster;
 mod identity;
 mod keys;

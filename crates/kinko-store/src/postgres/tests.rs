@@ -93,7 +93,7 @@ mod conformance_by_area {
         )*};
     }
 
-    areas!(parameters, secrets, keys, identity, audit, meta);
+    areas!(parameters, secrets, keys, identity, audit, changes, meta);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -54,6 +54,7 @@
 //! the database.
 
 mod audit;
+mod changes;
 mod identity;
 mod keys;
 mod meta;

@@ -25,7 +25,7 @@ mod conformance_in_memory {
         )*};
     }
 
-    areas!(parameters, secrets, keys, identity, audit, meta);
+    areas!(parameters, secrets, keys, identity, audit, changes, meta);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
