@@ -282,13 +282,16 @@ impl Credentials {
             last_used_ms: None,
             last_used_operation: None,
         };
+        let name = principal_arn.rsplit('/').next().unwrap_or(principal_arn);
+        let change = crate::changes::iam_change(principal_arn, name, "CreateAccessKey")
+            .with("accessKeyId", access_key_id.as_str());
         match max_usable {
             Some(max) => {
                 self.store
-                    .create_access_key_limited(record, max, now_ms)
+                    .create_access_key_limited(record, max, now_ms, change)
                     .await?
             }
-            None => self.store.create_access_key(record).await?,
+            None => self.store.create_access_key(record, change).await?,
         }
         Ok(AccessKey {
             access_key_id,
@@ -481,7 +484,10 @@ mod tests {
     }
 
     async fn set_active(store: &Arc<dyn Store>, id: &str, active: bool) {
-        store.update_access_key(id, active, None).await.unwrap();
+        store
+            .update_access_key(id, active, None, crate::changes::test_change())
+            .await
+            .unwrap();
     }
 
     async fn active(credentials: &Credentials, id: &str) -> bool {

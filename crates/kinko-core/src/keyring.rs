@@ -40,7 +40,8 @@ use std::time::{Duration, Instant};
 
 use kinko_crypto::{CryptoError, KeyMaterial, RootKey, SecretBytes, envelope};
 use kinko_store::{
-    Invalidation, KeyRows, KmsKeyMaterialRecord, KmsKeyRecord, MetaRows, Store, StoreError,
+    Change, ChangeSource, Invalidation, KeyRows, KmsKeyMaterialRecord, KmsKeyRecord, MetaRows,
+    Store, StoreError,
 };
 
 pub mod materials;
@@ -375,7 +376,17 @@ impl Keyring {
             rotation_type: rotation_type.to_owned(),
             created_ms: at_ms,
         };
-        self.keys.add_kms_key_material(record.clone()).await?;
+        let operation = if rotation_type == "ON_DEMAND" {
+            "RotateKeyOnDemand"
+        } else {
+            "RotateKeyOnSchedule"
+        };
+        let change = self
+            .key_change(region, key_id, operation)
+            .with_version(version);
+        self.keys
+            .add_kms_key_material(record.clone(), change)
+            .await?;
         self.invalidate(region, key_id);
         tracing::info!(
             region,
@@ -445,8 +456,9 @@ impl Keyring {
             created_ms: jiff::Timestamp::now().as_millisecond(),
             metadata,
         };
+        let change = self.key_change(region, &key_id, "CreateKey");
         self.keys
-            .create_kms_key(record.clone(), None)
+            .create_kms_key(record.clone(), None, change)
             .await
             .map_err(KeyringError::from)?;
         tracing::info!(region, key_id, "created customer key");
@@ -657,7 +669,11 @@ impl Keyring {
             created_ms: jiff::Timestamp::now().as_millisecond(),
             metadata: "{}".to_owned(),
         };
-        match self.keys.create_kms_key(record, Some(alias)).await {
+        let change = self
+            .key_change(region, &key_id, "CreateKey")
+            .with("alias", alias)
+            .with("keyManager", "AWS");
+        match self.keys.create_kms_key(record, Some(alias), change).await {
             Ok(()) => {
                 tracing::info!(region, alias, key_id, "created AWS-managed key");
                 let key = Arc::new(CachedKey {
@@ -741,6 +757,24 @@ impl Keyring {
     /// `arn:<partition>:kms:<region>:<account>:key/<key_id>`.
     pub fn key_arn(&self, region: &str, key_id: &str) -> String {
         arn("kms", region, &self.account_id, &format!("key/{key_id}"))
+    }
+
+    /// The change-feed record of `operation` on key `key_id`. KMS calls
+    /// reach the keyring without their caller, so the account acts (the
+    /// record's `actor` is the account root for every KMS change).
+    pub fn key_change(&self, region: &str, key_id: &str, operation: &str) -> Change {
+        let origin = crate::changes::server_origin(
+            &self.account_id,
+            region,
+            jiff::Timestamp::now().as_millisecond(),
+        );
+        Change::new(
+            &origin,
+            ChangeSource::Kms,
+            operation,
+            self.key_arn(region, key_id),
+            key_id,
+        )
     }
 }
 

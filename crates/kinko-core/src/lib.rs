@@ -10,6 +10,7 @@
 
 pub mod audit;
 mod caller;
+pub mod changes;
 pub mod clock;
 pub mod credentials;
 pub mod iam;

@@ -162,6 +162,24 @@ impl Change {
     }
 }
 
+/// Whether a mutation's outcome means it wrote (and so appends its change).
+pub(crate) trait Wrote {
+    fn wrote(&self) -> bool;
+}
+
+impl Wrote for () {
+    fn wrote(&self) -> bool {
+        true
+    }
+}
+
+/// A delete's "was there one".
+impl Wrote for bool {
+    fn wrote(&self) -> bool {
+        *self
+    }
+}
+
 /// A change as the feed holds it: numbered in commit order.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChangeRecord {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use kinko_model::Tag;
 use kinko_model::principals::PrincipalKind;
 
-use crate::StoreError;
+use crate::{Change, StoreError};
 
 /// An access key for SigV4. The secret is sealed (see `kinko-core`).
 #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -111,7 +111,9 @@ pub struct KeyUse {
     pub operation: String,
 }
 
-/// Identity rows: what credentials and principal management need.
+/// Identity rows: what credentials and principal management need. Each
+/// mutation appends its [`Change`] in its own transaction when it writes
+/// (a delete that finds nothing appends nothing).
 #[async_trait]
 pub trait IdentityRows: Send + Sync {
     async fn get_access_key(
@@ -120,12 +122,20 @@ pub trait IdentityRows: Send + Sync {
     ) -> Result<Option<AccessKeyRecord>, StoreError>;
 
     /// Errors: `AlreadyExists`.
-    async fn create_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError>;
+    async fn create_access_key(
+        &self,
+        key: AccessKeyRecord,
+        change: Change,
+    ) -> Result<(), StoreError>;
 
     // ---- principals and policies ----
 
     /// Errors: `AlreadyExists` (name or arn taken).
-    async fn create_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError>;
+    async fn create_principal(
+        &self,
+        principal: PrincipalRecord,
+        change: Change,
+    ) -> Result<(), StoreError>;
 
     async fn get_principal(&self, name: &str) -> Result<Option<PrincipalRecord>, StoreError>;
 
@@ -135,14 +145,18 @@ pub trait IdentityRows: Send + Sync {
     async fn list_principals(&self) -> Result<Vec<PrincipalRecord>, StoreError>;
 
     /// Replaces tags and trust_policy. Errors: `NotFound`.
-    async fn update_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError>;
+    async fn update_principal(
+        &self,
+        principal: PrincipalRecord,
+        change: Change,
+    ) -> Result<(), StoreError>;
 
     /// Deletes the principal with its policies and access keys, in one
     /// transaction. `false` if absent.
-    async fn delete_principal(&self, name: &str) -> Result<bool, StoreError>;
+    async fn delete_principal(&self, name: &str, change: Change) -> Result<bool, StoreError>;
 
     /// Upsert by (principal_arn, name). Errors: `NotFound` when no principal has that arn.
-    async fn put_policy(&self, policy: PolicyRecord) -> Result<(), StoreError>;
+    async fn put_policy(&self, policy: PolicyRecord, change: Change) -> Result<(), StoreError>;
 
     async fn get_policy(
         &self,
@@ -153,7 +167,12 @@ pub trait IdentityRows: Send + Sync {
     /// Name order.
     async fn list_policies(&self, principal_arn: &str) -> Result<Vec<PolicyRecord>, StoreError>;
 
-    async fn delete_policy(&self, principal_arn: &str, name: &str) -> Result<bool, StoreError>;
+    async fn delete_policy(
+        &self,
+        principal_arn: &str,
+        name: &str,
+        change: Change,
+    ) -> Result<bool, StoreError>;
 
     // ---- access key management ----
 
@@ -165,6 +184,7 @@ pub trait IdentityRows: Send + Sync {
         key: AccessKeyRecord,
         max_usable: usize,
         now_ms: i64,
+        change: Change,
     ) -> Result<(), StoreError>;
 
     /// One principal's keys (all principals when `None`), in created_ms then id order.
@@ -179,9 +199,14 @@ pub trait IdentityRows: Send + Sync {
         access_key_id: &str,
         active: bool,
         retire_ms: Option<i64>,
+        change: Change,
     ) -> Result<(), StoreError>;
 
-    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError>;
+    async fn delete_access_key(
+        &self,
+        access_key_id: &str,
+        change: Change,
+    ) -> Result<bool, StoreError>;
 
     /// Records last use, keeping the newest `used_ms` per key. Unknown ids are ignored.
     async fn record_key_use(&self, uses: &[KeyUse]) -> Result<(), StoreError>;
@@ -189,7 +214,11 @@ pub trait IdentityRows: Send + Sync {
     // ---- OpenID Connect identity providers ----
 
     /// Errors: `AlreadyExists` (the arn is taken).
-    async fn create_oidc_provider(&self, provider: OidcProviderRecord) -> Result<(), StoreError>;
+    async fn create_oidc_provider(
+        &self,
+        provider: OidcProviderRecord,
+        change: Change,
+    ) -> Result<(), StoreError>;
 
     async fn get_oidc_provider(&self, arn: &str) -> Result<Option<OidcProviderRecord>, StoreError>;
 
@@ -197,5 +226,5 @@ pub trait IdentityRows: Send + Sync {
     async fn list_oidc_providers(&self) -> Result<Vec<OidcProviderRecord>, StoreError>;
 
     /// Whether there was one.
-    async fn delete_oidc_provider(&self, arn: &str) -> Result<bool, StoreError>;
+    async fn delete_oidc_provider(&self, arn: &str, change: Change) -> Result<bool, StoreError>;
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::StoreError;
+use crate::{Change, StoreError};
 
 /// A KMS-style key. `wrapped_material` is the key material wrapped under the
 /// root key; the store never sees it in the clear.
@@ -79,6 +79,8 @@ pub struct KmsAliasRecord {
 }
 
 /// KMS key and alias rows: what the keyring and the KMS service need.
+/// Each mutation appends its [`Change`] in its own transaction when it
+/// writes.
 #[async_trait]
 pub trait KeyRows: Send + Sync {
     async fn get_kms_key(
@@ -96,6 +98,7 @@ pub trait KeyRows: Send + Sync {
         &self,
         key: KmsKeyRecord,
         alias: Option<&str>,
+        change: Change,
     ) -> Result<(), StoreError>;
 
     /// Every key of a region, in key id order.
@@ -103,7 +106,7 @@ pub trait KeyRows: Send + Sync {
 
     /// Replaces a key's mutable fields (`enabled`, `description`, `metadata`,
     /// `wrapped_material` for re-wrapping). Errors: `NotFound` if absent.
-    async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError>;
+    async fn update_kms_key(&self, key: KmsKeyRecord, change: Change) -> Result<(), StoreError>;
 
     /// A key's rotated materials (not the original), in version order.
     async fn list_kms_key_materials(
@@ -115,7 +118,11 @@ pub trait KeyRows: Send + Sync {
     /// Adds a rotated material. Errors: `AlreadyExists` when the key
     /// already has that version (a concurrent rotation won), `NotFound`
     /// when the key does not exist.
-    async fn add_kms_key_material(&self, material: KmsKeyMaterialRecord) -> Result<(), StoreError>;
+    async fn add_kms_key_material(
+        &self,
+        material: KmsKeyMaterialRecord,
+        change: Change,
+    ) -> Result<(), StoreError>;
 
     /// Every region that holds a KMS key, in order (the rotation job
     /// walks them).
@@ -125,7 +132,11 @@ pub trait KeyRows: Send + Sync {
     async fn list_kms_aliases(&self, region: &str) -> Result<Vec<KmsAliasRecord>, StoreError>;
 
     /// Errors: `AlreadyExists`.
-    async fn create_kms_alias(&self, alias: KmsAliasRecord) -> Result<(), StoreError>;
+    async fn create_kms_alias(
+        &self,
+        alias: KmsAliasRecord,
+        change: Change,
+    ) -> Result<(), StoreError>;
 
     /// Points an existing alias at another key. Errors: `NotFound`.
     async fn update_kms_alias(
@@ -134,8 +145,14 @@ pub trait KeyRows: Send + Sync {
         alias: &str,
         key_id: &str,
         updated_ms: i64,
+        change: Change,
     ) -> Result<(), StoreError>;
 
     /// `false` when it did not exist.
-    async fn delete_kms_alias(&self, region: &str, alias: &str) -> Result<bool, StoreError>;
+    async fn delete_kms_alias(
+        &self,
+        region: &str,
+        alias: &str,
+        change: Change,
+    ) -> Result<bool, StoreError>;
 }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use kinko_model::Tag;
 use kinko_model::ssm::{ParameterType, VersionSelector};
 
-use crate::StoreError;
+use crate::{Change, StoreError};
 
 /// One version of a parameter, as stored. `value` is a sealed envelope
 /// (see `kinko_crypto::envelope`), never plaintext, whatever the type.
@@ -153,6 +153,10 @@ pub struct ParameterExport {
 }
 
 /// Parameter rows: what `kinko-core`'s SSM service needs of a store.
+///
+/// Every mutation takes the [`Change`] that describes it and appends it to
+/// the change feed in the same transaction, only when something was written
+/// (a conflict, an error or a no-op appends nothing).
 #[async_trait]
 pub trait ParameterRows: Send + Sync {
     async fn get_parameter(
@@ -175,10 +179,18 @@ pub trait ParameterRows: Send + Sync {
         &self,
         region: &str,
         write: ParameterWrite,
+        change: Change,
     ) -> Result<PutOutcome, StoreError>;
 
     /// Deletes every version, label and tag. `false` when it did not exist.
-    async fn delete_parameter(&self, region: &str, name: &str) -> Result<bool, StoreError>;
+    /// The store adds the deleted parameter's `type` and `description` to
+    /// the change's detail.
+    async fn delete_parameter(
+        &self,
+        region: &str,
+        name: &str,
+        change: Change,
+    ) -> Result<bool, StoreError>;
 
     /// Latest version of each parameter, in name order.
     async fn list_parameters(
@@ -198,15 +210,18 @@ pub trait ParameterRows: Send + Sync {
         version: Option<u32>,
         labels: &[String],
         max_labels: usize,
+        change: Change,
     ) -> Result<u32, StoreError>;
 
-    /// Errors: `ParameterNotFound`, `VersionNotFound`.
+    /// Errors: `ParameterNotFound`, `VersionNotFound`. The change is
+    /// appended (with the removed `labels`) only when a label was removed.
     async fn unlabel_parameter_version(
         &self,
         region: &str,
         name: &str,
         version: u32,
         labels: &[String],
+        change: Change,
     ) -> Result<UnlabelOutcome, StoreError>;
 
     /// Upserts tags by key. Errors: `ParameterNotFound`, `TooManyTags`.
@@ -216,6 +231,7 @@ pub trait ParameterRows: Send + Sync {
         name: &str,
         tags: &[Tag],
         max_tags: usize,
+        change: Change,
     ) -> Result<(), StoreError>;
 
     /// Unknown keys are ignored. Errors: `ParameterNotFound`.
@@ -224,5 +240,6 @@ pub trait ParameterRows: Send + Sync {
         region: &str,
         name: &str,
         keys: &[String],
+        change: Change,
     ) -> Result<(), StoreError>;
 }

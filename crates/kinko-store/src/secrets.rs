@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use kinko_model::Tag;
 
-use crate::StoreError;
+use crate::{Change, StoreError};
 
 /// A Secrets Manager secret's metadata. Values live in [`SecretVersion`]s.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -123,6 +123,11 @@ pub trait SecretRows: Send + Sync {
     async fn secrets_due_for_purge(&self, now_ms: i64) -> Result<Vec<SecretRecord>, StoreError>;
 
     /// Applies every write in one transaction (a primary and its replicas move
-    /// together), or none of them.
-    async fn write_secrets(&self, writes: Vec<SecretWrite>) -> Result<WriteOutcome, StoreError>;
+    /// together), or none of them, and appends `changes` to the change feed
+    /// in the same transaction when the writes were applied.
+    async fn write_secrets(
+        &self,
+        writes: Vec<SecretWrite>,
+        changes: Vec<Change>,
+    ) -> Result<WriteOutcome, StoreError>;
 }

@@ -4,7 +4,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use kinko_store::{KmsAliasRecord, KmsKeyMaterialRecord, SingletonGuard, Snapshot, SqliteStore};
+use kinko_store::{
+    Change, KmsAliasRecord, KmsKeyMaterialRecord, SingletonGuard, Snapshot, SqliteStore,
+};
 
 use super::*;
 
@@ -47,7 +49,10 @@ impl KeyStore {
             .unwrap()
             .unwrap();
         key.enabled = enabled;
-        self.sqlite.update_kms_key(key).await.unwrap();
+        self.sqlite
+            .update_kms_key(key, crate::changes::test_change())
+            .await
+            .unwrap();
     }
 
     /// The region's keys as stored, read past the counters.
@@ -82,16 +87,17 @@ impl KeyRows for KeyStore {
         &self,
         key: KmsKeyRecord,
         alias: Option<&str>,
+        change: Change,
     ) -> Result<(), StoreError> {
-        self.sqlite.create_kms_key(key, alias).await
+        self.sqlite.create_kms_key(key, alias, change).await
     }
 
     async fn list_kms_keys(&self, region: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
         self.sqlite.list_kms_keys(region).await
     }
 
-    async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError> {
-        self.sqlite.update_kms_key(key).await
+    async fn update_kms_key(&self, key: KmsKeyRecord, change: Change) -> Result<(), StoreError> {
+        self.sqlite.update_kms_key(key, change).await
     }
 
     async fn list_kms_key_materials(
@@ -102,8 +108,12 @@ impl KeyRows for KeyStore {
         self.sqlite.list_kms_key_materials(region, key_id).await
     }
 
-    async fn add_kms_key_material(&self, material: KmsKeyMaterialRecord) -> Result<(), StoreError> {
-        self.sqlite.add_kms_key_material(material).await
+    async fn add_kms_key_material(
+        &self,
+        material: KmsKeyMaterialRecord,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        self.sqlite.add_kms_key_material(material, change).await
     }
 
     async fn list_kms_regions(&self) -> Result<Vec<String>, StoreError> {
@@ -114,8 +124,12 @@ impl KeyRows for KeyStore {
         self.sqlite.list_kms_aliases(region).await
     }
 
-    async fn create_kms_alias(&self, alias: KmsAliasRecord) -> Result<(), StoreError> {
-        self.sqlite.create_kms_alias(alias).await
+    async fn create_kms_alias(
+        &self,
+        alias: KmsAliasRecord,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        self.sqlite.create_kms_alias(alias, change).await
     }
 
     async fn update_kms_alias(
@@ -124,14 +138,20 @@ impl KeyRows for KeyStore {
         alias: &str,
         key_id: &str,
         updated_ms: i64,
+        change: Change,
     ) -> Result<(), StoreError> {
         self.sqlite
-            .update_kms_alias(region, alias, key_id, updated_ms)
+            .update_kms_alias(region, alias, key_id, updated_ms, change)
             .await
     }
 
-    async fn delete_kms_alias(&self, region: &str, alias: &str) -> Result<bool, StoreError> {
-        self.sqlite.delete_kms_alias(region, alias).await
+    async fn delete_kms_alias(
+        &self,
+        region: &str,
+        alias: &str,
+        change: Change,
+    ) -> Result<bool, StoreError> {
+        self.sqlite.delete_kms_alias(region, alias, change).await
     }
 }
 
@@ -193,7 +213,11 @@ async fn customer_key(store: &KeyStore, root: &RootKey, key_id: &str) {
         created_ms: 0,
         metadata: "{}".to_owned(),
     };
-    store.sqlite.create_kms_key(record, None).await.unwrap();
+    store
+        .sqlite
+        .create_kms_key(record, None, crate::changes::test_change())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -299,13 +323,16 @@ async fn all_key_reference_forms_resolve() {
     customer_key(&store, &root, id).await;
     store
         .sqlite
-        .create_kms_alias(KmsAliasRecord {
-            region: REGION.to_owned(),
-            alias: "alias/app".to_owned(),
-            key_id: id.to_owned(),
-            created_ms: 0,
-            updated_ms: 0,
-        })
+        .create_kms_alias(
+            KmsAliasRecord {
+                region: REGION.to_owned(),
+                alias: "alias/app".to_owned(),
+                key_id: id.to_owned(),
+                created_ms: 0,
+                updated_ms: 0,
+            },
+            crate::changes::test_change(),
+        )
         .await
         .unwrap();
     let ring = keyring(&store);
@@ -718,7 +745,11 @@ async fn rotated_materials_need_the_root_key() {
         .unwrap()
         .unwrap();
     record.wrapped_material = root_from(2).wrap_key(ROTATED, &KeyMaterial::generate());
-    store.sqlite.update_kms_key(record).await.unwrap();
+    store
+        .sqlite
+        .update_kms_key(record, crate::changes::test_change())
+        .await
+        .unwrap();
     assert!(matches!(
         other.resolve(REGION, ROTATED).await,
         Err(KeyringError::WrongRootKey)

@@ -36,6 +36,22 @@ fn check_target(key: &KeyHandle) -> Result<(), KmsError> {
 }
 
 impl Kms {
+    /// An alias's change: the alias's ARN and name, the key it points to.
+    fn alias_change(
+        &self,
+        region: &str,
+        alias: &str,
+        operation: &str,
+        key_id: &str,
+    ) -> kinko_store::Change {
+        let mut change = self
+            .keyring
+            .key_change(region, alias, operation)
+            .with("targetKeyId", key_id);
+        change.resource = self.alias_arn(region, alias);
+        change
+    }
+
     pub async fn create_alias(
         &self,
         region: &str,
@@ -53,7 +69,8 @@ impl Kms {
             created_ms: now,
             updated_ms: now,
         };
-        match self.store.create_kms_alias(record).await {
+        let change = self.alias_change(region, alias, "CreateAlias", &key.record.key_id);
+        match self.store.create_kms_alias(record, change).await {
             Ok(()) => Ok(()),
             Err(StoreError::AlreadyExists) => Err(KmsError::AlreadyExists(format!(
                 "An alias with the name {} already exists",
@@ -77,7 +94,13 @@ impl Kms {
         check_target(&key)?;
         match self
             .store
-            .update_kms_alias(region, alias, &key.record.key_id, now_ms())
+            .update_kms_alias(
+                region,
+                alias,
+                &key.record.key_id,
+                now_ms(),
+                self.alias_change(region, alias, "UpdateAlias", &key.record.key_id),
+            )
             .await
         {
             Ok(()) => Ok(()),
@@ -88,7 +111,9 @@ impl Kms {
 
     pub async fn delete_alias(&self, region: &str, alias: &str) -> Result<(), KmsError> {
         check_alias_name(alias)?;
-        if self.store.delete_kms_alias(region, alias).await? {
+        let mut change = self.keyring.key_change(region, alias, "DeleteAlias");
+        change.resource = self.alias_arn(region, alias);
+        if self.store.delete_kms_alias(region, alias, change).await? {
             Ok(())
         } else {
             Err(self.alias_not_found(region, alias))

@@ -430,7 +430,7 @@ impl Kms {
         let grant_id = grant.grant_id.clone();
         key.meta.grants.push(grant);
         let key_id = key.record.key_id.clone();
-        self.save_meta(key).await?;
+        self.save_meta(key, "CreateGrant").await?;
         Ok(CreateGrantOutput {
             grant_token: self.grant_token(region, &key_id, &grant_id),
             grant_id,
@@ -549,7 +549,7 @@ impl Kms {
             return Err(KmsError::dry_run());
         }
         key.meta.grants.remove(index);
-        self.save_meta(key).await
+        self.save_meta(key, "RevokeGrant").await
     }
 }
 

@@ -620,7 +620,7 @@ impl Kms {
             valid_to_ms,
             description: input.key_material_description.or(import.description),
         });
-        self.save_import(key.clone()).await?;
+        self.save_import(key.clone(), "ImportKeyMaterial").await?;
         tracing::info!(region, key_id = %key.record.key_id, "imported key material");
         Ok(ImportKeyMaterialOutput {
             key_id: key.arn,
@@ -663,7 +663,8 @@ impl Kms {
             valid_to_ms: None,
             ..import
         });
-        self.save_import(key.clone()).await?;
+        self.save_import(key.clone(), "DeleteImportedKeyMaterial")
+            .await?;
         tracing::info!(region, key_id = %key.record.key_id, "deleted imported key material");
         Ok(DeleteImportedKeyMaterialOutput {
             key_id: key.arn,
@@ -673,12 +674,18 @@ impl Kms {
 
     /// Writes an import's record (material and metadata) and drops the
     /// cached key here and on the other servers.
-    async fn save_import(&self, mut key: KeyHandle) -> Result<(), KmsError> {
+    async fn save_import(&self, mut key: KeyHandle, operation: &str) -> Result<(), KmsError> {
         key.record.metadata = key
             .meta
             .to_json()
             .map_err(|e| KmsError::Internal(format!("metadata: {e}")))?;
-        self.store.update_kms_key(key.record.clone()).await?;
+        let change = self
+            .keyring
+            .key_change(&key.record.region, &key.record.key_id, operation)
+            .with("keyState", key.state().as_str());
+        self.store
+            .update_kms_key(key.record.clone(), change)
+            .await?;
         self.keyring
             .invalidate(&key.record.region, &key.record.key_id);
         Ok(())

@@ -188,7 +188,10 @@ impl Kms {
             }
             KeyState::PendingImport => Err(KmsError::pending_import(&key.arn)),
             KeyState::Enabled => Ok(()),
-            KeyState::Disabled => self.save_state(key, KeyState::Enabled).await.map(drop),
+            KeyState::Disabled => self
+                .save_state(key, KeyState::Enabled, "EnableKey")
+                .await
+                .map(drop),
         }
     }
 
@@ -203,7 +206,10 @@ impl Kms {
             }
             KeyState::PendingImport => Err(KmsError::pending_import(&key.arn)),
             KeyState::Disabled => Ok(()),
-            KeyState::Enabled => self.save_state(key, KeyState::Disabled).await.map(drop),
+            KeyState::Enabled => self
+                .save_state(key, KeyState::Disabled, "DisableKey")
+                .await
+                .map(drop),
         }
     }
 
@@ -252,7 +258,7 @@ impl Kms {
         };
         key.meta.deletion_date_ms = deletion_date_ms;
         key.meta.pending_window_in_days = Some(days);
-        let key = self.save_state(key, state).await?;
+        let key = self.save_state(key, state, "ScheduleKeyDeletion").await?;
         Ok(ScheduleKeyDeletionOutput {
             key_id: key.arn,
             deletion_date_ms,
@@ -277,7 +283,9 @@ impl Kms {
                 key.arn
             )));
         }
-        let key = self.save_state(key, KeyState::Disabled).await?;
+        let key = self
+            .save_state(key, KeyState::Disabled, "CancelKeyDeletion")
+            .await?;
         Ok(key.arn)
     }
 }

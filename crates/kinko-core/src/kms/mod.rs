@@ -309,7 +309,12 @@ impl Kms {
     /// Writes a key's new state: `enabled` mirrors it, so the keyring (and
     /// through it SSM and Secrets Manager) sees it; then drops this node's
     /// cached copy so the change takes effect at once.
-    async fn save_state(&self, mut key: KeyHandle, state: KeyState) -> Result<KeyHandle, KmsError> {
+    async fn save_state(
+        &self,
+        mut key: KeyHandle,
+        state: KeyState,
+        operation: &str,
+    ) -> Result<KeyHandle, KmsError> {
         key.meta.key_state = Some(state);
         if !matches!(
             state,
@@ -323,7 +328,13 @@ impl Kms {
             .meta
             .to_json()
             .map_err(|e| KmsError::Internal(format!("metadata: {e}")))?;
-        self.store.update_kms_key(key.record.clone()).await?;
+        let change = self
+            .keyring
+            .key_change(&key.record.region, &key.record.key_id, operation)
+            .with("keyState", state.as_str());
+        self.store
+            .update_kms_key(key.record.clone(), change)
+            .await?;
         self.keyring
             .invalidate(&key.record.region, &key.record.key_id);
         Ok(key)

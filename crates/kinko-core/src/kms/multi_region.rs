@@ -391,9 +391,12 @@ impl Kms {
                 .to_json()
                 .map_err(|e| KmsError::Internal(format!("metadata: {e}")))?,
         };
+        let change = self
+            .keyring
+            .key_change(&record.region, &record.key_id, "ReplicateKey");
         let written = match existing {
-            Some(_) => self.store.update_kms_key(record).await,
-            None => self.store.create_kms_key(record, None).await,
+            Some(_) => self.store.update_kms_key(record, change).await,
+            None => self.store.create_kms_key(record, None, change).await,
         };
         match written {
             Ok(()) => {}
@@ -477,7 +480,13 @@ impl Kms {
             .meta
             .to_json()
             .map_err(|e| KmsError::Internal(format!("metadata: {e}")))?;
-        self.store.update_kms_key(home.record.clone()).await?;
+        let change = self
+            .keyring
+            .key_change(&home.record.region, &key_id, "UpdatePrimaryRegion")
+            .with("primaryRegion", primary_region);
+        self.store
+            .update_kms_key(home.record.clone(), change)
+            .await?;
         self.keyring.invalidate(&home.record.region, &key_id);
         tracing::info!(
             from = region,

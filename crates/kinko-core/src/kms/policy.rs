@@ -98,7 +98,7 @@ impl Kms {
         }
         check_key_policy(policy)?;
         key.meta.policy = Some(policy.to_owned());
-        self.save_meta(key).await
+        self.save_meta(key, "PutKeyPolicy").await
     }
 
     /// `["default"]`, paged as ListKeyPolicies pages (it never truncates).
@@ -134,7 +134,7 @@ impl Kms {
             return Err(KmsError::pending_deletion(&key.arn));
         }
         description.clone_into(&mut key.record.description);
-        self.save_meta(key).await
+        self.save_meta(key, "UpdateKeyDescription").await
     }
 }
 

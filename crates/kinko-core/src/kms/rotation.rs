@@ -206,7 +206,9 @@ impl Kms {
             since_ms,
         });
         let state = key.state();
-        self.save_state(key, state).await.map(drop)
+        self.save_state(key, state, "EnableKeyRotation")
+            .await
+            .map(drop)
     }
 
     pub async fn disable_key_rotation(&self, region: &str, key_ref: &str) -> Result<(), KmsError> {
@@ -216,7 +218,9 @@ impl Kms {
         let mut key = self.shared_of(&key).await?;
         key.meta.rotation = None;
         let state = key.state();
-        self.save_state(key, state).await.map(drop)
+        self.save_state(key, state, "DisableKeyRotation")
+            .await
+            .map(drop)
     }
 
     pub async fn get_key_rotation_status(

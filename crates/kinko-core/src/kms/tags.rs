@@ -35,7 +35,7 @@ impl Kms {
         if key.meta.tags.len() > MAX_TAGS {
             return Err(KmsError::Tag("Too many tags".into()));
         }
-        self.save_meta(key).await
+        self.save_meta(key, "TagResource").await
     }
 
     /// Removes the tags with these keys; a key not set is no error (AWS).
@@ -52,7 +52,7 @@ impl Kms {
         }
         let (_guard, mut key) = self.load_for_tagging(region, key_ref).await?;
         key.meta.tags.retain(|t| !tag_keys.contains(&t.key));
-        self.save_meta(key).await
+        self.save_meta(key, "UntagResource").await
     }
 
     /// The key's tags in tag-key order, `limit` (at most 50) at a time.
@@ -105,9 +105,9 @@ impl Kms {
 
     /// Writes a key's metadata (its tags) and drops this node's cached
     /// copy, so tag conditions see the change at once.
-    pub(super) async fn save_meta(&self, key: KeyHandle) -> Result<(), KmsError> {
+    pub(super) async fn save_meta(&self, key: KeyHandle, operation: &str) -> Result<(), KmsError> {
         let state = key.state();
-        self.save_state(key, state).await.map(drop)
+        self.save_state(key, state, operation).await.map(drop)
     }
 }
 

@@ -22,6 +22,7 @@
 mod providers;
 mod sessions;
 
+use crate::changes::iam_change;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -356,7 +357,8 @@ impl Identity {
             trust_policy,
             created_ms: jiff::Timestamp::now().as_millisecond(),
         };
-        match self.rows.create_principal(record.clone()).await {
+        let change = iam_change(&record.arn, &record.name, "CreatePrincipal");
+        match self.rows.create_principal(record.clone(), change).await {
             Ok(()) => Ok(record),
             Err(StoreError::AlreadyExists) => Err(IdentityError::AlreadyExists(record.name)),
             Err(e) => Err(e.into()),
@@ -371,7 +373,8 @@ impl Identity {
     pub async fn delete_principal(&self, name_or_arn: &str) -> Result<(), IdentityError> {
         let principal = self.principal(name_or_arn).await?;
         let keys = self.rows.list_access_keys(Some(&principal.arn)).await?;
-        if !self.rows.delete_principal(&principal.name).await? {
+        let change = iam_change(&principal.arn, &principal.name, "DeletePrincipal");
+        if !self.rows.delete_principal(&principal.name, change).await? {
             return Err(IdentityError::NoSuchPrincipal(name_or_arn.to_owned()));
         }
         for key in keys {
@@ -401,7 +404,7 @@ impl Identity {
             )));
         }
         principal.tags.sort_by(|a, b| a.key.cmp(&b.key));
-        self.update(principal).await
+        self.update(principal, "TagPrincipal").await
     }
 
     pub async fn untag_principal(
@@ -411,7 +414,7 @@ impl Identity {
     ) -> Result<(), IdentityError> {
         let mut principal = self.principal(name_or_arn).await?;
         principal.tags.retain(|t| !keys.contains(&t.key));
-        self.update(principal).await
+        self.update(principal, "UntagPrincipal").await
     }
 
     /// Replaces a role's trust policy.
@@ -429,12 +432,17 @@ impl Identity {
         }
         Policy::parse_resource(&document)?;
         principal.trust_policy = Some(document);
-        self.update(principal).await
+        self.update(principal, "PutTrustPolicy").await
     }
 
-    async fn update(&self, principal: PrincipalRecord) -> Result<(), IdentityError> {
+    async fn update(
+        &self,
+        principal: PrincipalRecord,
+        operation: &str,
+    ) -> Result<(), IdentityError> {
         let arn = principal.arn.clone();
-        match self.rows.update_principal(principal).await {
+        let change = iam_change(&arn, &principal.name, operation);
+        match self.rows.update_principal(principal, change).await {
             Ok(()) => {}
             Err(StoreError::NotFound) => return Err(IdentityError::NoSuchPrincipal(arn)),
             Err(e) => return Err(e.into()),
@@ -461,7 +469,9 @@ impl Identity {
             document: document.to_owned(),
             updated_ms: jiff::Timestamp::now().as_millisecond(),
         };
-        match self.rows.put_policy(record).await {
+        let change =
+            iam_change(&principal.arn, &principal.name, "PutPolicy").with("policyName", name);
+        match self.rows.put_policy(record, change).await {
             Ok(()) => {}
             Err(StoreError::NotFound) => {
                 return Err(IdentityError::NoSuchPrincipal(principal.name));
@@ -494,7 +504,13 @@ impl Identity {
 
     pub async fn delete_policy(&self, principal: &str, name: &str) -> Result<(), IdentityError> {
         let principal = self.principal(principal).await?;
-        if !self.rows.delete_policy(&principal.arn, name).await? {
+        let change =
+            iam_change(&principal.arn, &principal.name, "DeletePolicy").with("policyName", name);
+        if !self
+            .rows
+            .delete_policy(&principal.arn, name, change)
+            .await?
+        {
             return Err(IdentityError::NoSuchPolicy {
                 principal: principal.name,
                 policy: name.to_owned(),
@@ -553,7 +569,13 @@ impl Identity {
         let retire_ms = if active { None } else { key.retire_ms };
         match self
             .rows
-            .update_access_key(access_key_id, active, retire_ms)
+            .update_access_key(
+                access_key_id,
+                active,
+                retire_ms,
+                key_change(&key.principal_arn, access_key_id, "UpdateAccessKey")
+                    .with("active", active),
+            )
             .await
         {
             Ok(()) => {}
@@ -567,7 +589,11 @@ impl Identity {
     }
 
     pub async fn delete_key(&self, access_key_id: &str) -> Result<(), IdentityError> {
-        if !self.rows.delete_access_key(access_key_id).await? {
+        let Some(key) = self.rows.get_access_key(access_key_id).await? else {
+            return Err(IdentityError::NoSuchKey(access_key_id.to_owned()));
+        };
+        let change = key_change(&key.principal_arn, access_key_id, "DeleteAccessKey");
+        if !self.rows.delete_access_key(access_key_id, change).await? {
             return Err(IdentityError::NoSuchKey(access_key_id.to_owned()));
         }
         self.key_changed(access_key_id).await;
@@ -624,10 +650,20 @@ impl Identity {
         let retire_ms = now_ms + grace_seconds * 1000;
         if let Err(e) = self
             .rows
-            .update_access_key(&retired_key_id, old_active, Some(retire_ms))
+            .update_access_key(
+                &retired_key_id,
+                old_active,
+                Some(retire_ms),
+                key_change(&principal.arn, &retired_key_id, "RotateAccessKey")
+                    .with("retireMs", retire_ms),
+            )
             .await
         {
-            let _ = self.rows.delete_access_key(&new_key.access_key_id).await;
+            let undo = key_change(&principal.arn, &new_key.access_key_id, "DeleteAccessKey");
+            let _ = self
+                .rows
+                .delete_access_key(&new_key.access_key_id, undo)
+                .await;
             return Err(e.into());
         }
         self.key_changed(&retired_key_id).await;
@@ -677,7 +713,8 @@ impl Identity {
                 trust_policy: None,
                 created_ms: jiff::Timestamp::now().as_millisecond(),
             };
-            match self.rows.create_principal(record).await {
+            let change = iam_change(&record.arn, &record.name, "CreatePrincipal");
+            match self.rows.create_principal(record, change).await {
                 Ok(()) | Err(StoreError::AlreadyExists) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -689,12 +726,20 @@ impl Identity {
             .is_none()
         {
             self.rows
-                .put_policy(PolicyRecord {
-                    principal_arn: admin_arn.to_owned(),
-                    name: ADMIN_POLICY_NAME.to_owned(),
-                    document: ALLOW_ALL_POLICY.to_owned(),
-                    updated_ms: jiff::Timestamp::now().as_millisecond(),
-                })
+                .put_policy(
+                    PolicyRecord {
+                        principal_arn: admin_arn.to_owned(),
+                        name: ADMIN_POLICY_NAME.to_owned(),
+                        document: ALLOW_ALL_POLICY.to_owned(),
+                        updated_ms: jiff::Timestamp::now().as_millisecond(),
+                    },
+                    iam_change(
+                        admin_arn,
+                        admin_arn.rsplit('/').next().unwrap_or("admin"),
+                        "PutPolicy",
+                    )
+                    .with("policyName", ADMIN_POLICY_NAME),
+                )
                 .await?;
         }
         self.meta.init_meta(DONE, b"1").await?;
@@ -732,4 +777,11 @@ fn check_tags(tags: &[Tag]) -> Result<(), IdentityError> {
 /// Active and not past its retirement.
 pub fn is_usable(key: &AccessKeyRecord, now_ms: i64) -> bool {
     key.active && key.retire_ms.is_none_or(|r| now_ms < r)
+}
+
+/// An access key's change: the resource is its principal, the key id (not a
+/// secret) is in the detail.
+fn key_change(principal_arn: &str, access_key_id: &str, operation: &str) -> kinko_store::Change {
+    let name = principal_arn.rsplit('/').next().unwrap_or(principal_arn);
+    iam_change(principal_arn, name, operation).with("accessKeyId", access_key_id)
 }

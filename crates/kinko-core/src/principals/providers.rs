@@ -119,7 +119,8 @@ impl Identity {
                 .map_err(|e| IdentityError::Validation(e.to_string()))?,
             created_ms: jiff::Timestamp::now().as_millisecond(),
         };
-        match self.rows.create_oidc_provider(record.clone()).await {
+        let change = crate::changes::iam_change(&record.arn, &url, "CreateOidcProvider");
+        match self.rows.create_oidc_provider(record.clone(), change).await {
             Ok(()) => {}
             Err(kinko_store::StoreError::AlreadyExists) => {
                 return Err(IdentityError::OidcProviderExists(url));
@@ -155,7 +156,8 @@ impl Identity {
     }
 
     pub async fn delete_oidc_provider(&self, arn: &str) -> Result<(), IdentityError> {
-        if self.rows.delete_oidc_provider(arn).await? {
+        let change = crate::changes::iam_change(arn, arn, "DeleteOidcProvider");
+        if self.rows.delete_oidc_provider(arn, change).await? {
             Ok(())
         } else {
             Err(IdentityError::NoSuchOidcProvider(arn.to_owned()))

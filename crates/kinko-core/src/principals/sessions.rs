@@ -557,7 +557,10 @@ mod tests {
             .unwrap();
         record.document =
             r#"{"Statement":[{"Effect":"Deny","Action":"*","Resurce":"*"}]}"#.to_owned();
-        store.put_policy(record).await.unwrap();
+        store
+            .put_policy(record, crate::changes::test_change())
+            .await
+            .unwrap();
         identity.forget(&holder.arn);
         let access = identity
             .session_access(session.claims)

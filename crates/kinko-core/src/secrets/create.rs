@@ -90,9 +90,10 @@ impl SecretsManager {
                 version_id: input.value.as_ref().map(|_| token.clone()),
                 replication_status: statuses(&meta),
             };
+            let change = self.change(caller, "CreateSecret", None, &state);
             let mut writes = vec![SecretWrite::Create { state }];
             writes.extend(replicas);
-            if self.store.write_secrets(writes).await? == WriteOutcome::Written {
+            if self.store.write_secrets(writes, vec![change]).await? == WriteOutcome::Written {
                 return Ok(out);
             }
         }

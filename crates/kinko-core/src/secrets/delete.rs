@@ -7,7 +7,9 @@ use kinko_store::{SecretRecord, SecretWrite, WriteOutcome};
 use super::error::SecretsError;
 use super::meta::SecretMeta;
 use super::model::{Caller, DeleteSecretInput, DeleteSecretOutput, SecretIdentity};
-use super::service::{DAY_MS, MAX_WRITE_ATTEMPTS, Plan, SecretsManager, check_primary, identity};
+use super::service::{
+    DAY_MS, MAX_WRITE_ATTEMPTS, Plan, SecretsManager, check_primary, identity, secret_change,
+};
 use super::suffix::random_suffix;
 
 pub const DEFAULT_RECOVERY_DAYS: i64 = 30;
@@ -82,7 +84,9 @@ impl SecretsManager {
                     expected_revision: state.record.revision,
                 }];
                 writes.extend(self.replica_deletes(&state.record).await?);
-                if self.store.write_secrets(writes).await? == WriteOutcome::Written {
+                let change = self.change(caller, "DeleteSecret", Some(&state), &state);
+                let change = change.with("forceDeleteWithoutRecovery", true);
+                if self.store.write_secrets(writes, vec![change]).await? == WriteOutcome::Written {
                     return Ok(out(now));
                 }
                 continue;
@@ -101,7 +105,7 @@ impl SecretsManager {
                 state: next,
                 new_values: Vec::new(),
             };
-            if self.commit(&state, plan).await? == WriteOutcome::Written {
+            if self.commit(caller, "DeleteSecret", &state, plan).await? == WriteOutcome::Written {
                 return Ok(out(deletion));
             }
         }
@@ -127,7 +131,7 @@ impl SecretsManager {
                 state: next,
                 new_values: Vec::new(),
             };
-            if self.commit(&state, plan).await? == WriteOutcome::Written {
+            if self.commit(caller, "RestoreSecret", &state, plan).await? == WriteOutcome::Written {
                 return Ok(identity(&state.record, None));
             }
         }
@@ -157,7 +161,11 @@ impl SecretsManager {
                 expected_revision: state.record.revision,
             }];
             writes.extend(self.replica_deletes(&state.record).await?);
-            if self.store.write_secrets(writes).await? == WriteOutcome::Written {
+            // The ARN holds the account: arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-xxxxxx.
+            let account = state.record.arn.split(':').nth(4).unwrap_or_default();
+            let origin = crate::changes::server_origin(account, &state.record.region, now_ms);
+            let change = secret_change(&origin, "PurgeSecret", Some(&state), &state);
+            if self.store.write_secrets(writes, vec![change]).await? == WriteOutcome::Written {
                 tracing::info!(secret = %state.record.arn, "purged secret after its recovery window");
                 purged += 1;
             }

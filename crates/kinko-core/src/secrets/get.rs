@@ -112,7 +112,7 @@ impl SecretsManager {
             upsert_versions: upsert,
             delete_versions: Vec::new(),
         };
-        if let Err(e) = self.store.write_secrets(vec![write]).await {
+        if let Err(e) = self.store.write_secrets(vec![write], Vec::new()).await {
             tracing::warn!(error = %e, secret = %state.record.name, "could not record LastAccessedDate");
         }
     }

@@ -76,8 +76,13 @@ impl SecretsManager {
                     .into(),
             ));
         }
-        self.write_policy(caller, secret_id, Some(policy.to_owned()))
-            .await
+        self.write_policy(
+            caller,
+            "PutResourcePolicy",
+            secret_id,
+            Some(policy.to_owned()),
+        )
+        .await
     }
 
     pub async fn delete_resource_policy(
@@ -85,12 +90,14 @@ impl SecretsManager {
         caller: &Caller,
         secret_id: &str,
     ) -> Result<SecretIdentity, SecretsError> {
-        self.write_policy(caller, secret_id, None).await
+        self.write_policy(caller, "DeleteResourcePolicy", secret_id, None)
+            .await
     }
 
     async fn write_policy(
         &self,
         caller: &Caller,
+        operation: &str,
         secret_id: &str,
         policy: Option<String>,
     ) -> Result<SecretIdentity, SecretsError> {
@@ -107,7 +114,7 @@ impl SecretsManager {
                 state: next,
                 new_values: Vec::new(),
             };
-            if self.commit(&state, plan).await? == WriteOutcome::Written {
+            if self.commit(caller, operation, &state, plan).await? == WriteOutcome::Written {
                 return Ok(identity(&state.record, None));
             }
         }

@@ -99,7 +99,7 @@ impl SecretsManager {
                 state: next,
                 new_values: vec![(token.to_owned(), value.clone())],
             };
-            if self.commit(&state, plan).await? == WriteOutcome::Written {
+            if self.commit(caller, "PutSecretValue", &state, plan).await? == WriteOutcome::Written {
                 return Ok(out(stages));
             }
         }
@@ -148,7 +148,7 @@ impl SecretsManager {
                 state: next,
                 new_values,
             };
-            if self.commit(&state, plan).await? == WriteOutcome::Written {
+            if self.commit(caller, "UpdateSecret", &state, plan).await? == WriteOutcome::Written {
                 return Ok(identity(&state.record, version_id));
             }
         }
@@ -202,7 +202,11 @@ impl SecretsManager {
                 state: next,
                 new_values: Vec::new(),
             };
-            if self.commit(&state, plan).await? == WriteOutcome::Written {
+            if self
+                .commit(caller, "UpdateSecretVersionStage", &state, plan)
+                .await?
+                == WriteOutcome::Written
+            {
                 return Ok(identity(&state.record, None));
             }
         }

@@ -311,7 +311,8 @@ impl SecretsManager {
                 delete_versions: Vec::new(),
             }];
             writes.extend(creates);
-            if self.store.write_secrets(writes).await? == WriteOutcome::Written {
+            let change = self.change(caller, "ReplicateSecretToRegions", Some(&state), &state);
+            if self.store.write_secrets(writes, vec![change]).await? == WriteOutcome::Written {
                 return Ok(ReplicationOutput {
                     arn: record.arn,
                     replication_status: statuses(&meta),
@@ -366,7 +367,8 @@ impl SecretsManager {
                     delete_versions: Vec::new(),
                 },
             );
-            if self.store.write_secrets(writes).await? == WriteOutcome::Written {
+            let change = self.change(caller, "RemoveRegionsFromReplication", Some(&state), &state);
+            if self.store.write_secrets(writes, vec![change]).await? == WriteOutcome::Written {
                 return Ok(ReplicationOutput {
                     arn: record.arn,
                     replication_status: statuses(&meta),
@@ -416,7 +418,8 @@ impl SecretsManager {
                     delete_versions: Vec::new(),
                 });
             }
-            if self.store.write_secrets(writes).await? == WriteOutcome::Written {
+            let change = self.change(caller, "StopReplicationToReplica", Some(&state), &state);
+            if self.store.write_secrets(writes, vec![change]).await? == WriteOutcome::Written {
                 return Ok(record.arn);
             }
         }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use kinko_model::secrets::SecretRef;
 use kinko_store::{
-    SecretRecord, SecretRows, SecretState, SecretVersion, SecretWrite, Store, WriteOutcome,
+    Change, ChangeOrigin, ChangeSource, SecretRecord, SecretRows, SecretState, SecretVersion,
+    SecretWrite, Store, WriteOutcome,
 };
 
 use super::error::SecretsError;
@@ -185,9 +186,12 @@ impl SecretsManager {
     /// together with the matching writes to every replica.
     pub(super) async fn commit(
         &self,
+        caller: &Caller,
+        operation: &str,
         before: &SecretState,
         mut plan: Plan,
     ) -> Result<WriteOutcome, SecretsError> {
+        let change = self.change(caller, operation, Some(before), &plan.state);
         collect_garbage(&mut plan.state.versions, self.now());
         let (upsert, delete) = diff(&before.versions, &plan.state.versions);
         let mut writes = vec![SecretWrite::Update {
@@ -200,7 +204,20 @@ impl SecretsManager {
             self.replica_writes(&plan.state.record, &upsert, &delete, &plan.new_values)
                 .await?,
         );
-        Ok(self.store.write_secrets(writes).await?)
+        Ok(self.store.write_secrets(writes, vec![change]).await?)
+    }
+
+    /// The change-feed record of `operation` turning `before` (`None`: a
+    /// new secret) into `after`: the version it created, if any, and every
+    /// staging label that moved onto a version.
+    pub(super) fn change(
+        &self,
+        caller: &Caller,
+        operation: &str,
+        before: Option<&SecretState>,
+        after: &SecretState,
+    ) -> Change {
+        secret_change(&caller.change_origin(self.now()), operation, before, after)
     }
 }
 
@@ -300,6 +317,44 @@ pub(super) fn append_version(
     let id = version.version_id.clone();
     state.versions.push(version);
     stages::label_new_version(&mut state.versions, &id, requested);
+}
+
+/// [`SecretsManager::change`] for any origin (the scheduler's purge has no
+/// caller).
+pub(super) fn secret_change(
+    origin: &ChangeOrigin,
+    operation: &str,
+    before: Option<&SecretState>,
+    after: &SecretState,
+) -> Change {
+    let old = |id: &str| before.and_then(|b| b.versions.iter().find(|v| v.version_id == id));
+    let mut moved = Vec::new();
+    let mut created = None;
+    for version in &after.versions {
+        let previous = old(&version.version_id);
+        if previous.is_none() {
+            created = Some(version.version_id.clone());
+        }
+        for stage in &version.stages {
+            if !previous.is_some_and(|p| p.stages.contains(stage)) {
+                moved.push(serde_json::json!({"label": stage, "versionId": version.version_id}));
+            }
+        }
+    }
+    let mut change = Change::new(
+        origin,
+        ChangeSource::SecretsManager,
+        operation,
+        after.record.arn.clone(),
+        &after.record.name,
+    );
+    if let Some(id) = created {
+        change = change.with_version(id);
+    }
+    if !moved.is_empty() {
+        change = change.with("labelsMoved", moved);
+    }
+    change
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ impl SecretsManager {
                 state: next,
                 new_values: Vec::new(),
             };
-            if self.commit(&state, plan).await? == WriteOutcome::Written {
+            if self.commit(caller, "TagResource", &state, plan).await? == WriteOutcome::Written {
                 return Ok(());
             }
         }
@@ -86,7 +86,7 @@ impl SecretsManager {
                 state: next,
                 new_values: Vec::new(),
             };
-            if self.commit(&state, plan).await? == WriteOutcome::Written {
+            if self.commit(caller, "UntagResource", &state, plan).await? == WriteOutcome::Written {
                 return Ok(());
             }
         }

@@ -572,12 +572,15 @@ async fn tampered_value_is_a_clear_fault() {
     let mut moved = b.versions[0].clone();
     moved.value = a.versions[0].value.clone();
     e.store
-        .write_secrets(vec![kinko_store::SecretWrite::Update {
-            expected_revision: b.record.revision,
-            record: b.record.clone(),
-            upsert_versions: vec![moved],
-            delete_versions: Vec::new(),
-        }])
+        .write_secrets(
+            vec![kinko_store::SecretWrite::Update {
+                expected_revision: b.record.revision,
+                record: b.record.clone(),
+                upsert_versions: vec![moved],
+                delete_versions: Vec::new(),
+            }],
+            vec![crate::changes::test_change()],
+        )
         .await
         .unwrap();
     let err = e.sm.get_secret_value(&c, &get("b")).await.unwrap_err();

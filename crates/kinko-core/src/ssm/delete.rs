@@ -4,14 +4,17 @@ use kinko_model::ssm::ParameterName;
 
 use super::error::SsmError;
 use super::model::{Caller, DeleteParametersOutput};
-use super::service::ParameterStore;
+use super::service::{ParameterStore, now_ms};
 
 impl ParameterStore {
     pub async fn delete_parameter(&self, caller: &Caller, name: &str) -> Result<(), SsmError> {
         let parsed = ParameterName::parse(name)?;
+        let change = caller
+            .parameter_change(now_ms(), "DeleteParameter", &parsed)
+            .with("event", "Delete");
         if self
             .store
-            .delete_parameter(&caller.region, parsed.canonical())
+            .delete_parameter(&caller.region, parsed.canonical(), change)
             .await?
         {
             Ok(())
@@ -36,8 +39,11 @@ impl ParameterStore {
             }
             let deleted = match ParameterName::parse(name) {
                 Ok(parsed) => {
+                    let change = caller
+                        .parameter_change(now_ms(), "DeleteParameters", &parsed)
+                        .with("event", "Delete");
                     self.store
-                        .delete_parameter(&caller.region, parsed.canonical())
+                        .delete_parameter(&caller.region, parsed.canonical(), change)
                         .await?
                 }
                 Err(_) => false,

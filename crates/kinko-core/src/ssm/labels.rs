@@ -8,7 +8,7 @@ use kinko_store::{ParameterLookup, StoreError};
 
 use super::error::SsmError;
 use super::model::{Caller, LabelOutput, UnlabelOutput};
-use super::service::{MAX_LABELS_PER_VERSION, ParameterStore};
+use super::service::{MAX_LABELS_PER_VERSION, ParameterStore, now_ms};
 
 fn label_store_error(e: StoreError, name: &str, version: Option<u32>) -> SsmError {
     match e {
@@ -64,6 +64,10 @@ impl ParameterStore {
                     version,
                     &valid,
                     MAX_LABELS_PER_VERSION,
+                    caller
+                        .parameter_change(now_ms(), "LabelParameterVersion", &parsed)
+                        .with("event", "LabelParameterVersion")
+                        .with("labels", valid.clone()),
                 )
                 .await
                 .map_err(|e| label_store_error(e, name, version))?
@@ -84,7 +88,13 @@ impl ParameterStore {
         let parsed = ParameterName::parse(name)?;
         let out = self
             .store
-            .unlabel_parameter_version(&caller.region, parsed.canonical(), version, labels)
+            .unlabel_parameter_version(
+                &caller.region,
+                parsed.canonical(),
+                version,
+                labels,
+                caller.parameter_change(now_ms(), "UnlabelParameterVersion", &parsed),
+            )
             .await
             .map_err(|e| label_store_error(e, name, Some(version)))?;
         Ok(UnlabelOutput {

@@ -263,7 +263,29 @@ impl ParameterStore {
                 },
                 max_versions: MAX_VERSIONS,
             };
-            match self.store.put_parameter_version(region, write).await {
+            let change = caller
+                .parameter_change(
+                    write.version.last_modified_ms,
+                    "PutParameter",
+                    &checked.name,
+                )
+                .with_version(version)
+                .with(
+                    "event",
+                    if expected_latest.is_none() {
+                        "Create"
+                    } else {
+                        "Update"
+                    },
+                )
+                .with("type", parameter_type.as_str())
+                .with("description", write.version.description.clone())
+                .with("tier", tier);
+            match self
+                .store
+                .put_parameter_version(region, write, change)
+                .await
+            {
                 Ok(PutOutcome::Written) => {
                     return Ok(PutParameterOutput {
                         version,

@@ -8,7 +8,7 @@ use kinko_store::{ParameterLookup, StoreError};
 
 use super::error::SsmError;
 use super::model::Caller;
-use super::service::{MAX_TAGS, ParameterStore};
+use super::service::{MAX_TAGS, ParameterStore, now_ms};
 
 /// The parameter a tagging request is about; other resource types are not
 /// kept by kinko.
@@ -42,7 +42,18 @@ impl ParameterStore {
             unique.push(t.clone());
         }
         self.store
-            .add_parameter_tags(&caller.region, name.canonical(), &unique, MAX_TAGS)
+            .add_parameter_tags(
+                &caller.region,
+                name.canonical(),
+                &unique,
+                MAX_TAGS,
+                caller
+                    .parameter_change(now_ms(), "AddTagsToResource", &name)
+                    .with(
+                        "tagKeys",
+                        unique.iter().map(|t| t.key.clone()).collect::<Vec<_>>(),
+                    ),
+            )
             .await
             .map_err(tag_store_error)
     }
@@ -56,7 +67,14 @@ impl ParameterStore {
     ) -> Result<(), SsmError> {
         let name = target(resource_type, resource_id)?;
         self.store
-            .remove_parameter_tags(&caller.region, name.canonical(), keys)
+            .remove_parameter_tags(
+                &caller.region,
+                name.canonical(),
+                keys,
+                caller
+                    .parameter_change(now_ms(), "RemoveTagsFromResource", &name)
+                    .with("tagKeys", keys.to_vec()),
+            )
             .await
             .map_err(tag_store_error)
     }

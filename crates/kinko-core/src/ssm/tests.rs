@@ -284,7 +284,14 @@ async fn selectors_on_get() {
         .await
         .unwrap();
     store
-        .label_parameter_version("us-east-1", "/test-2", Some(1), &["prod".into()], 10)
+        .label_parameter_version(
+            "us-east-1",
+            "/test-2",
+            Some(1),
+            &["prod".into()],
+            10,
+            crate::changes::test_change(),
+        )
         .await
         .unwrap();
 

@@ -28,6 +28,7 @@ pub fn sample_change(name: &str, time_ms: i64) -> Change {
 pub async fn run(store: Arc<dyn Store>) {
     append_read_and_page(&*store).await;
     trim_moves_the_bound(&*store).await;
+    mutations_append_exactly_their_change(&*store).await;
     concurrent_appenders_get_distinct_consecutive_numbers(store).await;
 }
 
@@ -116,4 +117,99 @@ pub async fn concurrent_appenders_get_distinct_consecutive_numbers(store: Arc<dy
     let read = store.read_changes(start, 1000).await.unwrap();
     let seqs: Vec<i64> = read.iter().map(|r| r.seq).collect();
     assert_eq!(seqs, expected, "every number given out is in the feed");
+}
+
+/// A mutation's change is in the feed exactly when the mutation wrote: a
+/// write appends its change, numbered next; a conflict, a failed write or
+/// a delete of nothing appends none (the same transaction commits both or
+/// neither).
+pub async fn mutations_append_exactly_their_change(store: &dyn Store) {
+    use crate::conformance::{create, overwrite};
+    use crate::{PutOutcome, StoreError};
+    let region = "conformance-changes-mutations";
+    let appended = |head: i64| async move { store.read_changes(head, 100).await.unwrap() };
+
+    let head = store.change_bounds().await.unwrap().head;
+    let put = sample_change("feed-param", 7_000_000_000_000);
+    let outcome = store
+        .put_parameter_version(region, create("/feed/param", b"v1"), put.clone())
+        .await
+        .unwrap();
+    assert_eq!(outcome, PutOutcome::Written);
+    let records = appended(head).await;
+    assert_eq!(records.len(), 1, "one write, one record");
+    assert_eq!(records[0].seq, head + 1);
+    assert_eq!(records[0].change, put);
+
+    let head = head + 1;
+    let again = store
+        .put_parameter_version(region, create("/feed/param", b"v1"), put.clone())
+        .await
+        .unwrap();
+    assert_eq!(again, PutOutcome::Conflict);
+    let labelled = store
+        .label_parameter_version(
+            region,
+            "/feed/param",
+            Some(9),
+            &["x".into()],
+            10,
+            put.clone(),
+        )
+        .await;
+    assert!(matches!(labelled, Err(StoreError::VersionNotFound)));
+    let too_many: Vec<String> = (0..3).map(|i| format!("l{i}")).collect();
+    let limited = store
+        .label_parameter_version(region, "/feed/param", None, &too_many, 2, put.clone())
+        .await;
+    assert!(matches!(
+        limited,
+        Err(StoreError::LabelLimitExceeded { .. })
+    ));
+    let missing = store
+        .delete_parameter(region, "/feed/nothing", put.clone())
+        .await
+        .unwrap();
+    assert!(!missing);
+    assert!(
+        appended(head).await.is_empty(),
+        "a conflict, a failed write and a delete of nothing append nothing"
+    );
+
+    let overwrite_write = overwrite("/feed/param", 1, b"v2");
+    store
+        .put_parameter_version(region, overwrite_write, put.clone().with_version(2))
+        .await
+        .unwrap();
+    let label = sample_change("feed-param", 7_000_000_000_001);
+    let version = store
+        .label_parameter_version(region, "/feed/param", None, &["prod".into()], 10, label)
+        .await
+        .unwrap();
+    assert_eq!(version, 2);
+    let deleted = store
+        .delete_parameter(
+            region,
+            "/feed/param",
+            sample_change("feed-param", 7_000_000_000_002),
+        )
+        .await
+        .unwrap();
+    assert!(deleted);
+    let records = appended(head).await;
+    assert_eq!(records.len(), 3, "overwrite, label, delete");
+    assert_eq!(
+        records[1].change.version.as_deref(),
+        Some("2"),
+        "the store names the version a label landed on"
+    );
+    assert_eq!(
+        records[2]
+            .change
+            .detail
+            .get("type")
+            .and_then(|t| t.as_str()),
+        Some("String"),
+        "the store adds the deleted parameter's type"
+    );
 }

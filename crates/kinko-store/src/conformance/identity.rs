@@ -1,5 +1,6 @@
 //! Access keys, principals, policies, key use, OpenID Connect providers.
 
+use super::test_change;
 use std::sync::Arc;
 
 use kinko_model::principals::PrincipalKind;
@@ -31,14 +32,17 @@ pub async fn access_keys(store: &dyn IdentityRows) {
         last_used_ms: None,
         last_used_operation: None,
     };
-    store.create_access_key(key.clone()).await.unwrap();
+    store
+        .create_access_key(key.clone(), test_change())
+        .await
+        .unwrap();
     assert_eq!(store.get_access_key(id).await.unwrap(), Some(key.clone()));
 
     let impostor = AccessKeyRecord {
         principal_arn: "arn:aws:iam::000000000000:user/mallory".to_owned(),
         ..key.clone()
     };
-    match store.create_access_key(impostor).await {
+    match store.create_access_key(impostor, test_change()).await {
         Err(StoreError::AlreadyExists) => {}
         other => panic!("expected AlreadyExists, got {other:?}"),
     }
@@ -54,7 +58,10 @@ pub async fn access_keys(store: &dyn IdentityRows) {
         last_used_ms: None,
         last_used_operation: None,
     };
-    store.create_access_key(inactive.clone()).await.unwrap();
+    store
+        .create_access_key(inactive.clone(), test_change())
+        .await
+        .unwrap();
     assert_eq!(
         store.get_access_key("AKIACONFORMANCE0002").await.unwrap(),
         Some(inactive)
@@ -130,7 +137,10 @@ pub async fn principals(store: &dyn IdentityRows) {
     assert_eq!(store.get_principal("conf-p-alice").await.unwrap(), None);
     let mut alice = principal("conf-p-alice", PrincipalKind::User);
     alice.tags = vec![tag("team", "core"), tag("env", "prod")];
-    store.create_principal(alice.clone()).await.unwrap();
+    store
+        .create_principal(alice.clone(), test_change())
+        .await
+        .unwrap();
     // The store keeps tags sorted by key.
     alice.tags = vec![tag("env", "prod"), tag("team", "core")];
     assert_eq!(
@@ -150,13 +160,19 @@ pub async fn principals(store: &dyn IdentityRows) {
     );
 
     let deploy = principal("conf-p-deploy", PrincipalKind::Role);
-    store.create_principal(deploy.clone()).await.unwrap();
+    store
+        .create_principal(deploy.clone(), test_change())
+        .await
+        .unwrap();
     let builder = principal("conf-p-builder", PrincipalKind::User);
-    store.create_principal(builder.clone()).await.unwrap();
+    store
+        .create_principal(builder.clone(), test_change())
+        .await
+        .unwrap();
 
     // The name is unique across kinds, and so is the arn.
     let same_name = principal("conf-p-alice", PrincipalKind::Role);
-    match store.create_principal(same_name).await {
+    match store.create_principal(same_name, test_change()).await {
         Err(StoreError::AlreadyExists) => {}
         other => panic!("expected AlreadyExists for a taken name, got {other:?}"),
     }
@@ -165,7 +181,7 @@ pub async fn principals(store: &dyn IdentityRows) {
         unique_id: fresh_id(PrincipalKind::User),
         ..alice.clone()
     };
-    match store.create_principal(same_arn).await {
+    match store.create_principal(same_arn, test_change()).await {
         Err(StoreError::AlreadyExists) => {}
         other => panic!("expected AlreadyExists for a taken arn, got {other:?}"),
     }
@@ -174,7 +190,7 @@ pub async fn principals(store: &dyn IdentityRows) {
         unique_id: alice.unique_id.clone(),
         ..principal("conf-p-alias-of-alice", PrincipalKind::User)
     };
-    match store.create_principal(same_id).await {
+    match store.create_principal(same_id, test_change()).await {
         Err(StoreError::AlreadyExists) => {}
         other => panic!("expected AlreadyExists for a taken unique id, got {other:?}"),
     }
@@ -202,7 +218,7 @@ pub async fn principals(store: &dyn IdentityRows) {
         created_ms: 5,
         ..deploy.clone()
     };
-    store.update_principal(update).await.unwrap();
+    store.update_principal(update, test_change()).await.unwrap();
     let updated = store.get_principal("conf-p-deploy").await.unwrap().unwrap();
     assert_eq!(
         updated,
@@ -213,7 +229,10 @@ pub async fn principals(store: &dyn IdentityRows) {
         }
     );
     match store
-        .update_principal(principal("conf-p-ghost", PrincipalKind::User))
+        .update_principal(
+            principal("conf-p-ghost", PrincipalKind::User),
+            test_change(),
+        )
         .await
     {
         Err(StoreError::NotFound) => {}
@@ -223,7 +242,12 @@ pub async fn principals(store: &dyn IdentityRows) {
         store.get_principal("conf-p-ghost").await.unwrap().is_none(),
         "an update never creates"
     );
-    assert!(!store.delete_principal("conf-p-ghost").await.unwrap());
+    assert!(
+        !store
+            .delete_principal("conf-p-ghost", test_change())
+            .await
+            .unwrap()
+    );
 }
 
 /// Inline policies are upserted by (principal, name), listed in name order,
@@ -231,21 +255,30 @@ pub async fn principals(store: &dyn IdentityRows) {
 pub async fn policies(store: &dyn IdentityRows) {
     let dev = principal("conf-pol-dev", PrincipalKind::User);
     let other = principal("conf-pol-other", PrincipalKind::Role);
-    store.create_principal(dev.clone()).await.unwrap();
-    store.create_principal(other.clone()).await.unwrap();
+    store
+        .create_principal(dev.clone(), test_change())
+        .await
+        .unwrap();
+    store
+        .create_principal(other.clone(), test_change())
+        .await
+        .unwrap();
 
     let orphan = policy(&format!("{ACCOUNT_ARN}:user/conf-pol-none"), "p", "{}", 1);
-    match store.put_policy(orphan).await {
+    match store.put_policy(orphan, test_change()).await {
         Err(StoreError::NotFound) => {}
         other => panic!("expected NotFound for an unknown principal, got {other:?}"),
     }
 
     let write = policy(&dev.arn, "write", r#"{"Statement":"w"}"#, 10);
     let read = policy(&dev.arn, "read", r#"{"Statement":"r"}"#, 11);
-    store.put_policy(write.clone()).await.unwrap();
-    store.put_policy(read.clone()).await.unwrap();
     store
-        .put_policy(policy(&other.arn, "read", "{}", 12))
+        .put_policy(write.clone(), test_change())
+        .await
+        .unwrap();
+    store.put_policy(read.clone(), test_change()).await.unwrap();
+    store
+        .put_policy(policy(&other.arn, "read", "{}", 12), test_change())
         .await
         .unwrap();
     assert_eq!(
@@ -255,7 +288,10 @@ pub async fn policies(store: &dyn IdentityRows) {
     );
 
     let rewritten = policy(&dev.arn, "write", r#"{"Statement":"w2"}"#, 20);
-    store.put_policy(rewritten.clone()).await.unwrap();
+    store
+        .put_policy(rewritten.clone(), test_change())
+        .await
+        .unwrap();
     assert_eq!(
         store.get_policy(&dev.arn, "write").await.unwrap(),
         Some(rewritten.clone())
@@ -268,8 +304,18 @@ pub async fn policies(store: &dyn IdentityRows) {
     assert_eq!(store.get_policy(&dev.arn, "absent").await.unwrap(), None);
     assert_eq!(store.get_policy(&other.arn, "write").await.unwrap(), None);
 
-    assert!(store.delete_policy(&dev.arn, "write").await.unwrap());
-    assert!(!store.delete_policy(&dev.arn, "write").await.unwrap());
+    assert!(
+        store
+            .delete_policy(&dev.arn, "write", test_change())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_policy(&dev.arn, "write", test_change())
+            .await
+            .unwrap()
+    );
     assert_eq!(store.list_policies(&dev.arn).await.unwrap(), vec![read]);
     assert_eq!(store.list_policies(&other.arn).await.unwrap().len(), 1);
     assert!(
@@ -286,16 +332,22 @@ pub async fn policies(store: &dyn IdentityRows) {
 pub async fn principal_cascade(store: &dyn IdentityRows) {
     let gone = principal("conf-cascade-gone", PrincipalKind::User);
     let kept = principal("conf-cascade-kept", PrincipalKind::User);
-    store.create_principal(gone.clone()).await.unwrap();
-    store.create_principal(kept.clone()).await.unwrap();
+    store
+        .create_principal(gone.clone(), test_change())
+        .await
+        .unwrap();
+    store
+        .create_principal(kept.clone(), test_change())
+        .await
+        .unwrap();
     for name in ["a", "b"] {
         store
-            .put_policy(policy(&gone.arn, name, "{}", 1))
+            .put_policy(policy(&gone.arn, name, "{}", 1), test_change())
             .await
             .unwrap();
     }
     store
-        .put_policy(policy(&kept.arn, "a", "{}", 1))
+        .put_policy(policy(&kept.arn, "a", "{}", 1), test_change())
         .await
         .unwrap();
     for (id, arn) in [
@@ -304,12 +356,17 @@ pub async fn principal_cascade(store: &dyn IdentityRows) {
         ("AKIACASCADEKEPT1", &kept.arn),
     ] {
         store
-            .create_access_key(access_key(id, arn, 1))
+            .create_access_key(access_key(id, arn, 1), test_change())
             .await
             .unwrap();
     }
 
-    assert!(store.delete_principal("conf-cascade-gone").await.unwrap());
+    assert!(
+        store
+            .delete_principal("conf-cascade-gone", test_change())
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store.get_principal("conf-cascade-gone").await.unwrap(),
         None
@@ -327,7 +384,12 @@ pub async fn principal_cascade(store: &dyn IdentityRows) {
         store.get_access_key("AKIACASCADEGONE1").await.unwrap(),
         None
     );
-    assert!(!store.delete_principal("conf-cascade-gone").await.unwrap());
+    assert!(
+        !store
+            .delete_principal("conf-cascade-gone", test_change())
+            .await
+            .unwrap()
+    );
 
     assert_eq!(store.list_policies(&kept.arn).await.unwrap().len(), 1);
     assert_eq!(
@@ -342,7 +404,10 @@ pub async fn principal_cascade(store: &dyn IdentityRows) {
     );
 
     // The name is free again, and the new principal starts clean.
-    store.create_principal(gone.clone()).await.unwrap();
+    store
+        .create_principal(gone.clone(), test_change())
+        .await
+        .unwrap();
     assert!(store.list_policies(&gone.arn).await.unwrap().is_empty());
 }
 
@@ -354,15 +419,15 @@ pub async fn access_key_management(store: &dyn IdentityRows) {
     let limited = |id: &str, created_ms: i64| access_key(id, &arn, created_ms);
 
     store
-        .create_access_key_limited(limited("AKIAKEYS2", 2), 2, now)
+        .create_access_key_limited(limited("AKIAKEYS2", 2), 2, now, test_change())
         .await
         .unwrap();
     store
-        .create_access_key_limited(limited("AKIAKEYS1", 2), 2, now)
+        .create_access_key_limited(limited("AKIAKEYS1", 2), 2, now, test_change())
         .await
         .unwrap();
     match store
-        .create_access_key_limited(limited("AKIAKEYS3", 3), 2, now)
+        .create_access_key_limited(limited("AKIAKEYS3", 3), 2, now, test_change())
         .await
     {
         Err(StoreError::LimitExceeded { max: 2 }) => {}
@@ -371,12 +436,17 @@ pub async fn access_key_management(store: &dyn IdentityRows) {
     assert_eq!(store.get_access_key("AKIAKEYS3").await.unwrap(), None);
     // Another principal's keys do not count.
     store
-        .create_access_key_limited(access_key("AKIAKEYSOTHER", &other, 1), 2, now)
+        .create_access_key_limited(
+            access_key("AKIAKEYSOTHER", &other, 1),
+            2,
+            now,
+            test_change(),
+        )
         .await
         .unwrap();
     // A taken id is refused even when the limit allows the key.
     match store
-        .create_access_key_limited(access_key("AKIAKEYS1", &other, 1), 2, now)
+        .create_access_key_limited(access_key("AKIAKEYS1", &other, 1), 2, now, test_change())
         .await
     {
         Err(StoreError::AlreadyExists) => {}
@@ -385,31 +455,31 @@ pub async fn access_key_management(store: &dyn IdentityRows) {
 
     // An inactive key does not count.
     store
-        .update_access_key("AKIAKEYS1", false, None)
+        .update_access_key("AKIAKEYS1", false, None, test_change())
         .await
         .unwrap();
     store
-        .create_access_key_limited(limited("AKIAKEYS3", 3), 2, now)
+        .create_access_key_limited(limited("AKIAKEYS3", 3), 2, now, test_change())
         .await
         .unwrap();
     // A key retiring later still counts; one retired at or before now does not.
     store
-        .update_access_key("AKIAKEYS2", true, Some(now + 1))
+        .update_access_key("AKIAKEYS2", true, Some(now + 1), test_change())
         .await
         .unwrap();
     match store
-        .create_access_key_limited(limited("AKIAKEYS4", 4), 2, now)
+        .create_access_key_limited(limited("AKIAKEYS4", 4), 2, now, test_change())
         .await
     {
         Err(StoreError::LimitExceeded { max: 2 }) => {}
         other => panic!("expected LimitExceeded with a key still in its grace, got {other:?}"),
     }
     store
-        .update_access_key("AKIAKEYS2", true, Some(now))
+        .update_access_key("AKIAKEYS2", true, Some(now), test_change())
         .await
         .unwrap();
     store
-        .create_access_key_limited(limited("AKIAKEYS4", 4), 2, now)
+        .create_access_key_limited(limited("AKIAKEYS4", 4), 2, now, test_change())
         .await
         .unwrap();
 
@@ -445,12 +515,25 @@ pub async fn access_key_management(store: &dyn IdentityRows) {
     sorted.sort();
     assert_eq!(order, sorted, "all keys in created_ms, then id order");
 
-    match store.update_access_key("AKIANOSUCHKEY", true, None).await {
+    match store
+        .update_access_key("AKIANOSUCHKEY", true, None, test_change())
+        .await
+    {
         Err(StoreError::NotFound) => {}
         other => panic!("expected NotFound, got {other:?}"),
     }
-    assert!(store.delete_access_key("AKIAKEYS4").await.unwrap());
-    assert!(!store.delete_access_key("AKIAKEYS4").await.unwrap());
+    assert!(
+        store
+            .delete_access_key("AKIAKEYS4", test_change())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_access_key("AKIAKEYS4", test_change())
+            .await
+            .unwrap()
+    );
     assert_eq!(store.get_access_key("AKIAKEYS4").await.unwrap(), None);
 
     // Last use: the newest wins, within a batch and across batches.
@@ -527,8 +610,14 @@ pub async fn oidc_providers(store: &dyn IdentityRows) {
         config: r#"{"Url":"https://conformance.test/eks","ClientIDList":["sts.amazonaws.com"],"JwksUrl":"https://conformance.test/eks/keys"}"#.to_owned(),
         created_ms: 1_700_000_000_790,
     };
-    store.create_oidc_provider(gha.clone()).await.unwrap();
-    store.create_oidc_provider(eks.clone()).await.unwrap();
+    store
+        .create_oidc_provider(gha.clone(), test_change())
+        .await
+        .unwrap();
+    store
+        .create_oidc_provider(eks.clone(), test_change())
+        .await
+        .unwrap();
     assert_eq!(
         store.get_oidc_provider(&gha.arn).await.unwrap(),
         Some(gha.clone())
@@ -544,7 +633,7 @@ pub async fn oidc_providers(store: &dyn IdentityRows) {
         created_ms: 0,
         ..gha.clone()
     };
-    match store.create_oidc_provider(again).await {
+    match store.create_oidc_provider(again, test_change()).await {
         Err(StoreError::AlreadyExists) => {}
         other => panic!("expected AlreadyExists, got {other:?}"),
     }
@@ -559,8 +648,18 @@ pub async fn oidc_providers(store: &dyn IdentityRows) {
         [eks.arn.clone(), gha.arn.clone()]
     );
 
-    assert!(store.delete_oidc_provider(&gha.arn).await.unwrap());
-    assert!(!store.delete_oidc_provider(&gha.arn).await.unwrap());
+    assert!(
+        store
+            .delete_oidc_provider(&gha.arn, test_change())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_oidc_provider(&gha.arn, test_change())
+            .await
+            .unwrap()
+    );
     assert_eq!(store.get_oidc_provider(&gha.arn).await.unwrap(), None);
     assert_eq!(
         ours(store.list_oidc_providers().await.unwrap()),
@@ -573,13 +672,26 @@ pub async fn oidc_providers(store: &dyn IdentityRows) {
         created_ms: 1_700_000_000_999,
         ..gha.clone()
     };
-    store.create_oidc_provider(renewed.clone()).await.unwrap();
+    store
+        .create_oidc_provider(renewed.clone(), test_change())
+        .await
+        .unwrap();
     assert_eq!(
         store.get_oidc_provider(&gha.arn).await.unwrap(),
         Some(renewed)
     );
-    assert!(store.delete_oidc_provider(&gha.arn).await.unwrap());
-    assert!(store.delete_oidc_provider(&eks.arn).await.unwrap());
+    assert!(
+        store
+            .delete_oidc_provider(&gha.arn, test_change())
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .delete_oidc_provider(&eks.arn, test_change())
+            .await
+            .unwrap()
+    );
     assert_eq!(
         ours(store.list_oidc_providers().await.unwrap()),
         Vec::<String>::new()

@@ -1,5 +1,6 @@
 //! KMS keys and aliases.
 
+use super::test_change;
 use std::sync::Arc;
 
 use crate::*;
@@ -45,14 +46,14 @@ pub async fn kms_key_materials(store: &dyn KeyRows) {
     let region = "conf-kms-materials";
     let id = "11111111-2222-4333-8444-555555555555";
     match store
-        .add_kms_key_material(kms_material(region, id, 1))
+        .add_kms_key_material(kms_material(region, id, 1), test_change())
         .await
     {
         Err(StoreError::NotFound) => {}
         other => panic!("material for a missing key: expected NotFound, got {other:?}"),
     }
     store
-        .create_kms_key(kms_key(region, id), None)
+        .create_kms_key(kms_key(region, id), None, test_change())
         .await
         .unwrap();
     assert!(
@@ -65,13 +66,13 @@ pub async fn kms_key_materials(store: &dyn KeyRows) {
     // Inserted out of order, read in version order.
     for version in [2, 1, 3] {
         store
-            .add_kms_key_material(kms_material(region, id, version))
+            .add_kms_key_material(kms_material(region, id, version), test_change())
             .await
             .unwrap();
     }
     let mut second = kms_material(region, id, 2);
     second.material_id = "f".repeat(64);
-    match store.add_kms_key_material(second).await {
+    match store.add_kms_key_material(second, test_change()).await {
         Err(StoreError::AlreadyExists) => {}
         other => panic!("a taken version: expected AlreadyExists, got {other:?}"),
     }
@@ -86,7 +87,7 @@ pub async fn kms_key_materials(store: &dyn KeyRows) {
     // Another key's materials are its own.
     let other = "11111111-2222-4333-8444-666666666666";
     store
-        .create_kms_key(kms_key(region, other), None)
+        .create_kms_key(kms_key(region, other), None, test_change())
         .await
         .unwrap();
     assert!(
@@ -113,7 +114,7 @@ pub async fn kms_keys(store: &dyn KeyRows) {
 
     let key = kms_key(region, id);
     store
-        .create_kms_key(key.clone(), Some("alias/aws/ssm"))
+        .create_kms_key(key.clone(), Some("alias/aws/ssm"), test_change())
         .await
         .unwrap();
     assert_eq!(
@@ -125,13 +126,16 @@ pub async fn kms_keys(store: &dyn KeyRows) {
         Some(id.to_owned())
     );
 
-    match store.create_kms_key(kms_key(region, id), None).await {
+    match store
+        .create_kms_key(kms_key(region, id), None, test_change())
+        .await
+    {
         Err(StoreError::AlreadyExists) => {}
         other => panic!("duplicate key id: expected AlreadyExists, got {other:?}"),
     }
     let other = "other-key";
     match store
-        .create_kms_key(kms_key(region, other), Some("alias/aws/ssm"))
+        .create_kms_key(kms_key(region, other), Some("alias/aws/ssm"), test_change())
         .await
     {
         Err(StoreError::AlreadyExists) => {}
@@ -148,7 +152,10 @@ pub async fn kms_keys(store: &dyn KeyRows) {
         key_manager: "CUSTOMER".to_owned(),
         ..kms_key(region, other)
     };
-    store.create_kms_key(disabled.clone(), None).await.unwrap();
+    store
+        .create_kms_key(disabled.clone(), None, test_change())
+        .await
+        .unwrap();
     assert_eq!(
         store.get_kms_key(region, other).await.unwrap(),
         Some(disabled)
@@ -166,7 +173,7 @@ pub async fn kms_keys(store: &dyn KeyRows) {
     );
     let there = kms_key(elsewhere, id);
     store
-        .create_kms_key(there.clone(), Some("alias/aws/ssm"))
+        .create_kms_key(there.clone(), Some("alias/aws/ssm"), test_change())
         .await
         .unwrap();
     assert_eq!(store.get_kms_key(elsewhere, id).await.unwrap(), Some(there));
@@ -180,15 +187,19 @@ pub async fn kms_management(store: &dyn KeyRows) {
 
     let (first, second) = ("b-key", "a-key");
     store
-        .create_kms_key(kms_key(region, first), Some("alias/aws/ssm"))
+        .create_kms_key(kms_key(region, first), Some("alias/aws/ssm"), test_change())
         .await
         .unwrap();
     store
-        .create_kms_key(kms_key(region, second), None)
+        .create_kms_key(kms_key(region, second), None, test_change())
         .await
         .unwrap();
     store
-        .create_kms_key(kms_key("conf-kms-manage-other", "c-key"), Some("alias/x"))
+        .create_kms_key(
+            kms_key("conf-kms-manage-other", "c-key"),
+            Some("alias/x"),
+            test_change(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -217,12 +228,18 @@ pub async fn kms_management(store: &dyn KeyRows) {
         metadata: r#"{"KeyState":"Disabled"}"#.to_owned(),
         ..kms_key(region, first)
     };
-    store.update_kms_key(updated.clone()).await.unwrap();
+    store
+        .update_kms_key(updated.clone(), test_change())
+        .await
+        .unwrap();
     assert_eq!(
         store.get_kms_key(region, first).await.unwrap(),
         Some(updated)
     );
-    match store.update_kms_key(kms_key(region, "no-such-key")).await {
+    match store
+        .update_kms_key(kms_key(region, "no-such-key"), test_change())
+        .await
+    {
         Err(StoreError::NotFound) => {}
         other => panic!("update of a missing key: expected NotFound, got {other:?}"),
     }
@@ -238,12 +255,15 @@ pub async fn kms_management(store: &dyn KeyRows) {
         created_ms: 10,
         updated_ms: 11,
     };
-    store.create_kms_alias(alias.clone()).await.unwrap();
+    store
+        .create_kms_alias(alias.clone(), test_change())
+        .await
+        .unwrap();
     assert_eq!(
         store.get_kms_alias(region, "alias/app").await.unwrap(),
         Some(second.to_owned())
     );
-    match store.create_kms_alias(alias.clone()).await {
+    match store.create_kms_alias(alias.clone(), test_change()).await {
         Err(StoreError::AlreadyExists) => {}
         other => panic!("duplicate alias: expected AlreadyExists, got {other:?}"),
     }
@@ -252,13 +272,13 @@ pub async fn kms_management(store: &dyn KeyRows) {
         key_id: "no-such-key".to_owned(),
         ..alias.clone()
     };
-    match store.create_kms_alias(dangling).await {
+    match store.create_kms_alias(dangling, test_change()).await {
         Err(StoreError::NotFound) => {}
         other => panic!("alias to a missing key: expected NotFound, got {other:?}"),
     }
 
     store
-        .update_kms_alias(region, "alias/app", first, 20)
+        .update_kms_alias(region, "alias/app", first, 20, test_change())
         .await
         .unwrap();
     let aliases = store.list_kms_aliases(region).await.unwrap();
@@ -273,14 +293,14 @@ pub async fn kms_management(store: &dyn KeyRows) {
         }
     );
     match store
-        .update_kms_alias(region, "alias/none", first, 21)
+        .update_kms_alias(region, "alias/none", first, 21, test_change())
         .await
     {
         Err(StoreError::NotFound) => {}
         other => panic!("update of a missing alias: expected NotFound, got {other:?}"),
     }
     match store
-        .update_kms_alias(region, "alias/app", "no-such-key", 21)
+        .update_kms_alias(region, "alias/app", "no-such-key", 21, test_change())
         .await
     {
         Err(StoreError::NotFound) => {}
@@ -292,8 +312,18 @@ pub async fn kms_management(store: &dyn KeyRows) {
         "a refused update changes nothing"
     );
 
-    assert!(store.delete_kms_alias(region, "alias/app").await.unwrap());
-    assert!(!store.delete_kms_alias(region, "alias/app").await.unwrap());
+    assert!(
+        store
+            .delete_kms_alias(region, "alias/app", test_change())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_kms_alias(region, "alias/app", test_change())
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store.get_kms_alias(region, "alias/app").await.unwrap(),
         None

@@ -1,5 +1,6 @@
 //! Server metadata, and backup and restore of the whole store.
 
+use super::test_change;
 use std::sync::Arc;
 
 use kinko_model::principals::PrincipalKind;
@@ -61,11 +62,19 @@ pub async fn fill_for_backup(store: &dyn Store) {
             Some(3),
             &strings(&["prod", "blue"]),
             10,
+            test_change(),
         )
         .await
         .unwrap();
     store
-        .label_parameter_version("us-east-1", "/backup/db", None, &strings(&["latest"]), 10)
+        .label_parameter_version(
+            "us-east-1",
+            "/backup/db",
+            None,
+            &strings(&["latest"]),
+            10,
+            test_change(),
+        )
         .await
         .unwrap();
     put(store, "eu-west-1", create("/backup/plain", b"plain")).await;
@@ -73,16 +82,19 @@ pub async fn fill_for_backup(store: &dyn Store) {
     let mut key = kms_key("us-east-1", "backup-key");
     key.enabled = false;
     store
-        .create_kms_key(key, Some("alias/backup"))
+        .create_kms_key(key, Some("alias/backup"), test_change())
         .await
         .unwrap();
     store
-        .create_kms_key(kms_key("eu-west-1", "other-key"), None)
+        .create_kms_key(kms_key("eu-west-1", "other-key"), None, test_change())
         .await
         .unwrap();
     for version in [1, 2] {
         store
-            .add_kms_key_material(kms_material("us-east-1", "backup-key", version))
+            .add_kms_key_material(
+                kms_material("us-east-1", "backup-key", version),
+                test_change(),
+            )
             .await
             .unwrap();
     }
@@ -105,16 +117,19 @@ pub async fn fill_for_backup(store: &dyn Store) {
     );
 
     store
-        .create_access_key(AccessKeyRecord {
-            access_key_id: "AKIABACKUP".to_owned(),
-            principal_arn: "arn:aws:iam::000000000000:user/admin".to_owned(),
-            sealed_secret: vec![1, 2, 3, 4],
-            active: true,
-            created_ms: 1_700_000_000_000,
-            retire_ms: None,
-            last_used_ms: None,
-            last_used_operation: None,
-        })
+        .create_access_key(
+            AccessKeyRecord {
+                access_key_id: "AKIABACKUP".to_owned(),
+                principal_arn: "arn:aws:iam::000000000000:user/admin".to_owned(),
+                sealed_secret: vec![1, 2, 3, 4],
+                active: true,
+                created_ms: 1_700_000_000_000,
+                retire_ms: None,
+                last_used_ms: None,
+                last_used_operation: None,
+            },
+            test_change(),
+        )
         .await
         .unwrap();
     let mut used = access_key(
@@ -123,7 +138,7 @@ pub async fn fill_for_backup(store: &dyn Store) {
         1_700_000_000_001,
     );
     used.retire_ms = Some(1_800_000_000_000);
-    store.create_access_key(used).await.unwrap();
+    store.create_access_key(used, test_change()).await.unwrap();
     store
         .record_key_use(&[key_use("AKIABACKUPDEV", 1_700_000_000_500, "GetParameter")])
         .await
@@ -131,17 +146,21 @@ pub async fn fill_for_backup(store: &dyn Store) {
 
     let mut dev = principal("backup-dev", PrincipalKind::User);
     dev.tags = vec![tag("team", "core")];
-    store.create_principal(dev.clone()).await.unwrap();
+    store
+        .create_principal(dev.clone(), test_change())
+        .await
+        .unwrap();
     let role = principal("backup-deploy", PrincipalKind::Role);
-    store.create_principal(role.clone()).await.unwrap();
+    store
+        .create_principal(role.clone(), test_change())
+        .await
+        .unwrap();
     for (arn, name) in [(&dev.arn, "write"), (&dev.arn, "read"), (&role.arn, "read")] {
         store
-            .put_policy(policy(
-                arn,
-                name,
-                r#"{"Version":"2012-10-17","Statement":[]}"#,
-                7,
-            ))
+            .put_policy(
+                policy(arn, name, r#"{"Version":"2012-10-17","Statement":[]}"#, 7),
+                test_change(),
+            )
             .await
             .unwrap();
     }

@@ -28,12 +28,30 @@ use kinko_model::principals::PrincipalKind;
 use kinko_model::ssm::{ParameterType, VersionSelector};
 
 use crate::{
-    ParameterLookup, ParameterQuery, ParameterRecord, ParameterRows, ParameterVersion,
+    Change, ParameterLookup, ParameterQuery, ParameterRecord, ParameterRows, ParameterVersion,
     ParameterWrite, PutOutcome, Store, StoreError,
 };
 
 pub use audit::{audit_chain, concurrent_audit_appenders, test_link};
 pub use meta::{backup_round_trip, fill_for_backup, restore_refuses_non_empty};
+
+/// The change a property's mutation records when the property is not about
+/// the feed (the feed's own properties check what is appended).
+pub fn test_change() -> Change {
+    let origin = crate::ChangeOrigin {
+        time_ms: 1_000,
+        region: "conformance".into(),
+        account: "000000000000".into(),
+        actor: "arn:aws:iam::000000000000:user/conformance".into(),
+    };
+    Change::new(
+        &origin,
+        crate::ChangeSource::Ssm,
+        "ConformanceWrite",
+        "arn:aws:ssm:conformance:000000000000:parameter/conformance".into(),
+        "conformance",
+    )
+}
 
 /// A fresh unique id for a principal the suite creates.
 pub(crate) fn fresh_id(kind: PrincipalKind) -> String {
@@ -123,7 +141,10 @@ pub(crate) fn overwrite(name: &str, latest: u32, value: &[u8]) -> ParameterWrite
 }
 
 pub(crate) async fn put(store: &dyn ParameterRows, region: &str, write: ParameterWrite) {
-    let outcome = store.put_parameter_version(region, write).await.unwrap();
+    let outcome = store
+        .put_parameter_version(region, write, test_change())
+        .await
+        .unwrap();
     assert_eq!(outcome, PutOutcome::Written);
 }
 

@@ -1,6 +1,7 @@
 //! Parameters: versions, compare-and-swap, the version cap, labels, tags,
 //! listing, regions, and concurrent writers.
 
+use super::test_change;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -115,7 +116,7 @@ pub async fn compare_and_swap(store: &dyn ParameterRows) {
     let name = "cas";
 
     let missing = store
-        .put_parameter_version(region, overwrite(name, 1, b"x"))
+        .put_parameter_version(region, overwrite(name, 1, b"x"), test_change())
         .await
         .unwrap();
     assert_eq!(
@@ -130,7 +131,7 @@ pub async fn compare_and_swap(store: &dyn ParameterRows) {
 
     put(store, region, create(name, b"one")).await;
     let again = store
-        .put_parameter_version(region, create(name, b"other"))
+        .put_parameter_version(region, create(name, b"other"), test_change())
         .await
         .unwrap();
     assert_eq!(
@@ -141,7 +142,7 @@ pub async fn compare_and_swap(store: &dyn ParameterRows) {
 
     put(store, region, overwrite(name, 1, b"two")).await;
     let stale = store
-        .put_parameter_version(region, overwrite(name, 1, b"stale"))
+        .put_parameter_version(region, overwrite(name, 1, b"stale"), test_change())
         .await
         .unwrap();
     assert_eq!(
@@ -154,7 +155,10 @@ pub async fn compare_and_swap(store: &dyn ParameterRows) {
         tags: vec![tag("k", "v")],
         ..overwrite(name, 2, b"three")
     };
-    match store.put_parameter_version(region, tagged).await {
+    match store
+        .put_parameter_version(region, tagged, test_change())
+        .await
+    {
         Err(StoreError::TagsOnOverwrite) => {}
         other => panic!("expected TagsOnOverwrite, got {other:?}"),
     }
@@ -183,14 +187,29 @@ pub async fn delete_and_recreate(store: &dyn ParameterRows) {
     put(store, region, overwrite(name, 1, b"v2")).await;
     put(store, region, overwrite(name, 2, b"v3")).await;
     store
-        .label_parameter_version(region, name, Some(2), &strings(&["stable"]), 10)
+        .label_parameter_version(
+            region,
+            name,
+            Some(2),
+            &strings(&["stable"]),
+            10,
+            test_change(),
+        )
         .await
         .unwrap();
     put(store, region, create("/svc/token2", b"neighbour")).await;
 
-    assert!(store.delete_parameter(region, name).await.unwrap());
     assert!(
-        !store.delete_parameter(region, name).await.unwrap(),
+        store
+            .delete_parameter(region, name, test_change())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_parameter(region, name, test_change())
+            .await
+            .unwrap(),
         "already gone"
     );
     assert_eq!(
@@ -218,7 +237,7 @@ pub async fn delete_and_recreate(store: &dyn ParameterRows) {
     );
     assert!(
         !store
-            .delete_parameter(region, "never-existed")
+            .delete_parameter(region, "never-existed", test_change())
             .await
             .unwrap()
     );
@@ -268,11 +287,18 @@ pub async fn version_cap(store: &dyn ParameterRows) {
     );
 
     store
-        .label_parameter_version(region, name, Some(2), &strings(&["pinned"]), 10)
+        .label_parameter_version(
+            region,
+            name,
+            Some(2),
+            &strings(&["pinned"]),
+            10,
+            test_change(),
+        )
         .await
         .unwrap();
     match store
-        .put_parameter_version(region, overwrite(name, 101, b"v102"))
+        .put_parameter_version(region, overwrite(name, 101, b"v102"), test_change())
         .await
     {
         Err(StoreError::OldestVersionLabelled { version: 2 }) => {}
@@ -288,12 +314,19 @@ pub async fn version_cap(store: &dyn ParameterRows) {
 
     // A labelled version that is not the oldest does not block.
     let outcome = store
-        .unlabel_parameter_version(region, name, 2, &strings(&["pinned"]))
+        .unlabel_parameter_version(region, name, 2, &strings(&["pinned"]), test_change())
         .await
         .unwrap();
     assert_eq!(outcome.removed, strings(&["pinned"]));
     store
-        .label_parameter_version(region, name, Some(50), &strings(&["pinned"]), 10)
+        .label_parameter_version(
+            region,
+            name,
+            Some(50),
+            &strings(&["pinned"]),
+            10,
+            test_change(),
+        )
         .await
         .unwrap();
     put(store, region, overwrite(name, 101, b"v102")).await;
@@ -334,7 +367,14 @@ pub async fn labels(store: &dyn ParameterRows) {
     put_versions(store, region, name, 3).await;
 
     let version = store
-        .label_parameter_version(region, name, Some(1), &strings(&["zeta", "alpha"]), 10)
+        .label_parameter_version(
+            region,
+            name,
+            Some(1),
+            &strings(&["zeta", "alpha"]),
+            10,
+            test_change(),
+        )
         .await
         .unwrap();
     assert_eq!(version, 1);
@@ -346,7 +386,7 @@ pub async fn labels(store: &dyn ParameterRows) {
 
     // `None` labels the latest; "alpha" moves off version 1.
     let version = store
-        .label_parameter_version(region, name, None, &strings(&["alpha"]), 10)
+        .label_parameter_version(region, name, None, &strings(&["alpha"]), 10, test_change())
         .await
         .unwrap();
     assert_eq!(version, 3);
@@ -365,20 +405,27 @@ pub async fn labels(store: &dyn ParameterRows) {
 
     // Relabelling with a label already there is a no-op.
     store
-        .label_parameter_version(region, name, Some(3), &strings(&["alpha"]), 1)
+        .label_parameter_version(
+            region,
+            name,
+            Some(3),
+            &strings(&["alpha"]),
+            1,
+            test_change(),
+        )
         .await
         .unwrap();
     assert_eq!(labels_of(store, region, name, 3).await, strings(&["alpha"]));
 
     match store
-        .label_parameter_version(region, name, Some(9), &strings(&["x"]), 10)
+        .label_parameter_version(region, name, Some(9), &strings(&["x"]), 10, test_change())
         .await
     {
         Err(StoreError::VersionNotFound) => {}
         other => panic!("expected VersionNotFound, got {other:?}"),
     }
     match store
-        .label_parameter_version(region, "missing", None, &strings(&["x"]), 10)
+        .label_parameter_version(region, "missing", None, &strings(&["x"]), 10, test_change())
         .await
     {
         Err(StoreError::ParameterNotFound) => {}
@@ -388,11 +435,25 @@ pub async fn labels(store: &dyn ParameterRows) {
     // The limit counts the target version's labels after the move; on
     // failure nothing moves, not even the labels that would fit.
     store
-        .label_parameter_version(region, name, Some(2), &strings(&["x", "y", "z"]), 3)
+        .label_parameter_version(
+            region,
+            name,
+            Some(2),
+            &strings(&["x", "y", "z"]),
+            3,
+            test_change(),
+        )
         .await
         .unwrap();
     match store
-        .label_parameter_version(region, name, Some(2), &strings(&["alpha", "w"]), 3)
+        .label_parameter_version(
+            region,
+            name,
+            Some(2),
+            &strings(&["alpha", "w"]),
+            3,
+            test_change(),
+        )
         .await
     {
         Err(StoreError::LabelLimitExceeded { max: 3 }) => {}
@@ -410,7 +471,7 @@ pub async fn labels(store: &dyn ParameterRows) {
 
     // Moving a label within the limit from one full version to another.
     store
-        .label_parameter_version(region, name, Some(3), &strings(&["x"]), 3)
+        .label_parameter_version(region, name, Some(3), &strings(&["x"]), 3, test_change())
         .await
         .unwrap();
     assert_eq!(
@@ -445,16 +506,29 @@ pub async fn unlabel(store: &dyn ParameterRows) {
     let name = "u";
     put_versions(store, region, name, 2).await;
     store
-        .label_parameter_version(region, name, Some(1), &strings(&["b"]), 10)
+        .label_parameter_version(region, name, Some(1), &strings(&["b"]), 10, test_change())
         .await
         .unwrap();
     store
-        .label_parameter_version(region, name, Some(2), &strings(&["a", "c"]), 10)
+        .label_parameter_version(
+            region,
+            name,
+            Some(2),
+            &strings(&["a", "c"]),
+            10,
+            test_change(),
+        )
         .await
         .unwrap();
 
     let outcome = store
-        .unlabel_parameter_version(region, name, 2, &strings(&["a", "nope", "b"]))
+        .unlabel_parameter_version(
+            region,
+            name,
+            2,
+            &strings(&["a", "nope", "b"]),
+            test_change(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -476,14 +550,14 @@ pub async fn unlabel(store: &dyn ParameterRows) {
     );
 
     match store
-        .unlabel_parameter_version(region, name, 7, &strings(&["c"]))
+        .unlabel_parameter_version(region, name, 7, &strings(&["c"]), test_change())
         .await
     {
         Err(StoreError::VersionNotFound) => {}
         other => panic!("expected VersionNotFound, got {other:?}"),
     }
     match store
-        .unlabel_parameter_version(region, "missing", 1, &strings(&["c"]))
+        .unlabel_parameter_version(region, "missing", 1, &strings(&["c"]), test_change())
         .await
     {
         Err(StoreError::ParameterNotFound) => {}
@@ -507,11 +581,17 @@ pub async fn tags(store: &dyn ParameterRows) {
     .await;
 
     store
-        .add_parameter_tags(region, name, &[tag("z", "26"), tag("a", "1")], 10)
+        .add_parameter_tags(
+            region,
+            name,
+            &[tag("z", "26"), tag("a", "1")],
+            10,
+            test_change(),
+        )
         .await
         .unwrap();
     store
-        .add_parameter_tags(region, name, &[tag("m", "13")], 10)
+        .add_parameter_tags(region, name, &[tag("m", "13")], 10, test_change())
         .await
         .unwrap();
     let record = found(store, region, name, VersionSelector::Latest).await;
@@ -521,7 +601,7 @@ pub async fn tags(store: &dyn ParameterRows) {
     );
 
     store
-        .remove_parameter_tags(region, name, &strings(&["a", "unknown"]))
+        .remove_parameter_tags(region, name, &strings(&["a", "unknown"]), test_change())
         .await
         .unwrap();
     let record = found(store, region, name, VersionSelector::Latest).await;
@@ -529,11 +609,23 @@ pub async fn tags(store: &dyn ParameterRows) {
 
     // Upserting existing keys does not count against the cap.
     store
-        .add_parameter_tags(region, name, &[tag("m", "x"), tag("z", "y")], 2)
+        .add_parameter_tags(
+            region,
+            name,
+            &[tag("m", "x"), tag("z", "y")],
+            2,
+            test_change(),
+        )
         .await
         .unwrap();
     match store
-        .add_parameter_tags(region, name, &[tag("m", "changed"), tag("new", "n")], 2)
+        .add_parameter_tags(
+            region,
+            name,
+            &[tag("m", "changed"), tag("new", "n")],
+            2,
+            test_change(),
+        )
         .await
     {
         Err(StoreError::TooManyTags { max: 2 }) => {}
@@ -547,14 +639,14 @@ pub async fn tags(store: &dyn ParameterRows) {
     );
 
     match store
-        .add_parameter_tags(region, "missing", &[tag("k", "v")], 10)
+        .add_parameter_tags(region, "missing", &[tag("k", "v")], 10, test_change())
         .await
     {
         Err(StoreError::ParameterNotFound) => {}
         other => panic!("expected ParameterNotFound, got {other:?}"),
     }
     match store
-        .remove_parameter_tags(region, "missing", &strings(&["k"]))
+        .remove_parameter_tags(region, "missing", &strings(&["k"]), test_change())
         .await
     {
         Err(StoreError::ParameterNotFound) => {}
@@ -577,15 +669,29 @@ pub async fn listing(store: &dyn ParameterRows) {
     // Only the latest version, with its own labels, is listed.
     put(store, region, overwrite("/a/b", 1, b"latest")).await;
     store
-        .label_parameter_version(region, "/a/b", Some(1), &strings(&["old"]), 10)
+        .label_parameter_version(
+            region,
+            "/a/b",
+            Some(1),
+            &strings(&["old"]),
+            10,
+            test_change(),
+        )
         .await
         .unwrap();
     store
-        .label_parameter_version(region, "/a/b", Some(2), &strings(&["new"]), 10)
+        .label_parameter_version(
+            region,
+            "/a/b",
+            Some(2),
+            &strings(&["new"]),
+            10,
+            test_change(),
+        )
         .await
         .unwrap();
     store
-        .add_parameter_tags(region, "/a/b", &[tag("k", "v")], 10)
+        .add_parameter_tags(region, "/a/b", &[tag("k", "v")], 10, test_change())
         .await
         .unwrap();
 
@@ -686,11 +792,11 @@ pub async fn regions_isolated(store: &dyn ParameterRows) {
     put(store, west, create(name, b"west")).await;
     put(store, west, overwrite(name, 1, b"west2")).await;
     store
-        .label_parameter_version(west, name, Some(2), &strings(&["prod"]), 10)
+        .label_parameter_version(west, name, Some(2), &strings(&["prod"]), 10, test_change())
         .await
         .unwrap();
     store
-        .add_parameter_tags(west, name, &[tag("side", "west")], 10)
+        .add_parameter_tags(west, name, &[tag("side", "west")], 10, test_change())
         .await
         .unwrap();
 
@@ -706,7 +812,12 @@ pub async fn regions_isolated(store: &dyn ParameterRows) {
         ParameterLookup::VersionNotFound
     );
 
-    assert!(store.delete_parameter(east, name).await.unwrap());
+    assert!(
+        store
+            .delete_parameter(east, name, test_change())
+            .await
+            .unwrap()
+    );
     let w = found(store, west, name, VersionSelector::Latest).await;
     assert_eq!(w.version.value, b"west2");
     assert_eq!(w.version.labels, strings(&["prod"]));
@@ -760,7 +871,11 @@ pub async fn concurrent_writers(store: Arc<dyn ParameterRows>) {
                         tags: Vec::new(),
                         max_versions: 1000,
                     };
-                    match store.put_parameter_version(region, write).await.unwrap() {
+                    match store
+                        .put_parameter_version(region, write, test_change())
+                        .await
+                        .unwrap()
+                    {
                         PutOutcome::Written => break,
                         PutOutcome::Conflict => tokio::task::yield_now().await,
                     }

@@ -1,5 +1,6 @@
 //! Secrets Manager secrets, versions and batches.
 
+use super::test_change;
 use std::sync::Arc;
 
 use super::*;
@@ -54,7 +55,10 @@ pub(crate) async fn write_secrets(
     store: &dyn SecretRows,
     writes: Vec<SecretWrite>,
 ) -> WriteOutcome {
-    store.write_secrets(writes).await.unwrap()
+    store
+        .write_secrets(writes, vec![test_change()])
+        .await
+        .unwrap()
 }
 
 pub(crate) async fn secret(store: &dyn SecretRows, region: &str, name: &str) -> SecretState {

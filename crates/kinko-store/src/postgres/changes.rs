@@ -67,6 +67,52 @@ pub(super) async fn append_changes(
     Ok(seqs)
 }
 
+/// Appends one change in the caller's (write) transaction: the head's bump
+/// and the insert in one statement, one round trip, as the last step of the
+/// mutation (the head's row lock is held from here to the commit).
+pub(super) async fn append_change(conn: &impl GenericClient, c: &Change) -> Result<(), StoreError> {
+    let inserted = execute(
+        conn,
+        "WITH head AS (UPDATE change_head SET seq = seq + 1 WHERE id = 1 RETURNING seq) \
+         INSERT INTO changes (seq, time_ms, region, account, source, operation, resource, \
+         name, version, actor, detail) \
+         SELECT head.seq, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM head",
+        &[
+            &c.time_ms,
+            &c.region,
+            &c.account,
+            &c.source.as_str(),
+            &c.operation,
+            &c.resource,
+            &c.name,
+            &c.version,
+            &c.actor,
+            &c.detail_text(),
+        ],
+    )
+    .await?;
+    if inserted == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Backend(
+            "the change head row is missing".to_owned(),
+        ))
+    }
+}
+
+/// [`append_change`] after a mutation whose outcome says it wrote:
+/// `()` always, `bool` when true (a delete that found nothing).
+pub(super) async fn append_if<T: crate::changes::Wrote>(
+    conn: &impl GenericClient,
+    change: &Change,
+    out: T,
+) -> Result<T, StoreError> {
+    if out.wrote() {
+        append_change(conn, change).await?;
+    }
+    Ok(out)
+}
+
 fn change_row(row: &Row) -> Result<ChangeRecord, StoreError> {
     let seq: i64 = row.try_get(0)?;
     let source: String = row.try_get(4)?;

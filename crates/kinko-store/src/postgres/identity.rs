@@ -20,9 +20,10 @@ use super::{count, execute, query, query_one, query_opt};
 use async_trait::async_trait;
 
 use super::PostgresStore;
+use super::changes::append_if;
 use crate::IdentityRows;
 use crate::{
-    AccessKeyRecord, KeyUse, OidcProviderRecord, PolicyRecord, PrincipalRecord, StoreError,
+    AccessKeyRecord, Change, KeyUse, OidcProviderRecord, PolicyRecord, PrincipalRecord, StoreError,
     tags_from_stored, tags_to_stored,
 };
 
@@ -415,9 +416,14 @@ pub(super) async fn delete_oidc_provider(
 
 #[async_trait]
 impl IdentityRows for PostgresStore {
-    async fn create_oidc_provider(&self, provider: OidcProviderRecord) -> Result<(), StoreError> {
-        with_client!(self, |client| {
-            create_oidc_provider(&client, &provider).await
+    async fn create_oidc_provider(
+        &self,
+        provider: OidcProviderRecord,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| async {
+            let out = create_oidc_provider(&tx, &provider).await?;
+            append_if(&tx, &change, out).await
         })
     }
 
@@ -429,8 +435,11 @@ impl IdentityRows for PostgresStore {
         with_client!(self, |client| list_oidc_providers(&client).await)
     }
 
-    async fn delete_oidc_provider(&self, arn: &str) -> Result<bool, StoreError> {
-        with_client!(self, |client| delete_oidc_provider(&client, arn).await)
+    async fn delete_oidc_provider(&self, arn: &str, change: Change) -> Result<bool, StoreError> {
+        transaction!(self, write, |tx| async {
+            let out = delete_oidc_provider(&tx, arn).await?;
+            append_if(&tx, &change, out).await
+        })
     }
 
     async fn get_access_key(
@@ -442,15 +451,25 @@ impl IdentityRows for PostgresStore {
         })
     }
 
-    async fn create_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError> {
-        with_client!(self, |client| {
-            super::keys::create_access_key(&client, &key).await
+    async fn create_access_key(
+        &self,
+        key: AccessKeyRecord,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| async {
+            let out = super::keys::create_access_key(&tx, &key).await?;
+            append_if(&tx, &change, out).await
         })
     }
 
-    async fn create_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
-        with_client!(self, |client| {
-            create_principal(&client, &principal).await
+    async fn create_principal(
+        &self,
+        principal: PrincipalRecord,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| async {
+            let out = create_principal(&tx, &principal).await?;
+            append_if(&tx, &change, out).await
         })
     }
 
@@ -466,18 +485,29 @@ impl IdentityRows for PostgresStore {
         with_client!(self, |client| list_principals(&client).await)
     }
 
-    async fn update_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
-        with_client!(self, |client| {
-            update_principal(&client, &principal).await
+    async fn update_principal(
+        &self,
+        principal: PrincipalRecord,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| async {
+            let out = update_principal(&tx, &principal).await?;
+            append_if(&tx, &change, out).await
         })
     }
 
-    async fn delete_principal(&self, name: &str) -> Result<bool, StoreError> {
-        transaction!(self, write, |tx| delete_principal(&tx, name))
+    async fn delete_principal(&self, name: &str, change: Change) -> Result<bool, StoreError> {
+        transaction!(self, write, |tx| async {
+            let out = delete_principal(&tx, name).await?;
+            append_if(&tx, &change, out).await
+        })
     }
 
-    async fn put_policy(&self, policy: PolicyRecord) -> Result<(), StoreError> {
-        transaction!(self, write, |tx| put_policy(&tx, &policy))
+    async fn put_policy(&self, policy: PolicyRecord, change: Change) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| async {
+            let out = put_policy(&tx, &policy).await?;
+            append_if(&tx, &change, out).await
+        })
     }
 
     async fn get_policy(
@@ -496,9 +526,15 @@ impl IdentityRows for PostgresStore {
         })
     }
 
-    async fn delete_policy(&self, principal_arn: &str, name: &str) -> Result<bool, StoreError> {
-        with_client!(self, |client| {
-            delete_policy(&client, principal_arn, name).await
+    async fn delete_policy(
+        &self,
+        principal_arn: &str,
+        name: &str,
+        change: Change,
+    ) -> Result<bool, StoreError> {
+        transaction!(self, write, |tx| async {
+            let out = delete_policy(&tx, principal_arn, name).await?;
+            append_if(&tx, &change, out).await
         })
     }
 
@@ -507,10 +543,12 @@ impl IdentityRows for PostgresStore {
         key: AccessKeyRecord,
         max_usable: usize,
         now_ms: i64,
+        change: Change,
     ) -> Result<(), StoreError> {
-        transaction!(self, write, |tx| create_access_key_limited(
-            &tx, &key, max_usable, now_ms
-        ))
+        transaction!(self, write, |tx| async {
+            let out = create_access_key_limited(&tx, &key, max_usable, now_ms).await?;
+            append_if(&tx, &change, out).await
+        })
     }
 
     async fn list_access_keys(
@@ -527,15 +565,22 @@ impl IdentityRows for PostgresStore {
         access_key_id: &str,
         active: bool,
         retire_ms: Option<i64>,
+        change: Change,
     ) -> Result<(), StoreError> {
-        with_client!(self, |client| {
-            update_access_key(&client, access_key_id, active, retire_ms).await
+        transaction!(self, write, |tx| async {
+            let out = update_access_key(&tx, access_key_id, active, retire_ms).await?;
+            append_if(&tx, &change, out).await
         })
     }
 
-    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
-        with_client!(self, |client| {
-            delete_access_key(&client, access_key_id).await
+    async fn delete_access_key(
+        &self,
+        access_key_id: &str,
+        change: Change,
+    ) -> Result<bool, StoreError> {
+        transaction!(self, write, |tx| async {
+            let out = delete_access_key(&tx, access_key_id).await?;
+            append_if(&tx, &change, out).await
         })
     }
 

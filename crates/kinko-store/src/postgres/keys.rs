@@ -11,8 +11,11 @@ use super::{execute, query, query_opt};
 use async_trait::async_trait;
 
 use super::PostgresStore;
+use super::changes::append_change;
 use crate::KeyRows;
-use crate::{AccessKeyRecord, KmsAliasRecord, KmsKeyMaterialRecord, KmsKeyRecord, StoreError};
+use crate::{
+    AccessKeyRecord, Change, KmsAliasRecord, KmsKeyMaterialRecord, KmsKeyRecord, StoreError,
+};
 
 const KEY_COLUMNS: &str =
     "region, key_id, wrapped_material, description, enabled, key_manager, created_ms, metadata";
@@ -425,16 +428,23 @@ impl KeyRows for PostgresStore {
         &self,
         key: KmsKeyRecord,
         alias: Option<&str>,
+        change: Change,
     ) -> Result<(), StoreError> {
-        transaction!(self, write, |tx| create_kms_key(&tx, &key, alias))
+        transaction!(self, write, |tx| async {
+            create_kms_key(&tx, &key, alias).await?;
+            append_change(&tx, &change).await
+        })
     }
 
     async fn list_kms_keys(&self, region: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
         with_client!(self, |client| list_kms_keys(&client, region).await)
     }
 
-    async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError> {
-        with_client!(self, |client| update_kms_key(&client, &key).await)
+    async fn update_kms_key(&self, key: KmsKeyRecord, change: Change) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| async {
+            update_kms_key(&tx, &key).await?;
+            append_change(&tx, &change).await
+        })
     }
 
     async fn list_kms_key_materials(
@@ -448,8 +458,15 @@ impl KeyRows for PostgresStore {
         .await)
     }
 
-    async fn add_kms_key_material(&self, material: KmsKeyMaterialRecord) -> Result<(), StoreError> {
-        transaction!(self, write, |tx| add_kms_key_material(&tx, &material))
+    async fn add_kms_key_material(
+        &self,
+        material: KmsKeyMaterialRecord,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| async {
+            add_kms_key_material(&tx, &material).await?;
+            append_change(&tx, &change).await
+        })
     }
 
     async fn list_kms_regions(&self) -> Result<Vec<String>, StoreError> {
@@ -460,8 +477,15 @@ impl KeyRows for PostgresStore {
         with_client!(self, |client| list_kms_aliases(&client, region).await)
     }
 
-    async fn create_kms_alias(&self, alias: KmsAliasRecord) -> Result<(), StoreError> {
-        transaction!(self, write, |tx| create_kms_alias(&tx, &alias))
+    async fn create_kms_alias(
+        &self,
+        alias: KmsAliasRecord,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        transaction!(self, write, |tx| async {
+            create_kms_alias(&tx, &alias).await?;
+            append_change(&tx, &change).await
+        })
     }
 
     async fn update_kms_alias(
@@ -470,15 +494,26 @@ impl KeyRows for PostgresStore {
         alias: &str,
         key_id: &str,
         updated_ms: i64,
+        change: Change,
     ) -> Result<(), StoreError> {
-        transaction!(self, write, |tx| update_kms_alias(
-            &tx, region, alias, key_id, updated_ms
-        ))
+        transaction!(self, write, |tx| async {
+            update_kms_alias(&tx, region, alias, key_id, updated_ms).await?;
+            append_change(&tx, &change).await
+        })
     }
 
-    async fn delete_kms_alias(&self, region: &str, alias: &str) -> Result<bool, StoreError> {
-        with_client!(self, |client| {
-            delete_kms_alias(&client, region, alias).await
+    async fn delete_kms_alias(
+        &self,
+        region: &str,
+        alias: &str,
+        change: Change,
+    ) -> Result<bool, StoreError> {
+        transaction!(self, write, |tx| async {
+            let deleted = delete_kms_alias(&tx, region, alias).await?;
+            if deleted {
+                append_change(&tx, &change).await?;
+            }
+            Ok(deleted)
         })
     }
 }

@@ -14,10 +14,11 @@ use super::{count, execute, query, query_one, query_opt, to_u32};
 use async_trait::async_trait;
 
 use super::PostgresStore;
+use super::changes::append_change;
 use crate::ParameterRows;
 use crate::{
-    ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome,
-    StoreError, UnlabelOutcome,
+    Change, ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite,
+    PutOutcome, StoreError, UnlabelOutcome,
 };
 
 /// Columns of `parameter_versions` read into a [`ParameterVersion`], in the
@@ -319,6 +320,7 @@ pub(super) async fn put_parameter_version(
     conn: &impl GenericClient,
     region: &str,
     write: &ParameterWrite,
+    change: &Change,
 ) -> Result<PutOutcome, StoreError> {
     if write.expected_latest.is_some() && !write.tags.is_empty() {
         return Err(StoreError::TagsOnOverwrite);
@@ -399,6 +401,7 @@ pub(super) async fn put_parameter_version(
         &params,
     )
     .await?;
+    append_change(conn, change).await?;
     Ok(PutOutcome::Written)
 }
 
@@ -554,6 +557,7 @@ pub(super) async fn label_parameter_version(
     version: Option<u32>,
     labels: &[String],
     max_labels: usize,
+    change: Change,
 ) -> Result<u32, StoreError> {
     let Some(latest) = lock_latest(conn, region, name).await? else {
         return Err(StoreError::ParameterNotFound);
@@ -575,6 +579,7 @@ pub(super) async fn label_parameter_version(
     if count_labels(conn, region, name, target).await? > max_labels {
         return Err(StoreError::LabelLimitExceeded { max: max_labels });
     }
+    append_change(conn, &change.with_version(target)).await?;
     Ok(target)
 }
 
@@ -584,6 +589,7 @@ pub(super) async fn unlabel_parameter_version(
     name: &str,
     version: u32,
     labels: &[String],
+    change: Change,
 ) -> Result<UnlabelOutcome, StoreError> {
     if lock_latest(conn, region, name).await?.is_none() {
         return Err(StoreError::ParameterNotFound);
@@ -612,6 +618,12 @@ pub(super) async fn unlabel_parameter_version(
             outcome.invalid.push(label.clone());
         }
     }
+    if !outcome.removed.is_empty() {
+        let change = change
+            .with_version(version)
+            .with("labels", outcome.removed.clone());
+        append_change(conn, &change).await?;
+    }
     Ok(outcome)
 }
 
@@ -621,6 +633,7 @@ pub(super) async fn add_parameter_tags(
     name: &str,
     tags: &[Tag],
     max_tags: usize,
+    change: &Change,
 ) -> Result<(), StoreError> {
     if lock_latest(conn, region, name).await?.is_none() {
         return Err(StoreError::ParameterNotFound);
@@ -643,7 +656,7 @@ pub(super) async fn add_parameter_tags(
     if count(&row)? > max_tags {
         return Err(StoreError::TooManyTags { max: max_tags });
     }
-    Ok(())
+    append_change(conn, change).await
 }
 
 pub(super) async fn remove_parameter_tags(
@@ -651,6 +664,7 @@ pub(super) async fn remove_parameter_tags(
     region: &str,
     name: &str,
     keys: &[String],
+    change: &Change,
 ) -> Result<(), StoreError> {
     if lock_latest(conn, region, name).await?.is_none() {
         return Err(StoreError::ParameterNotFound);
@@ -663,7 +677,43 @@ pub(super) async fn remove_parameter_tags(
         )
         .await?;
     }
-    Ok(())
+    append_change(conn, change).await
+}
+
+/// Deletes the parameter and appends `change` with the deleted latest
+/// version's type and description added (the row lock makes them the ones
+/// deleted).
+pub(super) async fn delete_parameter(
+    conn: &impl GenericClient,
+    region: &str,
+    name: &str,
+    change: Change,
+) -> Result<bool, StoreError> {
+    let latest = query_opt(
+        conn,
+        "SELECT v.parameter_type, v.description FROM parameters p \
+         JOIN parameter_versions v ON v.region = p.region AND v.name = p.name \
+         AND v.version = p.latest_version WHERE p.region = $1 AND p.name = $2 FOR UPDATE OF p",
+        &[&region, &name],
+    )
+    .await?;
+    let Some(row) = latest else {
+        return Ok(false);
+    };
+    let parameter_type: String = row.try_get(0)?;
+    let description: Option<String> = row.try_get(1)?;
+    // Versions, labels and tags go with it (ON DELETE CASCADE).
+    execute(
+        conn,
+        "DELETE FROM parameters WHERE region = $1 AND name = $2",
+        &[&region, &name],
+    )
+    .await?;
+    let change = change
+        .with("type", parameter_type)
+        .with("description", description);
+    append_change(conn, &change).await?;
+    Ok(true)
 }
 
 #[async_trait]
@@ -699,21 +749,22 @@ impl ParameterRows for PostgresStore {
         &self,
         region: &str,
         write: ParameterWrite,
+        change: Change,
     ) -> Result<PutOutcome, StoreError> {
-        transaction!(self, write, |tx| put_parameter_version(&tx, region, &write))
+        transaction!(self, write, |tx| put_parameter_version(
+            &tx, region, &write, &change
+        ))
     }
 
-    async fn delete_parameter(&self, region: &str, name: &str) -> Result<bool, StoreError> {
-        // One statement: versions, labels and tags go with it (ON DELETE CASCADE).
-        with_client!(self, |client| {
-            let deleted = execute(
-                &client,
-                "DELETE FROM parameters WHERE region = $1 AND name = $2",
-                &[&region, &name],
-            )
-            .await?;
-            Ok(deleted > 0)
-        })
+    async fn delete_parameter(
+        &self,
+        region: &str,
+        name: &str,
+        change: Change,
+    ) -> Result<bool, StoreError> {
+        transaction!(self, write, |tx| delete_parameter(
+            &tx, region, name, change
+        ))
     }
 
     async fn list_parameters(
@@ -731,9 +782,10 @@ impl ParameterRows for PostgresStore {
         version: Option<u32>,
         labels: &[String],
         max_labels: usize,
+        change: Change,
     ) -> Result<u32, StoreError> {
         transaction!(self, write, |tx| label_parameter_version(
-            &tx, region, name, version, labels, max_labels
+            &tx, region, name, version, labels, max_labels, change
         ))
     }
 
@@ -743,9 +795,10 @@ impl ParameterRows for PostgresStore {
         name: &str,
         version: u32,
         labels: &[String],
+        change: Change,
     ) -> Result<UnlabelOutcome, StoreError> {
         transaction!(self, write, |tx| unlabel_parameter_version(
-            &tx, region, name, version, labels
+            &tx, region, name, version, labels, change
         ))
     }
 
@@ -755,9 +808,10 @@ impl ParameterRows for PostgresStore {
         name: &str,
         tags: &[Tag],
         max_tags: usize,
+        change: Change,
     ) -> Result<(), StoreError> {
         transaction!(self, write, |tx| add_parameter_tags(
-            &tx, region, name, tags, max_tags
+            &tx, region, name, tags, max_tags, &change
         ))
     }
 
@@ -766,9 +820,10 @@ impl ParameterRows for PostgresStore {
         region: &str,
         name: &str,
         keys: &[String],
+        change: Change,
     ) -> Result<(), StoreError> {
         transaction!(self, write, |tx| remove_parameter_tags(
-            &tx, region, name, keys
+            &tx, region, name, keys, &change
         ))
     }
 }

@@ -20,7 +20,9 @@ use async_trait::async_trait;
 
 use super::PostgresStore;
 use crate::SecretRows;
-use crate::{SecretRecord, SecretState, SecretVersion, SecretWrite, StoreError, WriteOutcome};
+use crate::{
+    Change, SecretRecord, SecretState, SecretVersion, SecretWrite, StoreError, WriteOutcome,
+};
 
 const RECORD_COLUMNS: &str = "region, name, arn, description, kms_key_id, tagged, resource_policy, \
      created_ms, last_changed_ms, last_accessed_ms, deleted_ms, deletion_date_ms, primary_region, \
@@ -177,6 +179,7 @@ fn target(write: &SecretWrite) -> (&str, &str) {
 pub(super) async fn write_secrets(
     conn: &impl GenericClient,
     writes: &[SecretWrite],
+    changes: &[Change],
 ) -> Result<WriteOutcome, StoreError> {
     let targets: BTreeSet<(&str, &str)> = writes.iter().map(target).collect();
     for (region, name) in targets {
@@ -194,6 +197,8 @@ pub(super) async fn write_secrets(
             return Ok(WriteOutcome::Conflict);
         }
     }
+    // Last: the change head's row lock is held from here to the commit.
+    super::changes::append_changes(conn, changes).await?;
     Ok(WriteOutcome::Written)
 }
 
@@ -424,10 +429,14 @@ impl SecretRows for PostgresStore {
         transaction!(self, read, |tx| secrets_due_for_purge(&tx, now_ms))
     }
 
-    async fn write_secrets(&self, writes: Vec<SecretWrite>) -> Result<WriteOutcome, StoreError> {
+    async fn write_secrets(
+        &self,
+        writes: Vec<SecretWrite>,
+        changes: Vec<Change>,
+    ) -> Result<WriteOutcome, StoreError> {
         with_client!(self, |client| {
             let tx = client.transaction().await?;
-            match write_secrets(&tx, &writes).await {
+            match write_secrets(&tx, &writes, &changes).await {
                 Ok(WriteOutcome::Written) => {
                     tx.commit().await?;
                     Ok(WriteOutcome::Written)

@@ -230,7 +230,10 @@ async fn writers_on_two_servers_never_lose_an_update() {
                             tags: Vec::new(),
                             max_versions: 1000,
                         };
-                        if store.put_parameter_version(region, write).await.unwrap()
+                        if store
+                            .put_parameter_version(region, write, crate::conformance::test_change())
+                            .await
+                            .unwrap()
                             == PutOutcome::Written
                         {
                             break;
@@ -298,9 +301,12 @@ async fn secret_revisions_are_atomic_across_servers() {
         let store = Arc::clone(store);
         creates.push(tokio::spawn(async move {
             store
-                .write_secrets(vec![SecretWrite::Create {
-                    state: secret("db"),
-                }])
+                .write_secrets(
+                    vec![SecretWrite::Create {
+                        state: secret("db"),
+                    }],
+                    vec![crate::conformance::test_change()],
+                )
                 .await
                 .unwrap()
         }));
@@ -324,12 +330,15 @@ async fn secret_revisions_are_atomic_across_servers() {
                     let mut record = state.record.clone();
                     record.description = Some(format!("{n}-{i}"));
                     let outcome = store
-                        .write_secrets(vec![SecretWrite::Update {
-                            expected_revision: state.record.revision,
-                            record,
-                            upsert_versions: Vec::new(),
-                            delete_versions: Vec::new(),
-                        }])
+                        .write_secrets(
+                            vec![SecretWrite::Update {
+                                expected_revision: state.record.revision,
+                                record,
+                                upsert_versions: Vec::new(),
+                                delete_versions: Vec::new(),
+                            }],
+                            vec![crate::conformance::test_change()],
+                        )
                         .await
                         .unwrap();
                     if outcome == WriteOutcome::Written {
@@ -460,7 +469,10 @@ async fn rates() {
             max_versions: 100,
         };
         assert_eq!(
-            store.put_parameter_version("r", write).await.unwrap(),
+            store
+                .put_parameter_version("r", write, crate::conformance::test_change())
+                .await
+                .unwrap(),
             PutOutcome::Written
         );
     }
@@ -670,7 +682,9 @@ async fn the_usable_key_limit_holds_across_servers() {
                 last_used_ms: None,
                 last_used_operation: None,
             };
-            store.create_access_key_limited(key, 2, 10).await
+            store
+                .create_access_key_limited(key, 2, 10, crate::conformance::test_change())
+                .await
         }));
     }
     let mut created = 0;
@@ -732,7 +746,11 @@ async fn an_unknown_parameter_type_is_a_corrupt_row() {
     };
     let store = schema.store().await;
     let outcome = store
-        .put_parameter_version("corrupt", create("/app/odd"))
+        .put_parameter_version(
+            "corrupt",
+            create("/app/odd"),
+            crate::conformance::test_change(),
+        )
         .await
         .unwrap();
     assert_eq!(outcome, PutOutcome::Written);
@@ -826,9 +844,12 @@ async fn a_locked_table_times_out_and_the_store_recovers() {
     .await
     .expect("the read waited for the lock past the store's timeout");
     assert!(matches!(read, Err(StoreError::Unavailable(_))), "{read:?}");
-    let write = tokio::time::timeout(HANG, store.put_parameter_version("r", create("/locked")))
-        .await
-        .expect("the write waited for the lock past the store's timeout");
+    let write = tokio::time::timeout(
+        HANG,
+        store.put_parameter_version("r", create("/locked"), crate::conformance::test_change()),
+    )
+    .await
+    .expect("the write waited for the lock past the store's timeout");
     assert!(
         matches!(write, Err(StoreError::Unavailable(_))),
         "{write:?}"
@@ -851,7 +872,7 @@ async fn a_locked_table_times_out_and_the_store_recovers() {
     }
     assert_eq!(
         store
-            .put_parameter_version("r", create("/locked"))
+            .put_parameter_version("r", create("/locked"), crate::conformance::test_change())
             .await
             .unwrap(),
         PutOutcome::Written

@@ -47,6 +47,24 @@ pub(super) fn append_changes(
     Ok(numbers)
 }
 
+/// [`append_changes`] of one change, for the mutations that make one.
+pub(super) fn append_change(conn: &Connection, change: &Change) -> Result<(), StoreError> {
+    append_changes(conn, std::slice::from_ref(change)).map(drop)
+}
+
+/// [`append_change`] after a mutation whose outcome says it wrote:
+/// `()` always, `bool` when true (a delete that found nothing).
+pub(super) fn append_if<T: crate::changes::Wrote>(
+    conn: &Connection,
+    change: &Change,
+    out: T,
+) -> Result<T, StoreError> {
+    if out.wrote() {
+        append_change(conn, change)?;
+    }
+    Ok(out)
+}
+
 fn read_changes(
     conn: &Connection,
     after: i64,

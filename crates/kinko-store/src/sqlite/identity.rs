@@ -10,9 +10,10 @@ use super::keys::{ACCESS_KEY_COLUMNS, access_key_from_row, create_access_key};
 use async_trait::async_trait;
 
 use super::SqliteStore;
+use super::changes::append_if;
 use crate::IdentityRows;
 use crate::{
-    AccessKeyRecord, KeyUse, OidcProviderRecord, PolicyRecord, PrincipalRecord, StoreError,
+    AccessKeyRecord, Change, KeyUse, OidcProviderRecord, PolicyRecord, PrincipalRecord, StoreError,
     tags_from_stored, tags_to_stored,
 };
 
@@ -362,9 +363,16 @@ pub(super) fn delete_oidc_provider(conn: &Connection, arn: &str) -> Result<bool,
 
 #[async_trait]
 impl IdentityRows for SqliteStore {
-    async fn create_oidc_provider(&self, provider: OidcProviderRecord) -> Result<(), StoreError> {
-        self.write(move |conn| create_oidc_provider(conn, &provider))
-            .await
+    async fn create_oidc_provider(
+        &self,
+        provider: OidcProviderRecord,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let out = create_oidc_provider(conn, &provider)?;
+            append_if(conn, &change, out)
+        })
+        .await
     }
 
     async fn get_oidc_provider(&self, arn: &str) -> Result<Option<OidcProviderRecord>, StoreError> {
@@ -376,10 +384,13 @@ impl IdentityRows for SqliteStore {
         self.read(list_oidc_providers).await
     }
 
-    async fn delete_oidc_provider(&self, arn: &str) -> Result<bool, StoreError> {
+    async fn delete_oidc_provider(&self, arn: &str, change: Change) -> Result<bool, StoreError> {
         let arn = arn.to_owned();
-        self.write(move |conn| delete_oidc_provider(conn, &arn))
-            .await
+        self.write(move |conn| {
+            let out = delete_oidc_provider(conn, &arn)?;
+            append_if(conn, &change, out)
+        })
+        .await
     }
 
     async fn get_access_key(
@@ -391,14 +402,28 @@ impl IdentityRows for SqliteStore {
             .await
     }
 
-    async fn create_access_key(&self, key: AccessKeyRecord) -> Result<(), StoreError> {
-        self.write(move |conn| super::keys::create_access_key(conn, &key))
-            .await
+    async fn create_access_key(
+        &self,
+        key: AccessKeyRecord,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let out = super::keys::create_access_key(conn, &key)?;
+            append_if(conn, &change, out)
+        })
+        .await
     }
 
-    async fn create_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
-        self.write(move |conn| create_principal(conn, &principal))
-            .await
+    async fn create_principal(
+        &self,
+        principal: PrincipalRecord,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let out = create_principal(conn, &principal)?;
+            append_if(conn, &change, out)
+        })
+        .await
     }
 
     async fn get_principal(&self, name: &str) -> Result<Option<PrincipalRecord>, StoreError> {
@@ -416,18 +441,33 @@ impl IdentityRows for SqliteStore {
         self.read(list_principals).await
     }
 
-    async fn update_principal(&self, principal: PrincipalRecord) -> Result<(), StoreError> {
-        self.write(move |conn| update_principal(conn, &principal))
-            .await
+    async fn update_principal(
+        &self,
+        principal: PrincipalRecord,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let out = update_principal(conn, &principal)?;
+            append_if(conn, &change, out)
+        })
+        .await
     }
 
-    async fn delete_principal(&self, name: &str) -> Result<bool, StoreError> {
+    async fn delete_principal(&self, name: &str, change: Change) -> Result<bool, StoreError> {
         let name = name.to_owned();
-        self.write(move |conn| delete_principal(conn, &name)).await
+        self.write(move |conn| {
+            let out = delete_principal(conn, &name)?;
+            append_if(conn, &change, out)
+        })
+        .await
     }
 
-    async fn put_policy(&self, policy: PolicyRecord) -> Result<(), StoreError> {
-        self.write(move |conn| put_policy(conn, &policy)).await
+    async fn put_policy(&self, policy: PolicyRecord, change: Change) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let out = put_policy(conn, &policy)?;
+            append_if(conn, &change, out)
+        })
+        .await
     }
 
     async fn get_policy(
@@ -446,10 +486,18 @@ impl IdentityRows for SqliteStore {
             .await
     }
 
-    async fn delete_policy(&self, principal_arn: &str, name: &str) -> Result<bool, StoreError> {
+    async fn delete_policy(
+        &self,
+        principal_arn: &str,
+        name: &str,
+        change: Change,
+    ) -> Result<bool, StoreError> {
         let (principal_arn, name) = (principal_arn.to_owned(), name.to_owned());
-        self.write(move |conn| delete_policy(conn, &principal_arn, &name))
-            .await
+        self.write(move |conn| {
+            let out = delete_policy(conn, &principal_arn, &name)?;
+            append_if(conn, &change, out)
+        })
+        .await
     }
 
     async fn create_access_key_limited(
@@ -457,9 +505,13 @@ impl IdentityRows for SqliteStore {
         key: AccessKeyRecord,
         max_usable: usize,
         now_ms: i64,
+        change: Change,
     ) -> Result<(), StoreError> {
-        self.write(move |conn| create_access_key_limited(conn, &key, max_usable, now_ms))
-            .await
+        self.write(move |conn| {
+            let out = create_access_key_limited(conn, &key, max_usable, now_ms)?;
+            append_if(conn, &change, out)
+        })
+        .await
     }
 
     async fn list_access_keys(
@@ -476,16 +528,27 @@ impl IdentityRows for SqliteStore {
         access_key_id: &str,
         active: bool,
         retire_ms: Option<i64>,
+        change: Change,
     ) -> Result<(), StoreError> {
         let access_key_id = access_key_id.to_owned();
-        self.write(move |conn| update_access_key(conn, &access_key_id, active, retire_ms))
-            .await
+        self.write(move |conn| {
+            let out = update_access_key(conn, &access_key_id, active, retire_ms)?;
+            append_if(conn, &change, out)
+        })
+        .await
     }
 
-    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
+    async fn delete_access_key(
+        &self,
+        access_key_id: &str,
+        change: Change,
+    ) -> Result<bool, StoreError> {
         let access_key_id = access_key_id.to_owned();
-        self.write(move |conn| delete_access_key(conn, &access_key_id))
-            .await
+        self.write(move |conn| {
+            let out = delete_access_key(conn, &access_key_id)?;
+            append_if(conn, &change, out)
+        })
+        .await
     }
 
     async fn record_key_use(&self, uses: &[KeyUse]) -> Result<(), StoreError> {

@@ -5,8 +5,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 use async_trait::async_trait;
 
 use super::SqliteStore;
+use super::changes::append_change;
 use crate::KeyRows;
-use crate::{AccessKeyRecord, KmsAliasRecord, KmsKeyMaterialRecord, KmsKeyRecord, StoreError};
+use crate::{
+    AccessKeyRecord, Change, KmsAliasRecord, KmsKeyMaterialRecord, KmsKeyRecord, StoreError,
+};
 
 pub(super) fn get_kms_key(
     conn: &Connection,
@@ -384,10 +387,14 @@ impl KeyRows for SqliteStore {
         &self,
         key: KmsKeyRecord,
         alias: Option<&str>,
+        change: Change,
     ) -> Result<(), StoreError> {
         let alias = alias.map(str::to_owned);
-        self.write(move |conn| create_kms_key(conn, &key, alias.as_deref()))
-            .await
+        self.write(move |conn| {
+            create_kms_key(conn, &key, alias.as_deref())?;
+            append_change(conn, &change)
+        })
+        .await
     }
 
     async fn list_kms_keys(&self, region: &str) -> Result<Vec<KmsKeyRecord>, StoreError> {
@@ -395,8 +402,12 @@ impl KeyRows for SqliteStore {
         self.read(move |conn| list_kms_keys(conn, &region)).await
     }
 
-    async fn update_kms_key(&self, key: KmsKeyRecord) -> Result<(), StoreError> {
-        self.write(move |conn| update_kms_key(conn, &key)).await
+    async fn update_kms_key(&self, key: KmsKeyRecord, change: Change) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            update_kms_key(conn, &key)?;
+            append_change(conn, &change)
+        })
+        .await
     }
 
     async fn list_kms_key_materials(
@@ -409,9 +420,16 @@ impl KeyRows for SqliteStore {
             .await
     }
 
-    async fn add_kms_key_material(&self, material: KmsKeyMaterialRecord) -> Result<(), StoreError> {
-        self.write(move |conn| add_kms_key_material(conn, &material))
-            .await
+    async fn add_kms_key_material(
+        &self,
+        material: KmsKeyMaterialRecord,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            add_kms_key_material(conn, &material)?;
+            append_change(conn, &change)
+        })
+        .await
     }
 
     async fn list_kms_regions(&self) -> Result<Vec<String>, StoreError> {
@@ -423,8 +441,16 @@ impl KeyRows for SqliteStore {
         self.read(move |conn| list_kms_aliases(conn, &region)).await
     }
 
-    async fn create_kms_alias(&self, alias: KmsAliasRecord) -> Result<(), StoreError> {
-        self.write(move |conn| create_kms_alias(conn, &alias)).await
+    async fn create_kms_alias(
+        &self,
+        alias: KmsAliasRecord,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            create_kms_alias(conn, &alias)?;
+            append_change(conn, &change)
+        })
+        .await
     }
 
     async fn update_kms_alias(
@@ -433,15 +459,30 @@ impl KeyRows for SqliteStore {
         alias: &str,
         key_id: &str,
         updated_ms: i64,
+        change: Change,
     ) -> Result<(), StoreError> {
         let (region, alias, key_id) = (region.to_owned(), alias.to_owned(), key_id.to_owned());
-        self.write(move |conn| update_kms_alias(conn, &region, &alias, &key_id, updated_ms))
-            .await
+        self.write(move |conn| {
+            update_kms_alias(conn, &region, &alias, &key_id, updated_ms)?;
+            append_change(conn, &change)
+        })
+        .await
     }
 
-    async fn delete_kms_alias(&self, region: &str, alias: &str) -> Result<bool, StoreError> {
+    async fn delete_kms_alias(
+        &self,
+        region: &str,
+        alias: &str,
+        change: Change,
+    ) -> Result<bool, StoreError> {
         let (region, alias) = (region.to_owned(), alias.to_owned());
-        self.write(move |conn| delete_kms_alias(conn, &region, &alias))
-            .await
+        self.write(move |conn| {
+            let deleted = delete_kms_alias(conn, &region, &alias)?;
+            if deleted {
+                append_change(conn, &change)?;
+            }
+            Ok(deleted)
+        })
+        .await
     }
 }

@@ -12,10 +12,11 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use async_trait::async_trait;
 
 use super::SqliteStore;
+use super::changes::append_change;
 use crate::ParameterRows;
 use crate::{
-    ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite, PutOutcome,
-    StoreError, UnlabelOutcome,
+    Change, ParameterLookup, ParameterQuery, ParameterRecord, ParameterVersion, ParameterWrite,
+    PutOutcome, StoreError, UnlabelOutcome,
 };
 
 /// Columns of `parameter_versions` read into a [`ParameterVersion`], in the
@@ -224,6 +225,7 @@ pub(super) fn put_parameter_version(
     conn: &Connection,
     region: &str,
     write: &ParameterWrite,
+    change: &Change,
 ) -> Result<PutOutcome, StoreError> {
     if write.expected_latest.is_some() && !write.tags.is_empty() {
         return Err(StoreError::TagsOnOverwrite);
@@ -289,6 +291,7 @@ pub(super) fn put_parameter_version(
         v.last_modified_ms,
         v.last_modified_user,
     ])?;
+    append_change(conn, change)?;
     Ok(PutOutcome::Written)
 }
 
@@ -323,16 +326,36 @@ fn drop_oldest_versions(
     Ok(())
 }
 
+/// Deletes the parameter and appends `change` with the deleted latest
+/// version's type and description added (only the store sees them at the
+/// moment of the delete).
 pub(super) fn delete_parameter(
     conn: &Connection,
     region: &str,
     name: &str,
+    change: Change,
 ) -> Result<bool, StoreError> {
+    let latest: Option<(String, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT v.parameter_type, v.description FROM parameters p \
+             JOIN parameter_versions v ON v.region = p.region AND v.name = p.name \
+             AND v.version = p.latest_version WHERE p.region = ?1 AND p.name = ?2",
+        )?
+        .query_row(params![region, name], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let Some((parameter_type, description)) = latest else {
+        return Ok(false);
+    };
     // Versions, labels and tags go with it (ON DELETE CASCADE).
-    let deleted = conn
-        .prepare_cached("DELETE FROM parameters WHERE region = ?1 AND name = ?2")?
+    conn.prepare_cached("DELETE FROM parameters WHERE region = ?1 AND name = ?2")?
         .execute(params![region, name])?;
-    Ok(deleted > 0)
+    append_change(
+        conn,
+        &change
+            .with("type", parameter_type)
+            .with("description", description),
+    )?;
+    Ok(true)
 }
 
 /// The smallest string greater than every string that starts with `prefix`,
@@ -446,6 +469,7 @@ pub(super) fn label_parameter_version(
     version: Option<u32>,
     labels: &[String],
     max_labels: usize,
+    change: Change,
 ) -> Result<u32, StoreError> {
     let Some((_, latest)) = head(conn, region, name)? else {
         return Err(StoreError::ParameterNotFound);
@@ -465,6 +489,7 @@ pub(super) fn label_parameter_version(
     if count_labels(conn, region, name, target)? > max_labels {
         return Err(StoreError::LabelLimitExceeded { max: max_labels });
     }
+    append_change(conn, &change.with_version(target))?;
     Ok(target)
 }
 
@@ -474,6 +499,7 @@ pub(super) fn unlabel_parameter_version(
     name: &str,
     version: u32,
     labels: &[String],
+    change: Change,
 ) -> Result<UnlabelOutcome, StoreError> {
     if head(conn, region, name)?.is_none() {
         return Err(StoreError::ParameterNotFound);
@@ -499,6 +525,12 @@ pub(super) fn unlabel_parameter_version(
             outcome.invalid.push(label.clone());
         }
     }
+    if !outcome.removed.is_empty() {
+        let change = change
+            .with_version(version)
+            .with("labels", outcome.removed.clone());
+        append_change(conn, &change)?;
+    }
     Ok(outcome)
 }
 
@@ -508,6 +540,7 @@ pub(super) fn add_parameter_tags(
     name: &str,
     tags: &[Tag],
     max_tags: usize,
+    change: &Change,
 ) -> Result<(), StoreError> {
     if head(conn, region, name)?.is_none() {
         return Err(StoreError::ParameterNotFound);
@@ -525,7 +558,7 @@ pub(super) fn add_parameter_tags(
     if usize::try_from(count).unwrap_or(usize::MAX) > max_tags {
         return Err(StoreError::TooManyTags { max: max_tags });
     }
-    Ok(())
+    append_change(conn, change)
 }
 
 pub(super) fn remove_parameter_tags(
@@ -533,6 +566,7 @@ pub(super) fn remove_parameter_tags(
     region: &str,
     name: &str,
     keys: &[String],
+    change: &Change,
 ) -> Result<(), StoreError> {
     if head(conn, region, name)?.is_none() {
         return Err(StoreError::ParameterNotFound);
@@ -543,7 +577,7 @@ pub(super) fn remove_parameter_tags(
     for key in keys {
         delete.execute(params![region, name, key])?;
     }
-    Ok(())
+    append_change(conn, change)
 }
 
 #[async_trait]
@@ -573,15 +607,21 @@ impl ParameterRows for SqliteStore {
         &self,
         region: &str,
         write: ParameterWrite,
+        change: Change,
     ) -> Result<PutOutcome, StoreError> {
         let region = region.to_owned();
-        self.write(move |conn| put_parameter_version(conn, &region, &write))
+        self.write(move |conn| put_parameter_version(conn, &region, &write, &change))
             .await
     }
 
-    async fn delete_parameter(&self, region: &str, name: &str) -> Result<bool, StoreError> {
+    async fn delete_parameter(
+        &self,
+        region: &str,
+        name: &str,
+        change: Change,
+    ) -> Result<bool, StoreError> {
         let (region, name) = (region.to_owned(), name.to_owned());
-        self.write(move |conn| delete_parameter(conn, &region, &name))
+        self.write(move |conn| delete_parameter(conn, &region, &name, change))
             .await
     }
 
@@ -602,10 +642,11 @@ impl ParameterRows for SqliteStore {
         version: Option<u32>,
         labels: &[String],
         max_labels: usize,
+        change: Change,
     ) -> Result<u32, StoreError> {
         let (region, name, labels) = (region.to_owned(), name.to_owned(), labels.to_vec());
         self.write(move |conn| {
-            label_parameter_version(conn, &region, &name, version, &labels, max_labels)
+            label_parameter_version(conn, &region, &name, version, &labels, max_labels, change)
         })
         .await
     }
@@ -616,10 +657,13 @@ impl ParameterRows for SqliteStore {
         name: &str,
         version: u32,
         labels: &[String],
+        change: Change,
     ) -> Result<UnlabelOutcome, StoreError> {
         let (region, name, labels) = (region.to_owned(), name.to_owned(), labels.to_vec());
-        self.write(move |conn| unlabel_parameter_version(conn, &region, &name, version, &labels))
-            .await
+        self.write(move |conn| {
+            unlabel_parameter_version(conn, &region, &name, version, &labels, change)
+        })
+        .await
     }
 
     async fn add_parameter_tags(
@@ -628,9 +672,10 @@ impl ParameterRows for SqliteStore {
         name: &str,
         tags: &[Tag],
         max_tags: usize,
+        change: Change,
     ) -> Result<(), StoreError> {
         let (region, name, tags) = (region.to_owned(), name.to_owned(), tags.to_vec());
-        self.write(move |conn| add_parameter_tags(conn, &region, &name, &tags, max_tags))
+        self.write(move |conn| add_parameter_tags(conn, &region, &name, &tags, max_tags, &change))
             .await
     }
 
@@ -639,9 +684,10 @@ impl ParameterRows for SqliteStore {
         region: &str,
         name: &str,
         keys: &[String],
+        change: Change,
     ) -> Result<(), StoreError> {
         let (region, name, keys) = (region.to_owned(), name.to_owned(), keys.to_vec());
-        self.write(move |conn| remove_parameter_tags(conn, &region, &name, &keys))
+        self.write(move |conn| remove_parameter_tags(conn, &region, &name, &keys, &change))
             .await
     }
 }

@@ -11,7 +11,9 @@ use async_trait::async_trait;
 
 use super::SqliteStore;
 use crate::SecretRows;
-use crate::{SecretRecord, SecretState, SecretVersion, SecretWrite, StoreError, WriteOutcome};
+use crate::{
+    Change, SecretRecord, SecretState, SecretVersion, SecretWrite, StoreError, WriteOutcome,
+};
 
 const RECORD_COLUMNS: &str = "region, name, arn, description, kms_key_id, tagged, resource_policy, \
      created_ms, last_changed_ms, last_accessed_ms, deleted_ms, deletion_date_ms, primary_region, \
@@ -219,6 +221,7 @@ pub(super) fn secrets_due_for_purge(
 pub(super) fn write_secrets(
     conn: &Connection,
     writes: &[SecretWrite],
+    changes: &[Change],
 ) -> Result<WriteOutcome, StoreError> {
     conn.execute_batch("SAVEPOINT secret_batch")?;
     for write in writes {
@@ -227,6 +230,7 @@ pub(super) fn write_secrets(
             return Ok(WriteOutcome::Conflict);
         }
     }
+    super::changes::append_changes(conn, changes)?;
     conn.execute_batch("RELEASE secret_batch")?;
     Ok(WriteOutcome::Written)
 }
@@ -423,7 +427,12 @@ impl SecretRows for SqliteStore {
             .await
     }
 
-    async fn write_secrets(&self, writes: Vec<SecretWrite>) -> Result<WriteOutcome, StoreError> {
-        self.write(move |conn| write_secrets(conn, &writes)).await
+    async fn write_secrets(
+        &self,
+        writes: Vec<SecretWrite>,
+        changes: Vec<Change>,
+    ) -> Result<WriteOutcome, StoreError> {
+        self.write(move |conn| write_secrets(conn, &writes, &changes))
+            .await
     }
 }

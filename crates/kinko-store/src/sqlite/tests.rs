@@ -64,7 +64,11 @@ async fn data_survives_reopen_and_files_are_private() {
         assert!(wal.exists(), "WAL mode is on");
         assert_eq!(mode(&wal), 0o600);
         let outcome = store
-            .put_parameter_version("r", write("/kept", b"sealed"))
+            .put_parameter_version(
+                "r",
+                write("/kept", b"sealed"),
+                crate::conformance::test_change(),
+            )
             .await
             .unwrap();
         assert_eq!(outcome, PutOutcome::Written);
@@ -100,7 +104,11 @@ async fn acknowledged_write_survives_kill_9() {
         let store = SqliteStore::open(std::path::Path::new(&path)).unwrap();
         for i in 0..50 {
             let outcome = store
-                .put_parameter_version("r", write(&format!("/crash/{i}"), b"sealed"))
+                .put_parameter_version(
+                    "r",
+                    write(&format!("/crash/{i}"), b"sealed"),
+                    crate::conformance::test_change(),
+                )
                 .await
                 .unwrap();
             assert_eq!(outcome, PutOutcome::Written);
@@ -152,7 +160,7 @@ async fn a_write_is_visible_to_the_next_read_on_every_reader() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("kinko.db")).unwrap();
     store
-        .put_parameter_version("r", write("/n", b"v"))
+        .put_parameter_version("r", write("/n", b"v"), crate::conformance::test_change())
         .await
         .unwrap();
     // More reads than readers: each reader connection must see the commit.
@@ -216,13 +224,13 @@ async fn lock_held_by_another_process_is_unavailable() {
     let other = rusqlite::Connection::open(&path).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let err = store
-        .put_parameter_version("r", write("/n", b"v"))
+        .put_parameter_version("r", write("/n", b"v"), crate::conformance::test_change())
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
     other.execute_batch("ROLLBACK").unwrap();
     let outcome = store
-        .put_parameter_version("r", write("/n", b"v"))
+        .put_parameter_version("r", write("/n", b"v"), crate::conformance::test_change())
         .await
         .unwrap();
     assert_eq!(outcome, PutOutcome::Written);
@@ -237,7 +245,11 @@ async fn a_full_disk_is_out_of_space_and_nothing_half_written() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("kinko.db")).unwrap();
     store
-        .put_parameter_version("r", write("/kept", b"small"))
+        .put_parameter_version(
+            "r",
+            write("/kept", b"small"),
+            crate::conformance::test_change(),
+        )
         .await
         .unwrap();
     let full_at: i64 = {
@@ -255,7 +267,7 @@ async fn a_full_disk_is_out_of_space_and_nothing_half_written() {
     // 64 KiB values overflow onto new pages: the first one cannot fit.
     let big = vec![0x5au8; 64 * 1024];
     let err = store
-        .put_parameter_version("r", write("/big", &big))
+        .put_parameter_version("r", write("/big", &big), crate::conformance::test_change())
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::OutOfSpace), "{err:?}");
@@ -287,7 +299,7 @@ async fn a_full_disk_is_out_of_space_and_nothing_half_written() {
             .unwrap();
     }
     let outcome = store
-        .put_parameter_version("r", write("/big", &big))
+        .put_parameter_version("r", write("/big", &big), crate::conformance::test_change())
         .await
         .unwrap();
     assert_eq!(outcome, PutOutcome::Written);
@@ -310,7 +322,11 @@ async fn write_rate() {
         let started = std::time::Instant::now();
         for i in 0..WRITES {
             let outcome = store
-                .put_parameter_version("r", write(&format!("/bench/{i}"), b"0123456789abcdef"))
+                .put_parameter_version(
+                    "r",
+                    write(&format!("/bench/{i}"), b"0123456789abcdef"),
+                    crate::conformance::test_change(),
+                )
                 .await
                 .unwrap();
             assert_eq!(outcome, PutOutcome::Written);
@@ -436,7 +452,11 @@ async fn an_unknown_parameter_type_is_a_corrupt_row() {
     let path = dir.path().join("kinko.db");
     let store = SqliteStore::open(&path).unwrap();
     let outcome = store
-        .put_parameter_version("corrupt", write("/app/odd", b"sealed"))
+        .put_parameter_version(
+            "corrupt",
+            write("/app/odd", b"sealed"),
+            crate::conformance::test_change(),
+        )
         .await
         .unwrap();
     assert_eq!(outcome, PutOutcome::Written);

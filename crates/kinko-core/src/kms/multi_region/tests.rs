@@ -516,7 +516,10 @@ async fn a_primary_with_replicas_waits_for_their_deletion() {
     let past = now_ms() - DAY_MS;
     m.deletion_date_ms = Some(past);
     record.metadata = m.to_json().unwrap();
-    store.update_kms_key(record).await.unwrap();
+    store
+        .update_kms_key(record, crate::changes::test_change())
+        .await
+        .unwrap();
     assert!(date > past);
     let primary = kms.describe_key(US, &meta.key_id).await.unwrap();
     assert!(config(&primary).replica_keys.is_empty());
