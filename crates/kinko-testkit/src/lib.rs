@@ -486,6 +486,36 @@ impl KinkoServer {
         http_post(&self.endpoint, &all, body).expect("signed POST answered")
     }
 
+    /// A SigV4-signed `GET` of `path_and_query` (e.g. the watch API's
+    /// `/changes?after=0`), waiting up to `read_timeout` for the answer.
+    pub fn signed_get(
+        &self,
+        creds: &TestCredentials,
+        service: &str,
+        path_and_query: &str,
+        read_timeout: Duration,
+    ) -> RawResponse {
+        let all = signed::signed_headers(
+            "GET",
+            path_and_query,
+            &self.endpoint,
+            creds,
+            service,
+            &[],
+            b"",
+        );
+        let all: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        http_request(
+            &self.endpoint,
+            "GET",
+            path_and_query,
+            &all,
+            b"",
+            read_timeout,
+        )
+        .expect("signed GET answered")
+    }
+
     /// Creates a user with the given identity policy and an access key for it.
     pub fn user_with_policy(&self, name: &str, policy: &serde_json::Value) -> TestCredentials {
         self.admin("CreatePrincipal", signed::create_principal(name));
@@ -515,11 +545,24 @@ pub type RawResponse = (u16, Vec<(String, String)>, String);
 
 /// A raw HTTP/1.1 POST (for wire-level tests: bad JSON, missing auth).
 pub fn http_post(endpoint: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<RawResponse> {
+    http_request(endpoint, "POST", "/", headers, body, Duration::from_secs(5))
+}
+
+/// A raw HTTP/1.1 request of any method and path; the answer is read until
+/// the server closes or `read_timeout` passes without a byte.
+pub fn http_request(
+    endpoint: &str,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    read_timeout: Duration,
+) -> Option<RawResponse> {
     let host = endpoint.strip_prefix("http://")?;
     let mut stream = TcpStream::connect(host).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    stream.set_read_timeout(Some(read_timeout)).ok()?;
     let mut request = format!(
-        "POST / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{method} {path_and_query} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
     for (k, v) in headers {

@@ -15,6 +15,19 @@ pub(crate) fn post_headers(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Vec<(String, String)> {
+    signed_headers("POST", "/", endpoint, creds, service, headers, body)
+}
+
+/// [`post_headers`] for any method and path (with its query string).
+pub(crate) fn signed_headers(
+    method: &str,
+    path_and_query: &str,
+    endpoint: &str,
+    creds: &TestCredentials,
+    service: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<(String, String)> {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings};
     let host = endpoint
         .strip_prefix("http://")
@@ -32,8 +45,8 @@ pub(crate) fn post_headers(
         .unwrap()
         .into();
     let signable = SignableRequest::new(
-        "POST",
-        format!("{endpoint}/"),
+        method,
+        format!("{endpoint}{path_and_query}"),
         unsigned.iter().copied(),
         SignableBody::Bytes(body),
     )
