@@ -38,6 +38,7 @@
 //! | `terraform`       | the AWS provider's calls for its KMS, SSM and Secrets Manager resources | in-process |
 //! | `quotas`          | `--emulate-quotas aws`: ThrottlingException as AWS answers it, SDK retries  | process    |
 //! | `backup`          | `kinko backup` / `restore`, SQLite ↔ PostgreSQL                      | process    |
+//! | `changes`         | the watch API: `GET /changes?after=`, filtered by policy, long poll, resync | process    |
 //! | `durability`      | restarts, `kill -9` during writes, tampering, SIGTERM under load     | process    |
 //! | `cluster`         | several servers on one PostgreSQL store                              | process    |
 //! | `faults`          | a full disk, a slow PostgreSQL, a stalled proxy, root-key refusals   | process    |
@@ -49,6 +50,7 @@
 
 mod audit;
 mod backup;
+mod changes;
 mod cli;
 mod cluster;
 mod durability;

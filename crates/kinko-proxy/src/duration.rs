@@ -1,4 +1,4 @@
-//! Durations on the command line: `500ms`, `30s`, `5m`, `1h`, or plain
+//! Durations on the command line: `500ms`, `30s`, `5m`, `1h`, `7d`, or plain
 //! seconds.
 
 use std::time::Duration;
@@ -20,6 +20,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
         "" | "s" => Duration::from_secs(number),
         "m" => Duration::from_secs(number.checked_mul(60).ok_or_else(error)?),
         "h" => Duration::from_secs(number.checked_mul(3600).ok_or_else(error)?),
+        "d" => Duration::from_secs(number.checked_mul(86_400).ok_or_else(error)?),
         _ => return Err(error()),
     };
     Ok(duration)
@@ -36,7 +37,8 @@ mod tests {
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
-        for bad in ["", "m", "5d", "-1s", "1.5s", "99999999999999999999h"] {
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        for bad in ["", "m", "5w", "-1s", "1.5s", "99999999999999999999h"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

@@ -59,6 +59,9 @@ pub struct AppState {
     pub resource_policies: Arc<ResourcePolicies>,
     /// AWS's request quotas, with `--emulate-quotas aws`.
     pub throttle: Option<kinko_aws::quotas::Throttle>,
+    /// The change feed the watch API (`GET /changes`) reads. `None` only
+    /// in tests that drive the router without a store.
+    pub feed: Option<crate::watch::Feed>,
 }
 
 /// What one request leaves for its audit record, filled in as it goes.
@@ -347,6 +350,8 @@ enum Routed<'a> {
     Json(Service, &'a str),
     /// STS's Query protocol; the `Action` is in the body.
     Sts,
+    /// `GET /changes`: the watch API (see `watch.rs`).
+    Changes,
     /// The target as sent (may be empty).
     Unknown(&'a str),
 }
@@ -370,6 +375,7 @@ impl Routed<'_> {
                 Some(action) if !action.is_empty() => format!("sts:{}", echo(&action)),
                 _ => "sts".to_owned(),
             },
+            Routed::Changes => "kinko:WatchChanges".to_owned(),
             Routed::Unknown("") => "unknown".to_owned(),
             Routed::Unknown(target) => echo(target),
         }
@@ -381,6 +387,7 @@ impl Routed<'_> {
         match self {
             Routed::Json(_, op) => echo(op),
             Routed::Sts => echo(&kinko_aws::sts::action(body).unwrap_or_default()),
+            Routed::Changes => "WatchChanges".to_owned(),
             Routed::Unknown(_) => String::new(),
         }
     }
@@ -391,6 +398,9 @@ impl Routed<'_> {
 /// STS Query call — even one whose body has no `Action`, which STS answers
 /// `MissingAction` (routed as SSM, it would get a misleading scope error).
 fn route<'a>(parts: &axum::http::request::Parts, target: &'a str) -> Routed<'a> {
+    if parts.uri.path() == "/changes" && target.is_empty() {
+        return Routed::Changes;
+    }
     if let Some((service, op)) = Service::from_target(target) {
         return Routed::Json(service, op);
     }
@@ -417,7 +427,17 @@ async fn handle(
     facts: RequestFacts,
     trail: &mut Trail,
 ) -> Result<Vec<u8>, AwsError> {
-    if parts.method != Method::POST {
+    let watch = matches!(routed, Routed::Changes);
+    if watch && parts.method != Method::GET {
+        return Err(AwsError::new(
+            "UnknownOperationException",
+            format!(
+                "{} is not supported: the watch API takes GET /changes?after=SEQ.",
+                echo(parts.method.as_str())
+            ),
+        ));
+    }
+    if !watch && parts.method != Method::POST {
         return Err(AwsError::new(
             "UnknownOperationException",
             format!(
@@ -432,6 +452,7 @@ async fn handle(
     let signing_name = match routed {
         Routed::Json(service, _) => service.signing_name(),
         Routed::Sts => "sts",
+        Routed::Changes => "kinko",
         Routed::Unknown(_) => "ssm",
     };
     // AssumeRoleWithWebIdentity is unsigned: its token is its credential,
@@ -540,6 +561,10 @@ async fn handle(
             kinko_aws::dispatch(&state.services, service, operation, body, &ctx).await
         }
         Routed::Sts => kinko_aws::sts::handle(&state.services.identity, body, &ctx).await,
+        Routed::Changes => match &state.feed {
+            Some(feed) => crate::watch::changes(feed, &ctx.access, query).await,
+            None => Err(AwsError::unavailable()),
+        },
         Routed::Unknown(target) => Err(AwsError::unknown_operation(target)),
     }
 }

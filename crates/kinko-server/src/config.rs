@@ -67,6 +67,8 @@ pub struct ServerConfig {
     pub audit_log: Option<AuditSink>,
     /// Shortest role session accepted (tests that watch one expire).
     pub min_session_seconds: Option<i64>,
+    /// How long the change feed keeps records (`--change-retention`).
+    pub change_retention: Duration,
     pub limits: Limits,
     /// Throttle requests at AWS's default quotas (`--emulate-quotas aws`).
     pub emulate_quotas: bool,
@@ -95,6 +97,7 @@ impl ServerConfig {
             tls: None,
             audit_log: None,
             min_session_seconds: None,
+            change_retention: crate::scheduler::DEFAULT_CHANGE_RETENTION,
             emulate_quotas: false,
             clock: Arc::new(SystemClock),
             limits: Limits {

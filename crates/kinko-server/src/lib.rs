@@ -20,6 +20,7 @@ pub mod scheduler;
 mod server;
 #[cfg(test)]
 mod test_store;
+pub mod watch;
 
 pub use app::{AppState, ServerSettings, router};
 pub use config::ServerConfig;

@@ -17,12 +17,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use kinko_core::clock::Clock;
 use kinko_core::credentials::Credentials;
 use kinko_core::keyring::Keyring;
 use kinko_core::kms::Kms;
 use kinko_core::principals::Identity;
 use kinko_core::secrets::SecretsManager;
-use kinko_store::{Invalidation, MetaRows, SingletonGuard};
+use kinko_store::{Invalidation, MetaRows, SingletonGuard, Store};
 use tokio::sync::broadcast::error::RecvError;
 
 /// How often scheduled deletions are checked. A secret is purged at most
@@ -98,6 +99,49 @@ pub fn spawn_key_rotation(
                 Ok(0) => {}
                 Ok(rotated) => tracing::info!(rotated, "rotated KMS keys whose rotation was due"),
                 Err(error) => tracing::warn!(%error, "rotating due KMS keys failed; will retry"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
+/// How often the change feed is trimmed to its retention.
+pub const CHANGE_TRIM_INTERVAL: Duration = Duration::from_secs(600);
+
+/// The singleton job name of the change feed's trim.
+pub const CHANGE_TRIM_JOB: &str = "trim-change-feed";
+
+/// The change feed keeps records this long unless `--change-retention`
+/// says otherwise (a watcher or webhook further behind must resync).
+pub const DEFAULT_CHANGE_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Spawns the loop that drops change records older than `retention` (by
+/// the server's clock); one server of several sharing a store trims.
+pub fn spawn_change_trim(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    retention: Duration,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut guard: Option<SingletonGuard> = None;
+        let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+        loop {
+            if !guard.as_ref().is_some_and(SingletonGuard::is_held) {
+                if guard.take().is_some() {
+                    tracing::warn!(job = CHANGE_TRIM_JOB, "lost the singleton lock");
+                }
+                guard = acquire(&*store, CHANGE_TRIM_JOB).await;
+                if guard.is_none() {
+                    tokio::time::sleep(LOCK_RETRY.min(every)).await;
+                    continue;
+                }
+            }
+            let before_ms = clock.now_ms().saturating_sub(retention_ms);
+            match store.trim_changes(before_ms).await {
+                Ok(0) => {}
+                Ok(trimmed) => tracing::info!(trimmed, "trimmed the change feed to its retention"),
+                Err(error) => tracing::warn!(%error, "trimming the change feed failed; will retry"),
             }
             tokio::time::sleep(every).await;
         }

@@ -166,6 +166,10 @@ impl Server {
             audit: Some(audit.clone()),
             resource_policies: Arc::default(),
             throttle: config.emulate_quotas.then(kinko_aws::quotas::Throttle::new),
+            feed: Some(crate::watch::Feed::follow(
+                store.clone(),
+                crate::watch::HEAD_POLL,
+            )),
         });
         let tls = match &config.tls {
             Some((cert, key)) => Some(crate::listener::tls_config(cert, key)?),
@@ -265,6 +269,12 @@ impl Listening {
             server.store.clone(),
             state.services.secrets.clone(),
             crate::scheduler::PURGE_INTERVAL,
+        );
+        crate::scheduler::spawn_change_trim(
+            server.store.clone(),
+            server.config.clock.clone(),
+            server.config.change_retention,
+            crate::scheduler::CHANGE_TRIM_INTERVAL,
         );
         crate::scheduler::spawn_key_rotation(
             server.store.clone(),

@@ -43,6 +43,11 @@ pub struct ServerArgs {
     /// SDKs retry: `500ms`, `5s`, `1m` [default: 5s]
     #[arg(long, env = "KINKO_STORE_TIMEOUT", value_parser = kinko_proxy::duration::parse_duration)]
     pub store_timeout: Option<std::time::Duration>,
+    /// How long the change feed keeps its records (the watch API and
+    /// webhooks resume within it; further behind, a watcher must resync):
+    /// `12h`, `7d` [default: 7d]
+    #[arg(long, env = "KINKO_CHANGE_RETENTION", value_parser = parse_duration)]
+    pub change_retention: Option<std::time::Duration>,
     /// TOML file with the same settings (flags and env vars win over it)
     #[arg(long, env = "KINKO_CONFIG")]
     pub config: Option<PathBuf>,

@@ -167,6 +167,9 @@ pub fn resolve(args: ServerArgs) -> anyhow::Result<(ServerConfig, Logging)> {
                 path => kinko_server::audit::AuditSink::File(PathBuf::from(path)),
             }),
         min_session_seconds: args.min_session_seconds,
+        change_retention: args
+            .change_retention
+            .unwrap_or(kinko_server::scheduler::DEFAULT_CHANGE_RETENTION),
         limits,
         emulate_quotas: args.emulate_quotas.or(file.emulate_quotas) == Some(EmulateQuotas::Aws),
         clock: match &args.test_clock_file {

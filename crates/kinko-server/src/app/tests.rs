@@ -64,6 +64,7 @@ async fn state(store: Arc<dyn Store>, audit: Option<AuditLog>) -> Arc<AppState> 
         audit,
         resource_policies: Arc::default(),
         throttle: None,
+        feed: None,
     })
 }
 
