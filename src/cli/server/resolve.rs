@@ -436,9 +436,9 @@ mod tests {
 
     #[test]
     fn bad_limit_values_are_refused_naming_the_setting() {
-        let err = refusal(LimitSettings::default(), "header_timeout = \"5d\"\n");
+        let err = refusal(LimitSettings::default(), "header_timeout = \"5y\"\n");
         assert!(err.contains("header_timeout in the config file"), "{err}");
-        assert!(err.contains("`5d` is not a duration"), "{err}");
+        assert!(err.contains("`5y` is not a duration"), "{err}");
         let err = refusal(LimitSettings::default(), "request_timeout = \"0s\"\n");
         assert_eq!(err, "--request-timeout must be more than 0");
         let zero = LimitSettings {
