@@ -32,6 +32,7 @@ mod keys;
 mod meta;
 mod parameters;
 mod secrets;
+mod webhooks;
 
 pub use audit::{AUDIT_GENESIS, AuditLink, AuditRow, AuditRows};
 pub use changes::{Change, ChangeBounds, ChangeOrigin, ChangeRecord, ChangeRows, ChangeSource};
@@ -52,6 +53,7 @@ pub use secrets::{
 };
 pub use singleton::SingletonGuard;
 pub use sqlite::SqliteStore;
+pub use webhooks::{WebhookRecord, WebhookRows, WebhookState, WebhookStatus};
 
 /// The whole store: every area at once. The composition root holds one
 /// `Arc<dyn Store>` and hands each service the part it needs (`Arc<dyn
@@ -64,6 +66,7 @@ pub trait Store:
     + IdentityRows
     + AuditRows
     + ChangeRows
+    + WebhookRows
     + MetaRows
     + Send
     + Sync
@@ -78,6 +81,7 @@ impl<T> Store for T where
         + IdentityRows
         + AuditRows
         + ChangeRows
+        + WebhookRows
         + MetaRows
         + Send
         + Sync

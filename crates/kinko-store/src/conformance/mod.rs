@@ -20,6 +20,7 @@ pub mod keys;
 pub mod meta;
 pub mod parameters;
 pub mod secrets;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -66,6 +67,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     meta::run(store.clone()).await;
     secrets::run(store.clone()).await;
     audit::run(store.clone()).await;
+    webhooks::run(store.clone()).await;
     changes::run(store).await;
 }
 

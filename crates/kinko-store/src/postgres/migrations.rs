@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0004_kms_key_materials.sql"),
     include_str!("../../migrations/postgres/0005_oidc_providers.sql"),
     include_str!("../../migrations/postgres/0006_changes.sql"),
+    include_str!("../../migrations/postgres/0007_webhooks.sql"),
 ];
 
 /// Advisory lock key held while migrating ("kinko" in ASCII, then 1).

@@ -70,6 +70,7 @@ mod parameters;
 pub mod schema;
 mod secrets;
 mod snapshot;
+mod webhooks;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -62,6 +62,7 @@ mod migrations;
 mod parameters;
 mod secrets;
 mod snapshot;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
