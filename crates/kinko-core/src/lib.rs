@@ -21,6 +21,7 @@ pub mod secrets;
 pub mod ssm;
 mod store_failure;
 pub mod web_identity;
+pub mod webhooks;
 pub mod write_locks;
 
 pub use caller::Caller;
