@@ -58,6 +58,8 @@ enum Command {
     AssumeRole(cli::assume_role::AssumeRoleArgs),
     /// OpenID Connect issuers (GitHub Actions, EKS) whose tokens STS exchanges for role sessions
     OidcProvider(cli::oidc_provider::OidcProviderArgs),
+    /// Change-feed subscriptions: signed EventBridge-shaped POSTs per change
+    Webhook(cli::webhook::WebhookArgs),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => (cli::audit::run(args), admin_error),
         Command::AssumeRole(args) => (cli::assume_role::run(args), admin_error),
         Command::OidcProvider(args) => (cli::oidc_provider::run(args), admin_error),
+        Command::Webhook(args) => (cli::webhook::run(args), admin_error),
     };
     result.unwrap_or_else(|error| {
         eprintln!("kinko: error: {error:#}");

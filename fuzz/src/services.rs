@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use kinko_aws::{Access, Caller, Check, RequestContext, Services};
-use kinko_core::iam::Script;
 use kinko_core::credentials::Credentials;
+use kinko_core::iam::Script;
 use kinko_core::keyring::Keyring;
 use kinko_core::kms::Kms;
 use kinko_core::principals::{Identity, NewPrincipal};
 use kinko_core::secrets::SecretsManager;
 use kinko_core::ssm::ParameterStore;
+use kinko_core::webhooks::{WebhookSender, Webhooks};
 use kinko_model::Tag;
 use kinko_model::iam::Policy;
 use kinko_model::principals::PrincipalKind;
@@ -40,12 +41,32 @@ pub fn fresh() -> Services {
         REGION,
     ));
     let secrets = Arc::new(SecretsManager::new(store.clone(), keyring.clone()));
+    let ssm = ParameterStore::new(store.clone(), keyring.clone()).with_secrets(secrets.clone());
+    let webhooks = Arc::new(Webhooks::new(
+        store.clone(),
+        store.clone(),
+        keyring.clone(),
+        Arc::new(kinko_core::clock::SystemClock),
+        Arc::new(NoNetwork),
+        Arc::new(ParameterStore::new(store.clone(), keyring.clone()).with_secrets(secrets.clone())),
+    ));
     Services {
-        ssm: ParameterStore::new(store.clone(), keyring.clone()).with_secrets(secrets.clone()),
+        ssm,
         secrets,
+        webhooks,
         kms: Kms::new(store.clone(), keyring),
         identity,
         audit: kinko_core::audit::AuditReader::new(store),
+    }
+}
+
+/// Fuzzed inputs never reach the network: a webhook test "fails to connect".
+struct NoNetwork;
+
+#[async_trait::async_trait]
+impl WebhookSender for NoNetwork {
+    async fn post(&self, _: &str, _: &[(&str, String)], _: &[u8]) -> Result<u16, String> {
+        Err("the fuzz harness sends nothing".to_owned())
     }
 }
 

@@ -19,3 +19,4 @@ pub mod proxy;
 pub mod render;
 pub mod restore;
 pub mod server;
+pub mod webhook;

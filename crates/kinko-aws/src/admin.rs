@@ -1,6 +1,6 @@
 //! kinko's admin API (`X-Amz-Target: KinkoAdmin.<Operation>`): principals,
-//! policies, access keys, role sessions, policy simulation and the audit
-//! log. JSON 1.1 like the AWS services, signed like them; each operation is
+//! policies, access keys, role sessions, policy simulation, the audit
+//! log and webhooks (`admin_webhooks.rs`). JSON 1.1 like the AWS services, signed like them; each operation is
 //! authorized as `kinko:<Operation>` on the principal's ARN (or `*` for the
 //! account-wide ones), so an admin can be limited like anyone else.
 //!
@@ -32,6 +32,7 @@ use kinko_model::{Epoch, Tag, TagShape};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::admin_webhooks as hooks;
 use crate::assume::{self, AssumeRoleInput, DurationInput, TagInput};
 use crate::error::store_error;
 use crate::wire::parse_body;
@@ -46,6 +47,7 @@ const DEFAULT_GRACE_SECONDS: i64 = 3600;
 /// Runs `KinkoAdmin.<operation>` for an authenticated caller.
 pub async fn handle(
     identity: &Identity,
+    webhooks: &kinko_core::webhooks::Webhooks,
     audit: &AuditReader,
     operation: &str,
     body: &[u8],
@@ -98,6 +100,12 @@ pub async fn handle(
         "SimulatePolicy" => encode(admin.simulate(parse(body)?).await?),
         "QueryAuditLog" => encode(admin.query_audit(parse(body)?).await?),
         "VerifyAuditLog" => encode(admin.verify_audit().await?),
+        "CreateWebhook" => encode(hooks::create(webhooks, ctx, parse(body)?).await?),
+        "GetWebhook" => encode(hooks::get(webhooks, ctx, parse(body)?).await?),
+        "ListWebhooks" => encode(hooks::list(webhooks, ctx).await?),
+        "DeleteWebhook" => encode(hooks::delete(webhooks, ctx, parse(body)?).await?),
+        "RotateWebhookSecret" => encode(hooks::rotate_secret(webhooks, ctx, parse(body)?).await?),
+        "TestWebhook" => encode(hooks::test(webhooks, ctx, parse(body)?).await?),
         _ => Err(AwsError::unknown_operation(&format!(
             "KinkoAdmin.{operation}"
         ))),

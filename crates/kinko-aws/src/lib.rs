@@ -6,6 +6,7 @@
 //! body, [`RequestContext`]) and gets back bytes or an [`AwsError`].
 
 pub mod admin;
+mod admin_webhooks;
 pub mod assume;
 pub mod error;
 pub mod federation;
@@ -70,6 +71,8 @@ pub struct Services {
     pub identity: std::sync::Arc<kinko_core::principals::Identity>,
     /// The audit log as the admin API reads it.
     pub audit: kinko_core::audit::AuditReader,
+    /// Webhook subscriptions (the admin API's `*Webhook*` operations).
+    pub webhooks: std::sync::Arc<kinko_core::webhooks::Webhooks>,
 }
 
 /// The services by `X-Amz-Target` prefix, with their SigV4 service names.
@@ -127,7 +130,15 @@ pub async fn dispatch(
         }
         Service::Kms => kms::handle(&services.kms, operation, body, ctx).await,
         Service::Admin => {
-            admin::handle(&services.identity, &services.audit, operation, body, ctx).await
+            admin::handle(
+                &services.identity,
+                &services.webhooks,
+                &services.audit,
+                operation,
+                body,
+                ctx,
+            )
+            .await
         }
     }
 }

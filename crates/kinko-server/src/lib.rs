@@ -21,6 +21,7 @@ mod server;
 #[cfg(test)]
 mod test_store;
 pub mod watch;
+mod webhook_send;
 
 pub use app::{AppState, ServerSettings, router};
 pub use config::ServerConfig;

@@ -11,6 +11,12 @@
 //!   (`Kms::rotate_due`), a singleton job in the same way. Should two runs
 //!   ever overlap (a lock lost mid-run), the store's insert-only material
 //!   versions keep a key from rotating twice for one due date.
+//! - Trimming the change feed past its retention, a singleton job.
+//! - Delivering webhooks (`Webhooks::deliver_due`), a singleton job polled
+//!   every [`WEBHOOK_POLL`]: one server sends, so each subscription gets
+//!   its events in feed order; the store's compare-and-swap on a
+//!   subscription's position keeps a deliverer that lost its lock
+//!   mid-round from moving it back.
 //! - Applying cache invalidations published by other servers (a KMS key
 //!   disabled on one server must stop working on all of them).
 
@@ -23,6 +29,7 @@ use kinko_core::keyring::Keyring;
 use kinko_core::kms::Kms;
 use kinko_core::principals::Identity;
 use kinko_core::secrets::SecretsManager;
+use kinko_core::webhooks::Webhooks;
 use kinko_store::{Invalidation, MetaRows, SingletonGuard, Store};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -142,6 +149,45 @@ pub fn spawn_change_trim(
                 Ok(0) => {}
                 Ok(trimmed) => tracing::info!(trimmed, "trimmed the change feed to its retention"),
                 Err(error) => tracing::warn!(%error, "trimming the change feed failed; will retry"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
+/// How often due webhook deliveries are looked for (a round that
+/// delivered something is followed at once by the next).
+pub const WEBHOOK_POLL: Duration = Duration::from_millis(250);
+
+/// The singleton job name of webhook delivery: one server delivers at a
+/// time, so each subscription gets its events once, in feed order.
+pub const WEBHOOK_JOB: &str = "deliver-webhooks";
+
+/// Spawns the loop that delivers webhooks; it stops when the runtime
+/// shuts down.
+pub fn spawn_webhook_delivery(
+    store: Arc<dyn MetaRows>,
+    webhooks: Arc<Webhooks>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut guard: Option<SingletonGuard> = None;
+        loop {
+            if !guard.as_ref().is_some_and(SingletonGuard::is_held) {
+                if guard.take().is_some() {
+                    tracing::warn!(job = WEBHOOK_JOB, "lost the singleton lock");
+                }
+                guard = acquire(&*store, WEBHOOK_JOB).await;
+                if guard.is_none() {
+                    tokio::time::sleep(LOCK_RETRY.min(every)).await;
+                    continue;
+                }
+            }
+            match webhooks.deliver_due().await {
+                // More may be waiting behind a full batch.
+                Ok(round) if round.delivered > 0 => continue,
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "delivering webhooks failed; will retry"),
             }
             tokio::time::sleep(every).await;
         }

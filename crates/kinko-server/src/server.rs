@@ -146,6 +146,12 @@ impl Server {
         let secrets = Arc::new(
             SecretsManager::new(store.clone(), keyring.clone()).with_clock(config.clock.clone()),
         );
+        let webhooks = crate::webhook_send::webhooks(
+            store.clone(),
+            keyring.clone(),
+            config.clock.clone(),
+            secrets.clone(),
+        );
         let state = Arc::new(AppState {
             services: Services {
                 ssm: ParameterStore::new(store.clone(), keyring.clone())
@@ -154,6 +160,7 @@ impl Server {
                 kms: Kms::new(store.clone(), keyring.clone()),
                 identity: identity.clone(),
                 audit: AuditReader::new(store.clone()),
+                webhooks,
             },
             credentials,
             signing_keys: SigningKeyCache::new(),
@@ -275,6 +282,11 @@ impl Listening {
             server.config.clock.clone(),
             server.config.change_retention,
             crate::scheduler::CHANGE_TRIM_INTERVAL,
+        );
+        crate::scheduler::spawn_webhook_delivery(
+            server.store.clone(),
+            state.services.webhooks.clone(),
+            crate::scheduler::WEBHOOK_POLL,
         );
         crate::scheduler::spawn_key_rotation(
             server.store.clone(),

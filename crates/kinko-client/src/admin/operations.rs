@@ -15,6 +15,10 @@ use kinko_model::admin::{
     SimulatePolicyRequest, SimulatePolicyResponse, TagPrincipalRequest, UntagPrincipalRequest,
     UpdateAccessKeyRequest, VerifyAuditLogResponse,
 };
+use kinko_model::admin::{
+    CreateWebhookRequest, ListWebhooksResponse, RotateWebhookSecretRequest, TestWebhookResponse,
+    WebhookIdRequest, WebhookResponse, WebhookSecretResponse,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -226,6 +230,55 @@ impl AdminClient {
     ) -> Result<EmptyResponse, AdminError> {
         self.call_typed("DeleteOpenIDConnectProvider", request)
             .await
+    }
+
+    /// `CreateWebhook`: a subscription to the change feed; the answer
+    /// carries its signing secret, shown this once.
+    pub async fn create_webhook(
+        &self,
+        request: &CreateWebhookRequest,
+    ) -> Result<WebhookSecretResponse, AdminError> {
+        self.call_typed("CreateWebhook", request).await
+    }
+
+    /// `GetWebhook`: one subscription and where its delivery stands.
+    pub async fn get_webhook(&self, id: &str) -> Result<WebhookResponse, AdminError> {
+        self.call_typed("GetWebhook", &webhook_id(id)).await
+    }
+
+    /// `ListWebhooks`: every subscription, in id order.
+    pub async fn list_webhooks(&self) -> Result<ListWebhooksResponse, AdminError> {
+        self.call_typed("ListWebhooks", &NoMembers {}).await
+    }
+
+    /// `DeleteWebhook`.
+    pub async fn delete_webhook(&self, id: &str) -> Result<EmptyResponse, AdminError> {
+        self.call_typed("DeleteWebhook", &webhook_id(id)).await
+    }
+
+    /// `RotateWebhookSecret`: a new secret (shown once); the old one signs
+    /// beside it for `grace_seconds` (the server's default when `None`).
+    pub async fn rotate_webhook_secret(
+        &self,
+        id: &str,
+        grace_seconds: Option<i64>,
+    ) -> Result<WebhookSecretResponse, AdminError> {
+        let request = RotateWebhookSecretRequest {
+            webhook_id: Some(id.to_owned()),
+            grace_seconds,
+        };
+        self.call_typed("RotateWebhookSecret", &request).await
+    }
+
+    /// `TestWebhook`: one test event, sent now; what the receiver answered.
+    pub async fn test_webhook(&self, id: &str) -> Result<TestWebhookResponse, AdminError> {
+        self.call_typed("TestWebhook", &webhook_id(id)).await
+    }
+}
+
+fn webhook_id(id: &str) -> WebhookIdRequest {
+    WebhookIdRequest {
+        webhook_id: Some(id.to_owned()),
     }
 }
 

@@ -40,12 +40,19 @@
 //! | `GetOpenIDConnectProvider` | [`OidcProviderArnRequest`] | [`OidcProviderResponse`] |
 //! | `ListOpenIDConnectProviders` | none | [`ListOidcProvidersResponse`] |
 //! | `DeleteOpenIDConnectProvider` | [`OidcProviderArnRequest`] | [`EmptyResponse`] |
+//! | `CreateWebhook` | [`CreateWebhookRequest`] | [`WebhookSecretResponse`] |
+//! | `GetWebhook` | [`WebhookIdRequest`] | [`WebhookResponse`] |
+//! | `ListWebhooks` | none | [`ListWebhooksResponse`] |
+//! | `DeleteWebhook` | [`WebhookIdRequest`] | [`EmptyResponse`] |
+//! | `RotateWebhookSecret` | [`RotateWebhookSecretRequest`] | [`WebhookSecretResponse`] |
+//! | `TestWebhook` | [`WebhookIdRequest`] | [`TestWebhookResponse`] |
 
 mod audit;
 mod keys;
 mod oidc;
 mod principals;
 mod simulate;
+mod webhooks;
 
 #[cfg(test)]
 mod tests;
@@ -70,6 +77,10 @@ pub use principals::{
 };
 pub use simulate::{
     MatchedStatement, SimulatePolicyRequest, SimulatePolicyResponse, SimulationDecision,
+};
+pub use webhooks::{
+    CreateWebhookRequest, ListWebhooksResponse, RotateWebhookSecretRequest, TestWebhookResponse,
+    WebhookIdRequest, WebhookResponse, WebhookSecretResponse, WebhookShape,
 };
 
 use serde::{Deserialize, Serialize};

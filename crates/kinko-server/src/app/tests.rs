@@ -45,6 +45,12 @@ async fn state(store: Arc<dyn Store>, audit: Option<AuditLog>) -> Arc<AppState> 
         "us-east-1",
     ));
     let secrets = Arc::new(SecretsManager::new(store.clone(), keyring.clone()));
+    let webhooks = crate::webhook_send::webhooks(
+        store.clone(),
+        keyring.clone(),
+        Arc::new(kinko_core::clock::SystemClock),
+        secrets.clone(),
+    );
     Arc::new(AppState {
         services: Services {
             ssm: ParameterStore::new(store.clone(), keyring.clone()).with_secrets(secrets.clone()),
@@ -52,6 +58,7 @@ async fn state(store: Arc<dyn Store>, audit: Option<AuditLog>) -> Arc<AppState> 
             kms: Kms::new(store.clone(), keyring),
             identity,
             audit: kinko_core::audit::AuditReader::new(store.clone()),
+            webhooks,
         },
         credentials,
         signing_keys: SigningKeyCache::new(),

@@ -1,0 +1,165 @@
+//! The HTTP client that delivers webhooks (`kinko_core::webhooks`): the
+//! same stack as the OIDC key fetcher (rustls over aws-lc-rs with the
+//! system's roots), a timeout over the whole exchange, redirects never
+//! followed (a 3xx is a failed attempt: the subscription's URL is what was
+//! registered, not wherever it points), the answer's body not read beyond
+//! what closing the exchange needs. Errors say what failed, never the URL.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use kinko_core::clock::Clock;
+use kinko_core::keyring::Keyring;
+use kinko_core::secrets::SecretsManager;
+use kinko_core::ssm::ParameterStore;
+use kinko_core::webhooks::{WebhookSender, Webhooks, check_url};
+use kinko_store::Store;
+
+/// Connecting, sending and reading the status together (Standard
+/// Webhooks suggests 15–30 s).
+const TIMEOUT: Duration = Duration::from_secs(15);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct HttpWebhookSender {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+impl HttpWebhookSender {
+    pub fn new() -> Result<HttpWebhookSender, String> {
+        let mut builder = kinko_crypto::tls::ClientConfigBuilder::new();
+        let roots = builder.add_system_roots();
+        if roots.added == 0 {
+            tracing::warn!(
+                "no system root certificates: webhooks to https:// URLs cannot be delivered"
+            );
+        }
+        let tls = builder.build().map_err(|e| e.to_string())?;
+        let mut connector = HttpConnector::new();
+        connector.enforce_http(false);
+        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
+        Ok(HttpWebhookSender {
+            client: Client::builder(TokioExecutor::new()).build(https),
+        })
+    }
+}
+
+#[async_trait]
+impl WebhookSender for HttpWebhookSender {
+    async fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<u16, String> {
+        // Checked here too: a URL read from a parameter at delivery time.
+        check_url(url).map_err(|e| e.to_string())?;
+        let uri: http::Uri = url.parse().map_err(|_| "the URL is not valid".to_owned())?;
+        let mut request = http::Request::post(uri).header(
+            http::header::USER_AGENT,
+            concat!("kinko/", env!("CARGO_PKG_VERSION")),
+        );
+        for (name, value) in headers {
+            request = request.header(*name, value.as_str());
+        }
+        let request = request
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .map_err(|_| "the request could not be built".to_owned())?;
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| connect_reason(&e))?;
+            let status = response.status().as_u16();
+            // Drained (bounded by the timeout) so the connection can be reused.
+            let _ = response.into_body().collect().await;
+            Ok(status)
+        };
+        match tokio::time::timeout(TIMEOUT, exchange).await {
+            Ok(answer) => answer,
+            Err(_) => Err(format!("no answer within {}s", TIMEOUT.as_secs())),
+        }
+    }
+}
+
+/// The innermost cause of a failed request (`Connection refused`, a TLS
+/// verification error), which hyper's own text hides.
+fn connect_reason(error: &hyper_util::client::legacy::Error) -> String {
+    let mut source: &dyn std::error::Error = error;
+    while let Some(inner) = source.source() {
+        source = inner;
+    }
+    source.to_string()
+}
+
+/// A sender for a server whose TLS client could not be built: every
+/// attempt fails and says why (and is retried, so a fixed server delivers).
+struct NoClient(String);
+
+#[async_trait]
+impl WebhookSender for NoClient {
+    async fn post(&self, _: &str, _: &[(&str, String)], _: &[u8]) -> Result<u16, String> {
+        Err(format!("no HTTP client: {}", self.0))
+    }
+}
+
+/// The webhooks service over `store`, delivering over HTTP.
+pub fn webhooks(
+    store: Arc<dyn Store>,
+    keyring: Arc<Keyring>,
+    clock: Arc<dyn Clock>,
+    secrets: Arc<SecretsManager>,
+) -> Arc<Webhooks> {
+    let sender: Arc<dyn WebhookSender> = match HttpWebhookSender::new() {
+        Ok(sender) => Arc::new(sender),
+        Err(e) => {
+            tracing::warn!(error = %e, "no HTTP client for webhooks");
+            Arc::new(NoClient(e))
+        }
+    };
+    let parameters = ParameterStore::new(store.clone(), keyring.clone()).with_secrets(secrets);
+    Arc::new(Webhooks::new(
+        store.clone(),
+        store,
+        keyring,
+        clock,
+        sender,
+        Arc::new(parameters),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_receiver_says_why_without_the_url() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let sender = HttpWebhookSender::new().unwrap();
+        let url = format!("http://127.0.0.1:{port}/hook-token-123");
+        let err = sender.post(&url, &[], b"{}").await.unwrap_err();
+        assert!(!err.contains("hook-token-123"), "{err}");
+        assert!(!err.is_empty());
+        let err = sender
+            .post("http://10.1.2.3/x", &[], b"{}")
+            .await
+            .unwrap_err();
+        assert!(err.contains("https://"), "{err}");
+    }
+}
