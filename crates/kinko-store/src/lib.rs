@@ -31,6 +31,7 @@ mod identity;
 mod keys;
 mod meta;
 mod parameters;
+mod policy_actions;
 mod secrets;
 mod webhooks;
 
@@ -47,6 +48,7 @@ pub use parameters::{
     ParameterExport, ParameterLookup, ParameterQuery, ParameterRecord, ParameterRows,
     ParameterVersion, ParameterWrite, PutOutcome, UnlabelOutcome,
 };
+pub use policy_actions::{PolicyActionRows, PolicyCandidate, PolicyEffect};
 pub use postgres::PostgresStore;
 pub use secrets::{
     SecretRecord, SecretRows, SecretState, SecretVersion, SecretWrite, WriteOutcome,
@@ -67,6 +69,7 @@ pub trait Store:
     + AuditRows
     + ChangeRows
     + WebhookRows
+    + PolicyActionRows
     + MetaRows
     + Send
     + Sync
@@ -82,6 +85,7 @@ impl<T> Store for T where
         + AuditRows
         + ChangeRows
         + WebhookRows
+        + PolicyActionRows
         + MetaRows
         + Send
         + Sync

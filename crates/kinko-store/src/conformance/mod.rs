@@ -19,6 +19,7 @@ pub mod identity;
 pub mod keys;
 pub mod meta;
 pub mod parameters;
+pub mod policy_actions;
 pub mod secrets;
 pub mod webhooks;
 
@@ -68,6 +69,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     secrets::run(store.clone()).await;
     audit::run(store.clone()).await;
     webhooks::run(store.clone()).await;
+    policy_actions::run(store.clone()).await;
     changes::run(store).await;
 }
 

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0005_oidc_providers.sql"),
     include_str!("../../migrations/postgres/0006_changes.sql"),
     include_str!("../../migrations/postgres/0007_webhooks.sql"),
+    include_str!("../../migrations/postgres/0008_parameter_policy_actions.sql"),
 ];
 
 /// Advisory lock key held while migrating ("kinko" in ASCII, then 1).

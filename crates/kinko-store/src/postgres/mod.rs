@@ -67,6 +67,7 @@ mod keys;
 mod meta;
 mod migrations;
 mod parameters;
+mod policy_actions;
 pub mod schema;
 mod secrets;
 mod snapshot;

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_oidc_providers.sql"),
     include_str!("../../migrations/sqlite/0007_changes.sql"),
     include_str!("../../migrations/sqlite/0008_webhooks.sql"),
+    include_str!("../../migrations/sqlite/0009_parameter_policy_actions.sql"),
 ];
 
 /// Brings the schema up to date. A database written by a newer kinko (more

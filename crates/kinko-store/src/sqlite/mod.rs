@@ -60,6 +60,7 @@ mod keys;
 mod meta;
 mod migrations;
 mod parameters;
+mod policy_actions;
 mod secrets;
 mod snapshot;
 mod webhooks;
