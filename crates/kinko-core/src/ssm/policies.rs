@@ -14,7 +14,8 @@ pub struct InlinePolicy {
     /// The policy object as compact JSON.
     pub text: String,
     pub policy_type: String,
-    /// kinko does not run the policies' notifications: always `Pending`.
+    /// Always `Pending`: the runner ([`super::policy_runner`]) records what
+    /// fired as change records, not as a status per policy.
     pub status: &'static str,
 }
 
@@ -90,10 +91,12 @@ pub fn validate(text: &str) -> Result<Vec<InlinePolicy>, SsmError> {
                 )));
             }
         }
-        if out.iter().any(|p| p.policy_type == policy_type) {
-            return Err(SsmError::IncompatiblePolicy(format!(
-                "A parameter can have only one {policy_type} policy."
-            )));
+        // Notifications may repeat (AWS's own example has two
+        // ExpirationNotification policies); two expirations conflict.
+        if policy_type == "Expiration" && out.iter().any(|p| p.policy_type == policy_type) {
+            return Err(SsmError::IncompatiblePolicy(
+                "There is a conflict in the policies specified for this parameter. You can't, for example, specify two Expiration policies for a parameter. Review your policies, and try again.".into(),
+            ));
         }
         out.push(InlinePolicy {
             text: item.to_string(),
@@ -141,9 +144,11 @@ mod tests {
             ),
             Err(SsmError::InvalidPolicyAttribute(_))
         ));
-        let twice = r#"[{"Type":"NoChangeNotification","Attributes":{"After":"1","Unit":"Days"}},{"Type":"NoChangeNotification","Attributes":{"After":"2","Unit":"Days"}}]"#;
+        let two_notices = r#"[{"Type":"ExpirationNotification","Attributes":{"Before":"30","Unit":"Days"}},{"Type":"ExpirationNotification","Attributes":{"Before":"15","Unit":"Days"}}]"#;
+        assert_eq!(validate(two_notices).unwrap().len(), 2);
+        let two_expirations = r#"[{"Type":"Expiration","Attributes":{"Timestamp":"2030-01-01T00:00:00Z"}},{"Type":"Expiration","Attributes":{"Timestamp":"2031-01-01T00:00:00Z"}}]"#;
         assert!(matches!(
-            validate(twice),
+            validate(two_expirations),
             Err(SsmError::IncompatiblePolicy(_))
         ));
         let eleven = format!(

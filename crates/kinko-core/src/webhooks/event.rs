@@ -126,7 +126,9 @@ pub fn events_of(record: &ChangeRecord) -> Vec<Event> {
                     vec![&c.resource],
                     Detail::Policy(detail),
                 ));
-            } else if let Some(operation) = text("event") {
+            }
+            // An expiration is also the deletion it did.
+            if let Some(operation) = text("event") {
                 let detail = ParameterChange {
                     operation,
                     name: &c.name,
@@ -142,7 +144,7 @@ pub fn events_of(record: &ChangeRecord) -> Vec<Event> {
                     vec![&c.resource],
                     Detail::Change(detail),
                 ));
-            } else {
+            } else if shapes.is_empty() {
                 shapes.push(cloudtrail(
                     record,
                     "ssm.amazonaws.com",
@@ -407,6 +409,30 @@ mod tests {
         assert_eq!(detail["name"], "foo");
         assert_eq!(detail["parameter-type"], "String");
         assert_eq!(detail["action-status"], "Success");
+        assert_eq!(events_of(&r).len(), 1, "a notification deletes nothing");
+    }
+
+    #[test]
+    fn an_expiration_is_a_policy_action_then_a_delete() {
+        let mut r = record(
+            ChangeSource::Ssm,
+            "ExpireParameter",
+            "foo",
+            "arn:aws:ssm:us-east-2:123456789012:parameter/foo",
+        );
+        r.change = r
+            .change
+            .with("policyType", "Expiration")
+            .with("event", "Delete")
+            .with("type", "String");
+        let events = events_of(&r);
+        let kinds: Vec<&str> = events.iter().map(|e| e.detail_type.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["Parameter Store Policy Action", "Parameter Store Change"]
+        );
+        assert_eq!(json_of(&events[1])["detail"]["operation"], "Delete");
+        assert_ne!(events[0].id, events[1].id);
     }
 
     #[test]
