@@ -12,6 +12,9 @@
 //!   ever overlap (a lock lost mid-run), the store's insert-only material
 //!   versions keep a key from rotating twice for one due date.
 //! - Trimming the change feed past its retention, a singleton job.
+//! - Running parameter policies (`PolicyRunner::run_due`) every
+//!   [`PARAMETER_POLICY_INTERVAL`], a singleton job; the store records each
+//!   action once, so an overlap cannot notify or expire twice.
 //! - Delivering webhooks (`Webhooks::deliver_due`), a singleton job polled
 //!   every [`WEBHOOK_POLL`]: one server sends, so each subscription gets
 //!   its events in feed order; the store's compare-and-swap on a
@@ -29,6 +32,7 @@ use kinko_core::keyring::Keyring;
 use kinko_core::kms::Kms;
 use kinko_core::principals::Identity;
 use kinko_core::secrets::SecretsManager;
+use kinko_core::ssm::PolicyRunner;
 use kinko_core::webhooks::Webhooks;
 use kinko_store::{Invalidation, MetaRows, SingletonGuard, Store};
 use tokio::sync::broadcast::error::RecvError;
@@ -149,6 +153,49 @@ pub fn spawn_change_trim(
                 Ok(0) => {}
                 Ok(trimmed) => tracing::info!(trimmed, "trimmed the change feed to its retention"),
                 Err(error) => tracing::warn!(%error, "trimming the change feed failed; will retry"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
+/// How often parameter policies are checked: an `Expiration` deletes its
+/// parameter at most this long after its timestamp.
+pub const PARAMETER_POLICY_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The singleton job name of the parameter-policy scan.
+pub const PARAMETER_POLICY_JOB: &str = "run-parameter-policies";
+
+/// Spawns the loop that runs due parameter policies (notifications and
+/// expirations); one server of several sharing a store scans.
+pub fn spawn_parameter_policies(
+    store: Arc<dyn MetaRows>,
+    runner: PolicyRunner,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut guard: Option<SingletonGuard> = None;
+        loop {
+            if !guard.as_ref().is_some_and(SingletonGuard::is_held) {
+                if guard.take().is_some() {
+                    tracing::warn!(job = PARAMETER_POLICY_JOB, "lost the singleton lock");
+                }
+                guard = acquire(&*store, PARAMETER_POLICY_JOB).await;
+                if guard.is_none() {
+                    tokio::time::sleep(LOCK_RETRY.min(every)).await;
+                    continue;
+                }
+            }
+            match runner.run_due().await {
+                Ok(round) if round.expired + round.notified > 0 => tracing::info!(
+                    expired = round.expired,
+                    notified = round.notified,
+                    "ran parameter policies"
+                ),
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "running parameter policies failed; will retry")
+                }
             }
             tokio::time::sleep(every).await;
         }

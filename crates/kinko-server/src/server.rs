@@ -283,6 +283,15 @@ impl Listening {
             server.config.change_retention,
             crate::scheduler::CHANGE_TRIM_INTERVAL,
         );
+        crate::scheduler::spawn_parameter_policies(
+            server.store.clone(),
+            kinko_core::ssm::PolicyRunner::new(
+                server.store.clone(),
+                server.config.clock.clone(),
+                &server.config.account_id,
+            ),
+            crate::scheduler::PARAMETER_POLICY_INTERVAL,
+        );
         crate::scheduler::spawn_webhook_delivery(
             server.store.clone(),
             state.services.webhooks.clone(),
