@@ -5,7 +5,8 @@
 //! verified as a Standard Webhooks receiver verifies it; retries with
 //! backoff (the server's clock moved by `--test-clock-file`), a receiver
 //! down for a day marked failed, 410 Gone, a rotated secret signing twice,
-//! a URL kept in a SecureString, and the refusals.
+//! a URL kept in a SecureString, the refusals, and parameter policies
+//! (notifications and expiration) as the receiver sees them.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -797,4 +798,157 @@ fn hook_admin(server: &KinkoServer) -> TestCredentials {
         &json!({"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Action": "kinko:*Webhook*", "Resource": "*"}]}),
     )
+}
+
+/// The Policy Action events among what the receiver got, as (type, event).
+fn policy_actions(receiver: &Receiver) -> Vec<(String, Value)> {
+    receiver
+        .received()
+        .iter()
+        .map(Received::json)
+        .filter(|e| e["detail-type"] == "Parameter Store Policy Action")
+        .map(|e| (e["detail"]["policy-type"].as_str().unwrap().to_owned(), e))
+        .collect()
+}
+
+/// Waits (up to a minute) until `count` Policy Action events have arrived.
+fn wait_for_policy_actions(receiver: &Receiver, count: usize) -> Vec<(String, Value)> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = policy_actions(receiver);
+        if got.len() >= count {
+            return got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {count} policy actions: {:#?}",
+            got.len(),
+            receiver.received()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test]
+async fn parameter_policies_notify_once_and_an_expired_parameter_is_deleted() {
+    let clocked = Clocked::start();
+    let server = &clocked.server;
+    let receiver = Receiver::start(&[]);
+    let (_, secret) = create(server, &receiver.url("/hook"), &["source=aws.ssm"]);
+    let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(72);
+    let expires = format!("{expires:.3}");
+    let policies = format!(
+        r#"[{{"Type":"Expiration","Version":"1.0","Attributes":{{"Timestamp":"{expires}"}}}},
+            {{"Type":"ExpirationNotification","Version":"1.0","Attributes":{{"Before":"1","Unit":"Days"}}}},
+            {{"Type":"NoChangeNotification","Version":"1.0","Attributes":{{"After":"1","Unit":"Hours"}}}}]"#
+    );
+    let ssm = server.ssm();
+    ssm.put_parameter()
+        .name("/prod/temp-token")
+        .value(SECRET_VALUE)
+        .r#type(ParameterType::SecureString)
+        .tier(aws_sdk_ssm::types::ParameterTier::Advanced)
+        .policies(&policies)
+        .send()
+        .await
+        .unwrap();
+    receiver.wait_for(1);
+
+    // An hour without a change: one NoChangeNotification, however many
+    // scans see it due.
+    clocked.set_offset(3_601_000);
+    let got = wait_for_policy_actions(&receiver, 1);
+    let (kind, event) = &got[0];
+    assert_eq!(kind, "NoChangeNotification");
+    assert_eq!(event["source"], "aws.ssm");
+    assert_eq!(event["region"], REGION);
+    let arn = event["resources"][0].as_str().unwrap();
+    assert!(arn.ends_with(":parameter/prod/temp-token"), "{event}");
+    let detail = &event["detail"];
+    assert_eq!(detail["name"], "/prod/temp-token");
+    assert_eq!(detail["parameter-name"], "/prod/temp-token");
+    assert_eq!(detail["parameter-type"], "SecureString");
+    assert_eq!(detail["action-status"], "Success");
+    let content: Value = serde_json::from_str(detail["policy-content"].as_str().unwrap()).unwrap();
+    assert_eq!(content["Attributes"]["After"], "1", "{detail}");
+    let reason = detail["action-reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("The parameter has not been changed for 1 hour."),
+        "{reason}"
+    );
+    let delivery = receiver
+        .received()
+        .into_iter()
+        .find(|r| r.json()["detail-type"] == "Parameter Store Policy Action")
+        .unwrap();
+    assert!(signed_by(&delivery, &secret));
+    assert!(!delivery.body.contains(SECRET_VALUE));
+    std::thread::sleep(Duration::from_secs(12));
+    assert_eq!(
+        policy_actions(&receiver).len(),
+        1,
+        "a notification fires once"
+    );
+
+    // An overwrite (policies kept) restarts the NoChange clock.
+    ssm.put_parameter()
+        .name("/prod/temp-token")
+        .value("rotated-token")
+        .r#type(ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+    clocked.set_offset(2 * 3_601_000 + 1_000);
+    let got = wait_for_policy_actions(&receiver, 2);
+    assert_eq!(got[1].0, "NoChangeNotification");
+
+    // A day before the expiration: the ExpirationNotification.
+    clocked.set_offset(48 * 3_600_000 + 60_000);
+    let got = wait_for_policy_actions(&receiver, 3);
+    assert_eq!(got[2].0, "ExpirationNotification");
+    let reason = got[2].1["detail"]["action-reason"].as_str().unwrap();
+    assert!(reason.contains(&expires), "{reason}");
+
+    // The expiration: the parameter is gone, announced as the policy's
+    // action and as a Delete.
+    clocked.set_offset(72 * 3_600_000 + 60_000);
+    let got = wait_for_policy_actions(&receiver, 4);
+    assert_eq!(got[3].0, "Expiration");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let deleted = loop {
+        let delete = receiver.received().iter().map(Received::json).find(|e| {
+            e["detail-type"] == "Parameter Store Change" && e["detail"]["operation"] == "Delete"
+        });
+        if let Some(event) = delete {
+            break event;
+        }
+        assert!(Instant::now() < deadline, "no Delete after the expiration");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(deleted["detail"]["name"], "/prod/temp-token");
+    let err = ssm
+        .get_parameter()
+        .name("/prod/temp-token")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.into_service_error().meta().code(),
+        Some("ParameterNotFound")
+    );
+    // A new parameter of the same name starts with no actions taken.
+    ssm.put_parameter()
+        .name("/prod/temp-token")
+        .value("again")
+        .r#type(ParameterType::String)
+        .tier(aws_sdk_ssm::types::ParameterTier::Advanced)
+        .policies(r#"[{"Type":"NoChangeNotification","Version":"1.0","Attributes":{"After":"1","Unit":"Hours"}}]"#)
+        .send()
+        .await
+        .unwrap();
+    clocked.set_offset(73 * 3_600_000 + 120_000);
+    let got = wait_for_policy_actions(&receiver, 5);
+    assert_eq!(got[4].0, "NoChangeNotification");
+    assert_eq!(got[4].1["detail"]["parameter-type"], "String");
 }
