@@ -9,6 +9,7 @@
 //! takes effect here within that time even if its invalidation was missed;
 //! the server applies invalidations it hears with [`Credentials::forget`].
 
+use crate::cache_stats::{CacheCounts, CacheStats};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -185,6 +186,7 @@ pub struct Credentials {
     keyring: Arc<Keyring>,
     cache: RwLock<HashMap<String, (Instant, Arc<ActiveKey>)>>,
     cache_ttl: Duration,
+    cache_stats: CacheStats,
     /// Last use per key since the last flush: written in batches by
     /// [`Credentials::flush_key_use`], never once per request.
     uses: Mutex<HashMap<String, (i64, String)>>,
@@ -219,6 +221,7 @@ impl Credentials {
             keyring,
             cache: RwLock::new(HashMap::new()),
             cache_ttl: DEFAULT_CACHE_TTL,
+            cache_stats: CacheStats::default(),
             uses: Mutex::new(HashMap::new()),
         }
     }
@@ -429,6 +432,11 @@ impl Credentials {
         })
     }
 
+    /// How often an access key was found in the cache (for the metrics).
+    pub fn cache_counts(&self) -> CacheCounts {
+        self.cache_stats.counts()
+    }
+
     /// The key and its opened secret, or `None` for an unknown key id.
     pub async fn lookup(
         &self,
@@ -438,8 +446,10 @@ impl Credentials {
             && let Some((loaded_at, key)) = cache.get(access_key_id)
             && loaded_at.elapsed() < self.cache_ttl
         {
+            self.cache_stats.count(true);
             return Ok(Some(key.clone()));
         }
+        self.cache_stats.count(false);
         let Some(record) = self.store.get_access_key(access_key_id).await? else {
             return Ok(None);
         };

@@ -34,6 +34,7 @@
 //! Aliases are not cached (they can be re-pointed): `seal` with an alias reads
 //! the alias from the store each time; `seal` is on the write path only.
 
+use crate::cache_stats::{CacheCounts, CacheStats};
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -192,6 +193,7 @@ pub struct Keyring {
     token_mac: KeyMaterial,
     cache: RwLock<KeyCache>,
     cache_ttl: Duration,
+    cache_stats: CacheStats,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -233,6 +235,7 @@ impl Keyring {
             token_mac,
             cache: RwLock::new(HashMap::new()),
             cache_ttl: DEFAULT_CACHE_TTL,
+            cache_stats: CacheStats::default(),
         }
     }
 
@@ -578,11 +581,21 @@ impl Keyring {
         self.token_mac.verify_mac(data, tag)
     }
 
+    /// How often a key was found in the cache (for the metrics).
+    pub fn cache_counts(&self) -> CacheCounts {
+        self.cache_stats.counts()
+    }
+
     /// A fresh cache entry, if any.
     fn cached(&self, region: &str, key_id: &str) -> Option<Arc<CachedKey>> {
         let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
-        let key = cache.get(region)?.get(key_id)?;
-        (key.loaded_at.elapsed() < self.cache_ttl).then(|| Arc::clone(key))
+        let fresh = cache
+            .get(region)
+            .and_then(|keys| keys.get(key_id))
+            .filter(|key| key.loaded_at.elapsed() < self.cache_ttl)
+            .map(Arc::clone);
+        self.cache_stats.count(fresh.is_some());
+        fresh
     }
 
     fn remember(&self, region: &str, key_id: &str, key: Arc<CachedKey>) {

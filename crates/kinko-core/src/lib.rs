@@ -9,6 +9,7 @@
 //! errors onto AWS error codes.
 
 pub mod audit;
+pub mod cache_stats;
 mod caller;
 pub mod changes;
 pub mod clock;
