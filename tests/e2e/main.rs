@@ -40,6 +40,7 @@
 //! | `backup`          | `kinko backup` / `restore`, SQLite ↔ PostgreSQL                      | process    |
 //! | `changes`         | the watch API: `GET /changes?after=`, filtered by policy, long poll, resync | process    |
 //! | `webhooks`        | `kinko webhook`: signed EventBridge-shaped deliveries, retries, failed, secret rotation; parameter policies firing | process    |
+//! | `metrics`         | `--metrics-listen`: `/metrics` parsed as Prometheus does, and no name or value in it | process    |
 //! | `durability`      | restarts, `kill -9` during writes, tampering, SIGTERM under load     | process    |
 //! | `cluster`         | several servers on one PostgreSQL store                              | process    |
 //! | `faults`          | a full disk, a slow PostgreSQL, a stalled proxy, root-key refusals   | process    |
@@ -65,6 +66,7 @@ mod kms_import;
 mod kms_multi_region;
 mod kms_policies;
 mod limits;
+mod metrics;
 mod proxy;
 mod quotas;
 mod secrets;

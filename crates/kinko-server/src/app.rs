@@ -62,6 +62,9 @@ pub struct AppState {
     /// The change feed the watch API (`GET /changes`) reads. `None` only
     /// in tests that drive the router without a store.
     pub feed: Option<crate::watch::Feed>,
+    /// Counted only with `--metrics-listen`: nothing on the request path
+    /// otherwise.
+    pub metrics: Option<crate::metrics::SharedMetrics>,
 }
 
 /// What one request leaves for its audit record, filled in as it goes.
@@ -171,9 +174,14 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
 
     let mut trail = Trail::default();
     let content_length = content_length(&parts.headers);
+    let mut operation_body = Bytes::new();
     let (operation, result) =
         match read_body(body, content_length, state.settings.max_body_bytes).await {
             Ok(body) => {
+                // STS names its action in the body (for the metrics' label).
+                if matches!(routed, Routed::Sts) {
+                    operation_body = body.clone();
+                }
                 let facts = RequestFacts {
                     source_ip: connection.map(|c| c.remote.ip()),
                     secure_transport: connection.is_some_and(|c| c.secure),
@@ -219,6 +227,18 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
         _ => {
             tracing::warn!(%request_id, op = %log_op(&target, &operation), status = status_code, error, latency_us, "request")
         }
+    }
+    if let Some(metrics) = &state.metrics {
+        let authenticated = trail.principal.is_some() && !trail.unauthenticated;
+        metrics.request(crate::metrics::RequestOutcome {
+            service: routed.service_label(),
+            operation: routed.operation_label(&operation_body, authenticated, code),
+            status: status_code,
+            seconds: latency.as_secs_f64(),
+            authentication_failure: code.filter(|_| trail.unauthenticated),
+            denied: !trail.unauthenticated
+                && matches!(code, Some("AccessDeniedException" | "AccessDenied")),
+        });
     }
     if let Some(audit) = &state.audit {
         let resources = trail
@@ -378,6 +398,35 @@ impl Routed<'_> {
             Routed::Changes => "kinko:WatchChanges".to_owned(),
             Routed::Unknown("") => "unknown".to_owned(),
             Routed::Unknown(target) => echo(target),
+        }
+    }
+
+    /// The service as the metrics label it.
+    fn service_label(&self) -> &'static str {
+        match self {
+            Routed::Json(service, _) => service.signing_name(),
+            Routed::Sts => "sts",
+            Routed::Changes => "kinko",
+            Routed::Unknown(_) => "unknown",
+        }
+    }
+
+    /// The operation as the metrics label it: only a name the service
+    /// recognised for an authenticated caller, so that no client can grow
+    /// the label set with names of its own; anything else is `unknown`.
+    fn operation_label(&self, body: &[u8], authenticated: bool, code: Option<&str>) -> String {
+        let recognised = authenticated
+            && !matches!(code, Some("UnknownOperationException" | "InvalidAction"))
+            && !matches!(self, Routed::Unknown(_));
+        let operation = if recognised {
+            self.operation(body)
+        } else {
+            String::new()
+        };
+        if operation.is_empty() {
+            "unknown".to_owned()
+        } else {
+            operation
         }
     }
 

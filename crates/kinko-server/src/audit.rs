@@ -48,6 +48,7 @@ use std::time::Duration;
 use kinko_core::audit::{link, row_json};
 use kinko_model::audit::{AuditRecord, Outage};
 use kinko_store::{AuditRow, AuditRows};
+use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -180,6 +181,8 @@ pub struct AuditLog {
     stopped: watch::Receiver<bool>,
     shutting_down: Arc<AtomicBool>,
     health: Arc<Health>,
+    /// Seconds each batch's append took (the metrics read it).
+    write_seconds: Histogram,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -204,11 +207,13 @@ impl AuditLog {
         let (stopped_tx, stopped) = watch::channel(false);
         let shutting_down = Arc::new(AtomicBool::new(false));
         let health = Arc::new(Health::default());
+        let write_seconds = crate::metrics::seconds_histogram();
         let writer = Writer {
             store,
             sink: sink.map(|s| Arc::new(Mutex::new(s))),
             shutting_down: shutting_down.clone(),
             health: health.clone(),
+            write_seconds: write_seconds.clone(),
         };
         tokio::spawn(async move {
             writer.run(rx).await;
@@ -219,7 +224,18 @@ impl AuditLog {
             stopped,
             shutting_down,
             health,
+            write_seconds,
         })
+    }
+
+    /// Records queued for the writer now.
+    pub fn queued(&self) -> usize {
+        QUEUE_CAPACITY.saturating_sub(self.tx.capacity())
+    }
+
+    /// The histogram of batch append times (shared, not a copy).
+    pub fn write_seconds(&self) -> Histogram {
+        self.write_seconds.clone()
     }
 
     /// Lets a request in, or refuses it while the log cannot be written
@@ -273,6 +289,7 @@ struct Writer {
     sink: Option<Arc<Mutex<SinkWriter>>>,
     shutting_down: Arc<AtomicBool>,
     health: Arc<Health>,
+    write_seconds: Histogram,
 }
 
 impl Writer {
@@ -350,8 +367,12 @@ impl Writer {
         let mut failures = 0u32;
         let mut failures_at_shutdown = 0u32;
         loop {
+            let started = std::time::Instant::now();
             let error = match self.store.append_audit(batch, link).await {
-                Ok(rows) => return Some(rows),
+                Ok(rows) => {
+                    self.write_seconds.observe(started.elapsed().as_secs_f64());
+                    return Some(rows);
+                }
                 Err(error) => error,
             };
             failures += 1;

@@ -69,6 +69,8 @@ pub struct ServerConfig {
     pub min_session_seconds: Option<i64>,
     /// How long the change feed keeps records (`--change-retention`).
     pub change_retention: Duration,
+    /// Where `GET /metrics` is served (`--metrics-listen`); none by default.
+    pub metrics_listen: Option<SocketAddr>,
     pub limits: Limits,
     /// Throttle requests at AWS's default quotas (`--emulate-quotas aws`).
     pub emulate_quotas: bool,
@@ -98,6 +100,7 @@ impl ServerConfig {
             audit_log: None,
             min_session_seconds: None,
             change_retention: crate::scheduler::DEFAULT_CHANGE_RETENTION,
+            metrics_listen: None,
             emulate_quotas: false,
             clock: Arc::new(SystemClock),
             limits: Limits {

@@ -15,6 +15,7 @@ pub mod data_dir;
 mod jwks_fetch;
 pub mod listener;
 pub mod maintenance;
+pub mod metrics;
 pub mod root_key;
 pub mod scheduler;
 mod server;

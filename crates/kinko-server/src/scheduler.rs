@@ -34,8 +34,10 @@ use kinko_core::principals::Identity;
 use kinko_core::secrets::SecretsManager;
 use kinko_core::ssm::PolicyRunner;
 use kinko_core::webhooks::Webhooks;
-use kinko_store::{Invalidation, MetaRows, SingletonGuard, Store};
+use kinko_store::{Invalidation, MetaRows, SingletonGuard, Store, WebhookStatus};
 use tokio::sync::broadcast::error::RecvError;
+
+use crate::metrics::{SharedMetrics, WebhookSample};
 
 /// How often scheduled deletions are checked. A secret is purged at most
 /// this long after its `DeletionDate`.
@@ -53,27 +55,23 @@ pub fn spawn_purge(
     store: Arc<dyn MetaRows>,
     secrets: Arc<SecretsManager>,
     every: Duration,
+    metrics: Option<SharedMetrics>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut guard: Option<SingletonGuard> = None;
-        loop {
-            if !guard.as_ref().is_some_and(SingletonGuard::is_held) {
-                if guard.take().is_some() {
-                    tracing::warn!(job = PURGE_JOB, "lost the singleton lock");
-                }
-                guard = acquire(&*store, PURGE_JOB).await;
-                if guard.is_none() {
-                    tokio::time::sleep(LOCK_RETRY.min(every)).await;
-                    continue;
-                }
-            }
+    spawn_singleton(store, PURGE_JOB, every, metrics, move || {
+        let secrets = secrets.clone();
+        async move {
             let now_ms = jiff::Timestamp::now().as_millisecond();
             match secrets.purge_due(now_ms).await {
-                Ok(0) => {}
-                Ok(purged) => tracing::info!(purged, "purged secrets whose deletion window ended"),
-                Err(error) => tracing::warn!(%error, "purging deleted secrets failed; will retry"),
+                Ok(0) => Round::Done,
+                Ok(purged) => {
+                    tracing::info!(purged, "purged secrets whose deletion window ended");
+                    Round::Done
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "purging deleted secrets failed; will retry");
+                    Round::Failed
+                }
             }
-            tokio::time::sleep(every).await;
         }
     })
 }
@@ -91,27 +89,24 @@ pub fn spawn_key_rotation(
     store: Arc<dyn MetaRows>,
     kms: Kms,
     every: Duration,
+    metrics: Option<SharedMetrics>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut guard: Option<SingletonGuard> = None;
-        loop {
-            if !guard.as_ref().is_some_and(SingletonGuard::is_held) {
-                if guard.take().is_some() {
-                    tracing::warn!(job = KEY_ROTATION_JOB, "lost the singleton lock");
-                }
-                guard = acquire(&*store, KEY_ROTATION_JOB).await;
-                if guard.is_none() {
-                    tokio::time::sleep(LOCK_RETRY.min(every)).await;
-                    continue;
-                }
-            }
+    let kms = Arc::new(kms);
+    spawn_singleton(store, KEY_ROTATION_JOB, every, metrics, move || {
+        let kms = kms.clone();
+        async move {
             let now_ms = jiff::Timestamp::now().as_millisecond();
             match kms.rotate_due(now_ms).await {
-                Ok(0) => {}
-                Ok(rotated) => tracing::info!(rotated, "rotated KMS keys whose rotation was due"),
-                Err(error) => tracing::warn!(%error, "rotating due KMS keys failed; will retry"),
+                Ok(0) => Round::Done,
+                Ok(rotated) => {
+                    tracing::info!(rotated, "rotated KMS keys whose rotation was due");
+                    Round::Done
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "rotating due KMS keys failed; will retry");
+                    Round::Failed
+                }
             }
-            tokio::time::sleep(every).await;
         }
     })
 }
@@ -133,28 +128,25 @@ pub fn spawn_change_trim(
     clock: Arc<dyn Clock>,
     retention: Duration,
     every: Duration,
+    metrics: Option<SharedMetrics>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut guard: Option<SingletonGuard> = None;
-        let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
-        loop {
-            if !guard.as_ref().is_some_and(SingletonGuard::is_held) {
-                if guard.take().is_some() {
-                    tracing::warn!(job = CHANGE_TRIM_JOB, "lost the singleton lock");
-                }
-                guard = acquire(&*store, CHANGE_TRIM_JOB).await;
-                if guard.is_none() {
-                    tokio::time::sleep(LOCK_RETRY.min(every)).await;
-                    continue;
-                }
-            }
+    let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+    let rows = store.clone();
+    spawn_singleton(store, CHANGE_TRIM_JOB, every, metrics, move || {
+        let (store, clock) = (rows.clone(), clock.clone());
+        async move {
             let before_ms = clock.now_ms().saturating_sub(retention_ms);
             match store.trim_changes(before_ms).await {
-                Ok(0) => {}
-                Ok(trimmed) => tracing::info!(trimmed, "trimmed the change feed to its retention"),
-                Err(error) => tracing::warn!(%error, "trimming the change feed failed; will retry"),
+                Ok(0) => Round::Done,
+                Ok(trimmed) => {
+                    tracing::info!(trimmed, "trimmed the change feed to its retention");
+                    Round::Done
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "trimming the change feed failed; will retry");
+                    Round::Failed
+                }
             }
-            tokio::time::sleep(every).await;
         }
     })
 }
@@ -172,32 +164,26 @@ pub fn spawn_parameter_policies(
     store: Arc<dyn MetaRows>,
     runner: PolicyRunner,
     every: Duration,
+    metrics: Option<SharedMetrics>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut guard: Option<SingletonGuard> = None;
-        loop {
-            if !guard.as_ref().is_some_and(SingletonGuard::is_held) {
-                if guard.take().is_some() {
-                    tracing::warn!(job = PARAMETER_POLICY_JOB, "lost the singleton lock");
-                }
-                guard = acquire(&*store, PARAMETER_POLICY_JOB).await;
-                if guard.is_none() {
-                    tokio::time::sleep(LOCK_RETRY.min(every)).await;
-                    continue;
-                }
-            }
+    spawn_singleton(store, PARAMETER_POLICY_JOB, every, metrics, move || {
+        let runner = runner.clone();
+        async move {
             match runner.run_due().await {
-                Ok(round) if round.expired + round.notified > 0 => tracing::info!(
-                    expired = round.expired,
-                    notified = round.notified,
-                    "ran parameter policies"
-                ),
-                Ok(_) => {}
+                Ok(round) if round.expired + round.notified > 0 => {
+                    tracing::info!(
+                        expired = round.expired,
+                        notified = round.notified,
+                        "ran parameter policies"
+                    );
+                    Round::Done
+                }
+                Ok(_) => Round::Done,
                 Err(error) => {
-                    tracing::warn!(%error, "running parameter policies failed; will retry")
+                    tracing::warn!(%error, "running parameter policies failed; will retry");
+                    Round::Failed
                 }
             }
-            tokio::time::sleep(every).await;
         }
     })
 }
@@ -216,27 +202,115 @@ pub fn spawn_webhook_delivery(
     store: Arc<dyn MetaRows>,
     webhooks: Arc<Webhooks>,
     every: Duration,
+    metrics: Option<SharedMetrics>,
 ) -> tokio::task::JoinHandle<()> {
+    let counted = metrics.clone();
+    spawn_singleton(store, WEBHOOK_JOB, every, metrics, move || {
+        let (webhooks, metrics) = (webhooks.clone(), counted.clone());
+        async move {
+            match webhooks.deliver_due().await {
+                Ok(round) => {
+                    if let Some(metrics) = &metrics {
+                        metrics.webhook_round(&round);
+                    }
+                    // More may be waiting behind a full batch.
+                    if round.delivered > 0 {
+                        Round::More
+                    } else {
+                        Round::Done
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "delivering webhooks failed; will retry");
+                    Round::Failed
+                }
+            }
+        }
+    })
+}
+
+/// How often the metrics' change-feed numbers are read from the store.
+pub const METRICS_SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Spawns the loop that samples the change feed's head and each webhook's
+/// lag for the metrics (every server, so each one's `/metrics` has them).
+pub fn spawn_metrics_sampler(
+    store: Arc<dyn Store>,
+    metrics: SharedMetrics,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match (store.change_bounds().await, store.list_webhooks().await) {
+                (Ok(bounds), Ok(hooks)) => {
+                    let samples: Vec<WebhookSample> = hooks
+                        .iter()
+                        .map(|hook| WebhookSample {
+                            id: hook.id.clone(),
+                            failed: hook.state.status == WebhookStatus::Failed,
+                            lag: bounds
+                                .head
+                                .saturating_sub(hook.state.delivered_through)
+                                .max(0),
+                        })
+                        .collect();
+                    metrics.feed(bounds.head, &samples);
+                }
+                (Err(error), _) | (_, Err(error)) => {
+                    tracing::debug!(%error, "cannot sample the change feed for the metrics");
+                }
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
+/// What one round of a singleton job did.
+enum Round {
+    Done,
+    /// More is waiting: the next round runs at once.
+    More,
+    /// It failed (the round logged why); the next runs after `every`.
+    Failed,
+}
+
+/// Runs `round` every `every` while this server holds `job`'s singleton
+/// lock, retrying the lock every [`LOCK_RETRY`] while another holds it;
+/// counts runs and the lock in `metrics`. Stops with the runtime.
+fn spawn_singleton<F, Fut>(
+    store: Arc<dyn MetaRows>,
+    job: &'static str,
+    every: Duration,
+    metrics: Option<SharedMetrics>,
+    mut round: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = Round> + Send,
+{
     tokio::spawn(async move {
         let mut guard: Option<SingletonGuard> = None;
         loop {
             if !guard.as_ref().is_some_and(SingletonGuard::is_held) {
                 if guard.take().is_some() {
-                    tracing::warn!(job = WEBHOOK_JOB, "lost the singleton lock");
+                    tracing::warn!(job, "lost the singleton lock");
                 }
-                guard = acquire(&*store, WEBHOOK_JOB).await;
+                guard = acquire(&*store, job).await;
+                if let Some(metrics) = &metrics {
+                    metrics.job_lock(job, guard.is_some());
+                }
                 if guard.is_none() {
                     tokio::time::sleep(LOCK_RETRY.min(every)).await;
                     continue;
                 }
             }
-            match webhooks.deliver_due().await {
-                // More may be waiting behind a full batch.
-                Ok(round) if round.delivered > 0 => continue,
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "delivering webhooks failed; will retry"),
+            let outcome = round().await;
+            if let Some(metrics) = &metrics {
+                metrics.job_ran(job, !matches!(outcome, Round::Failed));
             }
-            tokio::time::sleep(every).await;
+            if !matches!(outcome, Round::More) {
+                tokio::time::sleep(every).await;
+            }
         }
     })
 }

@@ -152,6 +152,15 @@ impl Server {
             config.clock.clone(),
             secrets.clone(),
         );
+        let metrics = config.metrics_listen.is_some().then(|| {
+            Arc::new(crate::metrics::Metrics::new(Some(
+                crate::metrics::Sources {
+                    keyring: keyring.clone(),
+                    credentials: credentials.clone(),
+                    audit: Some(audit.clone()),
+                },
+            )))
+        });
         let state = Arc::new(AppState {
             services: Services {
                 ssm: ParameterStore::new(store.clone(), keyring.clone())
@@ -177,6 +186,7 @@ impl Server {
                 store.clone(),
                 crate::watch::HEAD_POLL,
             )),
+            metrics,
         });
         let tls = match &config.tls {
             Some((cert, key)) => Some(crate::listener::tls_config(cert, key)?),
@@ -230,10 +240,19 @@ impl Server {
                 serde_json::json!({ "endpoint_url": endpoint, "region": self.config.region });
             data_dir::write_private(&self.data.server_info(), info.to_string().as_bytes())?;
         }
+        let metrics_listener = match self.config.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| OpenError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
         Ok(Listening {
             server: self,
             listener,
             endpoint,
+            metrics_listener,
         })
     }
 }
@@ -243,6 +262,9 @@ pub struct Listening {
     server: Server,
     listener: TcpListener,
     endpoint: String,
+    /// `--metrics-listen`'s socket, bound with the API's so that a taken
+    /// port fails the start.
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Listening {
@@ -255,14 +277,38 @@ impl Listening {
         self.server.config.limits
     }
 
+    /// `http://ADDR/metrics`'s address, with `--metrics-listen`.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref()?.local_addr().ok()
+    }
+
     /// Serves until `shutdown` resolves, with the schedulers running; then
     /// lets in-flight requests finish and drains the audit queue and the
     /// keys' last use, so nothing acknowledged goes unrecorded.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let Listening {
-            server, listener, ..
+            server,
+            listener,
+            metrics_listener,
+            ..
         } = self;
         let state = server.state.clone();
+        let metrics = state.metrics.clone();
+        if let (Some(metrics), Some(listener)) = (&metrics, metrics_listener) {
+            crate::scheduler::spawn_metrics_sampler(
+                server.store.clone(),
+                metrics.clone(),
+                crate::scheduler::METRICS_SAMPLE_INTERVAL,
+            );
+            let metrics = metrics.clone();
+            tokio::spawn(async move {
+                // Ends with the runtime; a failing accept loop is logged.
+                let never = std::future::pending::<()>();
+                if let Err(error) = crate::metrics::serve(listener, metrics, never).await {
+                    tracing::warn!(%error, "the metrics listener stopped");
+                }
+            });
+        }
         // Several servers on one PostgreSQL store: caches follow the
         // others' changes, and the purge runs on one server at a time.
         crate::scheduler::spawn_invalidations(
@@ -276,12 +322,14 @@ impl Listening {
             server.store.clone(),
             state.services.secrets.clone(),
             crate::scheduler::PURGE_INTERVAL,
+            metrics.clone(),
         );
         crate::scheduler::spawn_change_trim(
             server.store.clone(),
             server.config.clock.clone(),
             server.config.change_retention,
             crate::scheduler::CHANGE_TRIM_INTERVAL,
+            metrics.clone(),
         );
         crate::scheduler::spawn_parameter_policies(
             server.store.clone(),
@@ -291,16 +339,19 @@ impl Listening {
                 &server.config.account_id,
             ),
             crate::scheduler::PARAMETER_POLICY_INTERVAL,
+            metrics.clone(),
         );
         crate::scheduler::spawn_webhook_delivery(
             server.store.clone(),
             state.services.webhooks.clone(),
             crate::scheduler::WEBHOOK_POLL,
+            metrics.clone(),
         );
         crate::scheduler::spawn_key_rotation(
             server.store.clone(),
             Kms::new(server.store.clone(), server.keyring.clone()),
             crate::scheduler::KEY_ROTATION_INTERVAL,
+            metrics.clone(),
         );
         let app = crate::app::router(state.clone());
         crate::listener::serve(

@@ -13,6 +13,10 @@ pub struct ServerArgs {
     /// Address to listen on [default: 127.0.0.1:4566, LocalStack's port]
     #[arg(long, env = "KINKO_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Also serve Prometheus metrics (`GET /metrics`, unauthenticated) on
+    /// this address, e.g. 127.0.0.1:9464 [default: off]
+    #[arg(long, env = "KINKO_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Directory for the database, the root key and the admin credentials
     /// [default: ~/.local/share/kinko]
     #[arg(long, env = "KINKO_DATA_DIR")]

@@ -44,8 +44,12 @@ async fn serve(config: kinko_server::ServerConfig) -> anyhow::Result<()> {
     let listening = server.listen().await?;
     let endpoint = listening.endpoint().to_owned();
     let limits = listening.limits();
+    let metrics = listening
+        .metrics_addr()
+        .map(|addr| format!("http://{addr}/metrics"));
     tracing::info!(
         %endpoint,
+        metrics = metrics.as_deref().unwrap_or("off"),
         dev,
         region = %region,
         header_timeout = ?limits.header_timeout.get(),
@@ -65,6 +69,9 @@ async fn serve(config: kinko_server::ServerConfig) -> anyhow::Result<()> {
             limits.max_connections.get(),
             open_files.unwrap_or_default()
         );
+    }
+    if let Some(metrics) = &metrics {
+        eprintln!("metrics on {metrics}");
     }
     if dev {
         eprintln!("kinko (dev mode: in-memory, any credentials accepted) listening on {endpoint}");

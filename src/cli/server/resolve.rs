@@ -25,6 +25,7 @@ use super::args::ServerArgs;
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<SocketAddr>,
+    pub metrics_listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     pub dev: Option<bool>,
     pub region: Option<String>,
@@ -167,6 +168,7 @@ pub fn resolve(args: ServerArgs) -> anyhow::Result<(ServerConfig, Logging)> {
                 path => kinko_server::audit::AuditSink::File(PathBuf::from(path)),
             }),
         min_session_seconds: args.min_session_seconds,
+        metrics_listen: args.metrics_listen.or(file.metrics_listen),
         change_retention: args
             .change_retention
             .unwrap_or(kinko_server::scheduler::DEFAULT_CHANGE_RETENTION),

@@ -72,6 +72,7 @@ async fn state(store: Arc<dyn Store>, audit: Option<AuditLog>) -> Arc<AppState> 
         resource_policies: Arc::default(),
         throttle: None,
         feed: None,
+        metrics: None,
     })
 }
 
