@@ -4,8 +4,16 @@
 //! followed (a 3xx is a failed attempt: the subscription's URL is what was
 //! registered, not wherever it points), the answer's body not read beyond
 //! what closing the exchange needs. Errors say what failed, never the URL.
+//! Every address a name resolves to is checked against the addresses no
+//! webhook goes to (cloud metadata, link-local; see
+//! `kinko_core::webhooks::is_forbidden_address`), so a name pointed at
+//! 169.254.169.254 cannot turn a subscription into a credential thief.
 
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,12 +22,13 @@ use http_body_util::{BodyExt, Full};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
 use hyper_util::rt::TokioExecutor;
 use kinko_core::clock::Clock;
 use kinko_core::keyring::Keyring;
 use kinko_core::secrets::SecretsManager;
 use kinko_core::ssm::ParameterStore;
-use kinko_core::webhooks::{WebhookSender, Webhooks, check_url};
+use kinko_core::webhooks::{WebhookSender, Webhooks, check_url, is_forbidden_address};
 use kinko_store::Store;
 
 /// Connecting, sending and reading the status together (Standard
@@ -27,8 +36,43 @@ use kinko_store::Store;
 const TIMEOUT: Duration = Duration::from_secs(15);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The system resolver, keeping only the addresses a webhook may go to.
+#[derive(Clone)]
+struct AllowedAddresses(GaiResolver);
+
+type Resolving =
+    Pin<Box<dyn Future<Output = Result<std::vec::IntoIter<SocketAddr>, std::io::Error>> + Send>>;
+
+impl tower::Service<Name> for AllowedAddresses {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = std::io::Error;
+    type Future = Resolving;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let resolving = self.0.call(name);
+        Box::pin(async move {
+            let allowed: Vec<SocketAddr> = resolving
+                .await?
+                .filter(|addr| !is_forbidden_address(addr.ip()))
+                .collect();
+            if allowed.is_empty() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    "the host resolves only to addresses webhooks are never sent to \
+                     (link-local, cloud metadata, multicast)",
+                ));
+            }
+            Ok(allowed.into_iter())
+        })
+    }
+}
+
 pub struct HttpWebhookSender {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector<AllowedAddresses>>, Full<Bytes>>,
 }
 
 impl HttpWebhookSender {
@@ -41,7 +85,7 @@ impl HttpWebhookSender {
             );
         }
         let tls = builder.build().map_err(|e| e.to_string())?;
-        let mut connector = HttpConnector::new();
+        let mut connector = HttpConnector::new_with_resolver(AllowedAddresses(GaiResolver::new()));
         connector.enforce_http(false);
         connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
         let https = hyper_rustls::HttpsConnectorBuilder::new()
@@ -161,5 +205,19 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.contains("https://"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_name_that_resolves_to_a_metadata_address_is_not_sent_to() {
+        let mut resolver = AllowedAddresses(GaiResolver::new());
+        let name: Name = "169.254.169.254".parse().unwrap();
+        let err = tower::Service::call(&mut resolver, name).await.unwrap_err();
+        assert!(err.to_string().contains("cloud metadata"), "{err}");
+        let name: Name = "localhost".parse().unwrap();
+        let addrs: Vec<SocketAddr> = tower::Service::call(&mut resolver, name)
+            .await
+            .unwrap()
+            .collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
     }
 }

@@ -37,7 +37,7 @@ use crate::ssm::ParameterStore;
 
 pub use event::{Event, events_of};
 pub use filter::WebhookFilter;
-pub use target::{Target, check_url, origin_of};
+pub use target::{Target, check_url, is_forbidden_address, origin_of};
 
 /// Subscriptions one store holds.
 pub const MAX_WEBHOOKS: usize = 100;

@@ -5,6 +5,8 @@
 //! delivery; a URL is kept sealed under the root key. Neither is ever
 //! logged or shown whole: listings show a URL's origin only.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
 use super::WebhookError;
 
 const MAX_URL_LEN: usize = 2048;
@@ -64,7 +66,39 @@ pub fn check_url(url: &str) -> Result<(), WebhookError> {
     if !https && !is_loopback(host) {
         return bad("must use https:// unless it points to a loopback address");
     }
+    if host.parse::<IpAddr>().is_ok_and(is_forbidden_address) {
+        return bad("points to a link-local, cloud metadata or non-host address");
+    }
     Ok(())
+}
+
+/// Addresses no webhook is sent to, whatever URL or name leads there: the
+/// cloud instance-metadata services (link-local 169.254.0.0/16 and
+/// fe80::/10, AWS's fd00:ec2::254, Alibaba's 100.100.100.200), whose
+/// credentials a forged subscription would otherwise fetch, and addresses
+/// that are no host (unspecified, broadcast, multicast). Private and
+/// loopback addresses stay allowed: a self-hosted receiver often lives
+/// there. The sender checks every resolved address too.
+pub fn is_forbidden_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4 == Ipv4Addr::new(100, 100, 100, 200)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_forbidden_address(IpAddr::V4(v4));
+            }
+            let aws_metadata = Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254);
+            v6.is_unspecified()
+                || v6.is_multicast()
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6 == aws_metadata
+        }
+    }
 }
 
 /// `scheme://host[:port]/…`: what listings show of a URL.
@@ -123,6 +157,34 @@ mod tests {
             let e = Target::parse(bad).unwrap_err().to_string();
             assert!(!e.contains("example.com") && !e.contains("10.0.0.5"), "{e}");
         }
+    }
+
+    #[test]
+    fn metadata_services_and_non_hosts_are_never_targets() {
+        for bad in [
+            "https://169.254.169.254/latest/meta-data/",
+            "https://[fd00:ec2::254]/latest/meta-data/",
+            "https://[fe80::1]/x",
+            "https://[::ffff:169.254.169.254]/x",
+            "https://100.100.100.200/x",
+            "https://0.0.0.0/x",
+            "https://224.0.0.1/x",
+        ] {
+            let e = Target::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("link-local"), "{bad}: {e}");
+        }
+        for fine in [
+            "https://10.0.0.5/hook",
+            "https://192.168.1.9/hook",
+            "https://[::1]/x",
+        ] {
+            assert!(Target::parse(fine).is_ok(), "{fine}");
+        }
+        assert!(!is_forbidden_address("8.8.8.8".parse().unwrap()));
+        assert!(
+            is_forbidden_address("169.254.170.2".parse().unwrap()),
+            "ECS's endpoint"
+        );
     }
 
     #[test]
