@@ -46,6 +46,14 @@ pub enum WebhookCommand {
         #[arg(long, value_name = "SECONDS")]
         grace: Option<i64>,
     },
+    /// Make a failed subscription deliver again, from where it stopped
+    Enable {
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Skip what it missed: deliver from the newest change on
+        #[arg(long)]
+        from_head: bool,
+    },
     /// Send one test event now and show what the receiver answered
     Test {
         #[arg(value_name = "ID")]
@@ -113,6 +121,16 @@ async fn command(
             match output {
                 Output::Json => print_json(&answer)?,
                 Output::Text => print!("{}", with_secret("rotated the secret of", &answer)),
+            }
+        }
+        WebhookCommand::Enable { id, from_head } => {
+            let answer = client.enable_webhook(&id, from_head).await?;
+            match output {
+                Output::Json => print_json(&answer)?,
+                Output::Text => println!(
+                    "enabled webhook {id}: delivering after change {}",
+                    answer.webhook.delivered_through
+                ),
             }
         }
         WebhookCommand::Test { id } => {
@@ -290,6 +308,14 @@ mod tests {
             rotate.command,
             WebhookCommand::RotateSecret {
                 grace: Some(60),
+                ..
+            }
+        ));
+        let enable = parse(&["enable", "wh-1", "--from-head"]).unwrap();
+        assert!(matches!(
+            enable.command,
+            WebhookCommand::Enable {
+                from_head: true,
                 ..
             }
         ));

@@ -105,6 +105,7 @@ pub async fn handle(
         "ListWebhooks" => encode(hooks::list(webhooks, ctx).await?),
         "DeleteWebhook" => encode(hooks::delete(webhooks, ctx, parse(body)?).await?),
         "RotateWebhookSecret" => encode(hooks::rotate_secret(webhooks, ctx, parse(body)?).await?),
+        "EnableWebhook" => encode(hooks::enable(webhooks, ctx, parse(body)?).await?),
         "TestWebhook" => encode(hooks::test(webhooks, ctx, parse(body)?).await?),
         _ => Err(AwsError::unknown_operation(&format!(
             "KinkoAdmin.{operation}"

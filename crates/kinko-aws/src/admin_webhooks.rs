@@ -9,8 +9,9 @@ use kinko_core::webhooks::{
 };
 use kinko_model::Epoch;
 use kinko_model::admin::{
-    CreateWebhookRequest, EmptyResponse, ListWebhooksResponse, RotateWebhookSecretRequest,
-    TestWebhookResponse, WebhookIdRequest, WebhookResponse, WebhookSecretResponse, WebhookShape,
+    CreateWebhookRequest, EmptyResponse, EnableWebhookRequest, ListWebhooksResponse,
+    RotateWebhookSecretRequest, TestWebhookResponse, WebhookIdRequest, WebhookResponse,
+    WebhookSecretResponse, WebhookShape,
 };
 
 use crate::{AwsError, Check, RequestContext};
@@ -23,6 +24,7 @@ impl From<WebhookError> for AwsError {
             e @ WebhookError::Limit { .. } => {
                 AwsError::new("LimitExceededException", e.to_string())
             }
+            WebhookError::Conflict(m) => AwsError::new("ConcurrentModificationException", m),
             WebhookError::Store(e) => crate::error::store_error(e),
             WebhookError::Keyring(cause) => {
                 tracing::error!(%cause, "webhook secret failure");
@@ -116,6 +118,19 @@ pub(crate) async fn delete(
     ctx.authorize(Check::new("kinko:DeleteWebhook", &arn(ctx, id)))?;
     webhooks.delete(id).await?;
     Ok(EmptyResponse {})
+}
+
+pub(crate) async fn enable(
+    webhooks: &Webhooks,
+    ctx: &RequestContext,
+    req: EnableWebhookRequest,
+) -> Result<WebhookResponse, AwsError> {
+    let id = required(&req.webhook_id, "WebhookId")?;
+    ctx.authorize(Check::new("kinko:EnableWebhook", &arn(ctx, id)))?;
+    let webhook = webhooks.enable(id, req.from_head.unwrap_or(false)).await?;
+    Ok(WebhookResponse {
+        webhook: shape(webhook),
+    })
 }
 
 pub(crate) async fn rotate_secret(

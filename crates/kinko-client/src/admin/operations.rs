@@ -16,8 +16,8 @@ use kinko_model::admin::{
     UpdateAccessKeyRequest, VerifyAuditLogResponse,
 };
 use kinko_model::admin::{
-    CreateWebhookRequest, ListWebhooksResponse, RotateWebhookSecretRequest, TestWebhookResponse,
-    WebhookIdRequest, WebhookResponse, WebhookSecretResponse,
+    CreateWebhookRequest, EnableWebhookRequest, ListWebhooksResponse, RotateWebhookSecretRequest,
+    TestWebhookResponse, WebhookIdRequest, WebhookResponse, WebhookSecretResponse,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -268,6 +268,20 @@ impl AdminClient {
             grace_seconds,
         };
         self.call_typed("RotateWebhookSecret", &request).await
+    }
+
+    /// `EnableWebhook`: a failed subscription delivers again, from where it
+    /// stopped or (`from_head`) from the newest change on.
+    pub async fn enable_webhook(
+        &self,
+        id: &str,
+        from_head: bool,
+    ) -> Result<WebhookResponse, AdminError> {
+        let request = EnableWebhookRequest {
+            webhook_id: Some(id.to_owned()),
+            from_head: from_head.then_some(true),
+        };
+        self.call_typed("EnableWebhook", &request).await
     }
 
     /// `TestWebhook`: one test event, sent now; what the receiver answered.

@@ -60,6 +60,9 @@ pub enum WebhookError {
     NotFound(String),
     #[error("A store holds at most {max} webhooks; delete one first.")]
     Limit { max: usize },
+    /// Another server moved the subscription meanwhile.
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("webhook secret: {0}")]
@@ -264,6 +267,42 @@ impl Webhooks {
             return Err(WebhookError::NotFound(id.to_owned()));
         }
         Ok((self.get(id).await?, secret))
+    }
+
+    /// Makes a failed subscription deliver again, from where it stopped
+    /// (the records it missed follow, if the feed still holds them), or with
+    /// `from_head` from the newest record on, skipping the backlog. An
+    /// active subscription has its pending retry brought forward to now.
+    pub async fn enable(&self, id: &str, from_head: bool) -> Result<Webhook, WebhookError> {
+        let record = self.record(id).await?;
+        let bounds = self.changes.change_bounds().await?;
+        let through = record.state.delivered_through;
+        if !from_head && through < bounds.trimmed_through {
+            return Err(WebhookError::Validation(format!(
+                "The change feed no longer holds the records after {through} (it was trimmed \
+                 through {}): enable it with --from-head to skip them.",
+                bounds.trimmed_through
+            )));
+        }
+        let state = WebhookState {
+            status: WebhookStatus::Active,
+            delivered_through: if from_head {
+                through.max(bounds.head)
+            } else {
+                through
+            },
+            attempts: 0,
+            failing_since_ms: None,
+            next_attempt_ms: 0,
+            last_error: None,
+            last_delivered_ms: record.state.last_delivered_ms,
+        };
+        if !self.rows.update_webhook_state(id, through, state).await? {
+            return Err(WebhookError::Conflict(
+                "The webhook's delivery moved while it was being enabled; try again.".to_owned(),
+            ));
+        }
+        self.get(id).await
     }
 
     /// Sends one `Kinko Webhook Test` event now, signed like any delivery,

@@ -313,6 +313,51 @@ async fn a_receiver_down_past_the_retry_window_marks_the_hook_failed() {
 }
 
 #[tokio::test]
+async fn an_enabled_hook_delivers_what_it_missed_or_skips_it_from_the_head() {
+    let w = world();
+    let (hook, _) = w.hook(&[]).await;
+    *w.receiver.script.lock().unwrap() = vec![Ok(410)];
+    w.change(ChangeSource::Ssm, "PutParameter", "/app/a").await;
+    assert_eq!(w.webhooks.deliver_due().await.unwrap().failed, 1);
+    w.change(ChangeSource::Ssm, "PutParameter", "/app/b").await;
+
+    // Enabled where it stopped: /app/a again, then /app/b, in order.
+    let enabled = w.webhooks.enable(&hook.id, false).await.unwrap();
+    assert_eq!(enabled.state.status, WebhookStatus::Active);
+    assert_eq!(enabled.state.last_error, None);
+    assert_eq!(enabled.state.attempts, 0);
+    assert_eq!(w.webhooks.deliver_due().await.unwrap().delivered, 2);
+    let names: Vec<String> = w
+        .seen()
+        .iter()
+        .map(|s| {
+            serde_json::from_slice::<serde_json::Value>(&s.body).unwrap()["detail"]["name"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(names, ["/app/a", "/app/a", "/app/b"]);
+
+    // Failed again; enabled from the head, the backlog is skipped.
+    *w.receiver.script.lock().unwrap() = vec![Ok(410)];
+    w.change(ChangeSource::Ssm, "PutParameter", "/app/c").await;
+    assert_eq!(w.webhooks.deliver_due().await.unwrap().failed, 1);
+    w.change(ChangeSource::Ssm, "PutParameter", "/app/d").await;
+    w.webhooks.enable(&hook.id, true).await.unwrap();
+    assert_eq!(w.webhooks.deliver_due().await.unwrap().delivered, 0);
+    w.change(ChangeSource::Ssm, "PutParameter", "/app/e").await;
+    assert_eq!(w.webhooks.deliver_due().await.unwrap().delivered, 1);
+    let last = w.seen().last().unwrap().body.clone();
+    assert!(String::from_utf8(last).unwrap().contains("/app/e"));
+
+    assert!(matches!(
+        w.webhooks.enable("wh-nope", false).await,
+        Err(WebhookError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
 async fn gone_fails_the_hook_at_once() {
     let w = world();
     let (hook, _) = w.hook(&[]).await;
@@ -416,6 +461,11 @@ async fn a_hook_behind_the_retention_fails_instead_of_skipping_silently() {
     let state = w.webhooks.get(&hook.id).await.unwrap().state;
     assert_eq!(state.status, WebhookStatus::Failed);
     assert!(state.last_error.unwrap().contains("retention"));
+    // What it missed is gone: enabling says so, unless it skips to the head.
+    let refused = w.webhooks.enable(&hook.id, false).await.unwrap_err();
+    assert!(refused.to_string().contains("--from-head"), "{refused}");
+    let enabled = w.webhooks.enable(&hook.id, true).await.unwrap();
+    assert_eq!(enabled.state.status, WebhookStatus::Active);
 }
 
 #[tokio::test]

@@ -46,6 +46,7 @@
 //! | `DeleteWebhook` | [`WebhookIdRequest`] | [`EmptyResponse`] |
 //! | `RotateWebhookSecret` | [`RotateWebhookSecretRequest`] | [`WebhookSecretResponse`] |
 //! | `TestWebhook` | [`WebhookIdRequest`] | [`TestWebhookResponse`] |
+//! | `EnableWebhook` | [`EnableWebhookRequest`] | [`WebhookResponse`] |
 
 mod audit;
 mod keys;
@@ -79,8 +80,8 @@ pub use simulate::{
     MatchedStatement, SimulatePolicyRequest, SimulatePolicyResponse, SimulationDecision,
 };
 pub use webhooks::{
-    CreateWebhookRequest, ListWebhooksResponse, RotateWebhookSecretRequest, TestWebhookResponse,
-    WebhookIdRequest, WebhookResponse, WebhookSecretResponse, WebhookShape,
+    CreateWebhookRequest, EnableWebhookRequest, ListWebhooksResponse, RotateWebhookSecretRequest,
+    TestWebhookResponse, WebhookIdRequest, WebhookResponse, WebhookSecretResponse, WebhookShape,
 };
 
 use serde::{Deserialize, Serialize};

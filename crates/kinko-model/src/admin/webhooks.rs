@@ -1,6 +1,6 @@
 //! Webhook subscriptions (`kinko webhook`): `CreateWebhook`,
 //! `GetWebhook`, `ListWebhooks`, `DeleteWebhook`, `RotateWebhookSecret`,
-//! `TestWebhook`.
+//! `TestWebhook`, `EnableWebhook`.
 
 use kinko_crypto::SecretString;
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,17 @@ pub struct RotateWebhookSecretRequest {
     /// How long the old secret keeps signing beside the new one [default: a day].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grace_seconds: Option<i64>,
+}
+
+/// `EnableWebhook`: a failed subscription delivers again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EnableWebhookRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<String>,
+    /// Skip what it missed: deliver from the newest change on [default: false].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_head: Option<bool>,
 }
 
 /// A subscription as listed: never its secret, never its whole URL.
