@@ -65,7 +65,12 @@ struct NoNetwork;
 
 #[async_trait::async_trait]
 impl WebhookSender for NoNetwork {
-    async fn post(&self, _: &str, _: &[(&str, String)], _: &[u8]) -> Result<u16, String> {
+    async fn post(
+        &self,
+        _: &str,
+        _: &[(&str, String)],
+        _: &[u8],
+    ) -> Result<kinko_core::webhooks::Answer, String> {
         Err("the fuzz harness sends nothing".to_owned())
     }
 }

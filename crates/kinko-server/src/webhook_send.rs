@@ -28,7 +28,7 @@ use kinko_core::clock::Clock;
 use kinko_core::keyring::Keyring;
 use kinko_core::secrets::SecretsManager;
 use kinko_core::ssm::ParameterStore;
-use kinko_core::webhooks::{WebhookSender, Webhooks, check_url, is_forbidden_address};
+use kinko_core::webhooks::{Answer, WebhookSender, Webhooks, check_url, is_forbidden_address};
 use kinko_store::Store;
 
 /// Connecting, sending and reading the status together (Standard
@@ -106,7 +106,7 @@ impl WebhookSender for HttpWebhookSender {
         url: &str,
         headers: &[(&str, String)],
         body: &[u8],
-    ) -> Result<u16, String> {
+    ) -> Result<Answer, String> {
         // Checked here too: a URL read from a parameter at delivery time.
         check_url(url).map_err(|e| e.to_string())?;
         let uri: http::Uri = url.parse().map_err(|_| "the URL is not valid".to_owned())?;
@@ -127,15 +127,41 @@ impl WebhookSender for HttpWebhookSender {
                 .await
                 .map_err(|e| connect_reason(&e))?;
             let status = response.status().as_u16();
+            let retry_after_s = response
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| retry_after_seconds(v, jiff::Timestamp::now()));
             // Drained (bounded by the timeout) so the connection can be reused.
             let _ = response.into_body().collect().await;
-            Ok(status)
+            Ok(Answer {
+                status,
+                retry_after_s,
+            })
         };
         match tokio::time::timeout(TIMEOUT, exchange).await {
             Ok(answer) => answer,
             Err(_) => Err(format!("no answer within {}s", TIMEOUT.as_secs())),
         }
     }
+}
+
+/// A `Retry-After` value as seconds from `now`: delta-seconds, or an
+/// HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`); a date past is 0.
+fn retry_after_seconds(value: &str, now: jiff::Timestamp) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(seconds);
+    }
+    let date = jiff::fmt::strtime::parse("%a, %d %b %Y %H:%M:%S GMT", value)
+        .ok()?
+        .to_datetime()
+        .ok()?
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()?
+        .timestamp();
+    let seconds = date.as_second().saturating_sub(now.as_second());
+    Some(u64::try_from(seconds).unwrap_or(0))
 }
 
 /// The innermost cause of a failed request (`Connection refused`, a TLS
@@ -154,7 +180,7 @@ struct NoClient(String);
 
 #[async_trait]
 impl WebhookSender for NoClient {
-    async fn post(&self, _: &str, _: &[(&str, String)], _: &[u8]) -> Result<u16, String> {
+    async fn post(&self, _: &str, _: &[(&str, String)], _: &[u8]) -> Result<Answer, String> {
         Err(format!("no HTTP client: {}", self.0))
     }
 }
@@ -205,6 +231,22 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.contains("https://"), "{err}");
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_a_date() {
+        let now: jiff::Timestamp = "2015-10-21T07:27:00Z".parse().unwrap();
+        assert_eq!(retry_after_seconds("120", now), Some(120));
+        assert_eq!(
+            retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(60)
+        );
+        assert_eq!(
+            retry_after_seconds("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(0)
+        );
+        assert_eq!(retry_after_seconds("soon", now), None);
+        assert_eq!(retry_after_seconds("-5", now), None);
     }
 
     #[tokio::test]

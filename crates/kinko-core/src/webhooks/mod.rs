@@ -69,13 +69,35 @@ pub enum WebhookError {
     Keyring(#[from] KeyringError),
 }
 
+/// What a receiver answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    /// Its `Retry-After`, in seconds from now (a date already converted).
+    pub retry_after_s: Option<u64>,
+}
+
+impl From<u16> for Answer {
+    fn from(status: u16) -> Answer {
+        Answer {
+            status,
+            retry_after_s: None,
+        }
+    }
+}
+
 /// Sends one delivery. Implemented by the server over HTTP; its errors
 /// say what failed (refused, timed out, TLS) and never quote the URL.
 #[async_trait]
 pub trait WebhookSender: Send + Sync {
-    /// POSTs `body` with `headers`: the answer's status code, or why none came.
-    async fn post(&self, url: &str, headers: &[(&str, String)], body: &[u8])
-    -> Result<u16, String>;
+    /// POSTs `body` with `headers`: what the receiver answered, or why
+    /// nothing came.
+    async fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<Answer, String>;
 }
 
 /// A subscription's configuration, kept as JSON beside its sealed secrets.
@@ -334,7 +356,7 @@ impl Webhooks {
         };
         let (status, error) = match self.send(&record, &config, &event, now).await {
             Ok(status) => (Some(status), None),
-            Err(Failure::Status(status)) => (Some(status), None),
+            Err(Failure::Status(status, _)) => (Some(status), None),
             Err(Failure::Gone) => (Some(410), None),
             Err(Failure::Other(why)) => (None, Some(why)),
         };
@@ -435,7 +457,7 @@ impl Webhooks {
                             "webhook marked failed; it delivers no more"
                         );
                     } else {
-                        state.next_attempt_ms = now + backoff_ms(state.attempts);
+                        state.next_attempt_ms = now + retry_in_ms(&failure, state.attempts);
                         round.retried += 1;
                         tracing::info!(
                             webhook = %record.id,
@@ -492,9 +514,14 @@ impl Webhooks {
             ("webhook-signature", signature),
         ];
         match self.sender.post(url.expose(), &headers, &event.body).await {
-            Ok(status) if (200..300).contains(&status) => Ok(status),
-            Ok(410) => Err(Failure::Gone),
-            Ok(status) => Err(Failure::Status(status)),
+            Ok(answer) if (200..300).contains(&answer.status) => Ok(answer.status),
+            Ok(answer) if answer.status == 410 => Err(Failure::Gone),
+            // Retry-After means something on these two only (RFC 9110 §10.2.3).
+            Ok(Answer {
+                status: status @ (429 | 503),
+                retry_after_s,
+            }) => Err(Failure::Status(status, retry_after_s)),
+            Ok(answer) => Err(Failure::Status(answer.status, None)),
             Err(why) => Err(Failure::Other(why)),
         }
     }
@@ -579,7 +606,8 @@ impl Webhooks {
 enum Failure {
     /// 410 Gone: the receiver asks not to be sent more.
     Gone,
-    Status(u16),
+    /// Any other status; with the wait a 429 or 503 asked for.
+    Status(u16, Option<u64>),
     Other(String),
 }
 
@@ -587,7 +615,7 @@ impl Failure {
     fn describe(&self) -> String {
         match self {
             Failure::Gone => "HTTP 410 Gone".to_owned(),
-            Failure::Status(status) => format!("HTTP {status}"),
+            Failure::Status(status, _) => format!("HTTP {status}"),
             Failure::Other(why) => why.clone(),
         }
     }
@@ -619,6 +647,19 @@ fn view(record: &WebhookRecord) -> Result<Webhook, WebhookError> {
 /// The wait before attempt `attempts + 1`: 5 s, tripled per failure, at
 /// most an hour, less up to a tenth at random (so receivers that failed
 /// together are not retried together).
+/// When to try again: the backoff, or longer when the receiver asked for
+/// it with `Retry-After` (at most the longest backoff, an hour, so a
+/// receiver cannot park its subscription past the retry window's end).
+fn retry_in_ms(failure: &Failure, attempts: u32) -> i64 {
+    let asked_ms = match failure {
+        Failure::Status(_, Some(seconds)) => i64::try_from(*seconds)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000),
+        _ => 0,
+    };
+    backoff_ms(attempts).max(asked_ms.min(MAX_RETRY_MS))
+}
+
 pub fn backoff_ms(attempts: u32) -> i64 {
     let exponent = attempts.saturating_sub(1).min(10);
     let base = FIRST_RETRY_MS

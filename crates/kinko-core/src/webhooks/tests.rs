@@ -40,6 +40,8 @@ impl Seen {
 #[derive(Default)]
 struct Receiver {
     script: Mutex<Vec<Result<u16, String>>>,
+    /// The `Retry-After` of the next scripted answer.
+    retry_after_s: Mutex<Option<u64>>,
     seen: Mutex<Vec<Seen>>,
 }
 
@@ -50,7 +52,7 @@ impl WebhookSender for Receiver {
         url: &str,
         headers: &[(&str, String)],
         body: &[u8],
-    ) -> Result<u16, String> {
+    ) -> Result<Answer, String> {
         self.seen.lock().unwrap().push(Seen {
             url: url.to_owned(),
             headers: headers
@@ -61,9 +63,12 @@ impl WebhookSender for Receiver {
         });
         let mut script = self.script.lock().unwrap();
         if script.is_empty() {
-            Ok(200)
+            Ok(Answer::from(200))
         } else {
-            script.remove(0)
+            script.remove(0).map(|status| Answer {
+                status,
+                retry_after_s: self.retry_after_s.lock().unwrap().take(),
+            })
         }
     }
 }
@@ -355,6 +360,36 @@ async fn an_enabled_hook_delivers_what_it_missed_or_skips_it_from_the_head() {
         w.webhooks.enable("wh-nope", false).await,
         Err(WebhookError::NotFound(_))
     ));
+}
+
+#[tokio::test]
+async fn retry_after_on_429_or_503_waits_longer_up_to_an_hour() {
+    let w = world();
+    let (hook, _) = w.hook(&[]).await;
+    w.change(ChangeSource::Ssm, "PutParameter", "/app/a").await;
+    async fn next_attempt(w: &World, id: &str) -> i64 {
+        w.webhooks.get(id).await.unwrap().state.next_attempt_ms
+    }
+    // 429 asking for 10 minutes: no retry at the 5 s backoff.
+    *w.receiver.script.lock().unwrap() = vec![Ok(429)];
+    *w.receiver.retry_after_s.lock().unwrap() = Some(600);
+    w.webhooks.deliver_due().await.unwrap();
+    assert_eq!(next_attempt(&w, &hook.id).await, w.clock.now_ms() + 600_000);
+    // Asking for a week is held to the longest backoff.
+    w.advance(600_000);
+    *w.receiver.script.lock().unwrap() = vec![Ok(503)];
+    *w.receiver.retry_after_s.lock().unwrap() = Some(7 * 24 * 3600);
+    w.webhooks.deliver_due().await.unwrap();
+    assert_eq!(
+        next_attempt(&w, &hook.id).await,
+        w.clock.now_ms() + MAX_RETRY_MS
+    );
+    // On a 500 it means nothing: the backoff (third attempt: 45 s, less jitter).
+    w.advance(MAX_RETRY_MS);
+    *w.receiver.script.lock().unwrap() = vec![Ok(500)];
+    *w.receiver.retry_after_s.lock().unwrap() = Some(3000);
+    w.webhooks.deliver_due().await.unwrap();
+    assert!(next_attempt(&w, &hook.id).await <= w.clock.now_ms() + 45_000);
 }
 
 #[tokio::test]
