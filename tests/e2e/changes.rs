@@ -392,3 +392,56 @@ async fn a_watcher_behind_the_retention_is_told_to_resync() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(answer["Head"], head);
 }
+
+#[tokio::test]
+async fn kms_and_iam_changes_name_the_caller_who_made_them() {
+    let server = server();
+    let ops = server.user_with_policy(
+        "ops",
+        &json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Action": ["kms:CreateKey", "kms:DisableKey", "kinko:CreatePrincipal"],
+            "Resource": "*"
+        }]}),
+    );
+    let key = server
+        .kms_as(&ops)
+        .create_key()
+        .description("ops' key")
+        .send()
+        .await
+        .unwrap();
+    let key_id = key.key_metadata().unwrap().key_id().to_owned();
+    server
+        .kms_as(&ops)
+        .disable_key()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    let (status, answer) = server.admin_as(&ops, "CreatePrincipal", json!({"Name": "ci-deployer"}));
+    assert_eq!(status, 200, "{answer}");
+
+    let (_, answer, body) = watch(&server, &server.admin_credentials(), "after=0&wait=0");
+    let actor_of = |op: &str, name: &str| -> String {
+        answer["Changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["Operation"] == op && c["Name"] == name)
+            .unwrap_or_else(|| panic!("no {op} {name} in {body}"))["Actor"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for (op, name) in [
+        ("CreateKey", key_id.as_str()),
+        ("DisableKey", key_id.as_str()),
+        ("CreatePrincipal", "ci-deployer"),
+    ] {
+        let actor = actor_of(op, name);
+        assert!(actor.ends_with(":user/ops"), "{op} by {actor}");
+    }
+    // The admin created ops: the admin acted there.
+    assert!(actor_of("CreatePrincipal", "ops").ends_with(":user/admin"));
+}

@@ -123,22 +123,28 @@ pub async fn dispatch(
     body: &[u8],
     ctx: &RequestContext,
 ) -> Result<Vec<u8>, AwsError> {
-    match service {
-        Service::Ssm => ssm::handle(&services.ssm, operation, body, ctx).await,
-        Service::SecretsManager => {
-            secretsmanager::handle(&services.secrets, operation, body, ctx).await
+    // KMS and IAM changes are made by services that are not handed the
+    // caller: the change feed learns who acted from here.
+    let actor = ctx.caller.arn.clone();
+    kinko_core::changes::acting_as(actor, async move {
+        match service {
+            Service::Ssm => ssm::handle(&services.ssm, operation, body, ctx).await,
+            Service::SecretsManager => {
+                secretsmanager::handle(&services.secrets, operation, body, ctx).await
+            }
+            Service::Kms => kms::handle(&services.kms, operation, body, ctx).await,
+            Service::Admin => {
+                admin::handle(
+                    &services.identity,
+                    &services.webhooks,
+                    &services.audit,
+                    operation,
+                    body,
+                    ctx,
+                )
+                .await
+            }
         }
-        Service::Kms => kms::handle(&services.kms, operation, body, ctx).await,
-        Service::Admin => {
-            admin::handle(
-                &services.identity,
-                &services.webhooks,
-                &services.audit,
-                operation,
-                body,
-                ctx,
-            )
-            .await
-        }
-    }
+    })
+    .await
 }

@@ -34,21 +34,37 @@ impl Caller {
     }
 }
 
-/// The origin of changes no caller asked for (scheduled purges, rotations,
-/// the managed keys the server creates): the account's root acts.
+tokio::task_local! {
+    /// The ARN of the caller whose request is running, for the services
+    /// that are not handed their caller (KMS and IAM operations take a
+    /// region or nothing): set once per request by the API layer.
+    static ACTOR: String;
+}
+
+/// Runs `request` with `actor` as the actor of every change it makes,
+/// including those of services that do not take the caller.
+pub async fn acting_as<F: std::future::Future>(actor: String, request: F) -> F::Output {
+    ACTOR.scope(actor, request).await
+}
+
+/// The origin of changes made without a caller in hand: the request's
+/// caller when one is running ([`acting_as`]); otherwise (scheduled
+/// purges, rotations, policy actions) the account's root acts.
 pub fn server_origin(account: &str, region: &str, now_ms: i64) -> ChangeOrigin {
+    let actor = ACTOR
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| format!("arn:aws:iam::{account}:root"));
     ChangeOrigin {
         time_ms: now_ms,
         region: region.to_owned(),
         account: account.to_owned(),
-        actor: format!("arn:aws:iam::{account}:root"),
+        actor,
     }
 }
 
 /// A change to an IAM resource (a principal, its policies and keys, an
-/// identity provider): global, so no region; the account is the ARN's. The
-/// admin API reaches the identity service without its caller, so the
-/// account acts (`actor` is the account root).
+/// identity provider): global, so no region; the account is the ARN's.
+/// The actor is the request's caller ([`acting_as`]), or the account root.
 pub fn iam_change(resource_arn: &str, name: &str, operation: &str) -> Change {
     let account = resource_arn.split(':').nth(4).unwrap_or_default();
     let now_ms = jiff::Timestamp::now().as_millisecond();
@@ -65,4 +81,25 @@ pub fn iam_change(resource_arn: &str, name: &str, operation: &str) -> Change {
 #[cfg(test)]
 pub(crate) fn test_change() -> Change {
     iam_change("arn:aws:iam::000000000000:user/test", "test", "TestWrite")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_request_s_caller_acts_and_the_root_acts_outside_one() {
+        let outside = server_origin("123456789012", "us-east-1", 0);
+        assert_eq!(outside.actor, "arn:aws:iam::123456789012:root");
+        let alice = "arn:aws:iam::123456789012:user/alice".to_owned();
+        let inside = acting_as(alice.clone(), async {
+            iam_change(
+                "arn:aws:iam::123456789012:user/bob",
+                "bob",
+                "CreatePrincipal",
+            )
+        })
+        .await;
+        assert_eq!(inside.actor, alice);
+    }
 }

@@ -773,8 +773,9 @@ impl Keyring {
     }
 
     /// The change-feed record of `operation` on key `key_id`. KMS calls
-    /// reach the keyring without their caller, so the account acts (the
-    /// record's `actor` is the account root for every KMS change).
+    /// reach the keyring without their caller: the actor is the running
+    /// request's ([`crate::changes::acting_as`]), or the account root for
+    /// scheduled work.
     pub fn key_change(&self, region: &str, key_id: &str, operation: &str) -> Change {
         let origin = crate::changes::server_origin(
             &self.account_id,
