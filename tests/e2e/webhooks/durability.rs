@@ -2,9 +2,11 @@
 //! sees it. A server killed with `kill -9` in the middle of a storm of
 //! writes (and of their deliveries), again and again, still delivers, once
 //! restarted, an event for every write it acknowledged, and events only
-//! for writes that are really in the store, each in its writer's order.
+//! for writes that are really in the store, each in its writer's order;
+//! two servers on one PostgreSQL store deliver each event exactly once, in
+//! feed order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -16,6 +18,7 @@ use serde_json::Value;
 
 use super::{KINKO, Received, Receiver, create, put, signed_by};
 use crate::changes::watch;
+use crate::cluster::{TestSchema, nodes};
 
 /// Storms, each ended by a `kill -9` and followed by a restart.
 const STORMS: usize = 3;
@@ -348,6 +351,108 @@ async fn kill_9_mid_storm_loses_no_acknowledged_event() {
          unanswered), deliveries at the kills {delivered_at_kills:?}, {} events, {repeats} \
          redelivered after a restart; {:?}",
         events.len(),
+        started.elapsed()
+    );
+}
+
+/// Writes through the two servers in turn, then as many from writers on
+/// both at once.
+const CLUSTER_WRITES: usize = 100;
+/// Concurrent writers per server in the second phase.
+const CLUSTER_WRITERS: usize = 2;
+
+/// Longer than a singleton lock retry (5 s): a second deliverer would
+/// have had its chance to send again.
+const QUIET: Duration = Duration::from_secs(7);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_postgres_store_deliver_each_event_exactly_once() {
+    let Some(schema) = TestSchema::create("webhooks_exactly_once_from_two_servers").await else {
+        return;
+    };
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let root_key = dir.path().join("root.key");
+    kinko_crypto::RootKey::load_or_create_file(&root_key).unwrap();
+    let nodes = nodes(&schema.url(), &root_key, 2).await;
+    let receiver = Receiver::start(&[]);
+    // Created through the second server; whichever holds the delivery
+    // lock reads it from the shared store.
+    let (_, secret) = create(&nodes[1], &receiver.url("/cluster"), &["source=aws.ssm"]);
+
+    // In turn: the feed's order is the order written.
+    let mut in_turn = Vec::new();
+    for i in 0..CLUSTER_WRITES {
+        let name = format!("/cluster/turn/p{i:03}");
+        put(
+            &nodes[i % 2],
+            &name,
+            &format!("value {i}"),
+            ParameterType::String,
+        )
+        .await;
+        in_turn.push(name);
+    }
+    // At once: both servers append to the one feed.
+    let per_writer = CLUSTER_WRITES / (CLUSTER_WRITERS * nodes.len());
+    let mut writers = Vec::new();
+    for (n, node) in nodes.iter().enumerate() {
+        for w in 0..CLUSTER_WRITERS {
+            let ssm = node.ssm();
+            writers.push(tokio::spawn(async move {
+                for i in 0..per_writer {
+                    ssm.put_parameter()
+                        .name(format!("/cluster/at-once/n{n}/w{w}/p{i:03}"))
+                        .value(format!("value {i}"))
+                        .r#type(ParameterType::String)
+                        .send()
+                        .await
+                        .unwrap_or_else(|e| panic!("put on node {n}: {e:?}"));
+                }
+            }));
+        }
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let total = in_turn.len() + per_writer * CLUSTER_WRITERS * nodes.len();
+    tokio::task::block_in_place(|| receiver.wait_for(total));
+    tokio::time::sleep(QUIET).await;
+
+    let got = receiver.received();
+    let ids: HashSet<&str> = got.iter().map(|r| r.header("webhook-id")).collect();
+    assert_eq!(
+        ids.len(),
+        got.len(),
+        "a webhook-id delivered twice: {got:#?}"
+    );
+    assert_eq!(got.len(), total, "{got:#?}");
+    for received in &got {
+        assert!(signed_by(received, &secret), "{received:?}");
+    }
+    let delivered: Vec<Write> = got.iter().map(|r| write_of(&r.json())).collect();
+    let names: HashSet<&str> = delivered.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names.len(), total, "one event per parameter");
+    assert!(delivered.iter().all(|w| w.operation == "Create"));
+    let turns: Vec<&str> = delivered[..in_turn.len()]
+        .iter()
+        .map(|w| w.name.as_str())
+        .collect();
+    assert_eq!(turns, in_turn, "the writes in turn, in their order");
+    // Each server sees the one feed, and the deliveries follow it.
+    for node in &nodes {
+        assert_follows_feed(&delivered, &tokio::task::block_in_place(|| ssm_feed(node)));
+    }
+    let holders: Vec<usize> = (0..nodes.len())
+        .filter(|&n| {
+            nodes[n]
+                .logs()
+                .lines()
+                .any(|l| l.contains("now runs the singleton job") && l.contains("deliver-webhooks"))
+        })
+        .collect();
+    eprintln!(
+        "{total} events once each, delivered by node(s) {holders:?}; {:?}",
         started.elapsed()
     );
 }

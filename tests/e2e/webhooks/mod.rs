@@ -7,7 +7,8 @@
 //! down for a day marked failed, 410 Gone, a rotated secret signing twice,
 //! a URL kept in a SecureString, the refusals, and parameter policies
 //! (notifications and expiration) as the receiver sees them. `durability`:
-//! no event lost to a `kill -9` mid-storm.
+//! no event lost to a `kill -9` mid-storm, and exactly once from two
+//! servers on one PostgreSQL store.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
