@@ -17,7 +17,11 @@ const PROD_VALUE: &str = "prod-password-canary-9154";
 const TOKEN_VALUE: &str = "api-token-canary-2260";
 
 /// One `GET /changes` as `creds`: the status and the JSON answer.
-fn watch(server: &KinkoServer, creds: &TestCredentials, query: &str) -> (u16, Value, String) {
+pub(crate) fn watch(
+    server: &KinkoServer,
+    creds: &TestCredentials,
+    query: &str,
+) -> (u16, Value, String) {
     let (status, _, body) = server.signed_get(
         creds,
         "kinko",

@@ -268,7 +268,7 @@ async fn two_servers_share_one_postgres_store() {
 }
 
 /// Starts servers on `url` one after the other (start-up blocks).
-async fn nodes(url: &str, root_key: &Path, count: usize) -> Vec<KinkoServer> {
+pub(crate) async fn nodes(url: &str, root_key: &Path, count: usize) -> Vec<KinkoServer> {
     let (url, root_key) = (url.to_owned(), root_key.to_owned());
     tokio::task::spawn_blocking(move || (0..count).map(|_| node(&url, &root_key)).collect())
         .await

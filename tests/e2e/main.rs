@@ -39,7 +39,7 @@
 //! | `quotas`          | `--emulate-quotas aws`: ThrottlingException as AWS answers it, SDK retries  | process    |
 //! | `backup`          | `kinko backup` / `restore`, SQLite ↔ PostgreSQL                      | process    |
 //! | `changes`         | the watch API: `GET /changes?after=`, filtered by policy, long poll, resync | process    |
-//! | `webhooks`        | `kinko webhook`: signed EventBridge-shaped deliveries, retries, failed, secret rotation; parameter policies firing | process    |
+//! | `webhooks`        | `kinko webhook`: signed EventBridge-shaped deliveries, retries, failed, secret rotation; parameter policies firing; `durability`: no event lost to `kill -9` mid-storm, exactly once from two PostgreSQL servers | process    |
 //! | `metrics`         | `--metrics-listen`: `/metrics` parsed as Prometheus does, and no name or value in it | process    |
 //! | `durability`      | restarts, `kill -9` during writes, tampering, SIGTERM under load     | process    |
 //! | `cluster`         | several servers on one PostgreSQL store                              | process    |

@@ -6,7 +6,9 @@
 //! backoff (the server's clock moved by `--test-clock-file`), a receiver
 //! down for a day marked failed, 410 Gone, a rotated secret signing twice,
 //! a URL kept in a SecureString, the refusals, and parameter policies
-//! (notifications and expiration) as the receiver sees them.
+//! (notifications and expiration) as the receiver sees them. `durability`:
+//! no event lost to a `kill -9` mid-storm, and exactly once from two
+//! servers on one PostgreSQL store.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -25,6 +27,8 @@ use hyper::{Request, Response, body::Incoming};
 use hyper_util::rt::TokioIo;
 use kinko_testkit::{KinkoServer, REGION, TestCredentials};
 use serde_json::{Value, json};
+
+mod durability;
 
 const KINKO: &str = env!("CARGO_BIN_EXE_kinko");
 
