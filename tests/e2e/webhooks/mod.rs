@@ -619,6 +619,36 @@ async fn a_receiver_down_for_a_day_or_gone_is_marked_failed() {
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(down.received().len(), down_count);
     assert_eq!(gone.received().len(), 1);
+
+    // The receiver is back: enabled, the hook delivers what it missed, in
+    // order; the gone one, enabled from the head, skips its backlog.
+    down.answer_always(200);
+    let said = kinko_ok(server, &["webhook", "enable", &down_id]);
+    assert!(
+        said.starts_with(&format!("enabled webhook {down_id}")),
+        "{said}"
+    );
+    let got = down.wait_for(down_count + 3);
+    let names: Vec<String> = got[down_count..]
+        .iter()
+        .filter_map(|r| r.json()["detail"]["name"].as_str().map(str::to_owned))
+        .collect();
+    let ours: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| n.starts_with("/app/"))
+        .collect();
+    assert_eq!(ours, ["/app/one", "/app/two"], "{got:#?}");
+    let hook = wait_until(server, &down_id, "active again", |h| {
+        h["Status"] == "active" && h["Attempts"] == 0
+    });
+    assert!(hook.get("LastError").is_none(), "{hook}");
+    kinko_ok(server, &["webhook", "enable", &gone_id, "--from-head"]);
+    put(server, "/app/three", "3", ParameterType::String).await;
+    let got = gone.wait_for(2);
+    assert_eq!(got[1].json()["detail"]["name"], "/app/three", "{got:#?}");
+    let refused = kinko(server, &["webhook", "enable", "wh-0000000000000000"]);
+    assert_eq!(refused.status.code(), Some(2));
 }
 
 #[tokio::test]
@@ -752,6 +782,14 @@ async fn bad_subscriptions_and_callers_without_the_right_are_refused() {
     );
     assert!(!with_password.contains("hunter2"), "{with_password}");
     refused(&create("ftp://hooks.example.com/x"), "ValidationException");
+    // Instance-metadata services, however written, are never a target.
+    for metadata in [
+        "https://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "https://[fd00:ec2::254]/latest/meta-data/",
+        "https://[::ffff:169.254.169.254]/x",
+    ] {
+        refused(&create(metadata), "link-local");
+    }
     refused(&create("ssm:not a name"), "ValidationException");
     let mut bad_filter = create("https://hooks.example.com/x");
     bad_filter.extend(["--filter", "colour=blue"]);
