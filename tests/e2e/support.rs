@@ -1,5 +1,7 @@
 //! Shared helpers for the end-to-end tests.
 
+use std::process::{Command, Output};
+
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use kinko_server::listener::ConnectionInfo;
 use kinko_server::{Server, ServerConfig};
@@ -75,4 +77,39 @@ pub async fn in_process() -> InProcessServer {
         })
         .credentials(&admin);
     InProcessServer { kinko, _data: data }
+}
+
+/// `kinko ARGS` as the server's admin, with nothing of the developer's
+/// own AWS set-up.
+pub fn kinko(server: &KinkoServer, args: &[&str]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kinko"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .args(args)
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("none"))
+        .env("AWS_ENDPOINT_URL", &server.endpoint)
+        .env("AWS_REGION", kinko_testkit::REGION)
+        .env("AWS_ACCESS_KEY_ID", &server.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &server.secret_access_key)
+        .output()
+        .unwrap()
+}
+
+/// `kinko ARGS` as the admin, expected to succeed: its stdout.
+pub fn kinko_ok(server: &KinkoServer, args: &[&str]) -> String {
+    let out = kinko(server, args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "kinko {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }

@@ -174,14 +174,9 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
 
     let mut trail = Trail::default();
     let content_length = content_length(&parts.headers);
-    let mut operation_body = Bytes::new();
     let (operation, result) =
         match read_body(body, content_length, state.settings.max_body_bytes).await {
             Ok(body) => {
-                // STS names its action in the body (for the metrics' label).
-                if matches!(routed, Routed::Sts) {
-                    operation_body = body.clone();
-                }
                 let facts = RequestFacts {
                     source_ip: connection.map(|c| c.remote.ip()),
                     secure_transport: connection.is_some_and(|c| c.secure),
@@ -232,7 +227,7 @@ async fn aws_api(State(state): State<Arc<AppState>>, request: Request) -> Respon
         let authenticated = trail.principal.is_some() && !trail.unauthenticated;
         metrics.request(crate::metrics::RequestOutcome {
             service: routed.service_label(),
-            operation: routed.operation_label(&operation_body, authenticated, code),
+            operation: routed.operation_label(&operation, authenticated, code),
             status: status_code,
             seconds: latency.as_secs_f64(),
             authentication_failure: code.filter(|_| trail.unauthenticated),
@@ -411,22 +406,17 @@ impl Routed<'_> {
         }
     }
 
-    /// The operation as the metrics label it: only a name the service
+    /// The operation as the metrics label it, from its audit name
+    /// (`ssm:GetParameter` → `GetParameter`): only a name the service
     /// recognised for an authenticated caller, so that no client can grow
     /// the label set with names of its own; anything else is `unknown`.
-    fn operation_label(&self, body: &[u8], authenticated: bool, code: Option<&str>) -> String {
+    fn operation_label(&self, audit_name: &str, authenticated: bool, code: Option<&str>) -> String {
         let recognised = authenticated
             && !matches!(code, Some("UnknownOperationException" | "InvalidAction"))
             && !matches!(self, Routed::Unknown(_));
-        let operation = if recognised {
-            self.operation(body)
-        } else {
-            String::new()
-        };
-        if operation.is_empty() {
-            "unknown".to_owned()
-        } else {
-            operation
+        match audit_name.split_once(':') {
+            Some((_, name)) if recognised && !name.is_empty() => name.to_owned(),
+            _ => "unknown".to_owned(),
         }
     }
 

@@ -6,7 +6,6 @@
 //! getting a role session from a token file, as on EKS or GitHub Actions.
 
 use std::convert::Infallible;
-use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -26,9 +25,7 @@ use super::web_identity::{
     ISSUER, Signer, ci_role, claims, cli_get_parameter_with_web_identity, provider_arn,
 };
 use super::{put, role_arn};
-use crate::support::{code, message, server};
-
-const KINKO: &str = env!("CARGO_BIN_EXE_kinko");
+use crate::support::{code, kinko, kinko_ok, message, server};
 
 /// An OIDC issuer's key endpoint: `/jwks.json` answers the current key
 /// set, `/moved` a redirect; every request is counted. It runs on a thread
@@ -107,41 +104,6 @@ async fn answer(
         _ => Response::builder().status(404).body(Full::default()),
     };
     Ok(response.unwrap())
-}
-
-/// `kinko ARGS` as the server's admin, with nothing of the developer's
-/// own AWS set-up.
-fn kinko(server: &KinkoServer, args: &[&str]) -> Output {
-    let home = tempfile::tempdir().unwrap();
-    let mut command = Command::new(KINKO);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .args(args)
-        .env("HOME", home.path())
-        .env("AWS_CONFIG_FILE", home.path().join("none"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("none"))
-        .env("AWS_ENDPOINT_URL", &server.endpoint)
-        .env("AWS_REGION", REGION)
-        .env("AWS_ACCESS_KEY_ID", &server.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &server.secret_access_key)
-        .output()
-        .unwrap()
-}
-
-/// `kinko ARGS`, expected to succeed: its stdout.
-fn kinko_ok(server: &KinkoServer, args: &[&str]) -> String {
-    let out = kinko(server, args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "kinko {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// AssumeRoleWithWebIdentity for `ci` with `token` through the SDK:

@@ -13,7 +13,6 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::path::PathBuf;
-use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,6 +26,8 @@ use hyper::{Request, Response, body::Incoming};
 use hyper_util::rt::TokioIo;
 use kinko_testkit::{KinkoServer, REGION, TestCredentials};
 use serde_json::{Value, json};
+
+use crate::support::{kinko, kinko_ok};
 
 mod durability;
 
@@ -211,41 +212,6 @@ impl Clocked {
     fn set_offset(&self, ms: i64) {
         std::fs::write(&self.clock, ms.to_string()).unwrap();
     }
-}
-
-/// `kinko ARGS` as the server's admin, with nothing of the developer's
-/// own AWS set-up.
-fn kinko(server: &KinkoServer, args: &[&str]) -> Output {
-    let home = tempfile::tempdir().unwrap();
-    let mut command = Command::new(KINKO);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .args(args)
-        .env("HOME", home.path())
-        .env("AWS_CONFIG_FILE", home.path().join("none"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("none"))
-        .env("AWS_ENDPOINT_URL", &server.endpoint)
-        .env("AWS_REGION", REGION)
-        .env("AWS_ACCESS_KEY_ID", &server.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &server.secret_access_key)
-        .output()
-        .unwrap()
-}
-
-/// `kinko ARGS`, expected to succeed: its stdout.
-fn kinko_ok(server: &KinkoServer, args: &[&str]) -> String {
-    let out = kinko(server, args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "kinko {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// `kinko webhook create … --output json`: the id and the signing secret.
